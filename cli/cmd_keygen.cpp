@@ -1,0 +1,111 @@
+// `epilot-action keygen`: a local Ed25519 keypair, or a whsec_ HMAC secret.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/keysource.hpp"
+#include "lib/file.hpp"
+#include "lib/keys.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+struct KeygenOptions {
+  std::string private_key;
+  std::string public_key;
+  std::string out;
+  std::string format = "pem";
+  bool hmac = false;
+  bool force = false;
+};
+
+Outcome run_hmac(const KeygenOptions& opts) {
+  const auto secret = to_whsec(generate_secret(system_random())) + "\n";
+  if (opts.out.empty() || opts.out == "-") {
+    std::fwrite(secret.data(), 1, secret.size(), stdout);
+    return Outcome::success;
+  }
+  take(write_file_atomic(opts.out, secret, 0600, opts.force ? Overwrite::yes : Overwrite::no));
+  std::fprintf(stderr, "epilot-action: wrote HMAC secret to %s (mode 0600)\n", opts.out.c_str());
+  return Outcome::success;
+}
+
+Outcome run_keygen(const KeygenOptions& opts) {
+  if (opts.hmac) {
+    if (!opts.private_key.empty() || !opts.public_key.empty()) {
+      fail(ErrorCode::usage, "--hmac can't be combined with --private-key or --public-key",
+           {"--hmac writes a whsec_ secret to stdout or --out FILE"});
+    }
+    return run_hmac(opts);
+  }
+  if (!opts.out.empty()) {
+    fail(ErrorCode::usage, "--out is for --hmac; a keypair goes to --private-key and --public-key");
+  }
+  if (opts.private_key.empty() != opts.public_key.empty()) {
+    fail(ErrorCode::usage, "--private-key and --public-key go together",
+         {"name both files, or neither to create the default local keypair"});
+  }
+  const bool use_default = opts.private_key.empty();
+  const auto private_path = use_default ? default_private_key_path() : opts.private_key;
+  const auto public_path = use_default ? default_public_key_path() : opts.public_key;
+  if (private_path == public_path) {
+    fail(ErrorCode::usage, "--private-key and --public-key name the same file");
+  }
+  const auto overwrite = opts.force ? Overwrite::yes : Overwrite::no;
+  if (overwrite == Overwrite::no) {
+    for (const auto& path : {private_path, public_path}) {
+      if (file_exists(path)) {
+        fail(ErrorCode::io, path + " already exists; keygen never overwrites a key",
+             {"use --force to replace it (anything signed with the old key stops verifying)"});
+      }
+    }
+  }
+  if (use_default) {
+    take(make_directories(config_directory(), 0700));
+  }
+  const auto key = generate_private_key(system_random());
+  const bool pem = opts.format == "pem";
+  take(write_file_atomic(private_path, pem ? to_pem(key) : to_whsk(key) + "\n", 0600, overwrite));
+  auto written = write_file_atomic(public_path,
+                                   pem ? to_pem(key.public_key) : to_whpk(key.public_key) + "\n",
+                                   0644, overwrite);
+  if (!written) {
+    // Never leave half a keypair behind.
+    ::unlink(private_path.c_str());
+    throw Failure(written.error());
+  }
+  std::fprintf(stderr, "epilot-action: wrote private key %s (mode 0600) and public key %s\n",
+               private_path.c_str(), public_path.c_str());
+  std::printf("%s\n", to_whpk(key.public_key).c_str());
+  return Outcome::success;
+}
+
+}  // namespace
+
+Command register_keygen(CLI::App& app) {
+  auto opts = std::make_shared<KeygenOptions>();
+  auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 keypair (v1a) or an HMAC secret (v1)");
+  cmd->add_option("--private-key", opts->private_key, "where to write the private key (mode 0600)");
+  cmd->add_option("--public-key", opts->public_key, "where to write the public key");
+  cmd->add_option("--format", opts->format, "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
+      ->check(CLI::IsMember({"pem", "whsk"}));
+  cmd->add_flag("--hmac", opts->hmac, "create a whsec_ HMAC secret instead of a keypair");
+  cmd->add_option("-o,--out", opts->out, "with --hmac: write the secret to FILE (mode 0600), not stdout");
+  cmd->add_flag("-f,--force", opts->force, "replace existing files");
+  cmd->footer(R"(With no paths, keygen creates the default local keypair in
+$XDG_CONFIG_HOME/epilot-action/ (private-key.pem, public-key.pem), which sign
+and verify use when no key is named. It never overwrites a key without --force.
+The public key is printed on stdout as whpk_...
+
+Examples:
+  $ epilot-action keygen
+  $ epilot-action keygen --private-key signing.pem --public-key signing.pub.pem
+  $ epilot-action keygen --hmac --out webhook.secret)");
+  return Command{cmd, [opts] { return run_keygen(*opts); }};
+}
+
+}  // namespace epilot::cli

@@ -1,0 +1,130 @@
+// `epilot-action sign`: a payload in, a signed request (a capture) out.
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "cli/commands.hpp"
+#include "cli/input.hpp"
+#include "cli/keysource.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+#include "lib/payload.hpp"
+#include "lib/signature.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+struct SignOptions {
+  std::string payload;  // empty: the built-in custom-action payload
+  std::string private_key;
+  SecretFlags secrets;
+  std::string id;
+  std::string timestamp;
+  std::string url = std::string(k_default_url);
+  std::string method = std::string(k_default_method);
+  std::vector<std::string> headers;
+  std::string out;
+  std::string format = "json";
+  bool compact = false;
+};
+
+Outcome run_sign(const SignOptions& opts) {
+  Capture request;
+  request.method = opts.method;
+  request.url = opts.url;
+  request.body = opts.payload.empty() ? std::string(builtin_payload())
+                                      : read_input(opts.payload, k_max_input_size);
+
+  // Keys: the ones named; with none named, the default local keypair.
+  auto secrets = load_secrets(opts.secrets, opts.secrets.secrets.empty() &&
+                                                opts.secrets.secret_files.empty());
+  std::optional<PrivateKey> key;
+  if (!opts.private_key.empty()) {
+    key = load_private_key(opts.private_key);
+  } else if (secrets.empty()) {
+    const auto path = default_private_key_path();
+    if (!file_exists(path)) {
+      fail(ErrorCode::usage, "no signing key: name --private-key or --secret",
+           {"or create the default local keypair once: epilot-action keygen"});
+    }
+    key = load_private_key(path);
+  }
+
+  const auto random = system_random();
+  const auto id = opts.id.empty() ? generate_message_id(random) : opts.id;
+  const auto timestamp = opts.timestamp.empty() ? std::to_string(current_time()) : opts.timestamp;
+  if (!parse_timestamp(timestamp)) {
+    fail(ErrorCode::usage, "--timestamp '" + timestamp + "' is not unix seconds (digits only)");
+  }
+  if (id.find_first_of(" \t\r\n") != std::string::npos || id.empty()) {
+    fail(ErrorCode::usage, "--id must be a non-empty string without whitespace");
+  }
+
+  // epilot's webhooks put v1a first, then v1.
+  std::string signature;
+  if (key) {
+    signature = sign_v1a(*key, id, timestamp, request.body);
+  }
+  for (const auto& secret : secrets) {
+    signature += (signature.empty() ? "" : " ") + sign_v1(secret.secret, id, timestamp, request.body);
+  }
+
+  request.headers.push_back(Header{std::string(k_header_content_type), std::string(k_json_content_type)});
+  request.headers.push_back(Header{std::string(k_header_id), id});
+  request.headers.push_back(Header{std::string(k_header_timestamp), timestamp});
+  request.headers.push_back(Header{std::string(k_header_signature), signature});
+  for (const auto& text : opts.headers) {
+    auto header = parse_header_flag(text);
+    if (iequals_ascii(header.name, k_header_id) || iequals_ascii(header.name, k_header_timestamp) ||
+        iequals_ascii(header.name, k_header_signature)) {
+      fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name),
+           {"use --id or --timestamp; the signature is computed"});
+    }
+    request.set_header(header.name, header.value);
+  }
+
+  const auto text = opts.format == "http"
+                        ? write_raw_http(request)
+                        : write_capture_json(request, opts.compact ? JsonStyle::compact : JsonStyle::pretty);
+  if (opts.out.empty() || opts.out == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    take(write_file_atomic(opts.out, text, 0644, Overwrite::yes));
+  }
+  return Outcome::success;
+}
+
+}  // namespace
+
+Command register_sign(CLI::App& app) {
+  auto opts = std::make_shared<SignOptions>();
+  auto* cmd = app.add_subcommand("sign", "Turn a payload into a signed request (a capture)");
+  cmd->add_option("payload", opts->payload,
+                  "payload file, or - for stdin (default: the built-in custom-action payload)");
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
+  add_secret_flags(*cmd, opts->secrets);
+  cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)");
+  cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)");
+  cmd->add_option("--url", opts->url, "URL recorded in the capture")->capture_default_str();
+  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture")->capture_default_str();
+  cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)");
+  cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
+  cmd->add_option("--format", opts->format, "json (a capture) or http (a raw HTTP/1.1 request)")
+      ->check(CLI::IsMember({"json", "http"}))
+      ->capture_default_str();
+  cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
+  cmd->footer(R"(The body is signed and written byte for byte as read: never parsed or
+re-encoded. With no key named, sign uses the default local keypair (see keygen)
+and EPILOT_ACTION_SECRET if set.
+
+Examples:
+  $ epilot-action sign > request.json
+  $ epilot-action sign payload.json --private-key key.pem --url http://localhost:3000/hook
+  $ EPILOT_ACTION_SECRET=whsec_... epilot-action sign payload.json --private-key key.pem
+  $ epilot-action sign --secret-file webhook.secret --format http - < body.json)");
+  return Command{cmd, [opts] { return run_sign(*opts); }};
+}
+
+}  // namespace epilot::cli

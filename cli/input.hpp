@@ -1,0 +1,18 @@
+#pragma once
+
+// Reading the files and streams commands are pointed at.
+
+#include <string>
+#include <vector>
+
+#include "lib/capture.hpp"
+
+namespace epilot::cli {
+
+// All of `path`, or of stdin for "-". Refuses to wait on a terminal.
+std::string read_input(const std::string& path, std::size_t max_size);
+
+// "name: value" as given to -H/--header, validated.
+Header parse_header_flag(const std::string& text);
+
+}  // namespace epilot::cli

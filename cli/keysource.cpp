@@ -1,0 +1,118 @@
+#include "cli/keysource.hpp"
+
+#include <cstdlib>
+#include <ctime>
+
+#include "cli/output.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+std::string octal(int mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
+
+// Errors about a key name the key's origin but never its contents.
+Error with_origin(Error error, const std::string& origin) {
+  error.message = origin + ": " + error.message;
+  return error;
+}
+
+}  // namespace
+
+std::string config_directory() {
+  const char* xdg = std::getenv(k_env_xdg_config_home);
+  if (xdg != nullptr && *xdg == '/') {
+    return std::string(xdg) + "/" + std::string(k_config_subdir);
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    fail(ErrorCode::usage, "neither XDG_CONFIG_HOME nor HOME is set, so there is no default key location",
+         {"name the keys explicitly with --private-key / --public-key"});
+  }
+  return std::string(home) + "/.config/" + std::string(k_config_subdir);
+}
+
+std::string default_private_key_path() {
+  return config_directory() + "/" + std::string(k_default_private_key_file);
+}
+
+std::string default_public_key_path() {
+  return config_directory() + "/" + std::string(k_default_public_key_file);
+}
+
+PrivateKey load_private_key(const std::string& path) {
+  auto text = take(read_file(path, k_max_key_file_size));
+  const int mode = file_mode(path);
+  if (mode >= 0 && (mode & 077) != 0) {
+    print_warning("private key " + path + " is readable by others (mode " + octal(mode) +
+                  "); run: chmod 600 " + path);
+  }
+  auto key = parse_private_key(text);
+  if (!key) {
+    throw Failure(with_origin(key.error(), path));
+  }
+  return *key;
+}
+
+NamedPublicKey load_public_key(const std::string& spec) {
+  if (spec.rfind(k_prefix_public_key, 0) == 0) {
+    auto key = parse_public_key(spec);
+    if (!key) {
+      throw Failure(with_origin(key.error(), "--public-key"));
+    }
+    return NamedPublicKey{spec.substr(0, 13) + "…", *key};
+  }
+  auto text = take(read_file(spec, k_max_key_file_size));
+  auto key = parse_public_key(text);
+  if (!key) {
+    throw Failure(with_origin(key.error(), spec));
+  }
+  return NamedPublicKey{spec, *key};
+}
+
+void add_secret_flags(CLI::App& command, SecretFlags& flags) {
+  command.add_option("--secret", flags.secrets,
+                     "HMAC secret (whsec_...), repeatable; visible to other users via ps, "
+                     "prefer --secret-file or " + std::string(k_env_secret));
+  command.add_option("--secret-file", flags.secret_files,
+                     "file holding an HMAC secret (whsec_...), repeatable")
+      ->check(CLI::ExistingFile);
+}
+
+std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
+  std::vector<NamedSecret> out;
+  for (std::size_t i = 0; i < flags.secrets.size(); ++i) {
+    const auto name = "--secret #" + std::to_string(i + 1);
+    auto secret = parse_secret(flags.secrets[i]);
+    if (!secret) {
+      throw Failure(with_origin(secret.error(), name));
+    }
+    out.push_back(NamedSecret{name, *secret});
+  }
+  for (const auto& path : flags.secret_files) {
+    auto secret = parse_secret(take(read_file(path, k_max_key_file_size)));
+    if (!secret) {
+      throw Failure(with_origin(secret.error(), path));
+    }
+    out.push_back(NamedSecret{path, *secret});
+  }
+  const char* env = std::getenv(k_env_secret);
+  if (use_env && env != nullptr && *env != '\0') {
+    auto secret = parse_secret(env);
+    if (!secret) {
+      throw Failure(with_origin(secret.error(), k_env_secret));
+    }
+    out.push_back(NamedSecret{k_env_secret, *secret});
+  }
+  return out;
+}
+
+std::int64_t current_time() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace epilot::cli

@@ -1,0 +1,42 @@
+#pragma once
+
+// Where keys come from on the command line: files, literals, the environment
+// and the default local keypair. Shared by every command that takes keys.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/keys.hpp"
+#include "lib/signature.hpp"
+
+namespace epilot::cli {
+
+// The config directory: $XDG_CONFIG_HOME/epilot-action, else ~/.config/epilot-action.
+std::string config_directory();
+std::string default_private_key_path();
+std::string default_public_key_path();
+
+// Read a private key file, warning when group or others can read it.
+PrivateKey load_private_key(const std::string& path);
+
+// `spec` is `whpk_...` or the path of a PEM (or whpk_) file.
+NamedPublicKey load_public_key(const std::string& spec);
+
+// The HMAC secret flags every signing or verifying command has.
+struct SecretFlags {
+  std::vector<std::string> secrets;       // --secret (visible to `ps`; prefer the others)
+  std::vector<std::string> secret_files;  // --secret-file
+};
+void add_secret_flags(CLI::App& command, SecretFlags& flags);
+
+// Secrets from the flags, in order; then EPILOT_ACTION_SECRET when `use_env`.
+std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env);
+
+// The current time, unless `--now` pinned it.
+std::int64_t current_time();
+
+}  // namespace epilot::cli

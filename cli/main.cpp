@@ -1,0 +1,81 @@
+// epilot-action: sign, verify and inspect epilot custom-action requests.
+// This file builds the command line, dispatches, and maps every error to an
+// exit status, all in one place (see EXIT STATUS in man/epilot-action.1).
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+
+namespace {
+
+// The documented exit statuses.
+constexpr int k_exit_ok = 0;
+constexpr int k_exit_check_failed = 1;
+constexpr int k_exit_usage_or_input = 2;
+constexpr int k_exit_network = 3;
+
+int exit_status(epilot::ErrorCode code) {
+  switch (code) {
+    case epilot::ErrorCode::network:
+      return k_exit_network;
+    case epilot::ErrorCode::usage:
+    case epilot::ErrorCode::io:
+    case epilot::ErrorCode::bad_input:
+    case epilot::ErrorCode::bad_key:
+      return k_exit_usage_or_input;
+  }
+  return k_exit_usage_or_input;
+}
+
+int exit_status(epilot::cli::Outcome outcome) {
+  return outcome == epilot::cli::Outcome::success ? k_exit_ok : k_exit_check_failed;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace epilot::cli;
+  CLI::App app{"epilot-action: sign, verify and inspect epilot custom-action requests"};
+  app.name("epilot-action");
+  app.set_version_flag("--version", "epilot-action " EPILOT_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'epilot-action COMMAND --help' for a command's options, or 'man epilot-action'.");
+
+  const Command commands[] = {register_keygen(app), register_sign(app), register_verify(app)};
+
+  try {
+    app.parse(argc, argv);
+    for (const auto& command : commands) {
+      if (command.app->parsed()) {
+        return exit_status(command.run());
+      }
+    }
+    return k_exit_usage_or_input;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 would exit 100-127; the contract says usage errors are 2.
+    std::string message = e.what();
+    if (!message.empty()) {
+      message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+    }
+    print_error(epilot::make_error(epilot::ErrorCode::usage, message,
+                                   {"run 'epilot-action --help' or 'epilot-action COMMAND --help'"}));
+    return k_exit_usage_or_input;
+  } catch (const Failure& e) {
+    print_error(e.error());
+    return exit_status(e.error().code);
+  } catch (const std::exception& e) {
+    print_error(epilot::make_error(epilot::ErrorCode::io, std::string("internal error: ") + e.what(),
+                                   {"please report this at the project's issue tracker"}));
+    return k_exit_usage_or_input;
+  }
+}

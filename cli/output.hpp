@@ -1,0 +1,53 @@
+#pragma once
+
+// How the command line talks to people. Rules, after age's tui.go:
+// - data goes to stdout; everything else to stderr;
+// - diagnostics read `epilot-action: error: <lowercase, no period>`, then
+//   optional `epilot-action: hint: ...` lines; warnings use `warning:`;
+// - colour only when stderr is a terminal and NO_COLOR is unset;
+// - no secret or private key is ever part of a message.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "lib/error.hpp"
+
+namespace epilot::cli {
+
+// Thrown by commands for anything that is not a check result; caught once, in main.
+class Failure : public std::runtime_error {
+ public:
+  explicit Failure(Error error) : std::runtime_error(error.message), m_error(std::move(error)) {}
+  const Error& error() const { return m_error; }
+
+ private:
+  Error m_error;
+};
+
+// Unwrap `result` or throw its error as a Failure.
+template <typename T>
+T take(Result<T> result) {
+  if (!result.ok()) {
+    throw Failure(result.error());
+  }
+  return std::move(result).value();
+}
+
+[[noreturn]] inline void fail(ErrorCode code, std::string message,
+                              std::vector<std::string> hints = {}) {
+  throw Failure(make_error(code, std::move(message), std::move(hints)));
+}
+
+void print_error(const Error& error);
+void print_warning(std::string_view message);
+void print_hint(std::string_view message);
+
+// True when `fd` is a terminal and NO_COLOR is not set.
+bool use_colour(int fd);
+
+// What a command returns when it ran to the end: success, or a check that failed.
+enum class Outcome { success = 0, check_failed = 1 };
+
+}  // namespace epilot::cli

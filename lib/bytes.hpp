@@ -1,0 +1,30 @@
+#pragma once
+
+// Byte buffers and the small conversions everybody needs.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace epilot {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline std::string_view as_chars(const Bytes& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+inline Bytes to_bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+// Lowercase hex of `bytes`.
+std::string to_hex(const Bytes& bytes);
+
+// True if `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// ASCII-only case folding; header names are ASCII by definition.
+std::string to_lower_ascii(std::string_view text);
+bool iequals_ascii(std::string_view a, std::string_view b);
+
+}  // namespace epilot

@@ -1,0 +1,415 @@
+#include "lib/capture.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+
+#include "lib/base64.hpp"
+#include "lib/bytes.hpp"
+#include "lib/constants.hpp"
+
+namespace epilot {
+
+using nlohmann::json;
+
+const std::string* Capture::find_header(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (iequals_ascii(h.name, name)) {
+      return &h.value;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t Capture::count_header(std::string_view name) const {
+  std::size_t n = 0;
+  for (const auto& h : headers) {
+    n += iequals_ascii(h.name, name) ? 1 : 0;
+  }
+  return n;
+}
+
+void Capture::set_header(std::string_view name, std::string value) {
+  std::erase_if(headers, [&](const Header& h) { return iequals_ascii(h.name, name); });
+  headers.push_back(Header{std::string(name), std::move(value)});
+}
+
+namespace {
+
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    return true;
+  }
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+Error input_error(std::string message, std::vector<std::string> hints = {}) {
+  return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+Status add_json_header(Capture& capture, const json& name, const json& value, std::string_view where) {
+  if (!name.is_string()) {
+    return input_error("capture header name at " + std::string(where) + " is not a string");
+  }
+  if (!value.is_string()) {
+    return input_error("capture header '" + name.get<std::string>() + "' has a " +
+                           std::string(value.type_name()) + " value; header values are strings",
+                       {"write numbers as strings too, e.g. \"webhook-timestamp\": \"1749649159\""});
+  }
+  EPILOT_TRY(validate_header(name.get<std::string>(), value.get<std::string>()));
+  capture.headers.push_back(Header{name.get<std::string>(), value.get<std::string>()});
+  return ok_status();
+}
+
+Status read_json_headers(Capture& capture, const json& headers) {
+  if (headers.is_object()) {
+    for (const auto& [name, value] : headers.items()) {
+      EPILOT_TRY(add_json_header(capture, json(name), value, name));
+    }
+  } else if (headers.is_array()) {
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      const auto& item = headers[i];
+      const auto where = "headers[" + std::to_string(i) + "]";
+      if (item.is_array() && item.size() == 2) {
+        EPILOT_TRY(add_json_header(capture, item[0], item[1], where));
+      } else if (item.is_object() && item.contains("name") && item.contains("value")) {
+        EPILOT_TRY(add_json_header(capture, item["name"], item["value"], where));
+      } else {
+        return input_error("capture " + where +
+                           " is neither a [name, value] pair nor a {\"name\", \"value\"} object");
+      }
+    }
+  } else if (!headers.is_null()) {
+    return input_error("capture 'headers' is a " + std::string(headers.type_name()) +
+                       "; expected an object or an array");
+  }
+  if (capture.headers.size() > k_max_header_count) {
+    return input_error("capture has " + std::to_string(capture.headers.size()) +
+                       " headers; at most " + std::to_string(k_max_header_count) + " are accepted");
+  }
+  return ok_status();
+}
+
+// Read a line ending in LF (optionally CRLF) from `data` at `pos`.
+bool next_line(std::string_view data, std::size_t& pos, std::string_view& line) {
+  const auto lf = data.find('\n', pos);
+  if (lf == std::string_view::npos) {
+    return false;
+  }
+  line = data.substr(pos, lf - pos);
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  pos = lf + 1;
+  return true;
+}
+
+Result<std::string> decode_chunked(std::string_view data, std::size_t pos) {
+  std::string body;
+  while (true) {
+    std::string_view line;
+    if (!next_line(data, pos, line)) {
+      return input_error("chunked body is truncated (no chunk-size line)");
+    }
+    const auto size_text = trim_ows(line.substr(0, line.find(';')));
+    std::size_t size = 0;
+    const auto* end = size_text.data() + size_text.size();
+    const auto [ptr, ec] = std::from_chars(size_text.data(), end, size, 16);
+    if (size_text.empty() || ec != std::errc() || ptr != end) {
+      return input_error("chunked body has a malformed chunk size '" + std::string(line) + "'");
+    }
+    if (size == 0) {
+      break;
+    }
+    if (size > data.size() - pos) {
+      return input_error("chunked body is truncated (a chunk announces " + std::to_string(size) +
+                         " bytes, " + std::to_string(data.size() - pos) + " remain)");
+    }
+    body.append(data.substr(pos, size));
+    pos += size;
+    if (data.substr(pos, 2) == "\r\n") {
+      pos += 2;
+    } else if (data.substr(pos, 1) == "\n") {
+      pos += 1;
+    } else {
+      return input_error("chunked body: a chunk is not followed by a line end");
+    }
+  }
+  // Trailer fields, then the empty line that ends the message.
+  std::string_view line;
+  while (next_line(data, pos, line)) {
+    if (line.empty()) {
+      break;
+    }
+  }
+  if (pos != data.size()) {
+    return input_error(std::to_string(data.size() - pos) +
+                       " bytes follow the end of the chunked body");
+  }
+  return body;
+}
+
+}  // namespace
+
+Status validate_header(std::string_view name, std::string_view value) {
+  if (name.empty()) {
+    return input_error("a header has an empty name");
+  }
+  for (char c : name) {
+    if (!is_token_char(c)) {
+      return input_error("header name '" + std::string(name) + "' contains a character not allowed in HTTP header names");
+    }
+  }
+  if (value.size() > k_max_header_line) {
+    return input_error("header '" + std::string(name) + "' is " + std::to_string(value.size()) +
+                       " bytes long; at most " + std::to_string(k_max_header_line) + " are accepted");
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return input_error("header '" + std::string(name) + "' contains CR, LF or NUL");
+  }
+  return ok_status();
+}
+
+Result<CaptureFormat> detect_capture_format(std::string_view data) {
+  std::size_t i = 0;
+  // A UTF-8 byte order mark is what Windows editors put in front of JSON.
+  if (data.substr(0, 3) == "\xEF\xBB\xBF") {
+    i = 3;
+  }
+  while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) {
+    ++i;
+  }
+  if (i == data.size()) {
+    return input_error("the capture is empty");
+  }
+  if (data[i] == '{') {
+    return CaptureFormat::json;
+  }
+  if (data[i] >= 'A' && data[i] <= 'Z') {
+    return CaptureFormat::raw_http;
+  }
+  return input_error("the input is neither a JSON capture nor a raw HTTP request",
+                     {"a capture is a JSON object (see 'epilot-action sign') or a request line "
+                      "like 'POST /hook HTTP/1.1' followed by headers"});
+}
+
+Result<Capture> parse_capture_json(std::string_view data) {
+  json doc;
+  try {
+    doc = json::parse(data);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message names the byte offset; strip its "[json.exception...]" tag.
+    std::string what = e.what();
+    const auto tag_end = what.find("] ");
+    if (tag_end != std::string::npos) {
+      what = what.substr(tag_end + 2);
+    }
+    return input_error("capture is not valid JSON: " + what);
+  }
+  if (!doc.is_object()) {
+    return input_error(std::string("capture is a JSON ") + doc.type_name() + ", not an object");
+  }
+  Capture capture;
+  const auto get_string = [&](const char* key, std::string& out) -> Status {
+    const auto it = doc.find(key);
+    if (it == doc.end() || it->is_null()) {
+      return ok_status();
+    }
+    if (!it->is_string()) {
+      return input_error(std::string("capture field '") + key + "' is a " + it->type_name() +
+                         ", not a string");
+    }
+    out = it->get<std::string>();
+    return ok_status();
+  };
+  EPILOT_TRY(get_string("method", capture.method));
+  EPILOT_TRY(get_string("url", capture.url));
+  if (capture.method.empty()) {
+    capture.method = std::string(k_default_method);
+  }
+  if (const auto it = doc.find("headers"); it != doc.end()) {
+    EPILOT_TRY(read_json_headers(capture, *it));
+  }
+  const bool has_body = doc.contains("body") && !doc["body"].is_null();
+  const bool has_b64 = doc.contains("body_base64") && !doc["body_base64"].is_null();
+  if (has_body && has_b64) {
+    return input_error("capture has both 'body' and 'body_base64'; keep one");
+  }
+  if (has_body) {
+    EPILOT_TRY(get_string("body", capture.body));
+  } else if (has_b64) {
+    std::string b64;
+    EPILOT_TRY(get_string("body_base64", b64));
+    auto bytes = base64_decode(b64);
+    if (!bytes) {
+      return input_error("capture 'body_base64' is not valid base64: " + base64_problem(b64));
+    }
+    capture.body.assign(as_chars(*bytes));
+  }
+  return capture;
+}
+
+Result<Capture> parse_raw_http(std::string_view data) {
+  std::size_t pos = 0;
+  std::string_view line;
+  // Tolerate blank lines before the request line (RFC 9112 section 2.2).
+  do {
+    if (!next_line(data, pos, line)) {
+      return input_error("raw HTTP request has no complete request line");
+    }
+  } while (line.empty());
+  const auto sp1 = line.find(' ');
+  const auto sp2 = line.rfind(' ');
+  if (sp1 == std::string_view::npos || sp1 == sp2 || line.substr(sp2 + 1, 5) != "HTTP/") {
+    return input_error("raw HTTP request line '" + std::string(line.substr(0, 200)) +
+                       "' is not 'METHOD TARGET HTTP/1.1'");
+  }
+  Capture capture;
+  capture.method = std::string(line.substr(0, sp1));
+  const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  for (char c : capture.method) {
+    if (!is_token_char(c)) {
+      return input_error("raw HTTP request has an invalid method '" + capture.method + "'");
+    }
+  }
+  while (true) {
+    if (!next_line(data, pos, line)) {
+      return input_error("raw HTTP request is truncated in its headers (no empty line before the body)");
+    }
+    if (line.empty()) {
+      break;
+    }
+    if (line.front() == ' ' || line.front() == '\t') {
+      return input_error("raw HTTP request uses obsolete header line folding");
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      return input_error("raw HTTP header line '" + std::string(line.substr(0, 200)) + "' has no ':'");
+    }
+    Header header{std::string(line.substr(0, colon)), std::string(trim_ows(line.substr(colon + 1)))};
+    EPILOT_TRY(validate_header(header.name, header.value));
+    capture.headers.push_back(std::move(header));
+    if (capture.headers.size() > k_max_header_count) {
+      return input_error("raw HTTP request has more than " + std::to_string(k_max_header_count) +
+                         " headers");
+    }
+  }
+  if (target.substr(0, 1) == "/") {
+    const auto* host = capture.find_header("host");
+    capture.url = host != nullptr ? "http://" + *host + std::string(target) : std::string(target);
+  } else {
+    capture.url = std::string(target);
+  }
+  const auto* te = capture.find_header("transfer-encoding");
+  const auto* cl = capture.find_header("content-length");
+  if (te != nullptr && cl != nullptr) {
+    return input_error("raw HTTP request has both Transfer-Encoding and Content-Length");
+  }
+  if (te != nullptr) {
+    if (to_lower_ascii(trim_ows(*te)) != "chunked") {
+      return input_error("raw HTTP request uses Transfer-Encoding '" + *te + "'; only chunked is supported");
+    }
+    auto body = decode_chunked(data, pos);
+    EPILOT_TRY(body);
+    capture.body = std::move(*body);
+    return capture;
+  }
+  const auto rest = data.substr(pos);
+  if (cl == nullptr) {
+    capture.body = std::string(rest);
+    return capture;
+  }
+  if (capture.count_header("content-length") > 1) {
+    return input_error("raw HTTP request has more than one Content-Length header");
+  }
+  std::size_t length = 0;
+  const auto* end = cl->data() + cl->size();
+  const auto [ptr, ec] = std::from_chars(cl->data(), end, length);
+  if (cl->empty() || ec != std::errc() || ptr != end) {
+    return input_error("raw HTTP request has an invalid Content-Length '" + *cl + "'");
+  }
+  if (rest.size() < length) {
+    return input_error("raw HTTP body is truncated: Content-Length says " + std::to_string(length) +
+                       " bytes, " + std::to_string(rest.size()) + " follow");
+  }
+  if (rest.size() > length) {
+    return input_error(std::to_string(rest.size() - length) +
+                           " bytes follow the body that Content-Length announces",
+                       {"an editor may have added a final newline; captures must be byte-exact"});
+  }
+  capture.body = std::string(rest);
+  return capture;
+}
+
+Result<Capture> parse_capture(std::string_view data) {
+  if (data.size() > k_max_input_size) {
+    return input_error("the capture is larger than " + std::to_string(k_max_input_size >> 20) + " MiB");
+  }
+  auto format = detect_capture_format(data);
+  EPILOT_TRY(format);
+  return *format == CaptureFormat::json ? parse_capture_json(data) : parse_raw_http(data);
+}
+
+std::string write_capture_json(const Capture& capture, JsonStyle style) {
+  nlohmann::ordered_json doc;
+  doc["method"] = capture.method;
+  doc["url"] = capture.url;
+  auto& headers = doc["headers"];
+  headers = nlohmann::ordered_json::object();
+  bool repeated = false;
+  for (const auto& h : capture.headers) {
+    repeated = repeated || capture.count_header(h.name) > 1;
+  }
+  if (repeated) {
+    // An object cannot hold a header twice; pairs keep every one, in order.
+    headers = nlohmann::ordered_json::array();
+    for (const auto& h : capture.headers) {
+      headers.push_back({h.name, h.value});
+    }
+  } else {
+    for (const auto& h : capture.headers) {
+      headers[h.name] = h.value;
+    }
+  }
+  if (is_valid_utf8(capture.body)) {
+    doc["body"] = capture.body;
+  } else {
+    doc["body_base64"] = base64_encode(capture.body);
+  }
+  return doc.dump(style == JsonStyle::pretty ? 2 : -1) + "\n";
+}
+
+std::string write_raw_http(const Capture& capture) {
+  std::string target = capture.url;
+  std::string host;
+  if (const auto scheme = target.find("://"); scheme != std::string::npos) {
+    const auto path = target.find('/', scheme + 3);
+    host = target.substr(scheme + 3, path == std::string::npos ? std::string::npos : path - scheme - 3);
+    target = path == std::string::npos ? "/" : target.substr(path);
+  }
+  std::string out = capture.method + " " + (target.empty() ? "/" : target) + " HTTP/1.1\r\n";
+  if (capture.find_header("host") == nullptr && !host.empty()) {
+    out += "Host: " + host + "\r\n";
+  }
+  for (const auto& h : capture.headers) {
+    if (iequals_ascii(h.name, "content-length") || iequals_ascii(h.name, "transfer-encoding")) {
+      continue;
+    }
+    out += h.name + ": " + h.value + "\r\n";
+  }
+  out += "Content-Length: " + std::to_string(capture.body.size()) + "\r\n\r\n";
+  out += capture.body;
+  return out;
+}
+
+}  // namespace epilot

@@ -1,0 +1,61 @@
+#pragma once
+
+// One HTTP request, byte-exact: the model every command works on, with the
+// readers and writers for its on-disk forms.
+//
+// Native form (what `sign` writes): a JSON object
+//   {"method", "url", "headers", "body" | "body_base64"}
+// where `headers` is an object, an array of [name, value] pairs or an array of
+// {"name", "value"} objects. Also read: a raw HTTP/1.1 request as captured off
+// the wire (CRLF or LF, Content-Length, chunked transfer coding).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/error.hpp"
+
+namespace epilot {
+
+struct Header {
+  std::string name;   // as written; compared case-insensitively
+  std::string value;
+};
+
+struct Capture {
+  std::string method;
+  std::string url;
+  std::vector<Header> headers;
+  std::string body;  // raw bytes, never re-serialised
+
+  // First value of header `name` (case-insensitive), or nullptr.
+  const std::string* find_header(std::string_view name) const;
+  std::size_t count_header(std::string_view name) const;
+  // Replace every header `name` with one `value`, or append it.
+  void set_header(std::string_view name, std::string value);
+};
+
+enum class CaptureFormat { json, raw_http };
+
+// Guess the format of `data` from its first bytes.
+Result<CaptureFormat> detect_capture_format(std::string_view data);
+
+Result<Capture> parse_capture_json(std::string_view data);
+Result<Capture> parse_raw_http(std::string_view data);
+// Detect the format, then parse.
+Result<Capture> parse_capture(std::string_view data);
+
+enum class JsonStyle { pretty, compact };
+
+// The native JSON form; `body_base64` replaces `body` when the body is not
+// valid UTF-8. Ends with a newline.
+std::string write_capture_json(const Capture& capture, JsonStyle style);
+
+// An HTTP/1.1 request as it would go on the wire (CRLF, Content-Length set).
+std::string write_raw_http(const Capture& capture);
+
+// Check that `name` is an HTTP token and `value` has no CR, LF or NUL.
+Status validate_header(std::string_view name, std::string_view value);
+
+}  // namespace epilot
