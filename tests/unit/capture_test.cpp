@@ -1,0 +1,120 @@
+#include "lib/capture.hpp"
+
+#include <gtest/gtest.h>
+
+#include "lib/signature.hpp"
+#include "tests/unit/support.hpp"
+
+namespace epilot {
+namespace {
+
+// Every capture fixture holds the TV-H1 request and must verify with its secret.
+class CaptureFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CaptureFixture, ParsesAndVerifies) {
+  const auto capture = parse_capture(test::read_fixture("captures/" + GetParam()));
+  ASSERT_TRUE(capture.ok()) << capture.error().message;
+  EXPECT_EQ(capture->method, "POST");
+  VerifyKeys keys;
+  keys.secrets.push_back({"tv-h1", *parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  EXPECT_EQ(verify_request(*capture, keys, policy).verdict, Verdict::valid);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, CaptureFixture,
+                         ::testing::Values("tv-h1.json", "tv-h1-pairs.json", "tv-h1-name-value.json",
+                                           "tv-h1-crlf.http", "tv-h1-lf.http", "tv-h1-chunked.http",
+                                           "binary-body.json"));
+
+TEST(ParseRawHttp, BuildsTheUrlFromHost) {
+  const auto c = parse_capture(test::read_fixture("captures/tv-h1-crlf.http"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->url, "http://localhost:3000/hook");
+  EXPECT_EQ(c->body, R"({"test": 2432232314})");
+}
+
+TEST(ParseRawHttp, DecodesChunkedBodies) {
+  const auto c = parse_capture(test::read_fixture("captures/tv-h1-chunked.http"));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->body, R"({"test": 2432232314})");
+}
+
+std::string error_of(std::string_view data) {
+  const auto c = parse_capture(data);
+  EXPECT_FALSE(c.ok()) << "accepted: " << data;
+  if (c.ok()) {
+    return "";
+  }
+  EXPECT_EQ(c.error().code, ErrorCode::bad_input);
+  return c.error().message;
+}
+
+TEST(ParseRawHttp, RefusesMalformedRequests) {
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort").find("truncated"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 2\r\n\r\nabc").find("follow"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: x\r\n\r\n").find("Content-Length"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .find("both"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab").find("truncated"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").find("chunk size"),
+            std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nwebhook-id msg\r\n\r\n").find("no ':'"), std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nx: 1\r\n").find("truncated"), std::string::npos);
+  EXPECT_NE(error_of("POST\r\n\r\n").find("request line"), std::string::npos);
+  EXPECT_NE(error_of(std::string_view("POST / HTTP/1.1\r\nx: a\0b\r\n\r\n", 27)).find("NUL"),
+            std::string::npos);
+}
+
+TEST(ParseCaptureJson, RefusesMalformedCaptures) {
+  EXPECT_NE(error_of("{\"body\": \"a\", \"body_base64\": \"YQ==\"}").find("both"), std::string::npos);
+  EXPECT_NE(error_of("{\"body\": 5}").find("not a string"), std::string::npos);
+  EXPECT_NE(error_of("{\"headers\": {\"webhook-timestamp\": 1}}").find("strings"), std::string::npos);
+  EXPECT_NE(error_of("{\"headers\": 3}").find("object or an array"), std::string::npos);
+  EXPECT_NE(error_of("{\"headers\": [[1]]}").find("headers[0]"), std::string::npos);
+  EXPECT_NE(error_of("{\"body_base64\": \"!!\"}").find("base64"), std::string::npos);
+  EXPECT_NE(error_of("{\"body\": \"\xff\"}").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of("{\"body\": \"abc").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of("{\"headers\": {\"bad name\": \"x\"}}").find("header name"), std::string::npos);
+  EXPECT_NE(error_of("{\"headers\": {\"x\": \"a\\r\\nb\"}}").find("CR, LF"), std::string::npos);
+  EXPECT_NE(error_of("   ").find("empty"), std::string::npos);
+  EXPECT_NE(error_of("\x01\x02").find("neither"), std::string::npos);
+}
+
+TEST(WriteCaptureJson, RoundTripsBinaryBodiesAndRepeatedHeaders) {
+  Capture c;
+  c.method = "POST";
+  c.url = "http://localhost/";
+  c.headers = {{"a", "1"}, {"A", "2"}, {"b", "3"}};
+  c.body = std::string("\xff\x00\x01", 3);
+  const auto text = write_capture_json(c, JsonStyle::compact);
+  EXPECT_NE(text.find("body_base64"), std::string::npos);
+  EXPECT_EQ(text.find('\n'), text.size() - 1);
+  const auto back = parse_capture(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->body, c.body);
+  ASSERT_EQ(back->headers.size(), 3u);
+  EXPECT_EQ(back->headers[1].name, "A");
+  EXPECT_EQ(back->headers[1].value, "2");
+}
+
+TEST(WriteRawHttp, RoundTripsThroughTheRawReader) {
+  Capture c;
+  c.method = "POST";
+  c.url = "http://localhost:3000/hook?x=1";
+  c.headers = {{"webhook-id", "msg_1"}, {"content-length", "999"}};
+  c.body = "K\xc3\xb6ln\r\n";
+  const auto back = parse_capture(write_raw_http(c));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->url, c.url);
+  EXPECT_EQ(back->body, c.body);
+  EXPECT_EQ(*back->find_header("content-length"), "7");
+}
+
+}  // namespace
+}  // namespace epilot

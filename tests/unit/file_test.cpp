@@ -1,0 +1,80 @@
+#include "lib/file.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace epilot {
+namespace {
+
+class FileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "epilot-file-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    m_dir = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(m_dir); }
+  std::string path(const std::string& name) const { return m_dir + "/" + name; }
+  std::size_t entries() const {
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(m_dir),
+                                                  std::filesystem::directory_iterator()));
+  }
+
+  std::string m_dir;
+};
+
+TEST_F(FileTest, WriteThenReadBack) {
+  ASSERT_TRUE(write_file_atomic(path("a"), std::string_view("x\0y", 3), 0644, Overwrite::no).ok());
+  const auto text = read_file(path("a"), 100);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, std::string("x\0y", 3));
+  EXPECT_EQ(entries(), 1u);  // no temporary file left behind
+}
+
+TEST_F(FileTest, NeverClobbersWithoutOverwrite) {
+  ASSERT_TRUE(write_file_atomic(path("k"), "first", 0600, Overwrite::no).ok());
+  const auto second = write_file_atomic(path("k"), "second", 0600, Overwrite::no);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("already exists"), std::string::npos);
+  EXPECT_EQ(*read_file(path("k"), 100), "first");
+  ASSERT_TRUE(write_file_atomic(path("k"), "third", 0600, Overwrite::yes).ok());
+  EXPECT_EQ(*read_file(path("k"), 100), "third");
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(FileTest, SecretFilesAre0600) {
+  ASSERT_TRUE(write_file_atomic(path("secret"), "s", 0600, Overwrite::no).ok());
+  EXPECT_EQ(file_mode(path("secret")), 0600);
+}
+
+TEST_F(FileTest, ReadRefusesOversizedDirectoriesAndMissingFiles) {
+  ASSERT_TRUE(write_file_atomic(path("big"), std::string(1000, 'x'), 0644, Overwrite::no).ok());
+  const auto big = read_file(path("big"), 999);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message.find("larger"), std::string::npos);
+  EXPECT_FALSE(read_file(m_dir, 100).ok());
+  const auto missing = read_file(path("nope"), 100);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::io);
+  EXPECT_NE(missing.error().message.find("No such file"), std::string::npos);
+}
+
+TEST_F(FileTest, WriteIntoMissingDirectoryFailsCleanly) {
+  const auto result = write_file_atomic(path("no/such/dir/file"), "x", 0644, Overwrite::no);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::io);
+}
+
+TEST_F(FileTest, MakeDirectoriesCreatesParents) {
+  ASSERT_TRUE(make_directories(path("a/b/c"), 0700).ok());
+  EXPECT_TRUE(std::filesystem::is_directory(path("a/b/c")));
+  EXPECT_EQ(file_mode(path("a/b/c")) & 0777, 0700 & ~0);
+}
+
+}  // namespace
+}  // namespace epilot

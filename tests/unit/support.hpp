@@ -1,0 +1,34 @@
+#pragma once
+
+// Test-only helpers: reading fixtures and the vector file format
+// (fixtures/vectors/README.md).
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace epilot::test {
+
+std::string fixtures_dir();
+std::string read_fixture(const std::string& relative_path);
+
+struct Vector {
+  std::string name;
+  std::multimap<std::string, std::string> fields;
+  std::string body;
+
+  bool has(const std::string& key) const { return fields.count(key) > 0; }
+  std::string get(const std::string& key) const;  // first value, "" if absent
+  std::vector<std::string> all(const std::string& key) const;
+};
+
+Vector parse_vector(const std::string& name, const std::string& text);
+std::vector<Vector> load_vectors();
+
+}  // namespace epilot::test
+
+namespace epilot::test {
+// Name vectors in gtest output instead of dumping their bytes.
+inline void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
+}  // namespace epilot::test
