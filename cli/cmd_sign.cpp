@@ -109,7 +109,8 @@ Command register_sign(CLI::App& app) {
   cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)");
   cmd->add_option("--url", opts->url, "URL recorded in the capture")->capture_default_str();
   cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture")->capture_default_str();
-  cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)");
+  cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)")
+      ->allow_extra_args(false);
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
   cmd->add_option("--format", opts->format, "json (a capture) or http (a raw HTTP/1.1 request)")
       ->check(CLI::IsMember({"json", "http"}))

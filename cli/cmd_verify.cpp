@@ -128,8 +128,8 @@ void print_json(const Verification& result, const std::vector<Reason>& reasons) 
 }
 
 Outcome run_verify(const VerifyOptions& opts) {
-  const auto keys = collect_keys(opts);
   const auto request = read_request(opts);
+  const auto keys = collect_keys(opts);
   VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
   policy.tolerance = opts.tolerance;
@@ -154,7 +154,8 @@ Command register_verify(CLI::App& app) {
   auto* cmd = app.add_subcommand("verify", "Check a captured request and say why it does not verify");
   cmd->add_option("capture", opts->capture, "capture file (JSON or raw HTTP), or - for stdin (default)");
   cmd->add_option("--public-key", opts->public_keys,
-                  "Ed25519 public key: a PEM file or whpk_..., repeatable");
+                  "Ed25519 public key: a PEM file or whpk_..., repeatable")
+      ->allow_extra_args(false);
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--tolerance", opts->tolerance, "allowed clock difference in seconds, both ways")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000'000}))
@@ -166,7 +167,8 @@ Command register_verify(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture");
-  cmd->add_option("-H,--header", opts->headers, "with --body: a request header 'name: value', repeatable");
+  cmd->add_option("-H,--header", opts->headers, "with --body: a request header 'name: value', repeatable")
+      ->allow_extra_args(false);
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
   cmd->footer(R"(The request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. With no key named,

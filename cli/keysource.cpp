@@ -79,10 +79,11 @@ NamedPublicKey load_public_key(const std::string& spec) {
 void add_secret_flags(CLI::App& command, SecretFlags& flags) {
   command.add_option("--secret", flags.secrets,
                      "HMAC secret (whsec_...), repeatable; visible to other users via ps, "
-                     "prefer --secret-file or " + std::string(k_env_secret));
+                     "prefer --secret-file or " + std::string(k_env_secret))
+      ->allow_extra_args(false);
   command.add_option("--secret-file", flags.secret_files,
                      "file holding an HMAC secret (whsec_...), repeatable")
-      ->check(CLI::ExistingFile);
+      ->allow_extra_args(false);
 }
 
 std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {

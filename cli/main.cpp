@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 
@@ -48,6 +50,12 @@ int main(int argc, char** argv) {
   const Command commands[] = {register_keygen(app), register_sign(app), register_verify(app)};
 
   try {
+    const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };
+    if (argc > 1 && argv[1][0] != '-' && std::none_of(std::begin(commands), std::end(commands), is_command)) {
+      throw Failure(epilot::make_error(epilot::ErrorCode::usage,
+                                       std::string("unknown command '") + argv[1] + "'",
+                                       {"the commands are: keygen, sign, verify"}));
+    }
     app.parse(argc, argv);
     for (const auto& command : commands) {
       if (command.app->parsed()) {

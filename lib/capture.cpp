@@ -204,6 +204,11 @@ Result<CaptureFormat> detect_capture_format(std::string_view data) {
 }
 
 Result<Capture> parse_capture_json(std::string_view data) {
+  // nlohmann stops at a NUL as if the input ended there; name the real problem.
+  if (const auto nul = data.find('\0'); nul != std::string_view::npos) {
+    return input_error("capture contains a NUL byte at offset " + std::to_string(nul) +
+                       "; JSON text never does");
+  }
   json doc;
   try {
     doc = json::parse(data);
@@ -213,6 +218,10 @@ Result<Capture> parse_capture_json(std::string_view data) {
     const auto tag_end = what.find("] ");
     if (tag_end != std::string::npos) {
       what = what.substr(tag_end + 2);
+    }
+    // "last read: ..." would echo raw, possibly invalid, bytes to the terminal.
+    if (const auto last = what.find("; last read:"); last != std::string::npos) {
+      what.erase(last);
     }
     return input_error("capture is not valid JSON: " + what);
   }

@@ -1,1 +1,159 @@
-import test from 'node:test'; test('placeholder', () => {});
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run, tmpdir, fixture, checkStderrGrammar } from './helpers.mjs';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const NOW = '1614265330';
+const TV_H1 = JSON.parse(fs.readFileSync(fixture('captures/tv-h1.json'), 'utf8'));
+
+function write(name, data) {
+  const p = path.join(tmpdir(), name);
+  fs.writeFileSync(p, data);
+  return p;
+}
+
+test('every capture format verifies with the TV-H1 secret', () => {
+  for (const file of ['tv-h1.json', 'tv-h1-pairs.json', 'tv-h1-name-value.json', 'tv-h1-crlf.http', 'tv-h1-lf.http', 'tv-h1-chunked.http', 'binary-body.json']) {
+    const r = run(['verify', fixture(`captures/${file}`), '--secret', SECRET, '--now', NOW]);
+    assert.equal(r.status, 0, `${file}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^ok {4}msg_p5jXN8AQM9LWM0D4loKWxJek {2}v1 verified with --secret #1; sent 0 s ago\n$/);
+    assert.equal(r.stderr, '');
+  }
+});
+
+test('verify reads the capture from stdin', () => {
+  const r = run(['verify', '--secret', SECRET, '--now', NOW], { input: fs.readFileSync(fixture('captures/tv-h1-crlf.http')) });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('a tampered body fails with exit 1 and says why', () => {
+  const tampered = write('t.json', JSON.stringify({ ...TV_H1, body: '{"test": 2432232315}' }));
+  const r = run(['verify', tampered, '--secret', SECRET, '--now', NOW]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /^FAIL {2}msg_p5jXN8AQM9LWM0D4loKWxJek {2}signature_mismatch: /);
+  const j = run(['verify', tampered, '--secret', SECRET, '--now', NOW, '--format', 'json']);
+  assert.equal(j.status, 1);
+  const doc = JSON.parse(j.stdout);
+  assert.equal(doc.valid, false);
+  assert.equal(doc.verdict, 'signature_mismatch');
+  assert.equal(doc.reasons[0].code, 'signature_mismatch');
+});
+
+test('timestamps: stale and future are exit 1, told apart, and the skew is given', () => {
+  const old = run(['verify', fixture('captures/tv-h1.json'), '--secret', SECRET, '--now', String(+NOW + 301), '--format', 'json']);
+  assert.equal(old.status, 1);
+  const o = JSON.parse(old.stdout);
+  assert.equal(o.verdict, 'timestamp_too_old');
+  assert.equal(o.age_seconds, 301);
+  assert.match(o.reasons[0].message, /301 s in the past.*signature itself is valid/);
+  const fut = run(['verify', fixture('captures/tv-h1.json'), '--secret', SECRET, '--now', String(+NOW - 301)]);
+  assert.equal(fut.status, 1);
+  assert.match(fut.stdout, /timestamp_too_new: webhook-timestamp is 301 s in the future/);
+  // --tolerance widens the window; --no-timestamp-check drops it
+  assert.equal(run(['verify', fixture('captures/tv-h1.json'), '--secret', SECRET, '--now', String(+NOW + 301), '--tolerance', '301']).status, 0);
+  const skip = run(['verify', fixture('captures/tv-h1.json'), '--secret', SECRET, '--no-timestamp-check']);
+  assert.equal(skip.status, 0);
+  assert.match(skip.stdout, /timestamp not checked/);
+});
+
+test('missing and malformed headers are a failed check (exit 1), not a usage error', () => {
+  const noSig = { ...TV_H1, headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': NOW } };
+  const r = run(['verify', write('a.json', JSON.stringify(noSig)), '--secret', SECRET, '--now', NOW, '--format', 'json']);
+  assert.equal(r.status, 1);
+  assert.equal(JSON.parse(r.stdout).verdict, 'missing_header');
+  assert.match(JSON.parse(r.stdout).reasons[0].message, /webhook-signature is missing/);
+  const svix = { ...TV_H1, headers: { 'svix-id': 'msg_1', 'svix-timestamp': NOW, 'svix-signature': 'v1,x' } };
+  const s = run(['verify', write('s.json', JSON.stringify(svix)), '--secret', SECRET, '--now', NOW]);
+  assert.equal(s.status, 1);
+  assert.match(s.stdout, /svix_headers: /);
+  const repeated = { ...TV_H1, headers: [['webhook-id', 'a'], ['Webhook-Id', 'b'], ['webhook-timestamp', NOW], ['webhook-signature', 'v1,x']] };
+  const d = run(['verify', write('d.json', JSON.stringify(repeated)), '--secret', SECRET, '--now', NOW]);
+  assert.equal(d.status, 1);
+  assert.match(d.stdout, /malformed_header: webhook-id appears 2 times/);
+});
+
+test('verify --body with -H headers, and -q prints nothing', () => {
+  const body = write('body.json', '{"test": 2432232314}');
+  const args = ['verify', '--body', body, '-H', 'webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek', '-H', `webhook-timestamp: ${NOW}`,
+    '-H', 'webhook-signature: v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==',
+    '--public-key', 'whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=', '--now', NOW];
+  const r = run(args);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const q = run([...args, '-q']);
+  assert.equal(q.status, 0);
+  assert.equal(q.stdout + q.stderr, '');
+  const wrong = run([...args.slice(0, -4), '--public-key', fixture('keys/openssl-ed25519.pub.pem'), '--now', NOW, '-q']);
+  assert.equal(wrong.status, 1);
+  assert.equal(wrong.stdout, '');
+});
+
+test('verify with a PEM public key and several keys names the one that matched', () => {
+  const tv = fixture('keys/tv-e1.pub.pem');
+  const capture = write('e1.json', JSON.stringify({ ...TV_H1, headers: { ...TV_H1.headers, 'Webhook-Signature': 'v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==' } }));
+  const r = run(['verify', capture, '--public-key', fixture('keys/openssl-ed25519.pub.pem'), '--public-key', tv, '--now', NOW, '--format', 'json']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).matched, { version: 'v1a', key: tv });
+});
+
+test('only a public key for a v1-only request names the scheme mismatch', () => {
+  const r = run(['verify', fixture('captures/tv-h1.json'), '--public-key', fixture('keys/tv-e1.pub.pem'), '--now', NOW]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /scheme_mismatch: the signature has only v1 \(HMAC\) entries but no secret was given/);
+});
+
+test('bad input is exit 2 with a clear message, never a crash or a pass', () => {
+  const big = path.join(tmpdir(), 'big.json');
+  fs.writeFileSync(big, Buffer.alloc(64 * 1024 * 1024 + 1, 0x20));
+  const cases = [
+    ['missing file', ['verify', '/nonexistent.json'], /cannot open \/nonexistent\.json: No such file/],
+    ['directory', ['verify', tmpdir()], /is a directory/],
+    ['empty', ['verify', write('e.json', '')], /empty/],
+    ['truncated json', ['verify', write('t.json', '{"method": "POST", "body": "abc')], /not valid JSON/],
+    ['invalid utf-8', ['verify', write('u.json', Buffer.concat([Buffer.from('{"body": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]))], /not valid JSON.*UTF-8/],
+    ['nul bytes', ['verify', write('n.json', Buffer.from('{"body":\u0000"x"}'))], /NUL byte at offset 8/],
+    ['not a capture', ['verify', write('x.bin', Buffer.from([1, 2, 3]))], /neither a JSON capture nor a raw HTTP request/],
+    ['json array', ['verify', write('arr.json', '[1,2]')], /neither|not an object/],
+    ['numeric header value', ['verify', write('h.json', '{"headers": {"webhook-timestamp": 1614265330}}')], /header values are strings/],
+    ['truncated raw http', ['verify', write('r.http', 'POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\n{}')], /truncated/],
+    ['huge file', ['verify', big], /larger than/],
+    ['bad base64 body', ['verify', write('b.json', '{"body_base64": "***"}')], /body_base64/],
+    ['bad public key', ['verify', fixture('captures/tv-h1.json'), '--public-key', 'whpk_AAAA'], /decodes to 3 bytes/],
+    ['rsa public key', ['verify', fixture('captures/tv-h1.json'), '--public-key', fixture('keys/rsa-2048.pub.pem')], /RSA/],
+    ['missing key file', ['verify', fixture('captures/tv-h1.json'), '--public-key', '/nonexistent.pem'], /cannot open/],
+    ['short secret', ['verify', fixture('captures/tv-h1.json'), '--secret', 'whsec_AAAA'], /at least 24/],
+    ['no key at all', ['verify', fixture('captures/tv-h1.json')], /no key to verify with/],
+    ['unknown flag', ['verify', '--bogus'], /--bogus/],
+    ['bad format', ['verify', '--format', 'xml'], /xml/],
+    ['bad tolerance', ['verify', '--tolerance', '-5'], /tolerance/],
+    ['bad now', ['verify', '--now', 'yesterday'], /now/],
+    ['body and capture', ['verify', fixture('captures/tv-h1.json'), '--body', fixture('captures/tv-h1.json'), '--secret', SECRET], /--body can't be combined/],
+  ];
+  for (const [what, args, pattern] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${what}: status ${r.status} ${r.stdout}${r.stderr}`);
+    assert.equal(r.signal, null, what);
+    assert.match(r.stderr, pattern, what);
+    assert.equal(r.stdout, '', `${what}: nothing on stdout`);
+    checkStderrGrammar(assert, r.stderr);
+  }
+});
+
+test('an unknown command is exit 2 and --help is exit 0 with examples', () => {
+  const r = run(['frobnicate']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^epilot-action: error: /);
+  for (const cmd of ['keygen', 'sign', 'verify']) {
+    const h = run([cmd, '--help']);
+    assert.equal(h.status, 0);
+    assert.match(h.stdout, /Examples:\n {2}\$ epilot-action /);
+  }
+  assert.equal(run(['--help']).status, 0);
+  assert.match(run(['--version']).stdout, /^epilot-action \d+\.\d+\.\d+/);
+});
+
+test('colour never appears when output is not a terminal', () => {
+  const r = run(['verify', '/nonexistent']);
+  assert.doesNotMatch(r.stderr, /\x1b\[/);
+});

@@ -83,6 +83,10 @@ TEST(ParseCaptureJson, RefusesMalformedCaptures) {
   EXPECT_NE(error_of("{\"headers\": {\"bad name\": \"x\"}}").find("header name"), std::string::npos);
   EXPECT_NE(error_of("{\"headers\": {\"x\": \"a\\r\\nb\"}}").find("CR, LF"), std::string::npos);
   EXPECT_NE(error_of("   ").find("empty"), std::string::npos);
+  EXPECT_NE(error_of(std::string_view("{\"body\":\0\"x\"}", 13)).find("NUL byte at offset 8"),
+            std::string::npos);
+  EXPECT_EQ(error_of("{\"body\": \"\xff\"}").find("\xff"), std::string::npos)
+      << "invalid bytes are not echoed";
   EXPECT_NE(error_of("\x01\x02").find("neither"), std::string::npos);
 }
 

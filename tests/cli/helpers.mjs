@@ -1,0 +1,61 @@
+// Shared by the CLI suites: run the real binary in an isolated environment.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const BIN = process.env.EPILOT_ACTION_BIN ?? path.resolve('build/epilot-action');
+export const FIXTURES = process.env.EPILOT_FIXTURES_DIR ?? path.resolve('fixtures');
+
+// A fresh directory per call; removed when the process exits.
+const dirs = [];
+process.on('exit', () => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+export function tmpdir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'epilot-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+// Every run gets its own config home and no inherited secret, so a
+// developer's own keys or environment can never make a test pass.
+export function run(args, { input, env = {}, cwd, config } = {}) {
+  const base = { ...process.env };
+  delete base.EPILOT_ACTION_SECRET;
+  delete base.NO_COLOR;
+  const r = spawnSync(BIN, args, {
+    input,
+    cwd,
+    env: { ...base, XDG_CONFIG_HOME: config ?? tmpdir(), ...env },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
+}
+
+export function fixture(rel) { return path.join(FIXTURES, rel); }
+
+// Parse a vector file (fixtures/vectors/README.md).
+export function readVector(file) {
+  const data = fs.readFileSync(file);
+  const split = data.indexOf('\n\n');
+  const fields = {};
+  for (const line of data.subarray(0, split).toString().split('\n')) {
+    const colon = line.indexOf(':');
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1).replace(/^ /, '');
+    (fields[key] ??= []).push(value);
+  }
+  return { name: path.basename(file, '.txt'), fields, body: data.subarray(split + 2) };
+}
+
+// Assert the diagnostics grammar: every stderr line is prefixed, errors lowercase.
+export function checkStderrGrammar(assert, stderr) {
+  for (const line of stderr.split('\n').filter(Boolean)) {
+    assert.match(line, /^epilot-action: (error|hint|warning|wrote)/, `stderr line: ${line}`);
+  }
+  const err = stderr.match(/^epilot-action: error: (.*)$/m);
+  if (err) {
+    assert.doesNotMatch(err[1], /^[A-Z]/, 'error messages start lowercase');
+    assert.doesNotMatch(err[1], /\.$/, 'error messages end without a period');
+  }
+}
