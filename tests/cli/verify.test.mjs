@@ -118,6 +118,7 @@ test('bad input is exit 2 with a clear message, never a crash or a pass', () => 
     ['numeric header value', ['verify', write('h.json', '{"headers": {"webhook-timestamp": 1614265330}}')], /header values are strings/],
     ['truncated raw http', ['verify', write('r.http', 'POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\n{}')], /truncated/],
     ['huge file', ['verify', big], /larger than/],
+    ['oversized header', ['verify', write('o.json', JSON.stringify({ headers: { 'x-big': 'a'.repeat(70000) } }))], /header 'x-big' is 70000 bytes long/],
     ['bad base64 body', ['verify', write('b.json', '{"body_base64": "***"}')], /body_base64/],
     ['bad public key', ['verify', fixture('captures/tv-h1.json'), '--public-key', 'whpk_AAAA'], /decodes to 3 bytes/],
     ['rsa public key', ['verify', fixture('captures/tv-h1.json'), '--public-key', fixture('keys/rsa-2048.pub.pem')], /RSA/],
