@@ -1,18 +1,23 @@
-// `epilot-action verify`: does a captured request verify, and if not, why not.
+// `epilot-action verify`: do captured requests verify, and if not, why not.
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdio>
-#include <limits>
+#include <cstring>
 #include <memory>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
+#include "lib/bulk.hpp"
 #include "lib/constants.hpp"
-#include "lib/diagnose.hpp"
 #include "lib/file.hpp"
-#include "lib/signature.hpp"
+#include "lib/inputs.hpp"
 
 namespace epilot::cli {
 
@@ -28,55 +33,43 @@ struct VerifyOptions {
   std::string format = "text";
   std::string body;
   std::vector<std::string> headers;
+  unsigned jobs = 0;
   bool quiet = false;
 };
 
-VerifyKeys collect_keys(const VerifyOptions& opts) {
-  VerifyKeys keys;
+struct KeySet {
+  VerifyKeys keys;   // what the user asked to verify with
+  VerifyKeys other;  // what the tool also knows of, for the wrong_key diagnosis
+};
+
+KeySet collect_keys(const VerifyOptions& opts) {
+  KeySet set;
   const bool secrets_named = !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty();
-  keys.secrets = load_secrets(opts.secrets, !secrets_named);
+  set.keys.secrets = load_secrets(opts.secrets, !secrets_named);
   for (const auto& spec : opts.public_keys) {
-    keys.public_keys.push_back(load_public_key(spec));
+    set.keys.public_keys.push_back(load_public_key(spec));
   }
-  if (keys.public_keys.empty() && keys.secrets.empty()) {
-    const auto path = default_public_key_path();
-    if (!file_exists(path)) {
+  const auto default_path = default_public_key_path();
+  const bool have_default = file_exists(default_path);
+  if (set.keys.public_keys.empty() && set.keys.secrets.empty()) {
+    if (!have_default) {
       fail(ErrorCode::usage, "no key to verify with: name --public-key or --secret",
            {"epilot's key: epilot-action fetch-key > epilot.pem, then --public-key epilot.pem",
             "or create the default local keypair once: epilot-action keygen"});
     }
-    auto key = load_public_key(path);
-    key.name = "default (" + path + ")";
-    keys.public_keys.push_back(std::move(key));
+    auto key = load_public_key(default_path);
+    key.name = "default (" + default_path + ")";
+    set.keys.public_keys.push_back(std::move(key));
+  } else if (have_default) {
+    // Keys that were not asked for but explain a mismatch when they match.
+    auto key = load_public_key(default_path);
+    key.name = "the default local public key (" + default_path + ")";
+    set.other.public_keys.push_back(std::move(key));
   }
-  return keys;
-}
-
-Capture read_request(const VerifyOptions& opts) {
-  if (!opts.body.empty()) {
-    if (!opts.capture.empty()) {
-      fail(ErrorCode::usage, "--body can't be combined with a capture file",
-           {"either verify a capture, or give --body FILE with -H headers"});
-    }
-    Capture request;
-    request.method = std::string(k_default_method);
-    request.body = read_input(opts.body, k_max_input_size);
-    for (const auto& text : opts.headers) {
-      request.headers.push_back(parse_header_flag(text));
-    }
-    return request;
+  if (secrets_named) {
+    set.other.secrets = load_secrets(SecretFlags{}, true);
   }
-  if (!opts.headers.empty()) {
-    fail(ErrorCode::usage, "-H is for --body; a capture carries its own headers");
-  }
-  const auto source = opts.capture.empty() ? std::string("-") : opts.capture;
-  auto request = parse_capture(read_input(source, k_max_input_size));
-  if (!request) {
-    auto error = request.error();
-    error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
-    throw Failure(error);
-  }
-  return std::move(request).value();
+  return set;
 }
 
 std::string age_text(std::int64_t age) {
@@ -86,73 +79,256 @@ std::string age_text(std::int64_t age) {
   return "dated " + std::to_string(-age) + " s in the future";
 }
 
-void print_text(const Verification& result, const std::vector<Reason>& reasons,
-                const VerifyPolicy& policy) {
-  const auto id = result.id.empty() ? std::string("-") : result.id;
-  if (result.ok()) {
-    const auto& entry = result.entries[result.match->entry_index];
-    std::printf("ok    %s  %s verified with %s; %s%s\n", id.c_str(), entry.version.c_str(),
-                result.match->key_name.c_str(), age_text(result.age).c_str(),
-                policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
-    return;
+// Prints results as they come, and counts them for the summary and exit status.
+class Reporter {
+ public:
+  Reporter(const VerifyOptions& opts, const VerifyPolicy& policy) : m_opts(opts), m_policy(policy) {}
+
+  void operator()(const RecordResult& r) {
+    ++m_total;
+    if (r.error) {
+      ++m_unreadable;
+    } else if (r.verification.ok()) {
+      ++m_verified;
+    } else {
+      ++m_failed;
+    }
+    if (m_opts.quiet) {
+      return;
+    }
+    if (m_opts.format == "json") {
+      print_json(r);
+    } else {
+      print_text(r);
+    }
   }
-  for (std::size_t i = 0; i < reasons.size(); ++i) {
-    std::printf("%s%s: %s\n", i == 0 ? ("FAIL  " + id + "  ").c_str() : "      ",
-                reasons[i].code.c_str(), reasons[i].message.c_str());
+
+  void summary() const {
+    if (m_opts.quiet) {
+      return;
+    }
+    if (m_opts.format == "json") {
+      nlohmann::ordered_json doc;
+      doc["summary"] = {{"requests", m_total},
+                        {"verified", m_verified},
+                        {"failed", m_failed},
+                        {"unreadable", m_unreadable}};
+      std::printf("%s\n", doc.dump().c_str());
+    } else {
+      std::printf("%zu requests: %zu verified, %zu not verified%s\n", m_total, m_verified, m_failed,
+                  m_unreadable > 0 ? (", " + std::to_string(m_unreadable) + " unreadable").c_str() : "");
+    }
   }
+
+  Outcome outcome() const {
+    if (m_unreadable > 0) {
+      fail(ErrorCode::bad_input, std::to_string(m_unreadable) + " of " + std::to_string(m_total) +
+                                     " records could not be read");
+    }
+    return m_failed == 0 && m_total > 0 ? Outcome::success : Outcome::check_failed;
+  }
+
+  bool multiple = false;  // number the records in text output
+
+ private:
+  void print_text(const RecordResult& r) const {
+    if (r.error) {
+      std::printf("error line %zu: %s\n", r.line, r.error->message.c_str());
+      return;
+    }
+    const auto& v = r.verification;
+    const auto id = v.id.empty() ? std::string("-") : v.id;
+    if (v.ok()) {
+      const auto& entry = v.entries[v.match->entry_index];
+      std::printf("ok    %s  %s verified with %s; %s%s\n", id.c_str(), entry.version.c_str(),
+                  v.match->key_name.c_str(), age_text(v.age).c_str(),
+                  m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
+      return;
+    }
+    for (std::size_t i = 0; i < r.reasons.size(); ++i) {
+      std::printf("%s%s: %s\n", i == 0 ? ("FAIL  " + id + "  ").c_str() : "      ",
+                  r.reasons[i].code.c_str(), r.reasons[i].message.c_str());
+    }
+  }
+
+  void print_json(const RecordResult& r) const {
+    nlohmann::ordered_json doc;
+    if (multiple) {
+      doc["index"] = r.index;
+      if (r.line > 0) {
+        doc["line"] = r.line;
+      }
+    }
+    if (r.error) {
+      doc["valid"] = false;
+      doc["verdict"] = "unreadable";
+      doc["error"] = r.error->message;
+      std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      return;
+    }
+    const auto& v = r.verification;
+    doc["webhook_id"] = v.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v.id);
+    doc["valid"] = v.ok();
+    doc["verdict"] = verdict_code(v.verdict);
+    if (v.timestamp) {
+      doc["timestamp"] = *v.timestamp;
+      doc["age_seconds"] = v.age;
+    }
+    if (v.match) {
+      doc["matched"] = {{"version", v.match->version}, {"key", v.match->key_name}};
+    }
+    auto& entries = doc["entries"];
+    entries = nlohmann::ordered_json::array();
+    for (const auto& e : v.entries) {
+      entries.push_back({{"version", e.version}, {"status", std::string(describe(e.status))}});
+    }
+    auto& list = doc["reasons"];
+    list = nlohmann::ordered_json::array();
+    for (const auto& reason : r.reasons) {
+      list.push_back({{"code", reason.code}, {"message", reason.message}});
+    }
+    std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
+
+  const VerifyOptions& m_opts;
+  const VerifyPolicy& m_policy;
+  std::size_t m_total = 0;
+  std::size_t m_verified = 0;
+  std::size_t m_failed = 0;
+  std::size_t m_unreadable = 0;
+};
+
+Capture request_from_flags(const VerifyOptions& opts) {
+  if (!opts.capture.empty()) {
+    fail(ErrorCode::usage, "--body can't be combined with a capture file",
+         {"either verify a capture, or give --body FILE with -H headers"});
+  }
+  Capture request;
+  request.method = std::string(k_default_method);
+  request.body = read_input(opts.body, k_max_input_size);
+  for (const auto& text : opts.headers) {
+    request.headers.push_back(parse_header_flag(text));
+  }
+  return request;
 }
 
-void print_json(const Verification& result, const std::vector<Reason>& reasons) {
-  nlohmann::ordered_json doc;
-  doc["webhook_id"] = result.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(result.id);
-  doc["valid"] = result.ok();
-  doc["verdict"] = verdict_code(result.verdict);
-  if (result.timestamp) {
-    doc["timestamp"] = *result.timestamp;
-    doc["age_seconds"] = result.age;
+// Open the input and read enough of it to tell its format.
+struct OpenInput {
+  int fd = -1;
+  bool owned = false;
+  std::string name;
+  std::string prefix;
+  ~OpenInput() {
+    if (owned && fd >= 0) {
+      ::close(fd);
+    }
   }
-  if (result.match) {
-    doc["matched"] = {{"version", result.match->version}, {"key", result.match->key_name}};
+};
+
+void open_input(const std::string& path, OpenInput& in) {
+  in.name = path == "-" ? "stdin" : path;
+  if (path == "-") {
+    if (::isatty(STDIN_FILENO) == 1) {
+      fail(ErrorCode::usage, "refusing to read a capture from a terminal", {"pipe one in, or name a file"});
+    }
+    in.fd = STDIN_FILENO;
+  } else {
+    in.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in.fd < 0) {
+      fail(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
+    }
+    in.owned = true;
   }
-  auto& entries = doc["entries"];
-  entries = nlohmann::ordered_json::array();
-  for (const auto& e : result.entries) {
-    entries.push_back({{"version", e.version}, {"status", std::string(describe(e.status))}});
+  // Up to the end of the first line with content (or 1 MiB, or the end).
+  char buffer[1 << 16];
+  while (in.prefix.size() < (1u << 20)) {
+    const auto first = in.prefix.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && in.prefix.find('\n', first) != std::string::npos) {
+      break;
+    }
+    const auto n = ::read(in.fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail(ErrorCode::io, "cannot read " + in.name + ": " + std::strerror(errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    in.prefix.append(buffer, static_cast<std::size_t>(n));
   }
-  auto& list = doc["reasons"];
-  list = nlohmann::ordered_json::array();
-  for (const auto& r : reasons) {
-    list.push_back({{"code", r.code}, {"message", r.message}});
-  }
-  std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 Outcome run_verify(const VerifyOptions& opts) {
-  const auto request = read_request(opts);
-  const auto keys = collect_keys(opts);
   VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
   policy.tolerance = opts.tolerance;
   policy.timestamp_check = opts.no_timestamp_check ? TimestampCheck::skip : TimestampCheck::enforce;
+  Reporter report(opts, policy);
 
-  const auto result = verify_request(request, keys, policy);
-  const auto reasons = explain(request, keys, policy, result);
-  if (!opts.quiet) {
-    if (opts.format == "json") {
-      print_json(result, reasons);
-    } else {
-      print_text(result, reasons, policy);
-    }
+  if (!opts.body.empty()) {
+    const auto request = request_from_flags(opts);
+    const auto keys = collect_keys(opts);
+    report(verify_one(request, keys.keys, keys.other, policy));
+    return report.outcome();
   }
-  return result.ok() ? Outcome::success : Outcome::check_failed;
+  if (!opts.headers.empty()) {
+    fail(ErrorCode::usage, "-H is for --body; a capture carries its own headers");
+  }
+
+  OpenInput in;
+  open_input(opts.capture.empty() ? "-" : opts.capture, in);
+  const auto with_name = [&](Error error) {
+    error.message = in.name + ": " + error.message;
+    return Failure(error);
+  };
+  auto format = detect_input_format(in.prefix);
+  if (!format) {
+    throw with_name(format.error());
+  }
+  if (*format == InputFormat::json_lines) {
+    const auto keys = collect_keys(opts);
+    report.multiple = true;
+    StreamOptions stream;
+    stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+    auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
+                                [&](const RecordResult& r) { report(r); });
+    if (!status) {
+      throw with_name(status.error());
+    }
+    report.summary();
+    return report.outcome();
+  }
+
+  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
+  if (!rest) {
+    throw Failure(rest.error());
+  }
+  auto requests = parse_requests(in.prefix + *rest);
+  if (!requests) {
+    throw with_name(requests.error());
+  }
+  const auto keys = collect_keys(opts);
+  report.multiple = requests->size() > 1;
+  for (std::size_t i = 0; i < requests->size(); ++i) {
+    auto r = verify_one((*requests)[i], keys.keys, keys.other, policy);
+    r.index = i;
+    report(r);
+  }
+  if (report.multiple) {
+    report.summary();
+  }
+  return report.outcome();
 }
 
 }  // namespace
 
 Command register_verify(CLI::App& app) {
   auto opts = std::make_shared<VerifyOptions>();
-  auto* cmd = app.add_subcommand("verify", "Check a captured request and say why it does not verify");
-  cmd->add_option("capture", opts->capture, "capture file (JSON or raw HTTP), or - for stdin (default)");
+  auto* cmd = app.add_subcommand("verify", "Check captured requests and say why they do not verify");
+  cmd->add_option("capture", opts->capture,
+                  "a JSON capture, JSON Lines of them, a HAR file or a raw HTTP request; - for stdin (default)");
   cmd->add_option("--public-key", opts->public_keys,
                   "Ed25519 public key: a PEM file or whpk_..., repeatable")
       ->allow_extra_args(false);
@@ -163,21 +339,28 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("--now", opts->now, "check as of this unix time instead of the clock")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{999'999'999'999'999'999}));
   cmd->add_flag("--no-timestamp-check", opts->no_timestamp_check, "check only the signature");
-  cmd->add_option("--format", opts->format, "text or json")
+  cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture");
   cmd->add_option("-H,--header", opts->headers, "with --body: a request header 'name: value', repeatable")
       ->allow_extra_args(false);
+  cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
+      ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
-  cmd->footer(R"(The request verifies if any webhook-signature entry verifies under any key
-given, and webhook-timestamp is within --tolerance of now. With no key named,
-verify uses EPILOT_ACTION_SECRET and the default local public key (see keygen).
-Exit status: 0 verified, 1 not verified, 2 bad input or usage.
+  cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
+given, and webhook-timestamp is within --tolerance of now. When it does not,
+the reasons follow, most likely first (body_reserialized, wrong_key, ...).
+Several requests (JSON Lines, HAR) give one result each, in order, then a
+summary. With no key named, verify uses EPILOT_ACTION_SECRET and the default
+local public key (see keygen).
+Exit status: 0 all verified, 1 any not verified, 2 bad input or usage.
 
 Examples:
   $ epilot-action verify request.json --public-key epilot.pem
   $ epilot-action verify capture.http --secret-file webhook.secret --format json
+  $ epilot-action verify traffic.har --public-key epilot.pem --now 1749649160
+  $ epilot-action verify captures.jsonl --public-key epilot.pem --no-timestamp-check
   $ epilot-action verify --body body.json -H 'webhook-id: msg_1' \
       -H 'webhook-timestamp: 1749649159' -H 'webhook-signature: v1a,...' \
       --public-key whpk_... --now 1749649160)");

@@ -20,5 +20,6 @@ struct Command {
 Command register_keygen(CLI::App& app);
 Command register_sign(CLI::App& app);
 Command register_verify(CLI::App& app);
+Command register_inspect(CLI::App& app);
 
 }  // namespace epilot::cli

@@ -113,4 +113,16 @@ std::optional<Bytes> base64_decode(std::string_view text) {
   return out;
 }
 
+std::optional<Bytes> base64url_decode(std::string_view text) {
+  if (text.find_first_of("+/=") != std::string_view::npos || text.size() % 4 == 1) {
+    return std::nullopt;
+  }
+  std::string standard(text);
+  for (auto& c : standard) {
+    c = c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  return base64_decode(standard);
+}
+
 }  // namespace epilot

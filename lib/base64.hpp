@@ -19,6 +19,10 @@ std::string base64_encode(std::string_view bytes);
 // trailing bits zero (so every byte string has exactly one accepted encoding).
 std::optional<Bytes> base64_decode(std::string_view text);
 
+// Decode unpadded base64url (RFC 4648 section 5), as JWTs use it; nullopt
+// unless canonical.
+std::optional<Bytes> base64url_decode(std::string_view text);
+
 // Why `text` is not canonical base64, for error messages ("" if it is).
 std::string base64_problem(std::string_view text);
 

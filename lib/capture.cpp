@@ -10,7 +10,8 @@
 
 namespace epilot {
 
-using nlohmann::json;
+// ordered_json keeps headers in the order they were written.
+using json = nlohmann::ordered_json;
 
 const std::string* Capture::find_header(std::string_view name) const {
   for (const auto& h : headers) {

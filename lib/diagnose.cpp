@@ -1,14 +1,184 @@
 #include "lib/diagnose.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+
 namespace epilot {
 
 namespace {
+
+using Json = nlohmann::ordered_json;
 
 std::string plural(std::size_t n, const std::string& word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-void explain_entries(const Verification& result, const VerifyKeys& keys, std::vector<Reason>& out) {
+// JSON serialisers differ in separators, indentation and escaping; these are
+// the ones webhook senders and receiving frameworks actually use.
+struct JsonStyle {
+  const char* label;
+  const char* item_separator;
+  const char* key_separator;
+  int indent;  // < 0: one line
+  bool ensure_ascii;
+};
+
+constexpr JsonStyle k_json_styles[] = {
+    {"compact JSON (JSON.stringify)", ",", ":", -1, false},
+    {"JSON indented by 2 (JSON.stringify(body, null, 2))", ",", ": ", 2, false},
+    {"JSON indented by 4", ",", ": ", 4, false},
+    {"JSON with spaces after ',' and ':' (Python json.dumps)", ", ", ": ", -1, true},
+    {"compact ASCII-escaped JSON (Python json.dumps with separators)", ",", ":", -1, true},
+    {"JSON with spaces after ',' and ':', UTF-8 kept", ", ", ": ", -1, false},
+};
+
+void serialise(const Json& value, const JsonStyle& style, int depth, std::string& out) {
+  const auto newline = [&](int level) {
+    if (style.indent >= 0) {
+      out += '\n';
+      out.append(static_cast<std::size_t>(style.indent * level), ' ');
+    }
+  };
+  // Separators carry no trailing space when a newline follows (JSON.stringify, json.dumps(indent=)).
+  const std::string item_sep = style.indent >= 0 ? "," : style.item_separator;
+  if (value.is_object() && !value.empty()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, item] : value.items()) {
+      if (!first) {
+        out += item_sep;
+      }
+      first = false;
+      newline(depth + 1);
+      out += Json(key).dump(-1, ' ', style.ensure_ascii);
+      out += style.key_separator;
+      serialise(item, style, depth + 1, out);
+    }
+    newline(depth);
+    out += '}';
+  } else if (value.is_array() && !value.empty()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : value) {
+      if (!first) {
+        out += item_sep;
+      }
+      first = false;
+      newline(depth + 1);
+      serialise(item, style, depth + 1, out);
+    }
+    newline(depth);
+    out += ']';
+  } else {
+    out += value.dump(-1, ' ', style.ensure_ascii);
+  }
+}
+
+std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+  std::string out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto hit = text.find(from, pos);
+    out.append(text, pos, hit == std::string::npos ? std::string::npos : hit - pos);
+    if (hit == std::string::npos) {
+      return out;
+    }
+    out.append(to);
+    pos = hit + from.size();
+  }
+}
+
+struct BodyVariant {
+  std::string code;
+  std::string message;
+  std::string body;
+};
+
+// Bodies the sender may have signed instead of the one captured, most
+// telling first.
+std::vector<BodyVariant> body_variants(const std::string& body) {
+  std::vector<BodyVariant> out;
+  Json doc;
+  bool parsed = false;
+  try {
+    doc = Json::parse(body);
+    parsed = true;
+  } catch (const Json::exception&) {
+  }
+  if (parsed) {
+    for (const auto& style : k_json_styles) {
+      std::string text;
+      serialise(doc, style, 0, text);
+      if (text != body) {
+        out.push_back({"body_reserialized",
+                       std::string("the signature matches this body re-encoded as ") + style.label +
+                           ": the body was parsed and serialised again after signing; verify the raw "
+                           "bytes as received",
+                       std::move(text)});
+      }
+    }
+  }
+  const auto add = [&](const char* code, const std::string& message, std::string variant) {
+    if (variant != body) {
+      out.push_back({code, message, std::move(variant)});
+    }
+  };
+  add("trailing_newline", "the signature matches this body with a newline added at the end (an editor or "
+                          "echo added or the receiver dropped one)", body + "\n");
+  add("trailing_newline", "the signature matches this body with CRLF added at the end", body + "\r\n");
+  if (!body.empty() && body.back() == '\n') {
+    auto trimmed = body;
+    trimmed.pop_back();
+    if (!trimmed.empty() && trimmed.back() == '\r') {
+      trimmed.pop_back();
+    }
+    add("trailing_newline", "the signature matches this body without its final newline (something added "
+                            "one after signing)", std::move(trimmed));
+  }
+  if (body.find("\r\n") != std::string::npos) {
+    add("line_endings_changed", "the signature matches this body with CRLF line ends turned into LF",
+        replace_all(body, "\r\n", "\n"));
+  } else if (body.find('\n') != std::string::npos) {
+    add("line_endings_changed", "the signature matches this body with LF line ends turned into CRLF",
+        replace_all(body, "\n", "\r\n"));
+  }
+  return out;
+}
+
+bool any_match(const Verification& result, const VerifyKeys& keys, const std::string& body) {
+  return find_match(result.entries, keys, signed_content(result.id, result.timestamp_text, body))
+      .has_value();
+}
+
+// Secrets used as some senders use them: the text itself as the HMAC key.
+void explain_secret_format(const Verification& result, const VerifyKeys& keys, const std::string& body,
+                           std::vector<Reason>& out) {
+  for (const auto& s : keys.secrets) {
+    const std::string& text = s.secret.text;
+    const bool prefixed = text.rfind(k_prefix_secret, 0) == 0;
+    const std::string bare = prefixed ? text.substr(k_prefix_secret.size()) : text;
+    std::vector<std::pair<std::string, std::string>> variants = {
+        {bare, "the signature was made with the secret's text as the HMAC key instead of its "
+               "base64-decoded bytes"}};
+    if (prefixed) {
+      variants.push_back({text, "the signature was made with the whole secret, 'whsec_' included, as "
+                                "the HMAC key instead of the base64-decoded bytes after the prefix"});
+    }
+    for (const auto& [key_text, message] : variants) {
+      VerifyKeys alt;
+      alt.secrets.push_back({s.name, Secret{Bytes(key_text.begin(), key_text.end()), key_text}});
+      if (any_match(result, alt, body)) {
+        out.push_back({"secret_format", message + " (" + s.name + ")"});
+        return;
+      }
+    }
+  }
+}
+
+void explain_entries(const Verification& result, const VerifyKeys& keys, std::vector<Reason>& out,
+                     std::vector<Reason>& trailing) {
   std::size_t hmac = 0;
   std::size_t ed25519 = 0;
   std::size_t skipped = 0;
@@ -42,15 +212,45 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
                    "--public-key"});
   }
   if (skipped > 0) {
-    out.push_back({"skipped_entries", plural(skipped, "signature entry") +
-                                          " could not be used (malformed or unknown version)"});
+    trailing.push_back({"skipped_entries", plural(skipped, "signature entry") +
+                                               " could not be used (malformed or unknown version)"});
   }
+}
+
+// Why no signature matched. Pushes at least one reason.
+void explain_mismatch(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                      const Verification& result, std::vector<Reason>& out) {
+  const auto first = out.size();
+  std::vector<Reason> trailing;
+  for (const auto& variant : body_variants(request.body)) {
+    if (any_match(result, keys, variant.body)) {
+      out.push_back({variant.code, variant.message});
+      break;
+    }
+  }
+  if (const auto match = find_match(result.entries, other_keys,
+                                    signed_content(result.id, result.timestamp_text, request.body))) {
+    out.push_back({"wrong_key", "the signature verifies under " + match->key_name +
+                                    ", which was not among the keys given: is that the key you meant?"});
+  }
+  explain_secret_format(result, keys, request.body, out);
+  explain_entries(result, keys, out, trailing);
+  if (out.size() == first) {
+    out.push_back({"signature_mismatch",
+                   "no entry of webhook-signature verifies under the " +
+                       plural(keys.public_keys.size(), "public key") + " and " +
+                       plural(keys.secrets.size(), "secret") +
+                       " given, and no common mistake explains it: the request was signed with "
+                       "another key, or its id, timestamp or body changed after signing"});
+  }
+  out.insert(out.end(), trailing.begin(), trailing.end());
 }
 
 }  // namespace
 
 std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
-                            const VerifyPolicy& policy, const Verification& result) {
+                            const VerifyKeys& other_keys, const VerifyPolicy& policy,
+                            const Verification& result) {
   std::vector<Reason> out;
   switch (result.verdict) {
     case Verdict::valid:
@@ -80,18 +280,13 @@ std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
                          std::to_string(policy.tolerance) + " s" +
                          (result.match ? " (the signature itself is valid)" : "")});
       if (!result.match) {
-        explain_entries(result, keys, out);
+        explain_mismatch(request, keys, other_keys, result, out);
       }
       return out;
     }
-    case Verdict::signature_mismatch: {
-      out.push_back({"signature_mismatch",
-                     "no entry of webhook-signature verifies under " +
-                         plural(keys.public_keys.size(), "public key") + " and " +
-                         plural(keys.secrets.size(), "secret") + " given"});
-      explain_entries(result, keys, out);
+    case Verdict::signature_mismatch:
+      explain_mismatch(request, keys, other_keys, result, out);
       return out;
-    }
   }
   return out;
 }

@@ -1,7 +1,9 @@
 #pragma once
 
-// Why a request did not verify, in words: a list of reasons with stable codes,
-// most likely first. The first reason always restates the verdict.
+// Why a request did not verify: a list of reasons with stable codes, most
+// likely first. Each is tested by trying what usually went wrong: the body
+// re-encoded or its line ends changed, another key the tool knows of, the
+// secret used the way some senders misuse it.
 
 #include <string>
 #include <vector>
@@ -16,7 +18,19 @@ struct Reason {
   std::string message;  // one sentence for people
 };
 
+// The reason codes, in the order they are reported when several apply.
+//   missing_header, svix_headers, malformed_header,
+//   timestamp_too_old, timestamp_too_new,
+//   body_reserialized, trailing_newline, line_endings_changed,
+//   wrong_key, secret_format, scheme_mismatch, malformed_signature_header,
+//   signature_mismatch (when nothing above explains a mismatch), skipped_entries
+
+// Explain `result`, the verification of `request` under `keys`. `other_keys`
+// are keys the tool knows of but was not asked to use (the default local
+// keypair, the environment's secret, cached epilot keys): a match under one
+// of them is reported as `wrong_key`, naming it. Empty for a valid request.
 std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
-                            const VerifyPolicy& policy, const Verification& result);
+                            const VerifyKeys& other_keys, const VerifyPolicy& policy,
+                            const Verification& result);
 
 }  // namespace epilot

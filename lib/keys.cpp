@@ -286,7 +286,7 @@ Result<Secret> parse_secret(std::string_view text) {
                           std::to_string(k_secret_min_size),
                       {"generate one with: epilot-action keygen --hmac"});
   }
-  return Secret{std::move(*bytes)};
+  return Secret{std::move(*bytes), std::string(text)};
 }
 
 PrivateKey private_key_from_seed(const Ed25519Seed& seed) {
@@ -303,8 +303,9 @@ PrivateKey generate_private_key(const RandomSource& random) {
 }
 
 Secret generate_secret(const RandomSource& random) {
-  Secret secret{Bytes(k_secret_generated_size)};
+  Secret secret{Bytes(k_secret_generated_size), ""};
   random(secret.bytes.data(), secret.bytes.size());
+  secret.text = to_whsec(secret);
   return secret;
 }
 

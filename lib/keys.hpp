@@ -29,6 +29,9 @@ struct PrivateKey {
 
 struct Secret {
   Bytes bytes;
+  // The text it was parsed from, kept only so that diagnosis can try the ways
+  // other senders misuse a secret (its text as the key, prefix and all).
+  std::string text;
 };
 
 // Parse a public key from `text`: SPKI PEM or `whpk_...` (surrounding

@@ -70,6 +70,7 @@ std::vector<SignatureEntry> parse_signature_header(std::string_view value) {
       entry.status = EntryStatus::bad_base64;
     } else if (decoded->size() != expected) {
       entry.status = EntryStatus::wrong_length;
+      entry.decoded = std::move(*decoded);  // kept for display; never compared
     } else {
       entry.decoded = std::move(*decoded);
     }
@@ -128,7 +129,8 @@ std::optional<std::int64_t> parse_timestamp(std::string_view text) {
 
 namespace {
 
-// Which of the three headers is missing, empty or repeated; "" if none.
+// Copy header `name` into `out`, or record in `result` why it is missing,
+// empty or repeated and return false.
 bool find_required(const Capture& request, std::string_view name, std::string& out,
                    Verification& result) {
   const auto count = request.count_header(name);
@@ -148,6 +150,8 @@ bool find_required(const Capture& request, std::string_view name, std::string& o
   out = *value;
   return true;
 }
+
+}  // namespace
 
 std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
                                 std::string_view content) {
@@ -173,8 +177,6 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 Verification verify_request(const Capture& request, const VerifyKeys& keys,
                             const VerifyPolicy& policy) {

@@ -44,7 +44,7 @@ struct SignatureEntry {
   std::string encoded;  // the part after the first comma
   Scheme scheme = Scheme::unknown;
   EntryStatus status = EntryStatus::ok;
-  Bytes decoded;        // set when status is ok
+  Bytes decoded;        // set when status is ok (or wrong_length, for display)
 };
 
 // Split on spaces (runs of spaces and empty tokens are skipped), then each
@@ -110,6 +110,11 @@ struct Verification {
   std::optional<Match> match;          // set when a signature verified, even if the time did not
   bool ok() const { return verdict == Verdict::valid; }
 };
+
+// The first entry of `entries` that verifies over `content` under one of
+// `keys`, trying entries in order and, for each, every key of its scheme.
+std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
+                                std::string_view content);
 
 // Verify `request` under `keys`. The signature is checked even when the
 // timestamp is out of tolerance, so the caller can say "signature valid, but

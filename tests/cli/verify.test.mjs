@@ -108,7 +108,7 @@ test('bad input is exit 2 with a clear message, never a crash or a pass', () => 
   fs.writeFileSync(big, Buffer.alloc(64 * 1024 * 1024 + 1, 0x20));
   const cases = [
     ['missing file', ['verify', '/nonexistent.json'], /cannot open \/nonexistent\.json: No such file/],
-    ['directory', ['verify', tmpdir()], /is a directory/],
+    ['directory', ['verify', tmpdir()], /Is a directory/i],
     ['empty', ['verify', write('e.json', '')], /empty/],
     ['truncated json', ['verify', write('t.json', '{"method": "POST", "body": "abc')], /not valid JSON/],
     ['invalid utf-8', ['verify', write('u.json', Buffer.concat([Buffer.from('{"body": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]))], /not valid JSON.*UTF-8/],

@@ -20,7 +20,7 @@ std::vector<std::string> codes_for(const Capture& c, const VerifyKeys& keys, std
   policy.now = now;
   const auto result = verify_request(c, keys, policy);
   std::vector<std::string> codes;
-  for (const auto& r : explain(c, keys, policy, result)) {
+  for (const auto& r : explain(c, keys, VerifyKeys{}, policy, result)) {
     codes.push_back(r.code);
   }
   return codes;
@@ -55,7 +55,7 @@ TEST(Explain, SchemeMismatchWhenOnlyAPublicKeyMeetsV1) {
                         {"webhook-timestamp", "1614265330"},
                         {"webhook-signature", k_sig}});
   EXPECT_EQ(codes_for(c, keys, 1614265330),
-            (std::vector<std::string>{"signature_mismatch", "scheme_mismatch"}));
+            (std::vector<std::string>{"scheme_mismatch"}));
 }
 
 TEST(Explain, MalformedSignatureHeaderWhenNoEntryIsUsable) {
@@ -63,7 +63,7 @@ TEST(Explain, MalformedSignatureHeaderWhenNoEntryIsUsable) {
                         {"webhook-timestamp", "1614265330"},
                         {"webhook-signature", "v1,"}});
   EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
-            (std::vector<std::string>{"signature_mismatch", "malformed_signature_header"}));
+            (std::vector<std::string>{"malformed_signature_header"}));
 }
 
 TEST(Explain, StaleButGenuineSaysSo) {
@@ -74,7 +74,7 @@ TEST(Explain, StaleButGenuineSaysSo) {
   policy.now = 1614265330 + 400;
   const auto keys = secret_keys();
   const auto result = verify_request(c, keys, policy);
-  const auto reasons = explain(c, keys, policy, result);
+  const auto reasons = explain(c, keys, VerifyKeys{}, policy, result);
   ASSERT_EQ(reasons.size(), 1u);
   EXPECT_EQ(reasons[0].code, "timestamp_too_old");
   EXPECT_NE(reasons[0].message.find("400 s"), std::string::npos);

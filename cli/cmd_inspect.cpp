@@ -1,0 +1,165 @@
+// `epilot-action inspect`: everything about captured requests, at a glance.
+
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/input.hpp"
+#include "cli/keysource.hpp"
+#include "lib/constants.hpp"
+#include "lib/inputs.hpp"
+#include "lib/inspect.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct InspectOptions {
+  std::string capture;
+  std::string format = "text";
+  std::optional<std::int64_t> now;
+  std::int64_t tolerance = k_default_tolerance_seconds;
+};
+
+std::string str(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+std::string duration(std::int64_t seconds) {
+  const auto a = seconds < 0 ? -seconds : seconds;
+  if (a < 120) {
+    return std::to_string(a) + " s";
+  }
+  if (a < 7200) {
+    return std::to_string(a / 60) + " min";
+  }
+  if (a < 172800) {
+    return std::to_string(a / 3600) + " h";
+  }
+  return std::to_string(a / 86400) + " days";
+}
+
+void row(const char* label, const std::string& value) { std::printf("%-15s %s\n", label, value.c_str()); }
+
+void print_text(const Json& d) {
+  row("request", str(d["method"]) + " " + (str(d["url"]).empty() ? "(no url)" : str(d["url"])));
+  row("headers", std::to_string(d["headers"].size()));
+  for (const auto& h : d["headers"]) {
+    std::printf("  %s: %s\n", str(h["name"]).c_str(), str(h["value"]).c_str());
+  }
+  const auto& id = d["webhook_id"];
+  row("webhook-id", id.is_null() ? "missing" : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
+  const auto& ts = d["timestamp"];
+  if (ts.is_null()) {
+    row("timestamp", "missing");
+  } else if (ts.contains("error")) {
+    row("timestamp", str(ts["value"]) + "  (" + str(ts["error"]) + ")");
+  } else {
+    const auto age = ts["age_seconds"].get<std::int64_t>();
+    row("timestamp", str(ts["value"]) + " = " + str(ts["iso"]) + ", " + duration(age) +
+                         (age >= 0 ? " ago" : " in the future") +
+                         (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
+  }
+  const auto& sig = d["signature"];
+  if (sig.is_null()) {
+    row("signature", "missing");
+  } else {
+    row("signature", std::to_string(sig.size()) + (sig.size() == 1 ? " entry" : " entries"));
+    std::size_t i = 0;
+    for (const auto& e : sig) {
+      std::printf("  [%zu] %-4s %-11s %s%s\n", ++i, str(e["version"]).c_str(), str(e["scheme"]).c_str(),
+                  e.contains("bytes") ? (std::to_string(e["bytes"].get<std::size_t>()) + " bytes, ").c_str() : "",
+                  str(e["status"]).c_str());
+    }
+  }
+  if (d.contains("epilot_token")) {
+    const auto& t = d["epilot_token"];
+    row("x-epilot-token", "decoded, NOT verified (epilot's gateway verifies it)");
+    if (t.contains("error")) {
+      std::printf("  error: %s\n", str(t["error"]).c_str());
+    } else {
+      std::printf("  header:     %s\n", t["header"].dump().c_str());
+      for (const char* key : {"org_id", "token_type"}) {
+        if (t.contains(key)) {
+          std::printf("  %-11s %s\n", (std::string(key) + ":").c_str(), str(t[key]).c_str());
+        }
+      }
+      if (t.contains("issued_at")) {
+        std::printf("  issued:     %s\n", str(t["issued_at"]).c_str());
+      }
+      if (t.contains("expires_at")) {
+        const auto left = t["expires_in_seconds"].get<std::int64_t>();
+        std::printf("  expires:    %s (%s)\n", str(t["expires_at"]).c_str(),
+                    left <= 0 ? ("expired " + duration(left) + " ago").c_str()
+                              : ("valid for " + duration(left)).c_str());
+      }
+      if (t.contains("lifetime_seconds")) {
+        std::printf("  lifetime:   %s\n", duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
+      }
+      std::printf("  claims:     %s\n", t["claims"].dump().c_str());
+    }
+  }
+  const auto& b = d["body"];
+  row("body", std::to_string(b["bytes"].get<std::size_t>()) + " bytes, " + str(b["encoding"]) +
+                  (b["json"].get<bool>() ? ", JSON" : ""));
+  const auto& p = d["payload"];
+  if (p.is_object() && !p.empty()) {
+    row("payload", (p.contains("type") ? str(p["type"]) : std::string("(no type)")) +
+                       (p.contains("org_id") ? ", org " + str(p["org_id"]) : std::string()));
+    for (const auto& [key, value] : p.items()) {
+      if (key == "type" || key == "org_id") {
+        continue;
+      }
+      std::printf("  %-18s %s\n", (key + ":").c_str(), str(value).c_str());
+    }
+  }
+}
+
+Outcome run_inspect(const InspectOptions& opts) {
+  const auto source = opts.capture.empty() ? std::string("-") : opts.capture;
+  auto requests = parse_requests(read_input(source, k_max_input_size));
+  if (!requests) {
+    auto error = requests.error();
+    error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
+    throw Failure(error);
+  }
+  const auto now = opts.now.value_or(current_time());
+  for (std::size_t i = 0; i < requests->size(); ++i) {
+    const auto doc = inspect_request((*requests)[i], now, opts.tolerance);
+    if (opts.format == "json") {
+      std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    } else {
+      if (requests->size() > 1) {
+        std::printf("%s# request %zu of %zu\n", i == 0 ? "" : "\n", i + 1, requests->size());
+      }
+      print_text(doc);
+    }
+  }
+  return Outcome::success;
+}
+
+}  // namespace
+
+Command register_inspect(CLI::App& app) {
+  auto opts = std::make_shared<InspectOptions>();
+  auto* cmd = app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
+  cmd->add_option("capture", opts->capture,
+                  "a JSON capture, JSON Lines, a HAR file or a raw HTTP request; - for stdin (default)");
+  cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--now", opts->now, "show ages as of this unix time instead of the clock")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{999'999'999'999'999'999}));
+  cmd->add_option("--tolerance", opts->tolerance, "the tolerance the timestamp is checked against")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000'000}))
+      ->capture_default_str();
+  cmd->footer(R"(inspect checks nothing cryptographically (see verify): it decodes. The
+x-epilot-token is decoded, not verified; credential headers are shortened.
+
+Examples:
+  $ epilot-action inspect request.json
+  $ epilot-action inspect traffic.har --format json | jq .epilot_token.claims)");
+  return Command{cmd, [opts] { return run_inspect(*opts); }};
+}
+
+}  // namespace epilot::cli

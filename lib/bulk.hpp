@@ -1,0 +1,47 @@
+#pragma once
+
+// Verifying a stream of JSON Lines captures on every core, in constant memory,
+// with results delivered in input order.
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/diagnose.hpp"
+#include "lib/error.hpp"
+#include "lib/signature.hpp"
+
+namespace epilot {
+
+struct RecordResult {
+  std::size_t index = 0;        // 0-based, counting records (non-blank lines)
+  std::size_t line = 0;         // 1-based line number in the input
+  std::optional<Error> error;   // set when the record could not be read
+  Verification verification;
+  std::vector<Reason> reasons;  // empty when valid
+};
+
+struct StreamOptions {
+  unsigned threads = 1;  // worker threads; the calling thread reads and delivers
+  std::size_t batch_lines = 256;
+};
+
+// Read JSON Lines from `fd` (after `prefix`, bytes the caller already read
+// from it), verify each record under `keys` and call `sink` with every result
+// in input order, on the calling thread. Blank lines are skipped. A record
+// that cannot be read gives a result with `error` set and the stream goes on.
+// Memory stays bounded by a few batches per thread whatever the input size;
+// a line longer than k_max_input_size is an error for the whole stream.
+Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
+                     const VerifyKeys& other_keys, const VerifyPolicy& policy,
+                     const StreamOptions& options,
+                     const std::function<void(const RecordResult&)>& sink);
+
+// Verify one request and explain a failure: what each record of a stream gets.
+RecordResult verify_one(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                        const VerifyPolicy& policy);
+
+}  // namespace epilot

@@ -1,0 +1,32 @@
+#pragma once
+
+// Requests from any input `verify`, `inspect` and `replay` accept, told apart
+// by their first bytes: a JSON capture, JSON Lines of captures, a HAR
+// archive, or a raw HTTP/1.1 request.
+
+#include <string_view>
+#include <vector>
+
+#include "lib/capture.hpp"
+
+namespace epilot {
+
+enum class InputFormat { json, json_lines, har, raw_http };
+
+std::string_view describe(InputFormat format);
+
+// Decide the format from `prefix`, the start of the input; it must reach past
+// the first line end when there is one (JSON Lines are told from one JSON
+// capture by a complete object on the first line followed by more).
+Result<InputFormat> detect_input_format(std::string_view prefix);
+
+// Every request in `data`, whatever its format. A bad JSON Lines record is an
+// error naming its line.
+Result<std::vector<Capture>> parse_requests(std::string_view data);
+
+// One JSON Lines record. Takes a fast path for the common shape (the keys
+// `sign` writes, headers as an object) and falls back to the full reader, so
+// the result and every error message are those of parse_capture_json.
+Result<Capture> parse_capture_line(std::string_view line);
+
+}  // namespace epilot

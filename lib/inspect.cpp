@@ -1,0 +1,226 @@
+#include "lib/inspect.hpp"
+
+#include <ctime>
+
+#include "lib/bytes.hpp"
+#include "lib/constants.hpp"
+#include "lib/jwt.hpp"
+#include "lib/signature.hpp"
+
+namespace epilot {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Header names whose values are credentials (x-epilot-token is a bearer
+// token valid for 10 minutes).
+bool is_credential(std::string_view name) {
+  for (const char* secret : {"x-epilot-token", "authorization", "x-api-key", "cookie", "proxy-authorization"}) {
+    if (iequals_ascii(name, secret)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_epilot_id(std::string_view id) {
+  if (id.size() != k_prefix_message_id.size() + 32 || id.substr(0, 4) != k_prefix_message_id) {
+    return false;
+  }
+  for (char c : id.substr(4)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const char* scheme_name(Scheme scheme) {
+  switch (scheme) {
+    case Scheme::hmac:
+      return "hmac-sha256";
+    case Scheme::ed25519:
+      return "ed25519";
+    case Scheme::unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+Json describe_token(const std::string& token, std::int64_t now) {
+  Json out;
+  out["verified"] = false;
+  auto jwt = decode_jwt(token);
+  if (!jwt) {
+    out["error"] = jwt.error().message;
+    return out;
+  }
+  out["header"] = jwt->header;
+  out["claims"] = jwt->claims;
+  const auto& c = jwt->claims;
+  if (c.contains("org_id")) {
+    out["org_id"] = c["org_id"];
+  } else if (c.contains("custom:ivy_org_id")) {
+    out["org_id"] = c["custom:ivy_org_id"];
+  }
+  if (c.contains("token_type")) {
+    out["token_type"] = c["token_type"];
+  }
+  const auto time_claim = [&](const char* name) -> std::optional<std::int64_t> {
+    if (c.contains(name) && c[name].is_number_integer()) {
+      return c[name].get<std::int64_t>();
+    }
+    return std::nullopt;
+  };
+  const auto iat = time_claim("iat");
+  const auto exp = time_claim("exp");
+  if (iat) {
+    out["issued_at"] = iso8601(*iat);
+  }
+  if (exp) {
+    out["expires_at"] = iso8601(*exp);
+    out["expired"] = *exp <= now;
+    out["expires_in_seconds"] = *exp - now;
+  }
+  if (iat && exp) {
+    out["lifetime_seconds"] = *exp - *iat;
+  }
+  return out;
+}
+
+Json describe_payload(const std::string& body) {
+  Json doc;
+  try {
+    doc = Json::parse(body);
+  } catch (const Json::exception&) {
+    return nullptr;
+  }
+  if (!doc.is_object()) {
+    return nullptr;
+  }
+  Json out;
+  const auto copy = [&](const Json& from, const char* key, const char* as) {
+    if (from.is_object() && from.contains(key) && !from[key].is_null()) {
+      out[as] = from[key];
+    }
+  };
+  copy(doc, "type", "type");
+  copy(doc, "timestamp", "event_time");
+  const Json data = doc.contains("data") && doc["data"].is_object() ? doc["data"] : Json::object();
+  copy(data, "org_id", "org_id");
+  if (data.contains("entity")) {
+    const auto& e = data["entity"];
+    if (e.is_object()) {
+      Json entity;
+      for (const auto& [key, as] : {std::pair{"_schema", "schema"}, {"_id", "id"}, {"_title", "title"}}) {
+        if (e.contains(key)) {
+          entity[as] = e[key];
+        }
+      }
+      out["entity"] = entity;
+    } else {
+      out["entity"] = e;
+    }
+  }
+  copy(data, "trigger_event", "trigger_event");
+  copy(data, "execution_id", "execution_id");
+  copy(data, "execution_status", "execution_status");
+  copy(data, "exection_action_id", "action_id");
+  copy(data, "execution_action_id", "action_id");
+  if (data.contains("action_config") && data["action_config"].is_object()) {
+    const auto& config = data["action_config"];
+    copy(config, "name", "action_name");
+    copy(config, "app_id", "app_id");
+    copy(config, "wait_for_callback", "wait_for_callback");
+  }
+  if (data.contains("resume_token") && data["resume_token"].is_string()) {
+    out["resume_token"] = redact(data["resume_token"].get<std::string>());
+  }
+  copy(data, "callback_post_url", "callback_post_url");
+  return out;
+}
+
+}  // namespace
+
+std::string iso8601(std::int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) {
+    return "(out of range)";
+  }
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string redact(std::string_view value) {
+  if (value.size() <= 12) {
+    return std::string(value.size(), '*');
+  }
+  return std::string(value.substr(0, 8)) + "… (" + std::to_string(value.size()) + " chars)";
+}
+
+Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance) {
+  Json out;
+  out["method"] = request.method;
+  out["url"] = request.url;
+  auto& headers = out["headers"];
+  headers = Json::array();
+  for (const auto& h : request.headers) {
+    headers.push_back({{"name", h.name}, {"value", is_credential(h.name) ? redact(h.value) : h.value}});
+  }
+
+  if (const auto* id = request.find_header(k_header_id)) {
+    out["webhook_id"] = {{"value", *id}, {"epilot_shape", is_epilot_id(*id)}};
+  } else {
+    out["webhook_id"] = nullptr;
+  }
+
+  if (const auto* ts = request.find_header(k_header_timestamp)) {
+    Json t;
+    t["value"] = *ts;
+    if (const auto unix = parse_timestamp(*ts)) {
+      t["unix"] = *unix;
+      t["iso"] = iso8601(*unix);
+      t["age_seconds"] = now - *unix;
+      t["within_tolerance"] = now - *unix <= tolerance && *unix - now <= tolerance;
+    } else {
+      t["error"] = "not a number of seconds";
+    }
+    out["timestamp"] = t;
+  } else {
+    out["timestamp"] = nullptr;
+  }
+
+  if (const auto* sig = request.find_header(k_header_signature)) {
+    auto& entries = out["signature"];
+    entries = Json::array();
+    for (const auto& e : parse_signature_header(*sig)) {
+      Json entry;
+      entry["version"] = e.version;
+      entry["scheme"] = scheme_name(e.scheme);
+      entry["status"] = std::string(describe(e.status));
+      if (e.status == EntryStatus::ok || e.status == EntryStatus::wrong_length) {
+        entry["bytes"] = e.decoded.size();
+      }
+      entries.push_back(entry);
+    }
+  } else {
+    out["signature"] = nullptr;
+  }
+
+  if (const auto* token = request.find_header(k_header_epilot_token)) {
+    out["epilot_token"] = describe_token(*token, now);
+  }
+
+  Json body;
+  body["bytes"] = request.body.size();
+  body["encoding"] = is_valid_utf8(request.body) ? "utf-8" : "binary";
+  body["json"] = nlohmann::json::accept(request.body);
+  out["body"] = body;
+  out["payload"] = describe_payload(request.body);
+  return out;
+}
+
+}  // namespace epilot
