@@ -283,11 +283,10 @@ Outcome run_verify(const VerifyOptions& opts) {
     error.message = in.name + ": " + error.message;
     return Failure(error);
   };
-  auto format = detect_input_format(in.prefix);
-  if (!format) {
-    throw with_name(format.error());
-  }
-  if (*format == InputFormat::json_lines) {
+  // Only JSON Lines are streamed; everything else is read whole (bounded)
+  // and detected again, so that errors speak of the whole input.
+  const auto format = detect_input_format(in.prefix);
+  if (format && *format == InputFormat::json_lines) {
     const auto keys = collect_keys(opts);
     report.multiple = true;
     StreamOptions stream;

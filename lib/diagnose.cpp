@@ -97,29 +97,10 @@ struct BodyVariant {
 };
 
 // Bodies the sender may have signed instead of the one captured, most
-// telling first.
+// telling first: a newline or line-end change is a smaller edit than a
+// re-encoding, so it is tried first.
 std::vector<BodyVariant> body_variants(const std::string& body) {
   std::vector<BodyVariant> out;
-  Json doc;
-  bool parsed = false;
-  try {
-    doc = Json::parse(body);
-    parsed = true;
-  } catch (const Json::exception&) {
-  }
-  if (parsed) {
-    for (const auto& style : k_json_styles) {
-      std::string text;
-      serialise(doc, style, 0, text);
-      if (text != body) {
-        out.push_back({"body_reserialized",
-                       std::string("the signature matches this body re-encoded as ") + style.label +
-                           ": the body was parsed and serialised again after signing; verify the raw "
-                           "bytes as received",
-                       std::move(text)});
-      }
-    }
-  }
   const auto add = [&](const char* code, const std::string& message, std::string variant) {
     if (variant != body) {
       out.push_back({code, message, std::move(variant)});
@@ -143,6 +124,26 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
   } else if (body.find('\n') != std::string::npos) {
     add("line_endings_changed", "the signature matches this body with LF line ends turned into CRLF",
         replace_all(body, "\n", "\r\n"));
+  }
+  Json doc;
+  bool parsed = false;
+  try {
+    doc = Json::parse(body);
+    parsed = true;
+  } catch (const Json::exception&) {
+  }
+  if (parsed) {
+    for (const auto& style : k_json_styles) {
+      std::string text;
+      serialise(doc, style, 0, text);
+      if (text != body) {
+        out.push_back({"body_reserialized",
+                       std::string("the signature matches this body re-encoded as ") + style.label +
+                           ": the body was parsed and serialised again after signing; verify the raw "
+                           "bytes as received",
+                       std::move(text)});
+      }
+    }
   }
   return out;
 }

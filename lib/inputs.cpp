@@ -316,8 +316,10 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
   }
 }
 
+std::optional<Capture> parse_capture_fast(std::string_view line) { return FastReader(line).read(); }
+
 Result<Capture> parse_capture_line(std::string_view line) {
-  if (auto fast = FastReader(line).read()) {
+  if (auto fast = parse_capture_fast(line)) {
     return std::move(*fast);
   }
   return parse_capture_json(line);

@@ -4,6 +4,7 @@
 // by their first bytes: a JSON capture, JSON Lines of captures, a HAR
 // archive, or a raw HTTP/1.1 request.
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -28,5 +29,10 @@ Result<std::vector<Capture>> parse_requests(std::string_view data);
 // `sign` writes, headers as an object) and falls back to the full reader, so
 // the result and every error message are those of parse_capture_json.
 Result<Capture> parse_capture_line(std::string_view line);
+
+// The fast path alone: a capture, or nullopt when the line is not of the one
+// shape it reads. Whatever it returns, parse_capture_json returns too (the
+// fuzz target fuzz_capture_line checks exactly that).
+std::optional<Capture> parse_capture_fast(std::string_view line);
 
 }  // namespace epilot

@@ -83,3 +83,122 @@ TEST(Explain, StaleButGenuineSaysSo) {
 
 }  // namespace
 }  // namespace epilot
+
+namespace epilot {
+namespace {
+
+// One test per reason code, each producing it the way it happens in practice.
+
+constexpr const char* k_id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+constexpr const char* k_ts = "1614265330";
+
+Capture signed_request(const std::string& signed_body, const std::string& sent_body, const Secret& secret) {
+  Capture c;
+  c.method = "POST";
+  c.body = sent_body;
+  c.headers = {{"webhook-id", k_id},
+               {"webhook-timestamp", k_ts},
+               {"webhook-signature", sign_v1(secret, k_id, k_ts, signed_body)}};
+  return c;
+}
+
+std::vector<std::string> codes(const Capture& c, const VerifyKeys& keys, const VerifyKeys& other = {}) {
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto result = verify_request(c, keys, policy);
+  std::vector<std::string> out;
+  for (const auto& r : explain(c, keys, other, policy, result)) {
+    out.push_back(r.code);
+  }
+  return out;
+}
+
+TEST(ExplainCodes, BodyReserializedNamesTheEncoding) {
+  const auto keys = secret_keys();
+  const auto& secret = keys.secrets[0].secret;
+  // Signed compact (as JSON.stringify sends), received pretty (a framework re-encoded it).
+  const std::string compact = R"({"a":1,"b":["x","ü"],"c":{}})";
+  const std::string pretty = "{\n  \"a\": 1,\n  \"b\": [\n    \"x\",\n    \"ü\"\n  ],\n  \"c\": {}\n}";
+  auto c = signed_request(compact, pretty, secret);
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_EQ(reasons[0].code, "body_reserialized");
+  EXPECT_NE(reasons[0].message.find("compact JSON"), std::string::npos) << reasons[0].message;
+  // Signed pretty, received compact.
+  EXPECT_EQ(codes(signed_request(pretty, compact, secret), keys)[0], "body_reserialized");
+  // Signed with Python's separators and ASCII escapes (TV-H1 style), received compact.
+  const std::string python = R"({"a": 1, "b": ["x", "\u00fc"], "c": {}})";
+  EXPECT_EQ(codes(signed_request(python, compact, secret), keys)[0], "body_reserialized");
+}
+
+TEST(ExplainCodes, TrailingNewlineAndLineEndings) {
+  const auto keys = secret_keys();
+  const auto& secret = keys.secrets[0].secret;
+  EXPECT_EQ(codes(signed_request("body\n", "body", secret), keys)[0], "trailing_newline");
+  EXPECT_EQ(codes(signed_request("body", "body\n", secret), keys)[0], "trailing_newline");
+  EXPECT_EQ(codes(signed_request("a\r\nb", "a\nb", secret), keys)[0], "line_endings_changed");
+  EXPECT_EQ(codes(signed_request("a\nb", "a\r\nb", secret), keys)[0], "line_endings_changed");
+}
+
+TEST(ExplainCodes, WrongKeyNamesTheKeyThatMatches) {
+  const auto signer = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+  VerifyKeys other;
+  other.secrets.push_back({"EPILOT_ACTION_SECRET", signer});
+  const auto c = signed_request("x", "x", signer);
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto keys = secret_keys();
+  const auto reasons = explain(c, keys, other, policy, verify_request(c, keys, policy));
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_EQ(reasons[0].code, "wrong_key");
+  EXPECT_NE(reasons[0].message.find("EPILOT_ACTION_SECRET"), std::string::npos);
+}
+
+TEST(ExplainCodes, SecretFormatWhenTheTextWasTheKey) {
+  // The sender used the whole "whsec_..." string as the HMAC key.
+  const std::string text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const Secret as_text{Bytes(text.begin(), text.end()), text};
+  EXPECT_EQ(codes(signed_request("x", "x", as_text), secret_keys())[0], "secret_format");
+  // Or the text after the prefix.
+  const std::string bare = text.substr(6);
+  const Secret bare_text{Bytes(bare.begin(), bare.end()), bare};
+  EXPECT_EQ(codes(signed_request("x", "x", bare_text), secret_keys())[0], "secret_format");
+}
+
+TEST(ExplainCodes, SignatureMismatchWhenNothingExplainsIt) {
+  const auto stranger = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+  EXPECT_EQ(codes(signed_request("x", "x", stranger), secret_keys()),
+            (std::vector<std::string>{"signature_mismatch"}));
+}
+
+TEST(ExplainCodes, SkippedEntriesComeAfterTheCause) {
+  const auto stranger = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+  auto c = signed_request("x", "x", stranger);
+  c.set_header("webhook-signature", *c.find_header("webhook-signature") + " v1,!!");
+  EXPECT_EQ(codes(c, secret_keys()), (std::vector<std::string>{"signature_mismatch", "skipped_entries"}));
+}
+
+TEST(ExplainCodes, HeaderProblems) {
+  auto c = signed_request("x", "x", secret_keys().secrets[0].secret);
+  c.set_header("webhook-timestamp", "12:00");
+  EXPECT_EQ(codes(c, secret_keys()), (std::vector<std::string>{"malformed_header"}));
+  c.set_header("webhook-timestamp", "");
+  EXPECT_EQ(codes(c, secret_keys()), (std::vector<std::string>{"missing_header"}));
+}
+
+TEST(ExplainCodes, TimestampTooNewGivesTheSkew) {
+  auto c = signed_request("x", "x", secret_keys().secrets[0].secret);
+  c.set_header("webhook-timestamp", "1614266000");
+  const auto keys = secret_keys();
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_EQ(reasons[0].code, "timestamp_too_new");
+  EXPECT_NE(reasons[0].message.find("670 s in the future"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace epilot

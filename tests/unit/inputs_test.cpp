@@ -1,0 +1,92 @@
+#include "lib/inputs.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/support.hpp"
+
+namespace epilot {
+namespace {
+
+TEST(DetectInputFormat, TellsEveryFixtureApart) {
+  const std::pair<const char*, InputFormat> cases[] = {
+      {"captures/tv-h1.json", InputFormat::json},
+      {"captures/tv-h1-pairs.json", InputFormat::json},  // one line, nothing after it
+      {"captures/stream.jsonl", InputFormat::json_lines},
+      {"captures/chromium.har", InputFormat::har},
+      {"captures/tv-h1-crlf.http", InputFormat::raw_http},
+  };
+  for (const auto& [file, format] : cases) {
+    const auto detected = detect_input_format(test::read_fixture(file));
+    ASSERT_TRUE(detected.ok()) << file;
+    EXPECT_EQ(*detected, format) << file;
+  }
+}
+
+TEST(ParseRequests, ReadsStreamsSkippingBlankLines) {
+  const auto requests = parse_requests(test::read_fixture("captures/stream.jsonl"));
+  ASSERT_TRUE(requests.ok()) << requests.error().message;
+  EXPECT_EQ(requests->size(), 3u);
+}
+
+TEST(ParseRequests, NamesTheLineOfABadRecord) {
+  const auto requests = parse_requests("{\"body\": \"a\"}\n{\"body\": 5}\n");
+  ASSERT_FALSE(requests.ok());
+  EXPECT_NE(requests.error().message.find("line 2: "), std::string::npos) << requests.error().message;
+}
+
+// The fast path and the full reader must agree on every line the fast path accepts.
+void expect_same(std::string_view line) {
+  const auto fast = parse_capture_fast(line);
+  const auto full = parse_capture_json(line);
+  ASSERT_TRUE(fast.has_value()) << "fast path refused: " << line;
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(fast->method, full->method);
+  EXPECT_EQ(fast->url, full->url);
+  EXPECT_EQ(fast->body, full->body);
+  ASSERT_EQ(fast->headers.size(), full->headers.size());
+  for (std::size_t i = 0; i < fast->headers.size(); ++i) {
+    EXPECT_EQ(fast->headers[i].name, full->headers[i].name);
+    EXPECT_EQ(fast->headers[i].value, full->headers[i].value);
+  }
+}
+
+TEST(ParseCaptureFast, AgreesWithTheFullReader) {
+  expect_same(R"({"method":"POST","url":"http://x/","headers":{"b":"1","a":"2"},"body":"{\"k\": [1, 2]}"})");
+  expect_same(R"({"body":"\u00e9\ud83d\ude00 \\ \/ \b\f\n\r\t","headers":{}})");
+  expect_same("{\"body\":\"K\xc3\xb6ln\"}");
+  expect_same(R"({"body_base64":"/w==","url":""})");
+  expect_same(R"(  { "method" : "PUT" , "body" : "" }  )");
+  expect_same("{}");
+}
+
+TEST(ParseCaptureFast, LeavesEverythingElseToTheFullReader) {
+  for (const char* line : {
+           R"({"body":"a","body":"b"})",               // duplicate key
+           R"({"headers":{"a":"1","a":"2"}})",         // duplicate header
+           R"({"headers":[["a","1"]]})",               // pairs
+           R"({"body":null})",                         // null
+           R"({"extra":"x"})",                         // unknown key
+           R"({"body":"\ud800"})",                     // lone surrogate
+           R"({"body":"\x"})",                         // bad escape
+           "{\"body\":\"\xff\"}",                      // invalid UTF-8
+           "{\"body\":\"a\nb\"}",                      // raw control character
+           R"({"body":"a"} x)",                        // trailing garbage
+           R"({"body_base64":"***"})",                 // bad base64
+           R"({"headers":{"bad name":"x"}})",          // invalid header name
+           R"({"body":"a","body_base64":"YQ=="})",     // both bodies
+       }) {
+    EXPECT_FALSE(parse_capture_fast(line).has_value()) << line;
+  }
+}
+
+TEST(ParseCaptureLine, FallsBackWithTheFullReadersErrors) {
+  const auto r = parse_capture_line(R"({"body":"a","body_base64":"YQ=="})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("both"), std::string::npos);
+  const auto pairs = parse_capture_line(R"({"headers":[["webhook-id","msg_1"]],"body":"x"})");
+  ASSERT_TRUE(pairs.ok());
+  EXPECT_EQ(*pairs->find_header("webhook-id"), "msg_1");
+}
+
+}  // namespace
+}  // namespace epilot
