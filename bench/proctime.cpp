@@ -3,11 +3,13 @@
 // first command's (the reference) and, from the third on, to the one before.
 //
 //   proctime RUNS NAME CMD ARGS... :: NAME CMD ARGS... [:: ...]
+//   proctime once CMD ARGS...     (prints "SECONDS PEAK_RSS_KB" of one run)
 //
 // Each command runs with stdout and stderr sent to /dev/null; a command that
 // exits non-zero aborts the benchmark, so a broken setup cannot look fast.
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +61,28 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+// One run with its peak resident memory, for the memory targets.
+int run_once_with_rss(char** argv) {
+  const double start = now_seconds();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  wait4(pid, &status, 0, &usage);
+  const double elapsed = now_seconds() - start;
+  std::printf("%.3f %ld\n", elapsed, usage.ru_maxrss);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "once") {
+    return run_once_with_rss(argv + 2);
+  }
   if (argc < 4) {
     std::fprintf(stderr, "usage: proctime RUNS NAME CMD ARGS... [:: NAME CMD ARGS...]\n");
     return 2;

@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <algorithm>
 #include <thread>
 
 #include "lib/inputs.hpp"
@@ -16,72 +17,13 @@ namespace epilot {
 
 namespace {
 
+// A block of whole lines, read in one go; workers split it themselves, so the
+// reading thread never touches single records.
 struct Batch {
-  std::size_t first_index = 0;
-  std::vector<std::size_t> lines;      // line number of each record
-  std::vector<std::string> records;    // one JSON text each
-  std::vector<RecordResult> results;
+  std::string text;
+  std::vector<RecordResult> results;  // `line` counts from the block's start until delivery
+  std::size_t line_count = 0;         // lines in the block
   bool done = false;
-};
-
-// Splits a byte stream into lines, keeping only the unfinished tail in memory.
-class LineReader {
- public:
-  LineReader(int fd, std::string_view prefix) : m_fd(fd), m_buffer(prefix) {}
-
-  // The next line without its end, or nullopt at the end of input.
-  Result<std::optional<std::string>> next() {
-    while (true) {
-      const auto eol = m_buffer.find('\n', m_scan);
-      if (eol != std::string::npos) {
-        std::string line = m_buffer.substr(m_start, eol - m_start);
-        m_start = eol + 1;
-        m_scan = m_start;
-        ++m_line;
-        return std::optional<std::string>(std::move(line));
-      }
-      m_scan = m_buffer.size();
-      if (m_eof) {
-        if (m_start < m_buffer.size()) {
-          std::string line = m_buffer.substr(m_start);
-          m_start = m_scan = m_buffer.size();
-          ++m_line;
-          return std::optional<std::string>(std::move(line));
-        }
-        return std::optional<std::string>();
-      }
-      if (m_buffer.size() - m_start > k_max_input_size) {
-        return make_error(ErrorCode::bad_input, "line " + std::to_string(m_line + 1) + " is longer than " +
-                                                    std::to_string(k_max_input_size >> 20) + " MiB");
-      }
-      // Drop consumed bytes before growing, so memory follows the longest line.
-      m_buffer.erase(0, m_start);
-      m_scan -= m_start;
-      m_start = 0;
-      const auto old = m_buffer.size();
-      m_buffer.resize(old + k_chunk);
-      ssize_t n = 0;
-      do {
-        n = ::read(m_fd, m_buffer.data() + old, k_chunk);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0) {
-        return make_error(ErrorCode::io, std::string("cannot read the input: ") + std::strerror(errno));
-      }
-      m_buffer.resize(old + static_cast<std::size_t>(n));
-      m_eof = n == 0;
-    }
-  }
-
-  std::size_t line_number() const { return m_line; }
-
- private:
-  static constexpr std::size_t k_chunk = 1 << 20;
-  int m_fd;
-  std::string m_buffer;
-  std::size_t m_start = 0;
-  std::size_t m_scan = 0;
-  std::size_t m_line = 0;
-  bool m_eof = false;
 };
 
 bool blank(std::string_view s) {
@@ -91,6 +33,32 @@ bool blank(std::string_view s) {
     }
   }
   return true;
+}
+
+// Verify every record of `batch`, reusing one Capture for all of them.
+void verify_block(Batch& batch, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                  const VerifyPolicy& policy, Capture& capture) {
+  std::string_view text = batch.text;
+  std::size_t line = 0;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const auto record = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (!blank(record)) {
+      auto status = parse_capture_line(record, capture);
+      RecordResult r;
+      if (status) {
+        r = verify_one(capture, keys, other_keys, policy);
+      } else {
+        r.error = status.error();
+      }
+      r.line = line;
+      batch.results.push_back(std::move(r));
+    }
+    ++line;
+  }
+  batch.line_count = line;
+  std::string().swap(batch.text);  // free the text before the results are delivered
 }
 
 }  // namespace
@@ -110,16 +78,19 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
                      const StreamOptions& options,
                      const std::function<void(const RecordResult&)>& sink) {
   const unsigned threads = options.threads == 0 ? 1 : options.threads;
-  const std::size_t max_in_flight = 4 * static_cast<std::size_t>(threads);
+  const std::size_t block_size = std::max<std::size_t>(options.block_size, 1);
+  // Bounded memory: a few blocks per worker, and never more than 16 MiB of text.
+  const std::size_t max_in_flight = std::min<std::size_t>(2 * static_cast<std::size_t>(threads) + 2, 16);
 
   std::mutex mutex;
-  std::condition_variable work_ready;   // workers wait for batches
-  std::condition_variable batch_done;   // the caller waits for results or room
-  std::deque<std::shared_ptr<Batch>> pending;   // in input order, delivered from the front
-  std::deque<std::shared_ptr<Batch>> queue;     // not yet taken by a worker
+  std::condition_variable work_ready;  // workers wait for blocks
+  std::condition_variable batch_done;  // the reader waits for results or room
+  std::deque<std::shared_ptr<Batch>> pending;  // in input order, delivered from the front
+  std::deque<std::shared_ptr<Batch>> queue;    // not yet taken by a worker
   bool closing = false;
 
   const auto work = [&] {
+    Capture capture;
     while (true) {
       std::shared_ptr<Batch> batch;
       {
@@ -131,19 +102,7 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
         batch = queue.front();
         queue.pop_front();
       }
-      batch->results.resize(batch->records.size());
-      for (std::size_t i = 0; i < batch->records.size(); ++i) {
-        auto& r = batch->results[i];
-        auto capture = parse_capture_line(batch->records[i]);
-        if (capture) {
-          r = verify_one(*capture, keys, other_keys, policy);
-        } else {
-          r.error = capture.error();
-        }
-        r.index = batch->first_index + i;
-        r.line = batch->lines[i];
-        std::string().swap(batch->records[i]);  // free the text early
-      }
+      verify_block(*batch, keys, other_keys, policy, capture);
       {
         std::lock_guard lock(mutex);
         batch->done = true;
@@ -151,21 +110,22 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
       batch_done.notify_all();
     }
   };
-
   std::vector<std::thread> workers;
   workers.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
     workers.emplace_back(work);
   }
 
-  // Deliver finished batches from the front, in order; with `wait`, block
-  // until the front one is finished.
-  const auto deliver = [&](bool all) {
+  // Hand finished blocks to `sink`, in order. With `wait`, block until every
+  // pending block is delivered; without, deliver what is ready and return.
+  std::size_t next_index = 0;
+  std::size_t next_line = 1;  // the first line of the next block delivered
+  const auto deliver = [&](bool wait) {
     while (true) {
       std::shared_ptr<Batch> front;
       {
         std::unique_lock lock(mutex);
-        if (all) {
+        if (wait) {
           batch_done.wait(lock, [&] { return pending.empty() || pending.front()->done; });
         }
         if (pending.empty() || !pending.front()->done) {
@@ -174,68 +134,83 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
         front = pending.front();
         pending.pop_front();
       }
-      batch_done.notify_all();
-      for (const auto& r : front->results) {
+      for (auto& r : front->results) {
+        r.index = next_index++;
+        r.line += next_line;
         sink(r);
       }
+      next_line += front->line_count;
     }
+  };
+  const auto submit = [&](std::shared_ptr<Batch> batch) {
+    std::unique_lock lock(mutex);
+    while (pending.size() >= max_in_flight) {
+      lock.unlock();
+      deliver(false);
+      lock.lock();
+      if (pending.size() >= max_in_flight) {
+        batch_done.wait(lock, [&] { return pending.front()->done; });
+      }
+    }
+    pending.push_back(batch);
+    queue.push_back(std::move(batch));
+    lock.unlock();
+    work_ready.notify_one();
   };
 
-  Status status = ok_status();
-  LineReader reader(fd, prefix);
-  std::size_t index = 0;
-  auto batch = std::make_shared<Batch>();
-  const auto submit = [&] {
-    if (batch->records.empty()) {
-      return;
+  // Read blocks of whole lines; the unfinished last line carries over.
+  std::string buffer(prefix);
+  bool eof = false;
+  const auto read_more = [&]() -> Status {
+    const auto old = buffer.size();
+    buffer.resize(old + block_size);
+    ssize_t n = 0;
+    do {
+      n = ::read(fd, buffer.data() + old, block_size);
+    } while (n < 0 && errno == EINTR);
+    buffer.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    if (n < 0) {
+      return make_error(ErrorCode::io, std::string("cannot read the input: ") + std::strerror(errno));
     }
-    {
-      std::unique_lock lock(mutex);
-      // Bounded memory: wait for room, delivering what is done meanwhile.
-      while (pending.size() >= max_in_flight) {
-        lock.unlock();
-        deliver(false);
-        lock.lock();
-        if (pending.size() >= max_in_flight) {
-          batch_done.wait(lock);
-        }
-      }
-      pending.push_back(batch);
-      queue.push_back(batch);
-    }
-    work_ready.notify_one();
-    batch = std::make_shared<Batch>();
+    eof = n == 0;
+    return ok_status();
   };
-  while (true) {
-    auto line = reader.next();
-    if (!line) {
-      status = line.error();
+  Status status = ok_status();
+  while (status) {
+    while (status && !eof && buffer.size() < block_size) {
+      status = read_more();
+    }
+    if (!status) {
       break;
     }
-    if (!line->has_value()) {
-      break;
-    }
-    if (blank(**line)) {
+    // Cut after the last line end; at the end of the input, take everything.
+    const auto last_eol = buffer.rfind('\n');
+    const std::size_t cut = eof ? buffer.size() : last_eol == std::string::npos ? 0 : last_eol + 1;
+    if (cut == 0) {
+      if (eof) {
+        break;
+      }
+      if (buffer.size() > k_max_input_size) {
+        status = make_error(ErrorCode::bad_input, "a line is longer than " +
+                                                      std::to_string(k_max_input_size >> 20) + " MiB");
+        break;
+      }
+      status = read_more();  // a line longer than a block: keep reading
       continue;
     }
-    if (batch->records.empty()) {
-      batch->first_index = index;
-    }
-    batch->lines.push_back(reader.line_number());
-    batch->records.push_back(std::move(**line));
-    ++index;
-    if (batch->records.size() >= options.batch_lines) {
-      submit();
-      deliver(false);
-    }
+    auto batch = std::make_shared<Batch>();
+    std::string rest = buffer.substr(cut);
+    buffer.resize(cut);
+    batch->text = std::move(buffer);
+    buffer = std::move(rest);
+    submit(std::move(batch));
+    deliver(false);
   }
-  submit();
   {
     std::lock_guard lock(mutex);
     closing = true;
   }
   work_ready.notify_all();
-  deliver(true);
   for (auto& t : workers) {
     t.join();
   }

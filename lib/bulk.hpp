@@ -25,15 +25,15 @@ struct RecordResult {
 };
 
 struct StreamOptions {
-  unsigned threads = 1;  // worker threads; the calling thread reads and delivers
-  std::size_t batch_lines = 256;
+  unsigned threads = 1;              // worker threads; the calling thread reads and delivers
+  std::size_t block_size = 1 << 20;  // bytes read at a time; workers take whole-line blocks
 };
 
 // Read JSON Lines from `fd` (after `prefix`, bytes the caller already read
 // from it), verify each record under `keys` and call `sink` with every result
 // in input order, on the calling thread. Blank lines are skipped. A record
 // that cannot be read gives a result with `error` set and the stream goes on.
-// Memory stays bounded by a few batches per thread whatever the input size;
+// Memory stays bounded (at most 16 blocks in flight) whatever the input size;
 // a line longer than k_max_input_size is an error for the whole stream.
 Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
                      const VerifyKeys& other_keys, const VerifyPolicy& policy,

@@ -1,5 +1,7 @@
 #include "lib/bytes.hpp"
 
+#include <cstring>
+
 namespace epilot {
 
 std::string to_hex(const Bytes& bytes) {
@@ -17,6 +19,18 @@ bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();
   while (p < end) {
+    // Most bodies are mostly ASCII: skip 8 bytes at a time while no high bit is set.
+    while (end - p >= 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ULL) != 0) {
+        break;
+      }
+      p += 8;
+    }
+    if (p == end) {
+      break;
+    }
     const unsigned char c = *p;
     if (c < 0x80) {
       ++p;

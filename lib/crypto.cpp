@@ -1,8 +1,11 @@
+// HMAC is built on OpenSSL's low-level SHA-256 (deprecated in 3.0, but the
+// same assembly as EVP): its context is a plain struct, so HMAC needs no
+// allocation and no algorithm fetch per message, which EVP's HMAC() does.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "lib/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <sodium.h>
@@ -69,11 +72,39 @@ bool ed25519_verify(const Ed25519Public& public_key, std::string_view message,
                                      message.size(), public_key.data()) == 0;
 }
 
-Sha256Digest hmac_sha256(const Bytes& key, std::string_view message) {
+Sha256Digest hmac_sha256(const Bytes& key, std::initializer_list<std::string_view> parts) {
+  // RFC 2104: H((K ^ opad) || H((K ^ ipad) || message)), K hashed first if
+  // longer than the block.
+  constexpr std::size_t k_block = 64;
+  std::array<std::uint8_t, k_block> padded{};
+  if (key.size() > k_block) {
+    SHA256(key.data(), key.size(), padded.data());
+  } else {
+    std::memcpy(padded.data(), key.data(), key.size());
+  }
+  std::array<std::uint8_t, k_block> pad{};
+  SHA256_CTX ctx;
+  for (std::size_t i = 0; i < k_block; ++i) {
+    pad[i] = padded[i] ^ 0x36;
+  }
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  for (const auto part : parts) {
+    SHA256_Update(&ctx, part.data(), part.size());
+  }
+  Sha256Digest inner{};
+  SHA256_Final(inner.data(), &ctx);
+  for (std::size_t i = 0; i < k_block; ++i) {
+    pad[i] = padded[i] ^ 0x5c;
+  }
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), pad.size());
+  SHA256_Update(&ctx, inner.data(), inner.size());
   Sha256Digest out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out.data(), &len);
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(padded.data(), padded.size());
+  OPENSSL_cleanse(pad.data(), pad.size());
+  OPENSSL_cleanse(&ctx, sizeof ctx);
   return out;
 }
 

@@ -149,8 +149,7 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
 }
 
 bool any_match(const Verification& result, const VerifyKeys& keys, const std::string& body) {
-  return find_match(result.entries, keys, signed_content(result.id, result.timestamp_text, body))
-      .has_value();
+  return find_match(result.entries, keys, result.id, result.timestamp_text, body).has_value();
 }
 
 // Secrets used as some senders use them: the text itself as the HMAC key.
@@ -229,8 +228,8 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
       break;
     }
   }
-  if (const auto match = find_match(result.entries, other_keys,
-                                    signed_content(result.id, result.timestamp_text, request.body))) {
+  if (const auto match = find_match(result.entries, other_keys, result.id, result.timestamp_text,
+                                    request.body)) {
     out.push_back({"wrong_key", "the signature verifies under " + match->key_name +
                                     ", which was not among the keys given: is that the key you meant?"});
   }

@@ -2,12 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
 #include <optional>
 
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/har.hpp"
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
 
 namespace epilot {
 
@@ -35,70 +38,72 @@ class FastReader {
  public:
   explicit FastReader(std::string_view text) : m_text(text) {}
 
-  std::optional<Capture> read() {
-    Capture capture;
+  // Fill `capture`, reusing its buffers; false if the line is not of the one shape.
+  bool read(Capture& capture) {
+    capture.method.clear();
+    capture.url.clear();
+    capture.body.clear();
+    m_header_count = 0;
     bool seen_method = false;
     bool seen_url = false;
     bool seen_headers = false;
     bool seen_body = false;
     skip_space();
     if (!eat('{')) {
-      return std::nullopt;
+      return false;
     }
     skip_space();
     if (!eat('}')) {
       while (true) {
-        std::string key;
+        std::string& key = m_key;
         if (!read_string(key) || !colon()) {
-          return std::nullopt;
+          return false;
         }
         if (key == "method" || key == "url") {
           bool& seen = key == "method" ? seen_method : seen_url;
           if (seen || !read_string(key == "method" ? capture.method : capture.url)) {
-            return std::nullopt;
+            return false;
           }
           seen = true;
         } else if (key == "headers") {
           if (seen_headers || !read_headers(capture)) {
-            return std::nullopt;
+            return false;
           }
           seen_headers = true;
         } else if (key == "body" || key == "body_base64") {
-          std::string value;
-          if (seen_body || !read_string(value)) {
-            return std::nullopt;
+          if (seen_body || !read_string(capture.body)) {
+            return false;
           }
-          if (key == "body") {
-            capture.body = std::move(value);
-          } else {
-            auto bytes = base64_decode(value);
+          if (key == "body_base64") {
+            auto bytes = base64_decode(capture.body);
             if (!bytes) {
-              return std::nullopt;
+              return false;
             }
             capture.body.assign(as_chars(*bytes));
           }
           seen_body = true;
         } else {
-          return std::nullopt;
+          return false;
         }
         skip_space();
         if (eat('}')) {
           break;
         }
         if (!eat(',')) {
-          return std::nullopt;
+          return false;
         }
         skip_space();
       }
     }
     skip_space();
     if (m_pos != m_text.size()) {
-      return std::nullopt;
+      return false;
     }
+    capture.headers.resize(m_header_count);
     if (capture.method.empty()) {
       capture.method = std::string(k_default_method);
     }
-    return capture;
+    return true;
   }
 
  private:
@@ -151,72 +156,125 @@ class FastReader {
     return true;
   }
 
-  static void append_utf8(std::string& out, std::uint32_t cp) {
+  static char* append_utf8(char* out, std::uint32_t cp) {
+    const auto byte = [](std::uint32_t v) { return static_cast<char>(static_cast<unsigned char>(v)); };
     if (cp < 0x80) {
-      out += static_cast<char>(cp);
+      *out++ = byte(cp);
     } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
+      *out++ = byte(0xc0 | (cp >> 6));
+      *out++ = byte(0x80 | (cp & 0x3f));
     } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
+      *out++ = byte(0xe0 | (cp >> 12));
+      *out++ = byte(0x80 | ((cp >> 6) & 0x3f));
+      *out++ = byte(0x80 | (cp & 0x3f));
     } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
+      *out++ = byte(0xf0 | (cp >> 18));
+      *out++ = byte(0x80 | ((cp >> 12) & 0x3f));
+      *out++ = byte(0x80 | ((cp >> 6) & 0x3f));
+      *out++ = byte(0x80 | (cp & 0x3f));
     }
+    return out;
   }
 
+  // The first byte at or after `src` that is '"', '\\' or a control character.
+  static const char* plain_run_end(const char* src, const char* end) {
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
+    while (end - src >= 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, src, 8);
+      if ((((w - k_ones * 0x20) & ~w & k_highs) | has_zero_byte(w ^ (k_ones * '"')) |
+           has_zero_byte(w ^ (k_ones * '\\'))) != 0) {
+        break;
+      }
+      src += 8;
+    }
+    while (src < end && *src != '"' && *src != '\\' && static_cast<unsigned char>(*src) >= 0x20) {
+      ++src;
+    }
+    return src;
+  }
+
+  // Unescape a JSON string into `out` (reusing its buffer). Runs of plain
+  // bytes are copied eight at a time (SWAR): strings here are bodies of a
+  // kilobyte or more. UTF-8 is checked on the result, which is equivalent to
+  // checking the raw runs, since escapes only ever produce whole sequences.
   bool read_string(std::string& out) {
     if (!eat('"')) {
       return false;
     }
-    out.clear();
-    while (m_pos < m_text.size()) {
-      // Copy the run up to the next quote, backslash or control character at once.
-      std::size_t end = m_pos;
-      while (end < m_text.size()) {
-        const auto c = static_cast<unsigned char>(m_text[end]);
-        if (c == '"' || c == '\\' || c < 0x20) {
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
+    const char* src = m_text.data() + m_pos;
+    const char* const end = m_text.data() + m_text.size();
+    // Most strings (names, ids, signatures) have no escape: find their end
+    // and copy them at once.
+    if (const char* plain = plain_run_end(src, end); plain < end && *plain == '"') {
+      out.assign(src, plain);
+      m_pos = static_cast<std::size_t>(plain + 1 - m_text.data());
+      return is_valid_utf8(out);
+    }
+    out.resize(static_cast<std::size_t>(end - src));  // the unescaped text is never longer
+    char* dst = out.data();
+    std::uint64_t high = 0;
+    while (true) {
+      while (end - src >= 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, src, 8);
+        // Any byte below 0x20 (exact for bytes without the high bit, which are
+        // tracked apart), '"' or '\\' ends the fast copy.
+        const std::uint64_t special = ((w - k_ones * 0x20) & ~w & k_highs) |
+                                      has_zero_byte(w ^ (k_ones * '"')) |
+                                      has_zero_byte(w ^ (k_ones * '\\'));
+        // Copy all eight; only the bytes before the first special one count.
+        std::memcpy(dst, src, 8);
+        if (special != 0) {
+          // The lowest flagged byte is exact (false positives only follow a
+          // true one), so it is the first special byte (little-endian words).
+          const auto plain = static_cast<std::size_t>(__builtin_ctzll(special) / 8);
+          high |= w & k_highs & ((std::uint64_t{1} << (plain * 8)) - 1);
+          src += plain;
+          dst += plain;
           break;
         }
-        ++end;
+        high |= w & k_highs;
+        src += 8;
+        dst += 8;
       }
-      const auto run = m_text.substr(m_pos, end - m_pos);
-      if (!is_valid_utf8(run)) {
+      if (src == end) {
         return false;
       }
-      out.append(run);
-      m_pos = end;
-      if (m_pos == m_text.size()) {
-        return false;
-      }
-      const char c = m_text[m_pos++];
+      const auto c = static_cast<unsigned char>(*src++);
       if (c == '"') {
-        return true;
+        break;
       }
-      if (c != '\\' || m_pos == m_text.size()) {
-        return false;  // a raw control character, or a dangling backslash
+      if (c < 0x20) {
+        return false;
       }
-      const char e = m_text[m_pos++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+      if (c != '\\') {
+        high |= c;
+        *dst++ = static_cast<char>(c);
+        continue;
+      }
+      if (src == end) {
+        return false;
+      }
+      switch (*src++) {
+        case '"': *dst++ = '"'; break;
+        case '\\': *dst++ = '\\'; break;
+        case '/': *dst++ = '/'; break;
+        case 'b': *dst++ = '\b'; break;
+        case 'f': *dst++ = '\f'; break;
+        case 'n': *dst++ = '\n'; break;
+        case 'r': *dst++ = '\r'; break;
+        case 't': *dst++ = '\t'; break;
         case 'u': {
+          m_pos = static_cast<std::size_t>(src - m_text.data());
           std::uint32_t cp = 0;
-          if (!read_hex4(cp)) {
-            return false;
-          }
-          if (cp >= 0xdc00 && cp <= 0xdfff) {
-            return false;  // a lone low surrogate
+          if (!read_hex4(cp) || (cp >= 0xdc00 && cp <= 0xdfff)) {
+            return false;  // bad hex, or a lone low surrogate
           }
           if (cp >= 0xd800 && cp <= 0xdbff) {
             std::uint32_t low = 0;
@@ -225,14 +283,19 @@ class FastReader {
             }
             cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
           }
-          append_utf8(out, cp);
+          // \uXXXX takes six bytes and yields at most four (eight for a pair):
+          // the output still fits in the buffer.
+          dst = append_utf8(dst, cp);
+          src = m_text.data() + m_pos;
           break;
         }
         default:
           return false;
       }
     }
-    return false;
+    m_pos = static_cast<std::size_t>(src - m_text.data());
+    out.resize(static_cast<std::size_t>(dst - out.data()));
+    return high == 0 || is_valid_utf8(out);
   }
 
   bool read_headers(Capture& capture) {
@@ -244,19 +307,25 @@ class FastReader {
       return true;
     }
     while (true) {
-      Header h;
+      if (m_header_count >= k_max_header_count) {
+        return false;
+      }
+      if (capture.headers.size() <= m_header_count) {
+        capture.headers.emplace_back();
+      }
+      Header& h = capture.headers[m_header_count];
       if (!read_string(h.name) || !colon() || !read_string(h.value)) {
         return false;
       }
-      for (const auto& other : capture.headers) {
-        if (other.name == h.name) {
+      for (std::size_t i = 0; i < m_header_count; ++i) {
+        if (capture.headers[i].name == h.name) {
           return false;
         }
       }
-      if (!validate_header(h.name, h.value).ok() || capture.headers.size() >= k_max_header_count) {
+      if (!validate_header(h.name, h.value).ok()) {
         return false;
       }
-      capture.headers.push_back(std::move(h));
+      ++m_header_count;
       skip_space();
       if (eat('}')) {
         return true;
@@ -270,6 +339,8 @@ class FastReader {
 
   std::string_view m_text;
   std::size_t m_pos = 0;
+  std::size_t m_header_count = 0;
+  std::string m_key;
 };
 
 }  // namespace
@@ -316,13 +387,30 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
   }
 }
 
-std::optional<Capture> parse_capture_fast(std::string_view line) { return FastReader(line).read(); }
+bool parse_capture_fast(std::string_view line, Capture& capture) { return FastReader(line).read(capture); }
+
+std::optional<Capture> parse_capture_fast(std::string_view line) {
+  Capture capture;
+  if (!parse_capture_fast(line, capture)) {
+    return std::nullopt;
+  }
+  return capture;
+}
+
+Status parse_capture_line(std::string_view line, Capture& capture) {
+  if (parse_capture_fast(line, capture)) {
+    return ok_status();
+  }
+  auto full = parse_capture_json(line);
+  EPILOT_TRY(full);
+  capture = std::move(*full);
+  return ok_status();
+}
 
 Result<Capture> parse_capture_line(std::string_view line) {
-  if (auto fast = parse_capture_fast(line)) {
-    return std::move(*fast);
-  }
-  return parse_capture_json(line);
+  Capture capture;
+  EPILOT_TRY(parse_capture_line(line, capture));
+  return capture;
 }
 
 Result<std::vector<Capture>> parse_requests(std::string_view data) {

@@ -35,4 +35,9 @@ Result<Capture> parse_capture_line(std::string_view line);
 // fuzz target fuzz_capture_line checks exactly that).
 std::optional<Capture> parse_capture_fast(std::string_view line);
 
+// The same two, filling `capture` and reusing its buffers: the hot loop of a
+// stream parses into one Capture per thread.
+bool parse_capture_fast(std::string_view line, Capture& capture);
+Status parse_capture_line(std::string_view line, Capture& capture);
+
 }  // namespace epilot

@@ -19,7 +19,7 @@ std::string generate_message_id(const RandomSource& random) {
 
 std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp,
                     std::string_view body) {
-  const auto mac = hmac_sha256(secret.bytes, signed_content(id, timestamp, body));
+  const auto mac = hmac_sha256(secret.bytes, {id, ".", timestamp, ".", body});
   return std::string(k_version_hmac) + "," + base64_encode(Bytes(mac.begin(), mac.end()));
 }
 
@@ -154,7 +154,8 @@ bool find_required(const Capture& request, std::string_view name, std::string& o
 }  // namespace
 
 std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
-                                std::string_view content) {
+                                std::string_view id, std::string_view timestamp, std::string_view body) {
+  std::string content;  // built once, and only if an Ed25519 entry needs it
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& entry = entries[i];
     if (entry.status != EntryStatus::ok) {
@@ -162,12 +163,15 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
     }
     if (entry.scheme == Scheme::hmac) {
       for (const auto& secret : keys.secrets) {
-        const auto mac = hmac_sha256(secret.secret.bytes, content);
+        const auto mac = hmac_sha256(secret.secret.bytes, {id, ".", timestamp, ".", body});
         if (constant_time_equal(mac.data(), entry.decoded.data(), mac.size())) {
           return Match{i, entry.version, secret.name};
         }
       }
-    } else if (entry.scheme == Scheme::ed25519) {
+    } else if (entry.scheme == Scheme::ed25519 && !keys.public_keys.empty()) {
+      if (content.empty()) {
+        content = signed_content(id, timestamp, body);
+      }
       for (const auto& key : keys.public_keys) {
         if (ed25519_verify(key.key.bytes, content, entry.decoded.data())) {
           return Match{i, entry.version, key.name};
@@ -200,8 +204,7 @@ Verification verify_request(const Capture& request, const VerifyKeys& keys,
     return result;
   }
   result.age = policy.now - *result.timestamp;
-  result.match = find_match(result.entries, keys,
-                            signed_content(result.id, result.timestamp_text, request.body));
+  result.match = find_match(result.entries, keys, result.id, result.timestamp_text, request.body);
   if (policy.timestamp_check == TimestampCheck::enforce) {
     if (result.age > policy.tolerance) {
       result.verdict = Verdict::timestamp_too_old;

@@ -111,10 +111,11 @@ struct Verification {
   bool ok() const { return verdict == Verdict::valid; }
 };
 
-// The first entry of `entries` that verifies over `content` under one of
-// `keys`, trying entries in order and, for each, every key of its scheme.
+// The first entry of `entries` that verifies over the signed content of
+// `id`, `timestamp` and `body` under one of `keys`, trying entries in order
+// and, for each, every key of its scheme.
 std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
-                                std::string_view content);
+                                std::string_view id, std::string_view timestamp, std::string_view body);
 
 // Verify `request` under `keys`. The signature is checked even when the
 // timestamp is out of tolerance, so the caller can say "signature valid, but

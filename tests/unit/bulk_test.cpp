@@ -26,7 +26,7 @@ std::string make_stream(std::size_t n) {
     }
     Capture c;
     c.method = "POST";
-    c.body = "{\"n\":" + std::to_string(i) + "}";
+    c.body = "{\"n\":" + std::to_string(i) + (i % 17 == 0 ? ",\"pad\":\"" + std::string(700, 'p') + "\"" : "") + "}";
     const auto id = "msg_" + std::to_string(i);
     const auto sig = sign_v1(secret, id, "1614265330", i % 7 == 3 ? "tampered" : c.body);
     c.headers = {{"webhook-id", id}, {"webhook-timestamp", "1614265330"}, {"webhook-signature", sig}};
@@ -60,7 +60,7 @@ std::vector<RecordResult> run_stream(const std::string& data, unsigned threads, 
   policy.now = 1614265330;
   StreamOptions options;
   options.threads = threads;
-  options.batch_lines = 16;
+  options.block_size = 256;  // records span blocks; some are longer than one
   std::vector<RecordResult> results;
   const auto status = verify_stream(fds[0], std::string_view(data).substr(0, prefix_size), keys, VerifyKeys{},
                                     policy, options, [&](const RecordResult& r) { results.push_back(r); });
