@@ -1,0 +1,21 @@
+// The JSON capture reader: never crashes, and what it accepts survives a
+// write and a second read unchanged.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+
+#include "lib/capture.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto capture = epilot::parse_capture_json(text);
+  if (!capture) {
+    return 0;
+  }
+  const auto again = epilot::parse_capture_json(epilot::write_capture_json(*capture, epilot::JsonStyle::compact));
+  if (!again || again->body != capture->body || again->method != capture->method ||
+      again->headers.size() != capture->headers.size()) {
+    std::abort();
+  }
+  return 0;
+}
