@@ -8,10 +8,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
 #include "lib/bulk.hpp"
@@ -35,15 +37,34 @@ struct VerifyOptions {
   std::vector<std::string> headers;
   unsigned jobs = 0;
   bool quiet = false;
+  bool epilot_key = false;
+  EpilotKeyFlags epilot;
+
+  bool wants_epilot_key() const {
+    return epilot_key || !epilot.url.empty() || !epilot.base_url.empty() || !epilot.org_id.empty() ||
+           epilot.offline;
+  }
 };
 
 struct KeySet {
   VerifyKeys keys;   // what the user asked to verify with
   VerifyKeys other;  // what the tool also knows of, for the wrong_key diagnosis
+  std::optional<ObtainedKey> epilot;
 };
+
+std::string epilot_key_name(const PublicKey& key) { return "epilot's key (" + fingerprint(key).substr(0, 19) + "…)"; }
 
 KeySet collect_keys(const VerifyOptions& opts) {
   KeySet set;
+  if (opts.wants_epilot_key()) {
+    set.epilot = obtain_epilot_key(opts.epilot, CacheMode::normal);
+    set.keys.public_keys.push_back({epilot_key_name(set.epilot->key), set.epilot->key});
+  } else if (const auto dir = find_key_cache_directory()) {
+    // Not asked for, but it names the cause when it is the key that verifies.
+    if (auto cached = read_cache_entry(cache_path(*dir, std::string(k_key_url_app))); cached && *cached) {
+      set.other.public_keys.push_back({"epilot's cached key (" + std::string(k_key_url_app) + ")", (*cached)->key});
+    }
+  }
   const bool secrets_named = !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty();
   set.keys.secrets = load_secrets(opts.secrets, !secrets_named);
   for (const auto& spec : opts.public_keys) {
@@ -53,9 +74,9 @@ KeySet collect_keys(const VerifyOptions& opts) {
   const bool have_default = file_exists(default_path);
   if (set.keys.public_keys.empty() && set.keys.secrets.empty()) {
     if (!have_default) {
-      fail(ErrorCode::usage, "no key to verify with: name --public-key or --secret",
-           {"epilot's key: epilot-action fetch-key > epilot.pem, then --public-key epilot.pem",
-            "or create the default local keypair once: epilot-action keygen"});
+      fail(ErrorCode::usage, "no key to verify with: name --public-key, --secret or --epilot-key",
+           {"requests from epilot: --epilot-key (fetches and caches epilot's public key)",
+            "your own test requests: create the default local keypair once with: epilot-action keygen"});
     }
     auto key = load_public_key(default_path);
     key.name = "default (" + default_path + ")";
@@ -308,11 +329,39 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!requests) {
     throw with_name(requests.error());
   }
-  const auto keys = collect_keys(opts);
+  auto keys = collect_keys(opts);
+  const auto verify_all = [&] {
+    std::vector<RecordResult> results;
+    for (std::size_t i = 0; i < requests->size(); ++i) {
+      results.push_back(verify_one((*requests)[i], keys.keys, keys.other, policy));
+      results.back().index = i;
+    }
+    return results;
+  };
+  auto results = verify_all();
+  // epilot rotates keys without a key id: a cached key that fails is refetched once.
+  const auto mismatch = [](const RecordResult& r) {
+    return r.verification.verdict == Verdict::signature_mismatch;
+  };
+  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.epilot.offline &&
+      std::any_of(results.begin(), results.end(), mismatch)) {
+    const auto fresh = obtain_epilot_key(opts.epilot, CacheMode::refresh);
+    if (fresh.key == keys.epilot->key) {
+      std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
+    } else {
+      std::fprintf(stderr, "epilot-action: epilot's key has changed since it was cached; verifying again with %s\n",
+                   fingerprint(fresh.key).c_str());
+      for (auto& k : keys.keys.public_keys) {
+        if (k.key == keys.epilot->key) {
+          k = {epilot_key_name(fresh.key), fresh.key};
+        }
+      }
+      keys.epilot = fresh;
+      results = verify_all();
+    }
+  }
   report.multiple = requests->size() > 1;
-  for (std::size_t i = 0; i < requests->size(); ++i) {
-    auto r = verify_one((*requests)[i], keys.keys, keys.other, policy);
-    r.index = i;
+  for (const auto& r : results) {
     report(r);
   }
   if (report.multiple) {
@@ -347,6 +396,9 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
+  cmd->add_flag("--epilot-key", opts->epilot_key,
+                "verify with epilot's public key, fetched over HTTPS and cached (see fetch-key)");
+  add_epilot_key_flags(*cmd, opts->epilot, "epilot-key-");
   cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. When it does not,
 the reasons follow, most likely first (body_reserialized, wrong_key, ...).
@@ -356,6 +408,7 @@ local public key (see keygen).
 Exit status: 0 all verified, 1 any not verified, 2 bad input or usage.
 
 Examples:
+  $ epilot-action verify request.json --epilot-key
   $ epilot-action verify request.json --public-key epilot.pem
   $ epilot-action verify capture.http --secret-file webhook.secret --format json
   $ epilot-action verify traffic.har --public-key epilot.pem --now 1749649160

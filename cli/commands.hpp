@@ -21,5 +21,6 @@ Command register_keygen(CLI::App& app);
 Command register_sign(CLI::App& app);
 Command register_verify(CLI::App& app);
 Command register_inspect(CLI::App& app);
+Command register_fetch_key(CLI::App& app);
 
 }  // namespace epilot::cli

@@ -62,9 +62,18 @@ inline constexpr std::string_view k_default_method = "POST";
 inline constexpr std::string_view k_default_url = "http://localhost:3000/";
 inline constexpr std::string_view k_json_content_type = "application/json";
 
+// epilot's public-key endpoints (reference/epilot.md section 2).
+inline constexpr std::string_view k_key_url_app = "https://cdn.app.sls.epilot.io/v1/.well-known/public-key";
+inline constexpr std::string_view k_key_url_legacy = "https://app.sls.epilot.io/v1/public/.well-known/public-key";
+inline constexpr std::string_view k_key_url_webhooks =
+    "https://webhooks.sls.epilot.io/v1/webhooks/.well-known/public-key";  // + ?orgId=
+inline constexpr std::int64_t k_default_key_max_age_seconds = 24 * 3600;
+inline constexpr std::size_t k_max_key_response_size = 64 * 1024;
+
 // Environment variables (read by cli/ only; lib/ never reads the environment).
 inline constexpr const char* k_env_secret = "EPILOT_ACTION_SECRET";
 inline constexpr const char* k_env_xdg_config_home = "XDG_CONFIG_HOME";
+inline constexpr const char* k_env_xdg_cache_home = "XDG_CACHE_HOME";
 
 // Default local keypair, under the config directory.
 inline constexpr std::string_view k_config_subdir = "epilot-action";

@@ -1,5 +1,5 @@
 // Shared by the CLI suites: run the real binary in an isolated environment.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,18 +18,37 @@ export function tmpdir() {
 
 // Every run gets its own config home and no inherited secret, so a
 // developer's own keys or environment can never make a test pass.
-export function run(args, { input, env = {}, cwd, config } = {}) {
+function environment({ env = {}, config, cache }) {
   const base = { ...process.env };
   delete base.EPILOT_ACTION_SECRET;
   delete base.NO_COLOR;
+  return { ...base, XDG_CONFIG_HOME: config ?? tmpdir(), XDG_CACHE_HOME: cache ?? tmpdir(), ...env };
+}
+
+export function run(args, { input, env, cwd, config, cache } = {}) {
   const r = spawnSync(BIN, args, {
     input,
     cwd,
-    env: { ...base, XDG_CONFIG_HOME: config ?? tmpdir(), ...env },
+    env: environment({ env, config, cache }),
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout.toString(), stderr: r.stderr.toString(), raw: r.stdout };
+}
+
+// The same, without blocking the event loop: for tests that also serve HTTP.
+export function runAsync(args, { input, env, config, cache } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { env: environment({ env, config, cache }) });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (status, signal) =>
+      resolve({ status, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.stdin.end(input ?? '');
+  });
 }
 
 export function fixture(rel) { return path.join(FIXTURES, rel); }

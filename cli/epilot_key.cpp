@@ -1,0 +1,81 @@
+#include "cli/epilot_key.hpp"
+
+#include <cstdlib>
+#include <thread>
+
+#include "cli/keysource.hpp"
+#include "cli/output.hpp"
+
+namespace epilot::cli {
+
+void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::string& prefix) {
+  command.add_option("--" + prefix + "endpoint", flags.endpoint,
+                     "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)")
+      ->check(CLI::IsMember({"app", "legacy", "webhooks"}))
+      ->capture_default_str();
+  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint");
+  command.add_option("--" + prefix + "url", flags.url, "fetch the key from this URL instead (staging, a local server)");
+  command.add_option("--" + prefix + "base-url", flags.base_url,
+                     "keep the endpoint's path but use this scheme and host");
+  command.add_option("--ca-cert", flags.ca_cert, "trust this CA certificate (PEM) too, for private servers")
+      ->check(CLI::ExistingFile);
+  command.add_option("--" + prefix + "timeout", flags.timeout, "connect and read timeout, seconds")
+      ->check(CLI::Range(1, 600))
+      ->capture_default_str();
+  command.add_option("--" + prefix + "max-age", flags.max_age, "use a cached key younger than this, seconds (0: always fetch)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
+      ->capture_default_str();
+  command.add_flag("--" + prefix + "offline", flags.offline, "use the cached key only; never touch the network");
+}
+
+std::optional<std::string> find_key_cache_directory() {
+  const char* xdg = std::getenv(k_env_xdg_cache_home);
+  if (xdg != nullptr && *xdg == '/') {
+    return std::string(xdg) + "/" + std::string(k_config_subdir) + "/keys";
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return std::nullopt;
+  }
+  return std::string(home) + "/.cache/" + std::string(k_config_subdir) + "/keys";
+}
+
+std::string key_cache_directory() {
+  auto dir = find_key_cache_directory();
+  if (!dir) {
+    fail(ErrorCode::usage, "neither XDG_CACHE_HOME nor HOME is set, so keys cannot be cached");
+  }
+  return *dir;
+}
+
+std::string epilot_key_url(const EpilotKeyFlags& flags) {
+  if (!flags.url.empty()) {
+    if (!flags.org_id.empty() || !flags.base_url.empty()) {
+      fail(ErrorCode::usage, "--url names the whole URL; it can't be combined with --org-id or --base-url");
+    }
+    take(parse_url(flags.url));
+    return flags.url;
+  }
+  const auto endpoint = flags.endpoint == "legacy"   ? KeyEndpoint::legacy
+                        : flags.endpoint == "webhooks" ? KeyEndpoint::webhooks
+                                                       : KeyEndpoint::app;
+  return take(key_endpoint_url(endpoint, flags.org_id, flags.base_url));
+}
+
+ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
+  KeyRequest request;
+  request.url = epilot_key_url(flags);
+  request.cache_dir = key_cache_directory();
+  request.max_age = flags.max_age;
+  request.mode = flags.offline ? CacheMode::offline : mode;
+  request.retry.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  request.warn = [](const std::string& message) { print_warning(message); };
+  HttpOptions options;
+  options.ca_cert = flags.ca_cert;
+  options.connect_timeout = std::chrono::seconds(flags.timeout);
+  options.read_timeout = std::chrono::seconds(flags.timeout);
+  const auto http = make_http_client(options);
+  return take(obtain_key(*http, request, current_time()));
+}
+
+}  // namespace epilot::cli

@@ -1,0 +1,52 @@
+#pragma once
+
+// HTTP as a parameter: lib/ code that talks to the network takes an
+// HttpClient, so tests can pass their own, and the real one is chosen once,
+// by the command line.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "lib/error.hpp"
+
+namespace epilot {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // GET `url`. Connection, TLS and timeout failures are ErrorCode::network;
+  // any HTTP status is a response.
+  virtual Result<HttpResponse> get(const std::string& url) = 0;
+};
+
+struct HttpOptions {
+  std::string ca_cert;  // extra trust anchors (PEM file); the system store otherwise
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds read_timeout{10};
+};
+
+// The real client (cpp-httplib over OpenSSL). TLS certificates and host names
+// are always verified; plain http:// is refused except to loopback hosts.
+std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options);
+
+struct ParsedUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6
+  int port = 0;
+  std::string target;  // path and query, at least "/"
+};
+
+// Split an absolute http(s) URL; errors are ErrorCode::usage.
+Result<ParsedUrl> parse_url(const std::string& url);
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool is_loopback_host(const std::string& host);
+
+}  // namespace epilot

@@ -1,0 +1,268 @@
+#include "lib/public_key.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include "lib/base64.hpp"
+#include "lib/bytes.hpp"
+#include "lib/file.hpp"
+
+namespace epilot {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string excerpt(const std::string& body) {
+  std::string out;
+  for (char c : body.substr(0, 120)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '.';
+  }
+  return out + (body.size() > 120 ? "…" : "");
+}
+
+Error bad_answer(const std::string& url, const HttpResponse& response, const std::string& why) {
+  return make_error(ErrorCode::bad_input,
+                    url + " answered " + std::to_string(response.status) + " but " + why +
+                        (response.body.empty() ? "" : ": '" + excerpt(response.body) + "'"));
+}
+
+}  // namespace
+
+Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& org_id, const std::string& base) {
+  std::string url;
+  switch (endpoint) {
+    case KeyEndpoint::app:
+      url = std::string(k_key_url_app);
+      break;
+    case KeyEndpoint::legacy:
+      url = std::string(k_key_url_legacy);
+      break;
+    case KeyEndpoint::webhooks:
+      url = std::string(k_key_url_webhooks);
+      break;
+  }
+  if (endpoint == KeyEndpoint::webhooks) {
+    if (org_id.empty()) {
+      return make_error(ErrorCode::usage, "the webhooks endpoint serves a key per organisation: give --org-id");
+    }
+    for (char c : org_id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+        return make_error(ErrorCode::usage, "--org-id '" + org_id + "' is not an organisation id");
+      }
+    }
+    url += "?orgId=" + org_id;
+  } else if (!org_id.empty()) {
+    return make_error(ErrorCode::usage, "--org-id is only for --endpoint webhooks (the app keys are global)");
+  }
+  if (!base.empty()) {
+    auto parsed = parse_url(base);
+    EPILOT_TRY(parsed);
+    auto target = parse_url(url);
+    EPILOT_TRY(target);
+    std::string b = base;
+    while (!b.empty() && b.back() == '/') {
+      b.pop_back();
+    }
+    url = b + target->target;
+  }
+  return url;
+}
+
+Result<PublicKey> parse_key_response(const HttpResponse& response, const std::string& url) {
+  if (response.status < 200 || response.status > 299) {
+    return bad_answer(url, response, "not with a key");
+  }
+  if (response.body.size() > k_max_key_response_size) {
+    return bad_answer(url, response, "with " + std::to_string(response.body.size()) + " bytes, too many for a key");
+  }
+  Json doc;
+  try {
+    doc = Json::parse(response.body);
+  } catch (const Json::exception&) {
+    return bad_answer(url, response, "not with JSON");
+  }
+  if (!doc.is_object()) {
+    return bad_answer(url, response, "not with a JSON object");
+  }
+  const Json* pem = nullptr;
+  for (const char* field : {"public_key", "publicKey"}) {
+    if (doc.contains(field) && doc[field].is_string()) {
+      pem = &doc[field];
+      break;
+    }
+  }
+  if (pem == nullptr) {
+    return bad_answer(url, response, "without a public_key (or publicKey) string");
+  }
+  if (doc.contains("algorithm")) {
+    const auto& algorithm = doc["algorithm"];
+    if (!algorithm.is_string() || to_lower_ascii(algorithm.get<std::string>()) != "ed25519") {
+      return bad_answer(url, response, "with algorithm " + algorithm.dump() + ", not ed25519");
+    }
+  }
+  auto key = parse_public_key(pem->get<std::string>());
+  if (!key) {
+    return make_error(ErrorCode::bad_input, url + " answered with a key that is not usable: " + key.error().message);
+  }
+  return *key;
+}
+
+Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, const RetryPolicy& retry) {
+  auto backoff = retry.first_backoff;
+  std::optional<Error> last;
+  for (int attempt = 1; attempt <= std::max(1, retry.attempts); ++attempt) {
+    if (attempt > 1 && retry.sleep) {
+      retry.sleep(backoff);
+      backoff *= 2;
+    }
+    auto response = http.get(url);
+    if (!response) {
+      if (response.error().code != ErrorCode::network) {
+        return response.error();  // a usage error (bad URL, plain http): retrying cannot help
+      }
+      last = response.error();
+      continue;
+    }
+    if (response->status >= 500) {
+      last = make_error(ErrorCode::network, url + " answered " + std::to_string(response->status) +
+                                                (response->body.empty() ? "" : ": '" + excerpt(response->body) + "'"));
+      continue;
+    }
+    return parse_key_response(*response, url);
+  }
+  auto error = *last;
+  error.message += " (after " + std::to_string(std::max(1, retry.attempts)) + " attempts)";
+  return error;
+}
+
+std::string cache_path(const std::string& cache_dir, const std::string& url) {
+  std::string host = "key";
+  if (auto parsed = parse_url(url)) {
+    host.clear();
+    for (char c : parsed->host) {
+      host += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+    }
+  }
+  const auto digest = sha256(url);
+  return cache_dir + "/" + host + "-" + to_hex(Bytes(digest.begin(), digest.begin() + 8)) + ".json";
+}
+
+Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
+  if (!file_exists(path)) {
+    return std::optional<CacheEntry>();
+  }
+  auto text = read_file(path, k_max_key_response_size);
+  EPILOT_TRY(text);
+  const auto corrupt = [&](const std::string& why) {
+    return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (" + why + ")");
+  };
+  Json doc;
+  try {
+    doc = Json::parse(*text);
+  } catch (const Json::exception&) {
+    return corrupt("not JSON");
+  }
+  if (!doc.is_object() || !doc["url"].is_string() || !doc["fetched_at"].is_number_integer() ||
+      !doc["public_key"].is_string() || !doc["fingerprint"].is_string()) {
+    return corrupt("fields missing");
+  }
+  auto key = parse_public_key(doc["public_key"].get<std::string>());
+  if (!key) {
+    return corrupt(key.error().message);
+  }
+  if (fingerprint(*key) != doc["fingerprint"].get<std::string>()) {
+    return corrupt("the key does not match its fingerprint");
+  }
+  return std::optional<CacheEntry>(CacheEntry{doc["url"].get<std::string>(), doc["fetched_at"].get<std::int64_t>(), *key});
+}
+
+Status write_cache_entry(const std::string& path, const CacheEntry& entry) {
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos) {
+    EPILOT_TRY(make_directories(path.substr(0, slash), 0700));
+  }
+  Json doc;
+  doc["url"] = entry.url;
+  doc["fetched_at"] = entry.fetched_at;
+  doc["public_key"] = to_pem(entry.key);
+  doc["fingerprint"] = fingerprint(entry.key);
+  return write_file_atomic(path, doc.dump(2) + "\n", 0644, Overwrite::yes);
+}
+
+std::string describe_age(std::int64_t seconds) {
+  if (seconds < 120) {
+    return std::to_string(seconds) + " s";
+  }
+  if (seconds < 7200) {
+    return std::to_string(seconds / 60) + " min";
+  }
+  if (seconds < 172800) {
+    return std::to_string(seconds / 3600) + " h";
+  }
+  return std::to_string(seconds / 86400) + " days";
+}
+
+Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std::int64_t now) {
+  ObtainedKey out;
+  const auto warn = [&](const std::string& message) {
+    if (request.warn) {
+      request.warn(message);
+    }
+  };
+  const auto path = cache_path(request.cache_dir, request.url);
+  std::optional<CacheEntry> cached;
+  auto read = read_cache_entry(path);
+  if (!read) {
+    warn(read.error().message + "; discarded");
+    ::unlink(path.c_str());
+  } else if (*read && (*read)->url == request.url) {
+    cached = **read;
+  }
+
+  if (request.mode == CacheMode::offline) {
+    if (!cached) {
+      return make_error(ErrorCode::usage, "--offline, but no key for " + request.url + " is cached",
+                        {"fetch it once while online: epilot-action fetch-key"});
+    }
+    out.key = cached->key;
+    out.source = KeySource::cache;
+    out.fetched_at = cached->fetched_at;
+    return out;
+  }
+  if (request.mode == CacheMode::normal && cached && now - cached->fetched_at < request.max_age &&
+      now >= cached->fetched_at) {
+    out.key = cached->key;
+    out.source = KeySource::cache;
+    out.fetched_at = cached->fetched_at;
+    return out;
+  }
+
+  auto fetched = fetch_public_key(http, request.url, request.retry);
+  if (!fetched) {
+    if (fetched.error().code == ErrorCode::network && cached) {
+      warn(fetched.error().message + "; using the cached key fetched " +
+                             describe_age(now - cached->fetched_at) + " ago");
+      out.key = cached->key;
+      out.source = KeySource::stale_cache;
+      out.fetched_at = cached->fetched_at;
+      return out;
+    }
+    return fetched.error();
+  }
+  out.key = *fetched;
+  out.source = KeySource::network;
+  out.fetched_at = now;
+  if (cached && !(cached->key == *fetched)) {
+    out.replaced = cached->key;
+    warn("the key at " + request.url + " CHANGED: cached " + fingerprint(cached->key) +
+                           ", now " + fingerprint(*fetched));
+  }
+  if (auto written = write_cache_entry(path, CacheEntry{request.url, now, *fetched}); !written) {
+    warn("could not cache the key: " + written.error().message);
+  }
+  return out;
+}
+
+}  // namespace epilot
