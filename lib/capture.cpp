@@ -216,7 +216,7 @@ Result<Capture> parse_capture_json(std::string_view data) {
   json doc;
   try {
     doc = json::parse(data);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for huge numbers
     // nlohmann's message names the byte offset; strip its "[json.exception...]" tag.
     std::string what = e.what();
     const auto tag_end = what.find("] ");

@@ -111,7 +111,7 @@ Result<std::vector<Capture>> parse_har(std::string_view data) {
   Json doc;
   try {
     doc = Json::parse(data);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for huge numbers
     std::string what = e.what();
     if (const auto tag = what.find("] "); tag != std::string::npos) {
       what = what.substr(tag + 2);

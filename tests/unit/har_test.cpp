@@ -35,6 +35,7 @@ TEST(ParseHar, RefusesArchivesWithoutRequests) {
   EXPECT_FALSE(parse_har(R"({"log": {"entries": {}}})").ok());
   EXPECT_FALSE(parse_har(R"({"log": {"entries": [{}]}})").ok());
   EXPECT_FALSE(parse_har(R"({"log": )").ok());
+  EXPECT_FALSE(parse_har(R"({"log": {"entries": 777777777777777E75777777756}})").ok());  // found by fuzz_har
 }
 
 TEST(ParseHar, RefusesBodiesItCannotReproduce) {
