@@ -16,6 +16,7 @@
 #include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
+#include "cli/verify_keys.hpp"
 #include "lib/bulk.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -27,8 +28,7 @@ namespace {
 
 struct VerifyOptions {
   std::string capture;
-  std::vector<std::string> public_keys;
-  SecretFlags secrets;
+  VerifyKeyFlags keys;
   std::int64_t tolerance = k_default_tolerance_seconds;
   std::optional<std::int64_t> now;
   bool no_timestamp_check = false;
@@ -37,61 +37,7 @@ struct VerifyOptions {
   std::vector<std::string> headers;
   unsigned jobs = 0;
   bool quiet = false;
-  bool epilot_key = false;
-  EpilotKeyFlags epilot;
-
-  bool wants_epilot_key() const {
-    return epilot_key || !epilot.url.empty() || !epilot.base_url.empty() || !epilot.org_id.empty() ||
-           epilot.offline;
-  }
 };
-
-struct KeySet {
-  VerifyKeys keys;   // what the user asked to verify with
-  VerifyKeys other;  // what the tool also knows of, for the wrong_key diagnosis
-  std::optional<ObtainedKey> epilot;
-};
-
-std::string epilot_key_name(const PublicKey& key) { return "epilot's key (" + fingerprint(key).substr(0, 19) + "…)"; }
-
-KeySet collect_keys(const VerifyOptions& opts) {
-  KeySet set;
-  if (opts.wants_epilot_key()) {
-    set.epilot = obtain_epilot_key(opts.epilot, CacheMode::normal);
-    set.keys.public_keys.push_back({epilot_key_name(set.epilot->key), set.epilot->key});
-  } else if (const auto dir = find_key_cache_directory()) {
-    // Not asked for, but it names the cause when it is the key that verifies.
-    if (auto cached = read_cache_entry(cache_path(*dir, std::string(k_key_url_app))); cached && *cached) {
-      set.other.public_keys.push_back({"epilot's cached key (" + std::string(k_key_url_app) + ")", (*cached)->key});
-    }
-  }
-  const bool secrets_named = !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty();
-  set.keys.secrets = load_secrets(opts.secrets, !secrets_named);
-  for (const auto& spec : opts.public_keys) {
-    set.keys.public_keys.push_back(load_public_key(spec));
-  }
-  const auto default_path = default_public_key_path();
-  const bool have_default = file_exists(default_path);
-  if (set.keys.public_keys.empty() && set.keys.secrets.empty()) {
-    if (!have_default) {
-      fail(ErrorCode::usage, "no key to verify with: name --public-key, --secret or --epilot-key",
-           {"requests from epilot: --epilot-key (fetches and caches epilot's public key)",
-            "your own test requests: create the default local keypair once with: epilot-action keygen"});
-    }
-    auto key = load_public_key(default_path);
-    key.name = "default (" + default_path + ")";
-    set.keys.public_keys.push_back(std::move(key));
-  } else if (have_default) {
-    // Keys that were not asked for but explain a mismatch when they match.
-    auto key = load_public_key(default_path);
-    key.name = "the default local public key (" + default_path + ")";
-    set.other.public_keys.push_back(std::move(key));
-  }
-  if (secrets_named) {
-    set.other.secrets = load_secrets(SecretFlags{}, true);
-  }
-  return set;
-}
 
 std::string age_text(std::int64_t age) {
   if (age >= 0) {
@@ -290,7 +236,7 @@ Outcome run_verify(const VerifyOptions& opts) {
 
   if (!opts.body.empty()) {
     const auto request = request_from_flags(opts);
-    const auto keys = collect_keys(opts);
+    const auto keys = collect_verify_keys(opts.keys);
     report(verify_one(request, keys.keys, keys.other, policy));
     return report.outcome();
   }
@@ -308,7 +254,7 @@ Outcome run_verify(const VerifyOptions& opts) {
   // and detected again, so that errors speak of the whole input.
   const auto format = detect_input_format(in.prefix);
   if (format && *format == InputFormat::json_lines) {
-    const auto keys = collect_keys(opts);
+    const auto keys = collect_verify_keys(opts.keys);
     report.multiple = true;
     StreamOptions stream;
     stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
@@ -329,7 +275,7 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!requests) {
     throw with_name(requests.error());
   }
-  auto keys = collect_keys(opts);
+  auto keys = collect_verify_keys(opts.keys);
   const auto verify_all = [&] {
     std::vector<RecordResult> results;
     for (std::size_t i = 0; i < requests->size(); ++i) {
@@ -343,9 +289,9 @@ Outcome run_verify(const VerifyOptions& opts) {
   const auto mismatch = [](const RecordResult& r) {
     return r.verification.verdict == Verdict::signature_mismatch;
   };
-  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.epilot.offline &&
+  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
       std::any_of(results.begin(), results.end(), mismatch)) {
-    const auto fresh = obtain_epilot_key(opts.epilot, CacheMode::refresh);
+    const auto fresh = obtain_epilot_key(opts.keys.epilot, CacheMode::refresh);
     if (fresh.key == keys.epilot->key) {
       std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
     } else {
@@ -377,10 +323,7 @@ Command register_verify(CLI::App& app) {
   auto* cmd = app.add_subcommand("verify", "Check captured requests and say why they do not verify");
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines of them, a HAR file or a raw HTTP request; - for stdin (default)");
-  cmd->add_option("--public-key", opts->public_keys,
-                  "Ed25519 public key: a PEM file or whpk_..., repeatable")
-      ->allow_extra_args(false);
-  add_secret_flags(*cmd, opts->secrets);
+  add_verify_key_flags(*cmd, opts->keys);
   cmd->add_option("--tolerance", opts->tolerance, "allowed clock difference in seconds, both ways")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000'000}))
       ->capture_default_str();
@@ -396,9 +339,6 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
-  cmd->add_flag("--epilot-key", opts->epilot_key,
-                "verify with epilot's public key, fetched over HTTPS and cached (see fetch-key)");
-  add_epilot_key_flags(*cmd, opts->epilot, "epilot-key-");
   cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. When it does not,
 the reasons follow, most likely first (body_reserialized, wrong_key, ...).
