@@ -22,5 +22,6 @@ Command register_sign(CLI::App& app);
 Command register_verify(CLI::App& app);
 Command register_inspect(CLI::App& app);
 Command register_fetch_key(CLI::App& app);
+Command register_listen(CLI::App& app);
 
 }  // namespace epilot::cli

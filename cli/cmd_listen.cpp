@@ -1,0 +1,429 @@
+// `epilot-action listen`: a local endpoint that verifies every request,
+// captures it byte for byte, and answers like a custom-action endpoint.
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/keysource.hpp"
+#include "cli/verify_keys.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+#include "lib/receiver.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+struct ListenOptions {
+  std::string host = "127.0.0.1";
+  int port = 3000;
+  std::string path;  // empty: any
+  VerifyKeyFlags keys;
+  std::int64_t tolerance = k_default_tolerance_seconds;
+  bool accept_unsigned = false;
+  bool allow_duplicates = false;
+  int respond = 0;
+  std::string respond_body;
+  std::string skip;
+  std::string fail_reason;
+  int delay_ms = 0;
+  std::string out;
+  std::string out_dir;
+  std::string format = "text";
+  std::size_t max_requests = 0;
+  int timeout = 0;
+  std::size_t max_body = 10 * 1024 * 1024;
+  bool quiet = false;
+};
+
+// Where captures go: appended to one JSON Lines file, or one file each in a
+// directory; synced before the answer is sent, so what was answered is kept.
+class CaptureSink {
+ public:
+  explicit CaptureSink(const ListenOptions& opts) : m_dir(opts.out_dir) {
+    if (!opts.out.empty()) {
+      m_fd = ::open(opts.out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (m_fd < 0) {
+        fail(ErrorCode::io, "cannot open " + opts.out + ": " + std::strerror(errno));
+      }
+    }
+    if (!m_dir.empty()) {
+      take(make_directories(m_dir, 0755));
+    }
+  }
+  ~CaptureSink() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  CaptureSink(const CaptureSink&) = delete;
+  CaptureSink& operator=(const CaptureSink&) = delete;
+
+  // Store one record; returns an error message, or "" when it is on disk (or
+  // there is nowhere to store it). Concurrent requests share one fdatasync:
+  // each waits until a sync that started after its write has finished.
+  std::string store(const std::string& record, const std::string& id) {
+    std::uint64_t ticket = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      ++m_count;
+      if (m_fd >= 0) {
+        std::size_t written = 0;
+        while (written < record.size()) {
+          const auto n = ::write(m_fd, record.data() + written, record.size() - written);
+          if (n < 0 && errno == EINTR) {
+            continue;
+          }
+          if (n <= 0) {
+            return std::string("cannot write the capture: ") + std::strerror(errno);
+          }
+          written += static_cast<std::size_t>(n);
+        }
+        ticket = ++m_written;
+      }
+      if (!m_dir.empty()) {
+        char name[32];
+        std::snprintf(name, sizeof name, "%06zu", m_count);
+        std::string safe_id;
+        for (char c : id.substr(0, 64)) {
+          safe_id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
+        }
+        const auto path = m_dir + "/" + name + (safe_id.empty() ? "" : "-" + safe_id) + ".json";
+        if (auto written = write_file_atomic(path, record, 0644, Overwrite::no); !written) {
+          return written.error().message;
+        }
+      }
+    }
+    return ticket == 0 ? "" : sync_through(ticket);
+  }
+
+ private:
+  std::string sync_through(std::uint64_t ticket) {
+    std::unique_lock lock(m_sync_mutex);
+    while (m_synced < ticket) {
+      if (m_syncing) {
+        m_synced_cv.wait(lock);
+        continue;
+      }
+      m_syncing = true;
+      std::uint64_t target = 0;
+      {
+        std::lock_guard write_lock(m_mutex);
+        target = m_written;
+      }
+      lock.unlock();
+      const int rc = ::fdatasync(m_fd);
+      const int err = errno;
+      lock.lock();
+      m_syncing = false;
+      if (rc == 0) {
+        m_synced = std::max(m_synced, target);
+      }
+      m_synced_cv.notify_all();
+      if (rc != 0) {
+        return std::string("cannot sync the capture: ") + std::strerror(err);
+      }
+    }
+    return "";
+  }
+
+  std::string m_dir;
+  int m_fd = -1;
+  std::mutex m_mutex;        // guards the file offset and the counters below
+  std::size_t m_count = 0;
+  std::uint64_t m_written = 0;
+  std::mutex m_sync_mutex;   // guards the sync state below
+  std::condition_variable m_synced_cv;
+  std::uint64_t m_synced = 0;
+  bool m_syncing = false;
+};
+
+// Stops the server once, from whichever of signal, count or clock comes first.
+class Stopper {
+ public:
+  explicit Stopper(httplib::Server& server) : m_server(server) {}
+  void stop(const char* why) {
+    std::lock_guard lock(m_mutex);
+    if (m_why == nullptr) {
+      m_why = why;
+      m_server.stop();
+      m_cv.notify_all();
+    }
+  }
+  void wait_for(std::chrono::seconds timeout) {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_for(lock, timeout, [&] { return m_why != nullptr; });
+  }
+  const char* why() {
+    std::lock_guard lock(m_mutex);
+    return m_why;
+  }
+
+ private:
+  httplib::Server& m_server;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  const char* m_why = nullptr;
+};
+
+Capture to_capture(const httplib::Request& req) {
+  Capture c;
+  c.method = req.method;
+  const auto host = req.get_header_value("Host");
+  c.url = "http://" + (host.empty() ? std::string("localhost") : host) + req.target;
+  for (const auto& [name, value] : req.headers) {
+    // cpp-httplib files the peer's address among the headers.
+    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT") {
+      continue;
+    }
+    c.headers.push_back({name, value});
+  }
+  c.body = req.body;
+  return c;
+}
+
+void print_event(const ListenOptions& opts, const Received& r) {
+  if (opts.quiet) {
+    return;
+  }
+  const auto& v = r.result.verification;
+  const auto id = v.id.empty() ? std::string("-") : v.id;
+  std::string line;
+  if (opts.format == "json") {
+    nlohmann::ordered_json doc;
+    doc["event"] = "request";
+    doc["method"] = r.request.method;
+    doc["url"] = r.request.url;
+    doc["webhook_id"] = v.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v.id);
+    doc["verdict"] = verdict_code(v.verdict);
+    doc["duplicate"] = r.duplicate;
+    doc["status"] = r.answer.status;
+    auto& reasons = doc["reasons"];
+    reasons = nlohmann::ordered_json::array();
+    for (const auto& reason : r.result.reasons) {
+      reasons.push_back({{"code", reason.code}, {"message", reason.message}});
+    }
+    line = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else if (r.duplicate) {
+    line = std::to_string(r.answer.status) + "  DUP   " + id + "  seen within the last " +
+           std::to_string(2 * opts.tolerance) + " s\n";
+  } else if (v.ok()) {
+    line = std::to_string(r.answer.status) + "  ok    " + id + "  " + v.match->version + " verified with " +
+           v.match->key_name + "\n";
+  } else {
+    line = std::to_string(r.answer.status) + "  FAIL  " + id + "  " +
+           (r.result.reasons.empty() ? std::string(verdict_code(v.verdict))
+                                     : r.result.reasons[0].code + ": " + r.result.reasons[0].message) +
+           "\n";
+  }
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+ReceiverConfig receiver_config(const ListenOptions& opts) {
+  ReceiverConfig config;
+  if (!opts.accept_unsigned || !opts.keys.public_keys.empty() || !opts.keys.secrets.secrets.empty() ||
+      !opts.keys.secrets.secret_files.empty() || opts.keys.wants_epilot_key()) {
+    auto keys = collect_verify_keys(opts.keys);
+    config.keys = std::move(keys.keys);
+    config.other_keys = std::move(keys.other);
+  }
+  config.tolerance = opts.tolerance;
+  config.accept_unsigned = opts.accept_unsigned;
+  config.allow_duplicates = opts.allow_duplicates;
+  if (!opts.skip.empty() && !opts.fail_reason.empty()) {
+    fail(ErrorCode::usage, "--skip can't be combined with --fail");
+  }
+  if (!opts.skip.empty()) {
+    config.shape = AnswerShape::skip;
+    config.reason = opts.skip;
+  } else if (!opts.fail_reason.empty()) {
+    config.shape = AnswerShape::fail;
+    config.reason = opts.fail_reason;
+  }
+  config.status = opts.respond;
+  if (!opts.respond_body.empty()) {
+    config.body = take(read_file(opts.respond_body, k_max_input_size));
+  }
+  return config;
+}
+
+Outcome run_listen(const ListenOptions& opts) {
+  if (!opts.out.empty() && !opts.out_dir.empty()) {
+    fail(ErrorCode::usage, "--out can't be combined with --out-dir");
+  }
+  Receiver receiver(receiver_config(opts));
+  CaptureSink sink(opts);
+
+  // Signals are taken by one thread with sigwait, never by a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  httplib::Server server;
+  Stopper stopper(server);
+  server.set_payload_max_length(opts.max_body);
+  server.set_read_timeout(5, 0);
+  server.set_write_timeout(5, 0);
+  // cpp-httplib gives each connection a thread for its whole life: idle
+  // keep-alive connections beyond the pool would stall everyone else, so the
+  // pool is large and idle connections are dropped quickly.
+  server.set_keep_alive_timeout(2);
+  server.new_task_queue = [] {
+    return new httplib::ThreadPool(std::max<std::size_t>(64, 8 * std::thread::hardware_concurrency()));
+  };
+  server.set_tcp_nodelay(true);
+  // Only SO_REUSEADDR: cpp-httplib also sets SO_REUSEPORT, which would let a
+  // second listener share the port silently instead of failing.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+
+  std::atomic<std::size_t> handled{0};
+  std::atomic<std::size_t> failures{0};
+  const auto handler = [&](const httplib::Request& req, httplib::Response& res) {
+    if (!opts.path.empty() && req.path != opts.path) {
+      res.status = 404;
+      res.set_content("{\"error\":\"not found\",\"path\":" + nlohmann::json(opts.path).dump() + "}",
+                      "application/json");
+      return;
+    }
+    auto received = receiver.handle(to_capture(req), current_time());
+    if (const auto error = sink.store(received_record(received), received.result.verification.id);
+        !error.empty()) {
+      // Never answer 2xx for a request that could not be kept.
+      print_warning(error);
+      received.answer = {503, "{\"error\":\"capture failed\"}"};
+      ++failures;
+    }
+    print_event(opts, received);
+    if (opts.delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(opts.delay_ms));
+    }
+    res.status = received.answer.status;
+    res.set_content(received.answer.body, "application/json");
+    if (opts.max_requests > 0 && ++handled >= opts.max_requests) {
+      stopper.stop("max-requests");
+    }
+  };
+  server.Post(".*", handler);
+  server.Put(".*", handler);
+  server.Patch(".*", handler);
+  server.Delete(".*", handler);
+  server.Get(".*", handler);
+
+  int port = opts.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(opts.host);
+    if (port < 0) {
+      fail(ErrorCode::io, "cannot listen on " + opts.host + ": " + std::strerror(errno));
+    }
+  } else if (!server.bind_to_port(opts.host, port)) {
+    fail(ErrorCode::io, "cannot listen on " + opts.host + ":" + std::to_string(port) + ": " + std::strerror(errno),
+         {"is another server on that port? --port 0 picks a free one"});
+  }
+  const bool ipv6 = opts.host.find(':') != std::string::npos;
+  const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
+                   (opts.path.empty() ? "/" : opts.path);
+
+  std::thread signal_thread([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  std::thread clock_thread;
+  if (opts.timeout > 0) {
+    clock_thread = std::thread([&] {
+      stopper.wait_for(std::chrono::seconds(opts.timeout));
+      stopper.stop("timeout");
+    });
+  }
+
+  if (opts.format == "json") {
+    std::printf("%s\n", nlohmann::ordered_json{{"event", "ready"}, {"url", url}}.dump().c_str());
+  } else {
+    std::printf("listening on %s\n", url.c_str());
+  }
+  std::fflush(stdout);
+  server.listen_after_bind();  // returns once stopped, after in-flight requests are answered
+
+  stopper.stop("done");
+  // Wake the signal thread if no signal came.
+  if (std::strcmp(stopper.why(), "SIGINT") != 0 && std::strcmp(stopper.why(), "SIGTERM") != 0) {
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  }
+  signal_thread.join();
+  if (clock_thread.joinable()) {
+    clock_thread.join();
+  }
+  if (!opts.quiet && opts.format == "json") {
+    std::printf("%s\n", nlohmann::ordered_json{{"event", "stopped"}, {"reason", stopper.why()}}.dump().c_str());
+  }
+  std::fprintf(stderr, "epilot-action: listen stopped (%s)\n", stopper.why());
+  if (failures > 0) {
+    fail(ErrorCode::io, std::to_string(failures.load()) + " captures could not be written");
+  }
+  return Outcome::success;
+}
+
+}  // namespace
+
+Command register_listen(CLI::App& app) {
+  auto opts = std::make_shared<ListenOptions>();
+  auto* cmd = app.add_subcommand("listen", "A local endpoint that verifies, captures and answers like a custom action");
+  cmd->add_option("--host", opts->host, "address to listen on")->capture_default_str();
+  cmd->add_option("-p,--port", opts->port, "port (0 picks a free one)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--path", opts->path, "answer only this path (default: any)");
+  add_verify_key_flags(*cmd, opts->keys);
+  cmd->add_option("--tolerance", opts->tolerance, "allowed clock difference in seconds, both ways")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}))
+      ->capture_default_str();
+  cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
+  cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
+  cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail)")
+      ->check(CLI::Range(100, 599));
+  cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")->check(CLI::ExistingFile);
+  cmd->add_option("--skip", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped");
+  cmd->add_option("--fail", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails");
+  cmd->add_option("--delay", opts->delay_ms, "wait MS milliseconds before answering")->check(CLI::Range(0, 600000));
+  cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering");
+  cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR");
+  cmd->add_option("--format", opts->format, "text or json (a ready event, then one JSON line per request)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--max-requests", opts->max_requests, "exit after N requests");
+  cmd->add_option("--timeout", opts->timeout, "exit after SECS seconds")->check(CLI::Range(0, 100'000'000));
+  cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")->capture_default_str();
+  cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
+  cmd->footer(R"(Answers: a verified request gets 200 {} (or --skip, --fail, --respond,
+--respond-body); one that does not verify gets 401 with the reasons as JSON; a
+verified webhook-id seen within twice the tolerance gets 409. Requests are
+captured (with verdict and answer) before the answer is sent. SIGINT and
+SIGTERM stop it cleanly (exit 0) after the requests in flight are answered.
+
+Examples:
+  $ epilot-action listen --port 3000 --epilot-key --out requests.jsonl
+  $ epilot-action listen --port 0 --public-key test.pub.pem --format json --max-requests 10
+  $ epilot-action listen --secret-file webhook.secret --fail "credit check failed")");
+  return Command{cmd, [opts] { return run_listen(*opts); }};
+}
+
+}  // namespace epilot::cli
