@@ -373,7 +373,7 @@ Result<Capture> parse_capture(std::string_view data) {
   return *format == CaptureFormat::json ? parse_capture_json(data) : parse_raw_http(data);
 }
 
-std::string write_capture_json(const Capture& capture, JsonStyle style) {
+nlohmann::ordered_json capture_to_json(const Capture& capture) {
   nlohmann::ordered_json doc;
   doc["method"] = capture.method;
   doc["url"] = capture.url;
@@ -399,7 +399,11 @@ std::string write_capture_json(const Capture& capture, JsonStyle style) {
   } else {
     doc["body_base64"] = base64_encode(capture.body);
   }
-  return doc.dump(style == JsonStyle::pretty ? 2 : -1) + "\n";
+  return doc;
+}
+
+std::string write_capture_json(const Capture& capture, JsonStyle style) {
+  return capture_to_json(capture).dump(style == JsonStyle::pretty ? 2 : -1) + "\n";
 }
 
 std::string write_raw_http(const Capture& capture) {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "lib/error.hpp"
 
 namespace epilot {
@@ -51,6 +53,9 @@ enum class JsonStyle { pretty, compact };
 // The native JSON form; `body_base64` replaces `body` when the body is not
 // valid UTF-8. Ends with a newline.
 std::string write_capture_json(const Capture& capture, JsonStyle style);
+
+// The same, as a document to add fields to (listen adds the verdict).
+nlohmann::ordered_json capture_to_json(const Capture& capture);
 
 // An HTTP/1.1 request as it would go on the wire (CRLF, Content-Length set).
 std::string write_raw_http(const Capture& capture);

@@ -87,8 +87,8 @@ Received Receiver::handle(Capture request, std::int64_t now) {
 }
 
 std::string received_record(const Received& received) {
-  // Start from the native capture so that every capture reader reads it.
-  auto doc = Json::parse(write_capture_json(received.request, JsonStyle::compact));
+  // The native capture, so that every capture reader reads it, plus the outcome.
+  auto doc = capture_to_json(received.request);
   const auto& v = received.result.verification;
   doc["received_at"] = received.received_at;
   doc["verdict"] = verdict_code(v.verdict);
