@@ -2,11 +2,8 @@
 // captures it byte for byte, and answers like a custom-action endpoint.
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +21,7 @@
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
 #include "lib/receiver.hpp"
+#include "lib/server.hpp"
 
 namespace epilot::cli {
 
@@ -158,7 +156,7 @@ class CaptureSink {
 // Stops the server once, from whichever of signal, count or clock comes first.
 class Stopper {
  public:
-  explicit Stopper(httplib::Server& server) : m_server(server) {}
+  explicit Stopper(HttpServer& server) : m_server(server) {}
   void stop(const char* why) {
     std::lock_guard lock(m_mutex);
     if (m_why == nullptr) {
@@ -177,27 +175,11 @@ class Stopper {
   }
 
  private:
-  httplib::Server& m_server;
+  HttpServer& m_server;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   const char* m_why = nullptr;
 };
-
-Capture to_capture(const httplib::Request& req) {
-  Capture c;
-  c.method = req.method;
-  const auto host = req.get_header_value("Host");
-  c.url = "http://" + (host.empty() ? std::string("localhost") : host) + req.target;
-  for (const auto& [name, value] : req.headers) {
-    // cpp-httplib files the peer's address among the headers.
-    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT") {
-      continue;
-    }
-    c.headers.push_back({name, value});
-  }
-  c.body = req.body;
-  return c;
-}
 
 void print_event(const ListenOptions& opts, const Received& r) {
   if (opts.quiet) {
@@ -279,36 +261,22 @@ Outcome run_listen(const ListenOptions& opts) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  httplib::Server server;
+  ServerLimits limits;
+  limits.threads = std::max(1u, std::thread::hardware_concurrency());
+  limits.max_body = opts.max_body;
+  HttpServer server(limits);
   Stopper stopper(server);
-  server.set_payload_max_length(opts.max_body);
-  server.set_read_timeout(5, 0);
-  server.set_write_timeout(5, 0);
-  // cpp-httplib gives each connection a thread for its whole life: idle
-  // keep-alive connections beyond the pool would stall everyone else, so the
-  // pool is large and idle connections are dropped quickly.
-  server.set_keep_alive_timeout(2);
-  server.new_task_queue = [] {
-    return new httplib::ThreadPool(std::max<std::size_t>(64, 8 * std::thread::hardware_concurrency()));
-  };
-  server.set_tcp_nodelay(true);
-  // Only SO_REUSEADDR: cpp-httplib also sets SO_REUSEPORT, which would let a
-  // second listener share the port silently instead of failing.
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+  const int port = take(server.bind(opts.host, opts.port));
 
   std::atomic<std::size_t> handled{0};
   std::atomic<std::size_t> failures{0};
-  const auto handler = [&](const httplib::Request& req, httplib::Response& res) {
-    if (!opts.path.empty() && req.path != opts.path) {
-      res.status = 404;
-      res.set_content("{\"error\":\"not found\",\"path\":" + nlohmann::json(opts.path).dump() + "}",
-                      "application/json");
-      return;
+  const auto handler = [&](Capture&& request) -> ServerAnswer {
+    const auto target = request.url.substr(std::min(request.url.size(), request.url.find('/', request.url.find("://") + 3)));
+    const auto path = target.substr(0, target.find('?'));
+    if (!opts.path.empty() && path != opts.path) {
+      return {404, "{\"error\":\"not found\",\"path\":" + nlohmann::json(opts.path).dump() + "}", {}};
     }
-    auto received = receiver.handle(to_capture(req), current_time());
+    auto received = receiver.handle(std::move(request), current_time());
     if (const auto error = sink.enabled() ? sink.store(received_record(received), received.result.verification.id)
                                           : std::string();
         !error.empty()) {
@@ -318,31 +286,11 @@ Outcome run_listen(const ListenOptions& opts) {
       ++failures;
     }
     print_event(opts, received);
-    if (opts.delay_ms > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(opts.delay_ms));
-    }
-    res.status = received.answer.status;
-    res.set_content(received.answer.body, "application/json");
     if (opts.max_requests > 0 && ++handled >= opts.max_requests) {
       stopper.stop("max-requests");
     }
+    return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(opts.delay_ms)};
   };
-  server.Post(".*", handler);
-  server.Put(".*", handler);
-  server.Patch(".*", handler);
-  server.Delete(".*", handler);
-  server.Get(".*", handler);
-
-  int port = opts.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(opts.host);
-    if (port < 0) {
-      fail(ErrorCode::io, "cannot listen on " + opts.host + ": " + std::strerror(errno));
-    }
-  } else if (!server.bind_to_port(opts.host, port)) {
-    fail(ErrorCode::io, "cannot listen on " + opts.host + ":" + std::to_string(port) + ": " + std::strerror(errno),
-         {"is another server on that port? --port 0 picks a free one"});
-  }
   const bool ipv6 = opts.host.find(':') != std::string::npos;
   const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
                    (opts.path.empty() ? "/" : opts.path);
@@ -366,7 +314,7 @@ Outcome run_listen(const ListenOptions& opts) {
     std::printf("listening on %s\n", url.c_str());
   }
   std::fflush(stdout);
-  server.listen_after_bind();  // returns once stopped, after in-flight requests are answered
+  server.run(handler);  // returns once stopped, after the answers already made are sent
 
   stopper.stop("done");
   // Wake the signal thread if no signal came.

@@ -254,3 +254,52 @@ test('idle, slow and broken clients cannot stall it for long', async () => {
   }
   assert.equal((await l.exited).status, 0);
 });
+
+// Raw bytes over one connection: what Node's http client would never send.
+function raw(port, bytes, { wait = 1500 } = {}) {
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), '127.0.0.1', () => s.write(bytes));
+    let data = '';
+    s.on('data', (d) => { data += d; });
+    s.on('error', () => {});
+    s.on('close', () => resolve(data));
+    setTimeout(() => { s.destroy(); resolve(data); }, wait);
+  });
+}
+
+test('pipelining, 100-continue, HTTP/1.0, oversized heads and garbage', async () => {
+  const l = await startListen(['--allow-duplicates']);
+  const { port } = new URL(l.url);
+  try {
+    const a = signed();
+    const b = signed();
+    const http11 = (r, extra = '') => `POST / HTTP/1.1\r\nHost: x\r\n${Object.entries(r.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}Content-Length: ${Buffer.byteLength(r.body)}\r\n${extra}\r\n${r.body}`;
+    // Two requests in one write, answered in order on the same connection.
+    const two = await raw(port, http11(a) + http11(b, 'Connection: close\r\n'));
+    assert.equal((two.match(/HTTP\/1\.1 200 OK/g) ?? []).length, 2, two);
+    // 100-continue: the head first, the body only after the interim answer.
+    const c = signed();
+    const head = http11(c, 'Expect: 100-continue\r\nConnection: close\r\n').split('\r\n\r\n')[0] + '\r\n\r\n';
+    const answer = await new Promise((resolve) => {
+      const s = net.connect(Number(port), '127.0.0.1', () => s.write(head));
+      let data = '';
+      s.on('data', (d) => {
+        data += d;
+        if (data.includes('100 Continue') && !s.sentBody) { s.sentBody = true; s.write(c.body); }
+      });
+      s.on('close', () => resolve(data));
+    });
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    // HTTP/1.0 closes after the answer.
+    const old = await raw(port, http11(signed()).replace('HTTP/1.1', 'HTTP/1.0'));
+    assert.match(old, /^HTTP\/1\.1 200 OK[\s\S]*Connection: close/);
+    // A head larger than 64 KiB, and a request line that is not HTTP.
+    assert.match(await raw(port, 'POST / HTTP/1.1\r\nX-Big: ' + 'a'.repeat(70000) + '\r\n'), /^HTTP\/1\.1 431 /);
+    assert.match(await raw(port, 'hello there\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
+    // And it still serves.
+    assert.equal((await send(l.url, signed())).status, 200);
+  } finally {
+    l.proc.kill('SIGTERM');
+  }
+  assert.equal((await l.exited).status, 0);
+});
