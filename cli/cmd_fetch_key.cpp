@@ -7,9 +7,10 @@
 
 #include "cli/commands.hpp"
 #include "cli/epilot_key.hpp"
+#include "cli/input.hpp"
 #include "cli/keysource.hpp"
 #include "lib/base64.hpp"
-#include "lib/file.hpp"
+#include "lib/timefmt.hpp"
 
 namespace epilot::cli {
 
@@ -67,7 +68,7 @@ Outcome run_fetch_key(const FetchKeyOptions& opts) {
   const auto key = obtain_epilot_key(opts.key, opts.refresh ? CacheMode::refresh : CacheMode::normal);
   const auto print = fingerprint(key.key);
   const auto where = key.source == KeySource::network ? "fetched from " + url
-                                                      : "cached " + describe_age(current_time() - key.fetched_at) + " ago";
+                                                      : "cached " + describe_duration(current_time() - key.fetched_at) + " ago";
   std::fprintf(stderr, "epilot-action: key %s (%s)\n", print.c_str(), where.c_str());
   if (!opts.expect_fingerprint.empty() && opts.expect_fingerprint != print) {
     print_error(make_error(ErrorCode::bad_key,
@@ -77,11 +78,7 @@ Outcome run_fetch_key(const FetchKeyOptions& opts) {
     return Outcome::check_failed;
   }
   const auto text = render(opts, key, url);
-  if (opts.out.empty() || opts.out == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  } else {
-    take(write_file_atomic(opts.out, text, 0644, Overwrite::yes));
-  }
+  write_output(opts.out, text);
   return Outcome::success;
 }
 

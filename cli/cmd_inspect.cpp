@@ -9,6 +9,7 @@
 #include "lib/constants.hpp"
 #include "lib/inputs.hpp"
 #include "lib/inspect.hpp"
+#include "lib/timefmt.hpp"
 
 namespace epilot::cli {
 
@@ -24,20 +25,6 @@ struct InspectOptions {
 };
 
 std::string str(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
-std::string duration(std::int64_t seconds) {
-  const auto a = seconds < 0 ? -seconds : seconds;
-  if (a < 120) {
-    return std::to_string(a) + " s";
-  }
-  if (a < 7200) {
-    return std::to_string(a / 60) + " min";
-  }
-  if (a < 172800) {
-    return std::to_string(a / 3600) + " h";
-  }
-  return std::to_string(a / 86400) + " days";
-}
 
 void row(const char* label, const std::string& value) { std::printf("%-15s %s\n", label, value.c_str()); }
 
@@ -56,7 +43,7 @@ void print_text(const Json& d) {
     row("timestamp", str(ts["value"]) + "  (" + str(ts["error"]) + ")");
   } else {
     const auto age = ts["age_seconds"].get<std::int64_t>();
-    row("timestamp", str(ts["value"]) + " = " + str(ts["iso"]) + ", " + duration(age) +
+    row("timestamp", str(ts["value"]) + " = " + str(ts["iso"]) + ", " + describe_duration(age) +
                          (age >= 0 ? " ago" : " in the future") +
                          (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
   }
@@ -90,11 +77,11 @@ void print_text(const Json& d) {
       if (t.contains("expires_at")) {
         const auto left = t["expires_in_seconds"].get<std::int64_t>();
         std::printf("  expires:    %s (%s)\n", str(t["expires_at"]).c_str(),
-                    left <= 0 ? ("expired " + duration(left) + " ago").c_str()
-                              : ("valid for " + duration(left)).c_str());
+                    left <= 0 ? ("expired " + describe_duration(left) + " ago").c_str()
+                              : ("valid for " + describe_duration(left)).c_str());
       }
       if (t.contains("lifetime_seconds")) {
-        std::printf("  lifetime:   %s\n", duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
+        std::printf("  lifetime:   %s\n", describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
       }
       std::printf("  claims:     %s\n", t["claims"].dump().c_str());
     }

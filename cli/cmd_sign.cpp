@@ -88,11 +88,7 @@ Outcome run_sign(const SignOptions& opts) {
   const auto text = opts.format == "http"
                         ? write_raw_http(request)
                         : write_capture_json(request, opts.compact ? JsonStyle::compact : JsonStyle::pretty);
-  if (opts.out.empty() || opts.out == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  } else {
-    take(write_file_atomic(opts.out, text, 0644, Overwrite::yes));
-  }
+  write_output(opts.out, text);
   return Outcome::success;
 }
 

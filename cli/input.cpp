@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "cli/output.hpp"
 #include "lib/file.hpp"
 
@@ -16,6 +18,14 @@ std::string read_input(const std::string& path, std::size_t max_size) {
     return take(read_fd(STDIN_FILENO, "stdin", max_size));
   }
   return take(read_file(path, max_size));
+}
+
+void write_output(const std::string& path, std::string_view text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return;
+  }
+  take(write_file_atomic(path, text, 0644, Overwrite::yes));
 }
 
 Header parse_header_flag(const std::string& text) {

@@ -1,6 +1,6 @@
 #pragma once
 
-// Reading the files and streams commands are pointed at.
+// Reading the files and streams commands are pointed at, and writing their output.
 
 #include <string>
 #include <vector>
@@ -11,6 +11,10 @@ namespace epilot::cli {
 
 // All of `path`, or of stdin for "-". Refuses to wait on a terminal.
 std::string read_input(const std::string& path, std::size_t max_size);
+
+// Write `text` to stdout when `path` is empty or "-", else to `path`,
+// atomically (a temporary file renamed over it).
+void write_output(const std::string& path, std::string_view text);
 
 // "name: value" as given to -H/--header, validated.
 Header parse_header_flag(const std::string& text);

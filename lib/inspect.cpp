@@ -1,11 +1,10 @@
 #include "lib/inspect.hpp"
 
-#include <ctime>
-
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/jwt.hpp"
 #include "lib/signature.hpp"
+#include "lib/timefmt.hpp"
 
 namespace epilot {
 
@@ -142,17 +141,6 @@ Json describe_payload(const std::string& body) {
 }
 
 }  // namespace
-
-std::string iso8601(std::int64_t unix_seconds) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (gmtime_r(&t, &tm) == nullptr) {
-    return "(out of range)";
-  }
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string redact(std::string_view value) {
   if (value.size() <= 12) {

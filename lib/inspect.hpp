@@ -17,9 +17,6 @@ namespace epilot {
 // summary of the custom-action payload. Keys are stable: scripts read them.
 nlohmann::ordered_json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance);
 
-// "2025-06-11T13:39:19Z" for a unix time.
-std::string iso8601(std::int64_t unix_seconds);
-
 // A credential's value shortened to its first characters, for display.
 std::string redact(std::string_view value);
 

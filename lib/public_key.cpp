@@ -7,6 +7,7 @@
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/file.hpp"
+#include "lib/timefmt.hpp"
 
 namespace epilot {
 
@@ -191,19 +192,6 @@ Status write_cache_entry(const std::string& path, const CacheEntry& entry) {
   return write_file_atomic(path, doc.dump(2) + "\n", 0644, Overwrite::yes);
 }
 
-std::string describe_age(std::int64_t seconds) {
-  if (seconds < 120) {
-    return std::to_string(seconds) + " s";
-  }
-  if (seconds < 7200) {
-    return std::to_string(seconds / 60) + " min";
-  }
-  if (seconds < 172800) {
-    return std::to_string(seconds / 3600) + " h";
-  }
-  return std::to_string(seconds / 86400) + " days";
-}
-
 Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std::int64_t now) {
   ObtainedKey out;
   const auto warn = [&](const std::string& message) {
@@ -243,7 +231,7 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   if (!fetched) {
     if (fetched.error().code == ErrorCode::network && cached) {
       warn(fetched.error().message + "; using the cached key fetched " +
-                             describe_age(now - cached->fetched_at) + " ago");
+                             describe_duration(now - cached->fetched_at) + " ago");
       out.key = cached->key;
       out.source = KeySource::stale_cache;
       out.fetched_at = cached->fetched_at;

@@ -82,7 +82,4 @@ struct ObtainedKey {
 // entry is discarded with a warning. Fetched keys are cached atomically.
 Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std::int64_t now);
 
-// How old, in words ("3 h").
-std::string describe_age(std::int64_t seconds);
-
 }  // namespace epilot
