@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/input.hpp"
+#include "cli/fixture_context.hpp"
 #include "cli/keysource.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -18,6 +19,9 @@ namespace {
 
 struct SignOptions {
   std::string payload;  // empty: the built-in custom-action payload
+  std::string fixture;
+  std::vector<std::string> sets;
+  std::vector<std::string> options;
   std::string private_key;
   SecretFlags secrets;
   std::string id;
@@ -34,8 +38,30 @@ Outcome run_sign(const SignOptions& opts) {
   Capture request;
   request.method = opts.method;
   request.url = opts.url;
-  request.body = opts.payload.empty() ? std::string(builtin_payload())
-                                      : read_input(opts.payload, k_max_input_size);
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (const auto& text : opts.sets) {
+    sets.push_back(take(parse_assignment(text, "--set")));
+  }
+  std::vector<Header> fixture_headers;
+  if (!opts.fixture.empty()) {
+    if (!opts.payload.empty()) {
+      fail(ErrorCode::usage, "--fixture can't be combined with a payload file");
+    }
+    const auto* fixture = find_fixture(opts.fixture);
+    if (fixture == nullptr) {
+      fail(ErrorCode::usage, "no built-in fixture is called '" + opts.fixture + "'",
+           {"list them with: epilot-action fixtures"});
+    }
+    auto instance = take(instantiate_fixture(*fixture, fill_context(opts.options), sets));
+    request.body = std::move(instance.body);
+    fixture_headers = std::move(instance.headers);
+  } else {
+    if (!opts.options.empty()) {
+      fail(ErrorCode::usage, "--option fills a fixture's placeholders: give --fixture NAME");
+    }
+    const auto body = opts.payload.empty() ? std::string(builtin_payload()) : read_input(opts.payload, k_max_input_size);
+    request.body = take(apply_overrides(body, sets));
+  }
 
   // Keys: the ones named; with none named, the default local keypair.
   auto secrets = load_secrets(opts.secrets, opts.secrets.secrets.empty() &&
@@ -75,6 +101,9 @@ Outcome run_sign(const SignOptions& opts) {
   request.headers.push_back(Header{std::string(k_header_id), id});
   request.headers.push_back(Header{std::string(k_header_timestamp), timestamp});
   request.headers.push_back(Header{std::string(k_header_signature), signature});
+  for (const auto& header : fixture_headers) {
+    request.set_header(header.name, header.value);
+  }
   for (const auto& text : opts.headers) {
     auto header = parse_header_flag(text);
     if (iequals_ascii(header.name, k_header_id) || iequals_ascii(header.name, k_header_timestamp) ||
@@ -99,6 +128,11 @@ Command register_sign(CLI::App& app) {
   auto* cmd = app.add_subcommand("sign", "Turn a payload into a signed request (a capture)");
   cmd->add_option("payload", opts->payload,
                   "payload file, or - for stdin (default: the built-in custom-action payload)");
+  cmd->add_option("-f,--fixture", opts->fixture, "sign a built-in fixture, placeholders filled (see: epilot-action fixtures)");
+  cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON (data.org_id=123, data.n:=5), repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)");
@@ -113,14 +147,17 @@ Command register_sign(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
   cmd->footer(R"(The body is signed and written byte for byte as read: never parsed or
-re-encoded. With no key named, sign uses the default local keypair (see keygen)
+re-encoded (unless --set asks for a change). Fixtures are templates: their
+{{now}}, {{unix}}, {{uuid}}, {{env.NAME}} and {{option.NAME}} are filled first. With no key named, sign uses the default local keypair (see keygen)
 and EPILOT_ACTION_SECRET if set.
 
 Examples:
   $ epilot-action sign > request.json
   $ epilot-action sign payload.json --private-key key.pem --url http://localhost:3000/hook
   $ EPILOT_ACTION_SECRET=whsec_... epilot-action sign payload.json --private-key key.pem
-  $ epilot-action sign --secret-file webhook.secret --format http - < body.json)");
+  $ epilot-action sign --secret-file webhook.secret --format http - < body.json
+  $ epilot-action sign --fixture wait-for-callback --option callback_post_url=http://127.0.0.1:4000/cb
+  $ epilot-action sign --fixture contact-updated --set data.org_id=123)");
   return Command{cmd, [opts] { return run_sign(*opts); }};
 }
 

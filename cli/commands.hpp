@@ -23,5 +23,6 @@ Command register_verify(CLI::App& app);
 Command register_inspect(CLI::App& app);
 Command register_fetch_key(CLI::App& app);
 Command register_listen(CLI::App& app);
+Command register_fixtures(CLI::App& app);
 
 }  // namespace epilot::cli

@@ -1,15 +1,84 @@
 #pragma once
 
-// The payloads compiled into the binary, so `sign` works with no files at all.
+// The payload fixtures compiled into the binary (fixtures/payloads/), and
+// turning one into a request: placeholders filled, fields overridden.
+//
+// A fixture NAME.json is a body; NAME.request.json is
+// {"description"?, "headers": {...}, "body": <JSON>}, for requests that carry
+// headers of their own (as external_integration_settings.headers add them).
+// Placeholders, filled at send time so that the signature covers them:
+//   {{now}}          the time, ISO-8601 (UTC, milliseconds)
+//   {{unix}}         the time, unix seconds
+//   {{uuid}}         a random UUID, fresh at every occurrence
+//   {{env.NAME}}     an environment variable
+//   {{option.NAME}}  a value given with --option NAME=VALUE
+// `{{env.NAME|default}}` and `{{option.NAME|default}}` give a default.
+// Values are inserted JSON-escaped (placeholders stand inside JSON strings).
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lib/capture.hpp"
+#include "lib/crypto.hpp"
+#include "lib/error.hpp"
 
 namespace epilot {
 
-// The name of the default payload and its exact bytes: an epilot
-// `external_integration` custom-action request (fixtures/payloads/custom-action.json),
-// compact as epilot's JSON.stringify sends it.
+struct Fixture {
+  std::string_view name;  // the file name without .json
+  std::string_view text;  // its exact bytes
+};
+
+// Every built-in fixture, sorted by name.
+std::span<const Fixture> builtin_fixtures();
+
+// The fixture called `name` (with or without .json), or nullptr.
+const Fixture* find_fixture(std::string_view name);
+
+// The default payload: an epilot `external_integration` request
+// (fixtures/payloads/custom-action.json), compact as epilot sends it, with no
+// placeholders, so its bytes are stable.
 inline constexpr std::string_view k_builtin_payload_name = "custom-action";
 std::string_view builtin_payload();
+
+struct FillContext {
+  std::int64_t now_ms = 0;  // unix time in milliseconds
+  RandomSource random;
+  std::function<std::optional<std::string>(const std::string&)> env;  // lookup, injected
+  std::map<std::string, std::string> options;
+};
+
+// Replace every placeholder in `text`; an unknown placeholder, or an env or
+// option value that is missing and has no default, is an error naming it.
+Result<std::string> fill_placeholders(std::string_view text, const FillContext& context);
+
+// Set `path` (dotted, e.g. data.org_id) to `value` in the JSON `body`, for
+// each pair in order, creating objects on the way: as a string, or, when the
+// path ends in ':' (from PATH:=VALUE), as the JSON `value` stands for. The
+// result is compact JSON.
+Result<std::string> apply_overrides(std::string_view body,
+                                    const std::vector<std::pair<std::string, std::string>>& sets);
+
+// Parse "NAME=VALUE" (for --set and --option).
+Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag);
+
+struct RequestTemplate {
+  std::vector<Header> headers;
+  std::string body;
+};
+
+// A fixture made into a request: placeholders filled, then overrides applied.
+Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillContext& context,
+                                            const std::vector<std::pair<std::string, std::string>>& sets);
+
+// A random (version 4) UUID.
+std::string make_uuid(const RandomSource& random);
 
 }  // namespace epilot

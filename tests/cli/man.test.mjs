@@ -24,14 +24,14 @@ test('the man page has the sections a man page needs', () => {
 
 test('every flag of every command is documented in its man section', () => {
   const md = fs.readFileSync(source, 'utf8');
-  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen']) {
+  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen', 'fixtures']) {
     const start = md.indexOf(`## ${cmd}\n`);
     assert.notEqual(start, -1, `no section for ${cmd}`);
     const end = md.indexOf('\n#', start + 1);
     const section = md.slice(start, end);
     const help = run([cmd, '--help']).stdout;
     const flags = [...help.matchAll(/^\s+(?:-\w,)?(--[a-z-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
-    assert.ok(flags.length >= 3, `${cmd}: flags found in --help`);
+    assert.ok(flags.length >= 2, `${cmd}: flags found in --help`);
     for (const flag of flags) assert.ok(section.includes('`' + flag + '`'), `${cmd} ${flag} is not in the man page`);
   }
 });

@@ -8,6 +8,22 @@
 namespace epilot {
 namespace {
 
+FillContext context() {
+  FillContext c;
+  c.now_ms = 1749649159123;
+  std::uint8_t next = 0;
+  c.random = [next](std::uint8_t* out, std::size_t n) mutable {
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = next++;
+    }
+  };
+  c.env = [](const std::string& name) -> std::optional<std::string> {
+    return name == "TENANT" ? std::optional<std::string>("acme \"north\"") : std::nullopt;
+  };
+  c.options = {{"org_id", "42"}};
+  return c;
+}
+
 TEST(BuiltinPayload, IsTheFixtureByteForByte) {
   EXPECT_EQ(builtin_payload(), test::read_fixture("payloads/custom-action.json"));
 }
@@ -25,6 +41,77 @@ TEST(BuiltinPayload, IsACompactExternalIntegrationRequest) {
   }
   EXPECT_TRUE(data["entity"].is_object());
   EXPECT_TRUE(data["entity"].contains("_schema"));
+}
+
+TEST(BuiltinFixtures, AreEveryFileUnderFixturesPayloads) {
+  std::vector<std::string> names;
+  for (const auto& f : builtin_fixtures()) {
+    names.emplace_back(f.name);
+    EXPECT_EQ(f.text, test::read_fixture("payloads/" + std::string(f.name) + ".json")) << f.name;
+  }
+  EXPECT_GE(names.size(), 8u);
+  EXPECT_NE(find_fixture("wait-for-callback.json"), nullptr);
+  EXPECT_EQ(find_fixture("nope"), nullptr);
+}
+
+TEST(BuiltinFixtures, EachInstantiatesToAFullCustomActionRequest) {
+  for (const auto& f : builtin_fixtures()) {
+    const auto r = instantiate_fixture(f, context(), {});
+    ASSERT_TRUE(r.ok()) << f.name << ": " << r.error().message;
+    EXPECT_EQ(r->body.find("{{"), std::string::npos) << f.name;
+    const auto doc = nlohmann::json::parse(r->body);
+    EXPECT_EQ(doc["type"], "external_integration") << f.name;
+    EXPECT_TRUE(doc["data"].contains("exection_action_id")) << f.name;
+    EXPECT_TRUE(doc["data"]["entity"].is_object()) << f.name;
+  }
+  const auto big = instantiate_fixture(*find_fixture("large-entity"), context(), {});
+  EXPECT_GE(big->body.size(), 18000u);
+  const auto callback = nlohmann::json::parse(instantiate_fixture(*find_fixture("wait-for-callback"), context(), {})->body);
+  EXPECT_EQ(callback["data"]["action_config"]["wait_for_callback"], true);
+  EXPECT_TRUE(callback["data"].contains("resume_token"));
+  EXPECT_TRUE(callback["data"].contains("callback_post_url"));
+  const auto headers = instantiate_fixture(*find_fixture("custom-headers.request"), context(), {});
+  ASSERT_EQ(headers->headers.size(), 2u);
+  EXPECT_EQ(headers->headers[0].name, "x-api-key");
+  EXPECT_EQ(headers->headers[1].value, "42");  // {{option.org_id|739224}} with org_id=42
+}
+
+TEST(FillPlaceholders, FillsEachKind) {
+  const auto r = fill_placeholders(R"({"t":"{{now}}","u":{{unix}},"id":"{{uuid}}","e":"{{env.TENANT}}","o":"{{option.org_id}}","d":"{{option.x|dflt}}"})", context());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, R"({"t":"2025-06-11T13:39:19.123Z","u":1749649159,"id":"00010203-0405-4607-8809-0a0b0c0d0e0f","e":"acme \"north\"","o":"42","d":"dflt"})");
+  // Each {{uuid}} is fresh.
+  const auto two = fill_placeholders("{{uuid}} {{uuid}}", context());
+  EXPECT_NE(two->substr(0, 36), two->substr(37));
+}
+
+TEST(FillPlaceholders, NamesWhatIsMissingOrUnknown) {
+  const auto missing = fill_placeholders("{{option.api_key}}", context());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("{{option.api_key}}"), std::string::npos);
+  EXPECT_NE(missing.error().hints[0].find("--option api_key=VALUE"), std::string::npos);
+  EXPECT_FALSE(fill_placeholders("{{env.NOPE}}", context()).ok());
+  EXPECT_NE(fill_placeholders("{{today}}", context()).error().message.find("unknown placeholder"), std::string::npos);
+  EXPECT_NE(fill_placeholders("{{now", context()).error().message.find("never closed"), std::string::npos);
+  EXPECT_EQ(*fill_placeholders("no placeholders } {", context()), "no placeholders } {");
+}
+
+TEST(ApplyOverrides, SetsStringsOrJsonAndCreatesObjects) {
+  const auto r = apply_overrides(R"({"data":{"org_id":"1"}})",
+                                 {{"data.org_id", "123"}, {"data.n:", "5"}, {"data.new.deep", "x"}, {"flag:", "true"}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, R"({"data":{"org_id":"123","n":5,"new":{"deep":"x"}},"flag":true})");
+  EXPECT_FALSE(apply_overrides("not json", {{"a", "b"}}).ok());
+  EXPECT_FALSE(apply_overrides(R"({"a":1})", {{"a.b", "c"}}).ok());
+  EXPECT_FALSE(apply_overrides(R"({"a":1})", {{"a:", "{oops"}}).ok());
+  EXPECT_EQ(*apply_overrides("anything, untouched", {}), "anything, untouched");
+}
+
+TEST(ParseAssignment, SplitsAtTheFirstEquals) {
+  EXPECT_EQ(*parse_assignment("a.b=c=d", "--set"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
+  EXPECT_EQ(*parse_assignment("a:=1", "--set"), (std::pair<std::string, std::string>{"a:", "1"}));
+  EXPECT_FALSE(parse_assignment("novalue", "--set").ok());
+  EXPECT_FALSE(parse_assignment("=x", "--set").ok());
 }
 
 }  // namespace
