@@ -271,7 +271,10 @@ Outcome run_listen(const ListenOptions& opts) {
   std::atomic<std::size_t> handled{0};
   std::atomic<std::size_t> failures{0};
   const auto handler = [&](Capture&& request) -> ServerAnswer {
-    const auto target = request.url.substr(std::min(request.url.size(), request.url.find('/', request.url.find("://") + 3)));
+    // parse_raw_http makes the URL from Host and the target, or leaves the bare target.
+    const auto scheme = request.url.find("://");
+    const auto slash = scheme == std::string::npos ? 0 : request.url.find('/', scheme + 3);
+    const auto target = slash == std::string::npos ? std::string("/") : request.url.substr(slash);
     const auto path = target.substr(0, target.find('?'));
     if (!opts.path.empty() && path != opts.path) {
       return {404, "{\"error\":\"not found\",\"path\":" + nlohmann::json(opts.path).dump() + "}", {}};
