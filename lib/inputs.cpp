@@ -345,20 +345,6 @@ class FastReader {
 
 }  // namespace
 
-std::string_view describe(InputFormat format) {
-  switch (format) {
-    case InputFormat::json:
-      return "JSON capture";
-    case InputFormat::json_lines:
-      return "JSON Lines";
-    case InputFormat::har:
-      return "HAR";
-    case InputFormat::raw_http:
-      return "raw HTTP request";
-  }
-  return "?";
-}
-
 Result<InputFormat> detect_input_format(std::string_view prefix) {
   auto basic = detect_capture_format(prefix);
   EPILOT_TRY(basic);

@@ -14,8 +14,6 @@ namespace epilot {
 
 enum class InputFormat { json, json_lines, har, raw_http };
 
-std::string_view describe(InputFormat format);
-
 // Decide the format from `prefix`, the start of the input; it must reach past
 // the first line end when there is one (JSON Lines are told from one JSON
 // capture by a complete object on the first line followed by more).
