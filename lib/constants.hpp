@@ -34,7 +34,7 @@ inline constexpr std::size_t k_hmac_size = 32;
 inline constexpr std::size_t k_ed25519_signature_size = 64;
 inline constexpr std::size_t k_ed25519_seed_size = 32;
 inline constexpr std::size_t k_ed25519_public_size = 32;
-inline constexpr std::size_t k_secret_min_size = 24;  // longer ones are accepted (Svix issues up to 75)
+inline constexpr std::size_t k_secret_min_size = 24;  // longer ones are accepted too (Svix's server allows up to 75)
 inline constexpr std::size_t k_secret_generated_size = 32;
 inline constexpr std::size_t k_message_id_random_size = 16;  // 32 hex digits
 
