@@ -7,14 +7,10 @@
 #include "lib/diagnose.hpp"
 #include "lib/inputs.hpp"
 #include "lib/inspect.hpp"
+#include "tests/fuzz/fixed_keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const epilot::VerifyKeys keys = [] {
-    epilot::VerifyKeys k;
-    k.secrets.push_back({"s", *epilot::parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
-    k.public_keys.push_back({"p", *epilot::parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
-    return k;
-  }();
+  const auto& keys = epilot::fuzz::fixed_keys();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto requests = epilot::parse_requests(text);
   if (!requests) {

@@ -6,14 +6,10 @@
 #include <cstdlib>
 
 #include "lib/signature.hpp"
+#include "tests/fuzz/fixed_keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const epilot::VerifyKeys keys = [] {
-    epilot::VerifyKeys k;
-    k.secrets.push_back({"s", *epilot::parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
-    k.public_keys.push_back({"p", *epilot::parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
-    return k;
-  }();
+  const auto& keys = epilot::fuzz::fixed_keys();
   const std::string header(reinterpret_cast<const char*>(data), size);
   (void)epilot::parse_signature_header(header);
   epilot::Capture request;
