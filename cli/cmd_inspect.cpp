@@ -104,7 +104,24 @@ void print_text(const Json& d) {
 
 Outcome run_inspect(const InspectOptions& opts) {
   const auto source = opts.capture.empty() ? std::string("-") : opts.capture;
-  auto requests = parse_requests(read_input(source, k_max_input_size));
+  const auto input = read_input(source, k_max_input_size);
+  if (looks_like_key(input)) {
+    auto key = inspect_key(input);
+    if (!key) {
+      auto error = key.error();
+      error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
+      throw Failure(error);
+    }
+    if (opts.format == "json") {
+      std::printf("%s\n", key->dump().c_str());
+    } else {
+      for (const auto& [name, value] : key->items()) {
+        row(name.c_str(), str(value));
+      }
+    }
+    return Outcome::success;
+  }
+  auto requests = parse_requests(input);
   if (!requests) {
     auto error = requests.error();
     error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
@@ -131,7 +148,7 @@ Command register_inspect(CLI::App& app) {
   auto opts = std::make_shared<InspectOptions>();
   auto* cmd = app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
   cmd->add_option("capture", opts->capture,
-                  "a JSON capture, JSON Lines, a HAR file or a raw HTTP request; - for stdin (default)");
+                  "a JSON capture, JSON Lines, a HAR file or a raw HTTP request, or a key; - for stdin (default)");
   cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -143,8 +160,12 @@ Command register_inspect(CLI::App& app) {
   cmd->footer(R"(inspect checks nothing cryptographically (see verify): it decodes. The
 x-epilot-token is decoded, not verified; credential headers are shortened.
 
+Given a key (PEM, whpk_, whsk_) instead, inspect shows its fingerprint, the
+name fetch-key and --expect-fingerprint use; never any private material.
+
 Examples:
   $ epilot-action inspect request.json
+  $ epilot-action inspect epilot.pem
   $ epilot-action inspect traffic.har --format json | jq .epilot_token.claims)");
   return Command{cmd, [opts] { return run_inspect(*opts); }};
 }

@@ -3,6 +3,7 @@
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/jwt.hpp"
+#include "lib/keys.hpp"
 #include "lib/signature.hpp"
 #include "lib/timefmt.hpp"
 
@@ -141,6 +142,32 @@ Json describe_payload(const std::string& body) {
 }
 
 }  // namespace
+
+bool looks_like_key(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t')) {
+    text.remove_prefix(1);
+  }
+  return text.rfind("-----BEGIN", 0) == 0 || text.rfind(k_prefix_public_key, 0) == 0 ||
+         text.rfind(k_prefix_private_key, 0) == 0;
+}
+
+Result<Json> inspect_key(std::string_view text) {
+  Json out;
+  if (text.find("PRIVATE KEY") != std::string_view::npos || text.find(k_prefix_private_key) != std::string_view::npos) {
+    auto key = parse_private_key(text);
+    EPILOT_TRY(key);
+    out["kind"] = "ed25519 private key";
+    out["public_key_fingerprint"] = fingerprint(key->public_key);
+    out["public_key_whpk"] = to_whpk(key->public_key);
+    return out;
+  }
+  auto key = parse_public_key(text);
+  EPILOT_TRY(key);
+  out["kind"] = "ed25519 public key";
+  out["fingerprint"] = fingerprint(*key);
+  out["whpk"] = to_whpk(*key);
+  return out;
+}
 
 std::string redact(std::string_view value) {
   if (value.size() <= 12) {

@@ -17,6 +17,14 @@ namespace epilot {
 // summary of the custom-action payload. Keys are stable: scripts read them.
 nlohmann::ordered_json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance);
 
+// True if `text` looks like a key rather than a request (PEM, whpk_, whsk_).
+bool looks_like_key(std::string_view text);
+
+// Describe a key: its kind, and for Ed25519 the fingerprint (SHA256 of the
+// SPKI DER, as fetch-key shows it) and whpk_ form of the public key. Never
+// any private material.
+Result<nlohmann::ordered_json> inspect_key(std::string_view text);
+
 // A credential's value shortened to its first characters, for display.
 std::string redact(std::string_view value);
 

@@ -129,3 +129,17 @@ test('inspect reads every format and numbers several requests', () => {
   const bad = run(['inspect', fixture('captures/empty.har')]);
   assert.equal(bad.status, 2);
 });
+
+test("inspect shows a key's fingerprint as openssl computes it, and no private material", () => {
+  const expected = fs.readFileSync(fixture('keys/tv-e1.fingerprint'), 'utf8').trim();
+  const pub = run(['inspect', fixture('keys/tv-e1.pub.pem'), '--format', 'json']);
+  assert.equal(pub.status, 0, pub.stderr);
+  assert.equal(JSON.parse(pub.stdout).fingerprint, expected);
+  const priv = run(['inspect', '-'], { input: 'whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==' });
+  assert.equal(priv.status, 0, priv.stderr);
+  assert.match(priv.stdout, new RegExp(`public_key_fingerprint +${expected.replace(/[+/]/g, '\\$&')}`));
+  assert.ok(!priv.stdout.includes('6Xb/dCcH'), 'the private key is not echoed');
+  const rsa = run(['inspect', fixture('keys/rsa-2048.pub.pem')]);
+  assert.equal(rsa.status, 2);
+  assert.match(rsa.stderr, /RSA/);
+});
