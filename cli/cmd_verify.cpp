@@ -95,6 +95,8 @@ class Reporter {
     return m_failed == 0 && m_total > 0 ? Outcome::success : Outcome::check_failed;
   }
 
+  bool any_failed() const { return m_failed > 0; }
+
   bool multiple = false;  // number the records in text output
 
  private:
@@ -264,6 +266,11 @@ Outcome run_verify(const VerifyOptions& opts) {
       throw with_name(status.error());
     }
     report.summary();
+    // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
+    if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
+      print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
+                 "--epilot-key-max-age 0");
+    }
     return report.outcome();
   }
 

@@ -237,6 +237,13 @@ test('a key that changes: pin failure, a loud warning, and verify refetches once
     assert.match(rotated.stderr, /CHANGED/);
     assert.match(rotated.stderr, /epilot's key has changed since it was cached; verifying again/);
 
+    // A stream is not refetched for: it says how to refetch.
+    const stream = path.join(tmpdir(), 's.jsonl');
+    fs.writeFileSync(stream, [fs.readFileSync(request(first), 'utf8'), fs.readFileSync(request(s.key), 'utf8')].join('\n') + '\n');
+    const streamed = await runAsync(['verify', stream, '--epilot-key-url', url, '--ca-cert', certs.ca, '--no-timestamp-check'], { cache });
+    assert.equal(streamed.status, 1);
+    assert.match(streamed.stderr, /hint: epilot's key came from the cache; .*--epilot-key-max-age 0/);
+
     // A forged request still fails after the one refetch, which finds the key unchanged.
     const forged = await verify(request(ed25519()));
     assert.equal(forged.status, 1);
