@@ -8,24 +8,17 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "tests/unit/support.hpp"
+
 namespace epilot {
 namespace {
 
-class FileTest : public ::testing::Test {
+class FileTest : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "epilot-file-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(m_dir); }
-  std::string path(const std::string& name) const { return m_dir + "/" + name; }
   std::size_t entries() const {
     return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(m_dir),
                                                   std::filesystem::directory_iterator()));
   }
-
-  std::string m_dir;
 };
 
 TEST_F(FileTest, WriteThenReadBack) {

@@ -112,15 +112,8 @@ TEST(FetchPublicKey, GivesUpAfterTheLastAttemptAndNeverRetries4xx) {
   EXPECT_EQ(missing.asked.size(), 1u);
 }
 
-class KeyCacheTest : public ::testing::Test {
+class KeyCacheTest : public test::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "epilot-cache-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    m_dir = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(m_dir); }
-
   KeyRequest request(CacheMode mode) {
     KeyRequest r;
     r.url = "https://cdn.app.sls.epilot.io/v1/.well-known/public-key";
@@ -132,7 +125,6 @@ class KeyCacheTest : public ::testing::Test {
     return r;
   }
 
-  std::string m_dir;
   std::vector<std::string> m_warnings;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/unit/support.hpp"
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
@@ -8,6 +10,14 @@
 #include "lib/file.hpp"
 
 namespace epilot::test {
+
+void TempDirTest::SetUp() {
+  std::string tmpl = ::testing::TempDir() + "epilot-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  m_dir = tmpl;
+}
+
+void TempDirTest::TearDown() { std::filesystem::remove_all(m_dir); }
 
 std::string fixtures_dir() { return EPILOT_FIXTURES_DIR; }
 

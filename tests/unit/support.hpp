@@ -3,6 +3,8 @@
 // Test-only helpers: reading fixtures and the vector file format
 // (fixtures/vectors/README.md).
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <ostream>
 #include <string>
@@ -29,6 +31,17 @@ std::vector<Vector> load_vectors();
 }  // namespace epilot::test
 
 namespace epilot::test {
+
+// A fixture with a fresh directory, removed after the test.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  std::string path(const std::string& name) const { return m_dir + "/" + name; }
+
+  std::string m_dir;
+};
+
 // Name vectors in gtest output instead of dumping their bytes.
 inline void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
 }  // namespace epilot::test
