@@ -45,6 +45,9 @@ export function runAsync(args, { input, env, config, cache } = {}) {
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
     child.on('error', reject);
+    // The binary may exit before it reads stdin (most commands never do):
+    // writing to the closed pipe then fails with EPIPE, which is not a test failure.
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.on('close', (status, signal) =>
       resolve({ status, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.end(input ?? '');
