@@ -63,20 +63,9 @@ Outcome run_sign(const SignOptions& opts) {
     request.body = take(apply_overrides(body, sets));
   }
 
-  // Keys: the ones named; with none named, the default local keypair.
-  auto secrets = load_secrets(opts.secrets, opts.secrets.secrets.empty() &&
-                                                opts.secrets.secret_files.empty());
-  std::optional<PrivateKey> key;
-  if (!opts.private_key.empty()) {
-    key = load_private_key(opts.private_key);
-  } else if (secrets.empty()) {
-    const auto path = default_private_key_path();
-    if (!file_exists(path)) {
-      fail(ErrorCode::usage, "no signing key: name --private-key or --secret",
-           {"or create the default local keypair once: epilot-action keygen"});
-    }
-    key = load_private_key(path);
-  }
+  const auto keys = load_signing_keys(opts.private_key, opts.secrets);
+  const auto& key = keys.private_key;
+  const auto& secrets = keys.secrets;
 
   const auto random = system_random();
   const auto id = opts.id.empty() ? generate_message_id(random) : opts.id;

@@ -24,5 +24,6 @@ Command register_inspect(CLI::App& app);
 Command register_fetch_key(CLI::App& app);
 Command register_listen(CLI::App& app);
 Command register_fixtures(CLI::App& app);
+Command register_replay(CLI::App& app);
 
 }  // namespace epilot::cli

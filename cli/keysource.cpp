@@ -114,6 +114,22 @@ std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
   return out;
 }
 
+SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags& flags) {
+  SigningKeys keys;
+  keys.secrets = load_secrets(flags, flags.secrets.empty() && flags.secret_files.empty());
+  if (!private_key.empty()) {
+    keys.private_key = load_private_key(private_key);
+  } else if (keys.secrets.empty()) {
+    const auto path = default_private_key_path();
+    if (!file_exists(path)) {
+      fail(ErrorCode::usage, "no signing key: name --private-key or --secret",
+           {"or create the default local keypair once: epilot-action keygen"});
+    }
+    keys.private_key = load_private_key(path);
+  }
+  return keys;
+}
+
 std::int64_t current_time() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 }  // namespace epilot::cli

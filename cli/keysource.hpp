@@ -36,6 +36,14 @@ void add_secret_flags(CLI::App& command, SecretFlags& flags);
 // Secrets from the flags, in order; then EPILOT_ACTION_SECRET when `use_env`.
 std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env);
 
+// The keys a signing command uses: --private-key and the secrets named;
+// with none named, the default local keypair (and EPILOT_ACTION_SECRET).
+struct SigningKeys {
+  std::optional<PrivateKey> private_key;
+  std::vector<NamedSecret> secrets;
+};
+SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags& flags);
+
 // The current time, unless `--now` pinned it.
 std::int64_t current_time();
 

@@ -125,4 +125,15 @@ std::optional<Bytes> base64url_decode(std::string_view text) {
   return base64_decode(standard);
 }
 
+std::string base64url_encode(std::string_view bytes) {
+  auto text = base64_encode(bytes);
+  while (!text.empty() && text.back() == '=') {
+    text.pop_back();
+  }
+  for (auto& c : text) {
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  return text;
+}
+
 }  // namespace epilot

@@ -22,6 +22,7 @@ std::optional<Bytes> base64_decode(std::string_view text);
 // Decode unpadded base64url (RFC 4648 section 5), as JWTs use it; nullopt
 // unless canonical.
 std::optional<Bytes> base64url_decode(std::string_view text);
+std::string base64url_encode(std::string_view bytes);
 
 // Why `text` is not canonical base64, for error messages ("" if it is).
 std::string base64_problem(std::string_view text);

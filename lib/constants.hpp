@@ -71,6 +71,7 @@ inline constexpr std::size_t k_max_key_response_size = 64 * 1024;
 
 // Environment variables (read by cli/ only; lib/ never reads the environment).
 inline constexpr const char* k_env_secret = "EPILOT_ACTION_SECRET";
+inline constexpr const char* k_env_token = "EPILOT_ACTION_TOKEN";  // replay's x-epilot-token
 inline constexpr const char* k_env_xdg_config_home = "XDG_CONFIG_HOME";
 inline constexpr const char* k_env_xdg_cache_home = "XDG_CACHE_HOME";
 

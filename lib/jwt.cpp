@@ -2,6 +2,7 @@
 
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
+#include "lib/crypto.hpp"
 
 namespace epilot {
 
@@ -43,6 +44,33 @@ Result<DecodedJwt> decode_jwt(std::string_view token) {
     return make_error(ErrorCode::bad_input, "JWT signature is not base64url");
   }
   return DecodedJwt{std::move(*header), std::move(*claims), signature->size()};
+}
+
+std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::ordered_json& claims,
+                             const PrivateKey& key) {
+  header["alg"] = "EdDSA";
+  header["typ"] = "JWT";
+  std::string text = base64url_encode(header.dump());
+  text.append(1, '.').append(base64url_encode(claims.dump()));
+  const auto signature = ed25519_sign(key.seed, key.public_key.bytes, text);
+  const auto encoded = base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+  text.append(1, '.').append(encoded);
+  return text;
+}
+
+std::string mock_epilot_token(const std::string& org_id, std::int64_t issued_at, const PrivateKey& key) {
+  nlohmann::ordered_json header;
+  header["kid"] = "epilot-action-mock";
+  nlohmann::ordered_json claims;
+  claims["token_id"] = "api_epilotActionMock";
+  claims["token_name"] = "epilot-action mock token (not issued by epilot)";
+  claims["org_id"] = org_id;
+  claims["token_type"] = "app";
+  claims["assume_roles"] = nlohmann::ordered_json::array({org_id + ":owner"});
+  claims["iss"] = "epilot-action (mock, not epilot)";
+  claims["iat"] = issued_at;
+  claims["exp"] = issued_at + k_epilot_token_lifetime_seconds;
+  return encode_jwt_eddsa(std::move(header), claims, key);
 }
 
 }  // namespace epilot

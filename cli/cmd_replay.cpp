@@ -1,0 +1,547 @@
+// `epilot-action replay`: send fixtures and captures to an endpoint, signed
+// afresh at the moment they are sent, and judge the answers as epilot would.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/fixture_context.hpp"
+#include "cli/input.hpp"
+#include "cli/keysource.hpp"
+#include "cli/replay_inputs.hpp"
+#include "cli/replay_report.hpp"
+#include "lib/callback.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+#include "lib/http.hpp"
+#include "lib/jwt.hpp"
+#include "lib/loadgen.hpp"
+#include "lib/replay_report.hpp"
+#include "lib/replay_request.hpp"
+#include "lib/server.hpp"
+#include "lib/timefmt.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+// Runs up to this many requests print a line each by default.
+constexpr std::uint64_t k_small_run = 20;
+// The progress bar appears only for runs that last longer than this.
+constexpr auto k_progress_delay = std::chrono::milliseconds(500);
+
+struct ReplayOptions {
+  std::vector<std::string> inputs;
+  std::string url;
+  std::string private_key;
+  SecretFlags secrets;
+  bool as_is = false;
+  bool keep_id = false;
+  unsigned concurrency = 1;
+  unsigned threads = 0;
+  double rate = 0;
+  std::uint64_t repeat = 1;
+  double duration = 0;
+  double timeout = 10;
+  unsigned retries = 2;
+  std::vector<std::string> headers;
+  std::vector<std::string> sets;
+  std::vector<std::string> options;
+  std::vector<std::string> expects;
+  std::string token;
+  std::string token_file;
+  bool mock_token = false;
+  double callback_timeout = 10;
+  std::string format = "text";
+  std::string junit;
+  bool verbose = false;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The token to pass through: --token, --token-file or EPILOT_ACTION_TOKEN.
+std::string load_token(const ReplayOptions& opts) {
+  std::string token = opts.token;
+  if (!opts.token_file.empty()) {
+    token = take(read_file(opts.token_file, k_max_key_file_size));
+  } else if (token.empty()) {
+    if (const char* env = std::getenv(k_env_token); env != nullptr) {
+      token = env;
+    }
+  }
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  if (token.empty()) {
+    return token;
+  }
+  if (!validate_header(k_header_epilot_token, token).ok()) {
+    fail(ErrorCode::usage, "the x-epilot-token has a line break or NUL in it");
+  }
+  if (!decode_jwt(token).ok()) {
+    print_warning("the x-epilot-token given is not a JWT; it is sent anyway");
+  }
+  return token;
+}
+
+// A captured x-epilot-token expires 10 minutes after epilot issued it; say
+// so once instead of letting the endpoint's 401s puzzle the user.
+void warn_expired_tokens(const std::vector<ReplayItem>& items, TokenMode mode) {
+  if (mode != TokenMode::keep) {
+    return;
+  }
+  const auto now = wall_ms() / 1000;
+  for (const auto& item : items) {
+    const auto* token = item.capture.find_header(k_header_epilot_token);
+    if (token == nullptr) {
+      continue;
+    }
+    auto jwt = decode_jwt(*token);
+    if (jwt.ok() && jwt->claims.contains("exp") && jwt->claims["exp"].is_number() &&
+        jwt->claims["exp"].get<std::int64_t>() < now) {
+      print_warning(item.name + ": its x-epilot-token expired " +
+                    describe_duration(now - jwt->claims["exp"].get<std::int64_t>()) + " ago; it is sent as captured");
+      print_hint("send a stand-in with --mock-token, or a live one with --token-file FILE");
+      return;
+    }
+  }
+}
+
+bool input_matches(const ReplayItem& item, const std::string& name) {
+  if (item.name == name || item.source == name) {
+    return true;
+  }
+  const auto slash = item.source.find_last_of('/');
+  return slash != std::string::npos && item.source.substr(slash + 1) == name;
+}
+
+// The expectation each item is held to: its own --expect INPUT=SPEC, else
+// the general --expect, else 2xx.
+std::vector<Expectation> resolve_expectations(const std::vector<std::string>& texts,
+                                              const std::vector<ReplayItem>& items,
+                                              std::vector<const Expectation*>& per_item) {
+  std::vector<ExpectRule> rules;
+  for (const auto& text : texts) {
+    rules.push_back(take(parse_expect_rule(text)));
+  }
+  std::vector<Expectation> store;
+  store.reserve(rules.size() + 1);
+  store.push_back(default_expectation());
+  for (auto& rule : rules) {
+    if (rule.input.empty()) {
+      store.front() = rule.expectation;  // the last general one wins
+    }
+  }
+  for (const auto& rule : rules) {
+    if (rule.input.empty()) {
+      continue;
+    }
+    const bool known = std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) { return input_matches(i, rule.input); });
+    if (!known) {
+      fail(ErrorCode::usage, "--expect names '" + rule.input + "', which is not one of the inputs",
+           {"name an input as given on the command line, its file name, or a fixture's name"});
+    }
+    store.push_back(rule.expectation);
+  }
+  per_item.assign(items.size(), &store.front());
+  std::size_t next = 1;
+  for (const auto& rule : rules) {
+    if (rule.input.empty()) {
+      continue;
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (input_matches(items[i], rule.input)) {
+        per_item[i] = &store[next];
+      }
+    }
+    ++next;
+  }
+  return store;
+}
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+// A one-line bar on stderr, redrawn ten times a second.
+class ProgressBar {
+ public:
+  ProgressBar(const LoadProgress& progress, std::uint64_t total, double duration_s)
+      : m_progress(progress), m_total(total), m_duration(duration_s) {
+    m_thread = std::thread([this] { loop(); });
+  }
+  ~ProgressBar() {
+    m_done.store(true);
+    m_thread.join();
+    if (m_drawn) {
+      std::fputs("\r\x1b[K", stderr);
+    }
+  }
+
+ private:
+  void loop() {
+    const auto start = std::chrono::steady_clock::now();
+    while (!m_done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (elapsed * 1000 < static_cast<double>(k_progress_delay.count()) || m_done.load()) {
+        continue;
+      }
+      const auto done = m_progress.delivered.load();
+      const double fraction = m_total > 0 ? static_cast<double>(done) / static_cast<double>(m_total)
+                                          : (m_duration > 0 ? std::min(1.0, elapsed / m_duration) : 0);
+      constexpr int k_width = 30;
+      const int filled = static_cast<int>(fraction * k_width);
+      std::string bar = "\r[" + std::string(static_cast<std::size_t>(filled), '#') +
+                        std::string(static_cast<std::size_t>(k_width - filled), '-') + "] ";
+      char text[160];
+      if (m_total > 0) {
+        std::snprintf(text, sizeof text, "%llu/%llu %3.0f%%  %.0f/s", static_cast<unsigned long long>(done),
+                      static_cast<unsigned long long>(m_total), fraction * 100, static_cast<double>(done) / elapsed);
+      } else {
+        std::snprintf(text, sizeof text, "%.0f/%.0f s  %llu sent  %.0f/s", elapsed, m_duration,
+                      static_cast<unsigned long long>(done), static_cast<double>(done) / elapsed);
+      }
+      bar += text;
+      bar += "\x1b[K";
+      std::fputs(bar.c_str(), stderr);
+      std::fflush(stderr);
+      m_drawn = true;
+    }
+  }
+
+  const LoadProgress& m_progress;
+  std::uint64_t m_total;
+  double m_duration;
+  std::atomic<bool> m_done{false};
+  bool m_drawn = false;
+  std::thread m_thread;
+};
+
+Outcome run_replay(const ReplayOptions& opts) {
+  // --- What to send, where, and how ---
+  if (opts.url.empty()) {
+    fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
+  }
+  const auto url = take(parse_url(opts.url));
+  if (url.scheme != "http") {
+    fail(ErrorCode::usage, "replay sends plain http:// to a local endpoint; '" + opts.url + "' is " + url.scheme,
+         {"run the endpoint without TLS locally, or put a TLS-terminating proxy in front of it"});
+  }
+  if (opts.concurrency == 0 || opts.repeat == 0 || opts.timeout <= 0 || opts.rate < 0 || opts.duration < 0 ||
+      opts.callback_timeout <= 0) {
+    fail(ErrorCode::usage, "--concurrency, --repeat, --timeout and --callback-timeout must be positive");
+  }
+  if (opts.duration > 0 && opts.repeat != 1) {
+    fail(ErrorCode::usage, "--duration and --repeat can't be combined",
+         {"--duration cycles through the inputs until the time is up"});
+  }
+  const auto mode = opts.as_is ? SendMode::as_is : SendMode::resign;
+  if (opts.as_is && (!opts.private_key.empty() || !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty() ||
+                     opts.keep_id || !opts.sets.empty() || opts.mock_token || !opts.token.empty() ||
+                     !opts.token_file.empty())) {
+    fail(ErrorCode::usage, "--as-is sends captures untouched: it can't be combined with keys, --keep-id, --set or tokens");
+  }
+  if (opts.mock_token && (!opts.token.empty() || !opts.token_file.empty())) {
+    fail(ErrorCode::usage, "--mock-token and --token/--token-file can't be combined");
+  }
+
+  auto items = load_replay_inputs(opts.inputs);
+  std::vector<const Expectation*> expectation_of;
+  const auto expectations = resolve_expectations(opts.expects, items, expectation_of);
+
+  ReplayRequestOptions request;
+  request.host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  if (url.port != 80) {
+    request.host += ":" + std::to_string(url.port);
+  }
+  request.target = url.target;
+  request.mode = mode;
+  request.keep_id = opts.keep_id;
+  request.user_agent = "epilot-action/" EPILOT_VERSION;
+  for (const auto& text : opts.headers) {
+    auto header = parse_header_flag(text);
+    if (mode == SendMode::resign && (iequals_ascii(header.name, k_header_id) ||
+                                     iequals_ascii(header.name, k_header_timestamp) ||
+                                     iequals_ascii(header.name, k_header_signature))) {
+      fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": replay signs every request itself",
+           {"to send captured signatures untouched, use --as-is"});
+    }
+    request.headers.push_back(std::move(header));
+  }
+  for (const auto& text : opts.sets) {
+    request.sets.push_back(take(parse_assignment(text, "--set")));
+  }
+  if (mode == SendMode::resign) {
+    auto keys = load_signing_keys(opts.private_key, opts.secrets);
+    request.private_key = keys.private_key;
+    for (auto& s : keys.secrets) {
+      request.secrets.push_back(std::move(s.secret));
+    }
+    if (opts.mock_token) {
+      request.token_mode = TokenMode::mock;
+      request.token_key = generate_private_key(system_random());
+    } else if (auto token = load_token(opts); !token.empty()) {
+      request.token_mode = TokenMode::given;
+      request.token = std::move(token);
+    }
+  }
+  warn_expired_tokens(items, request.token_mode);
+
+  // --- The callback endpoint, when some request waits for one ---
+  CallbackBoard board;
+  std::unique_ptr<HttpServer> callback_server;
+  std::thread callback_thread;
+  const bool any_callback = mode == SendMode::resign && std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) {
+    return waits_for_callback(i.fixture != nullptr ? std::string(i.fixture->text) : i.capture.body);
+  });
+  if (any_callback) {
+    ServerLimits limits;
+    limits.threads = 1;
+    callback_server = std::make_unique<HttpServer>(limits);
+    const auto port = take(callback_server->bind("127.0.0.1", 0));
+    request.callback_url = "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
+    callback_thread = std::thread([&] {
+      callback_server->run([&](Capture&& capture) { return board.receive(capture); });
+    });
+  }
+  const auto stop_callback_server = [&] {
+    if (callback_server) {
+      callback_server->stop();
+      callback_thread.join();
+      callback_server.reset();
+    }
+  };
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  LoadPlan plan;
+  plan.host = url.host;
+  plan.port = url.port;
+  plan.connections = opts.concurrency;
+  plan.threads = std::min(opts.threads == 0 ? cores : opts.threads, opts.concurrency);
+  plan.rate = opts.rate;
+  plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(opts.duration * 1000));
+  plan.total = opts.duration > 0 ? 0 : static_cast<std::uint64_t>(items.size()) * opts.repeat;
+  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  plan.retries = opts.retries;
+
+  SendContext context;
+  context.now_ms = wall_ms;
+  context.fill = fill_context(opts.options);
+  std::unique_ptr<RequestRenderer> renderer;
+  {
+    auto created = RequestRenderer::create(std::move(items), request, std::move(context), plan.threads);
+    if (!created.ok()) {
+      stop_callback_server();
+      throw Failure(created.error());
+    }
+    renderer = std::move(created).value();
+  }
+  renderer->on_callback = [&](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };
+  const auto& sent_items = renderer->items();
+  std::vector<std::string> names;
+  for (const auto& item : sent_items) {
+    names.push_back(item.name);
+  }
+
+  // --- Run ---
+  const bool every_line = opts.verbose || (plan.total != 0 && plan.total <= k_small_run);
+  ReplayReporter reporter(opts.format == "json" ? ReplayReporter::Format::json : ReplayReporter::Format::text,
+                          every_line, opts.quiet);
+  std::vector<Tally> tallies(plan.threads);
+  std::mutex pending_mutex;
+  std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
+  bool unreachable = false;
+  std::mutex unreachable_mutex;
+
+  const auto judge = [&](ReplayRecord& r) {
+    r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
+    if (!r.met) {
+      r.why_unmet = "expected " + r.expectation->text + ", got " +
+                    (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
+                    std::string(describe(r.classified.answer_class)) +
+                    (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
+    }
+    if (r.met && r.callback && r.callback->state == CallbackOutcome::State::timed_out) {
+      r.met = false;
+      r.why_unmet = "no callback with its resume_token within " + format_latency(std::chrono::milliseconds(
+                                                                    static_cast<std::int64_t>(opts.callback_timeout * 1000)));
+    }
+  };
+
+  const auto on_delivered = [&](unsigned thread, Delivered& delivered) {
+    ReplayRecord r;
+    r.job = delivered.job;
+    r.item = renderer->item_of(delivered.job);
+    r.input = &names[r.item];
+    r.classified = classify(delivered);
+    r.expectation = expectation_of[r.item];
+    r.delivered = std::move(delivered);
+    if (r.classified.answer_class == AnswerClass::unreachable) {
+      std::lock_guard lock(unreachable_mutex);
+      unreachable = true;
+    }
+    if (renderer->is_callback(r.item)) {
+      const bool awaited = r.classified.answer_class == AnswerClass::success;
+      board.answered(r.job, awaited);
+      if (awaited) {
+        r.delivered.answer.body.clear();
+        std::lock_guard lock(pending_mutex);
+        pending.push_back(std::move(r));
+        return;
+      }
+      r.callback = CallbackOutcome{CallbackOutcome::State::not_awaited, {}};
+    }
+    judge(r);
+    tallies[thread].add(r);
+    reporter.record(r);
+  };
+
+  g_stop.store(false);
+  struct sigaction action{};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  struct sigaction old_int{};
+  struct sigaction old_term{};
+  sigaction(SIGINT, &action, &old_int);
+  sigaction(SIGTERM, &action, &old_term);
+
+  LoadProgress progress;
+  Result<LoadStats> stats = LoadStats{};
+  {
+    const bool show_progress = !opts.no_progress && !opts.quiet && ::isatty(STDERR_FILENO) == 1;
+    std::unique_ptr<ProgressBar> bar;
+    if (show_progress) {
+      bar = std::make_unique<ProgressBar>(progress, plan.total, opts.duration);
+    }
+    stats = run_load(plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer->render(t, job, out); },
+                     on_delivered, &progress, &g_stop);
+  }
+  if (!stats.ok()) {
+    stop_callback_server();
+    throw Failure(stats.error());
+  }
+
+  // --- Callbacks still on their way ---
+  RunFacts facts;
+  if (!pending.empty()) {
+    board.wait(std::chrono::milliseconds(static_cast<std::int64_t>(opts.callback_timeout * 1000)));
+    std::sort(pending.begin(), pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
+    for (auto& r : pending) {
+      r.callback = board.outcome(r.job);
+      facts.callbacks_timed_out += r.callback && r.callback->state == CallbackOutcome::State::timed_out ? 1 : 0;
+      judge(r);
+      tallies[0].add(r);
+      reporter.record(r);
+    }
+  }
+  stop_callback_server();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+
+  Tally total;
+  total.items.resize(sent_items.size());
+  for (const auto& t : tallies) {
+    total.merge(t);
+  }
+  facts.url = opts.url;
+  facts.connections = opts.concurrency;
+  facts.seconds = std::chrono::duration<double>(stats->elapsed).count();
+  facts.callbacks_received = board.received_count();
+  facts.callback_problems = board.problems();
+  facts.stopped = g_stop.load();
+  reporter.summary(total, facts);
+  if (!opts.junit.empty()) {
+    write_output(opts.junit, reporter.junit(names, expectation_of, total, facts));
+  }
+
+  if (unreachable) {
+    fail(ErrorCode::network, "can't reach " + opts.url, {"is the endpoint running and listening on that port?"});
+  }
+  return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
+                                                                               : Outcome::check_failed;
+}
+
+}  // namespace
+
+Command register_replay(CLI::App& app) {
+  auto opts = std::make_shared<ReplayOptions>();
+  auto* cmd = app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
+  cmd->add_option("inputs", opts->inputs,
+                  "fixture names, capture files (any format verify reads), directories, globs, or - "
+                  "(default: the built-in custom-action fixture)");
+  cmd->add_option("--url", opts->url, "the endpoint, http://HOST:PORT/PATH (required)");
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
+  add_secret_flags(*cmd, opts->secrets);
+  cmd->add_flag("--as-is", opts->as_is, "send captures exactly as captured: their headers, signatures and bytes");
+  cmd->add_flag("--keep-id", opts->keep_id, "send each request's webhook-id on every repeat (to test idempotency)");
+  cmd->add_option("-c,--concurrency", opts->concurrency, "connections in parallel")->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "worker threads (default: one per core, at most --concurrency)");
+  cmd->add_option("--rate", opts->rate, "requests per second, all connections together (default: as fast as answered)");
+  cmd->add_option("-n,--repeat", opts->repeat, "send every input this many times")->capture_default_str();
+  cmd->add_option("-d,--duration", opts->duration, "keep sending, cycling through the inputs, for SECS seconds");
+  cmd->add_option("--timeout", opts->timeout, "seconds a request may take, connecting included")->capture_default_str();
+  cmd->add_option("--retries", opts->retries, "extra attempts after a connection error (not after a timeout or an answer)")
+      ->capture_default_str();
+  cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--set", opts->sets, "set a field of every JSON body: PATH=STRING or PATH:=JSON, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--option", opts->options, "a value for fixtures' {{option.NAME}} placeholders, NAME=VALUE, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--expect", opts->expects,
+                  "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
+                  "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")
+      ->allow_extra_args(false);
+  cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)");
+  cmd->add_option("--token-file", opts->token_file, "read the x-epilot-token JWT from FILE");
+  cmd->add_flag("--mock-token", opts->mock_token,
+                "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
+  cmd->add_option("--callback-timeout", opts->callback_timeout,
+                  "seconds to wait for a wait_for_callback request's resume_token POST")
+      ->capture_default_str();
+  cmd->add_option("--format", opts->format, "text, or json (a JSON line per request, then a summary)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per input)");
+  cmd->add_flag("-v,--verbose", opts->verbose, "a line for every request, however many");
+  cmd->add_flag("-q,--quiet", opts->quiet, "only the summary");
+  cmd->add_flag("--no-progress", opts->no_progress, "no progress bar, even on a terminal");
+  cmd->footer(R"(Every request is signed again as it is sent: a fresh webhook-id and timestamp,
+v1a with --private-key, v1 with each secret (with no key named: the default
+local keypair and EPILOT_ACTION_SECRET). --as-is sends captures untouched,
+to prove that stale or replayed requests are refused.
+
+Answers are read the way epilot reads them: 2xx is success, 2xx with
+{"skip_reason"} is skipped, 4xx/5xx with {"error_output": {"error_reason"}} is
+failed, anything else is other. For a wait_for_callback request, replay points
+data.callback_post_url at a local endpoint of its own and waits for the
+resume_token to be POSTed back.
+
+Exit status: 0 when every answer met its expectation, 1 when one did not,
+2 for bad input, 3 when the endpoint could not be reached.
+
+Examples:
+  $ epilot-action replay --url http://127.0.0.1:3000/hook
+  $ epilot-action replay opportunity-created contact-updated --url http://127.0.0.1:3000/hook --mock-token
+  $ epilot-action replay captures/ --url http://127.0.0.1:3000/hook --junit replay.xml
+  $ epilot-action replay stale.json --as-is --url http://127.0.0.1:3000/hook --expect 401
+  $ epilot-action replay --keep-id -n 2 --url http://127.0.0.1:3000/hook --expect 2xx,409
+  $ epilot-action replay -c 16 -d 30 --url http://127.0.0.1:3000/hook --secret-file webhook.secret -q)");
+  return Command{cmd, [opts] { return run_replay(*opts); }};
+}
+
+}  // namespace epilot::cli

@@ -1,0 +1,91 @@
+#pragma once
+
+// What `replay` tells its user: a line per request (text or JSON), the
+// summary, the JUnit file, and the tallies they are made from.
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/callback.hpp"
+#include "lib/loadgen.hpp"
+#include "lib/replay_report.hpp"
+
+namespace epilot::cli {
+
+// One finished request.
+struct ReplayRecord {
+  std::uint64_t job = 0;
+  std::size_t item = 0;
+  const std::string* input = nullptr;  // the item's name
+  Delivered delivered;
+  Classified classified;
+  const Expectation* expectation = nullptr;
+  std::optional<CallbackOutcome> callback;
+  bool met = false;
+  std::string why_unmet;
+};
+
+struct ItemTally {
+  std::uint64_t sent = 0;
+  std::uint64_t unmet = 0;
+  std::chrono::nanoseconds latency_sum{0};
+  std::vector<std::string> unmet_examples;  // the first few
+};
+
+struct Tally {
+  std::array<std::uint64_t, k_answer_class_count> classes{};
+  std::uint64_t met = 0;
+  std::uint64_t unmet = 0;
+  LatencyHistogram latency;
+  std::vector<ItemTally> items;
+
+  void add(const ReplayRecord& record);
+  void merge(const Tally& other);
+};
+
+struct RunFacts {
+  std::string url;
+  unsigned connections = 1;
+  double seconds = 0;
+  std::size_t callbacks_received = 0;
+  std::size_t callbacks_timed_out = 0;
+  std::vector<std::string> callback_problems;
+  bool stopped = false;  // interrupted
+};
+
+class ReplayReporter {
+ public:
+  enum class Format { text, json };
+  // `every_line`: a line for every request; otherwise only for requests that
+  // did not meet their expectation, at most a screenful.
+  ReplayReporter(Format format, bool every_line, bool quiet);
+
+  // Thread-safe: called as requests finish.
+  void record(const ReplayRecord& record);
+  void summary(const Tally& tally, const RunFacts& facts);
+
+  // One <testcase> per input.
+  std::string junit(const std::vector<std::string>& names, const std::vector<const Expectation*>& expectations,
+                    const Tally& tally, const RunFacts& facts) const;
+
+ private:
+  std::string text_line(const ReplayRecord& record) const;
+  std::string json_line(const ReplayRecord& record) const;
+  void flush_stdout(const std::string& text);
+
+  Format m_format;
+  bool m_every_line;
+  bool m_quiet;
+  std::mutex m_mutex;
+  std::uint64_t m_unmet_lines = 0;
+};
+
+// "3.2 ms", "1.24 s".
+std::string format_latency(std::chrono::nanoseconds latency);
+
+}  // namespace epilot::cli

@@ -1,0 +1,479 @@
+#include "lib/loadgen.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <thread>
+
+namespace epilot {
+
+std::string_view describe(Delivery delivery) {
+  switch (delivery) {
+    case Delivery::answered:
+      return "answered";
+    case Delivery::timeout:
+      return "timeout";
+    case Delivery::unreachable:
+      return "unreachable";
+    case Delivery::broken:
+      return "broken";
+  }
+  return "broken";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+};
+
+Result<std::vector<Address>> resolve(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* list = nullptr;
+  const auto service = std::to_string(port);
+  const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+  if (rc != 0) {
+    return make_error(ErrorCode::network, "can't resolve '" + host + "': " + gai_strerror(rc));
+  }
+  std::vector<Address> addresses;
+  for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
+    Address a;
+    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+    a.size = static_cast<socklen_t>(ai->ai_addrlen);
+    addresses.push_back(a);
+  }
+  freeaddrinfo(list);
+  if (addresses.empty()) {
+    return make_error(ErrorCode::network, "'" + host + "' has no address");
+  }
+  return addresses;
+}
+
+// Everything the threads share.
+struct Shared {
+  Shared(const LoadPlan& p, const BuildRequest& b, const OnDelivered& d, LoadProgress* pr,
+         const std::atomic<bool>* s, std::vector<Address> a)
+      : plan(p), build(b), on_delivered(d), progress(pr), stop(s), addresses(std::move(a)) {}
+
+  const LoadPlan& plan;
+  const BuildRequest& build;
+  const OnDelivered& on_delivered;
+  LoadProgress* progress;
+  const std::atomic<bool>* stop;
+  std::vector<Address> addresses;
+  std::atomic<std::size_t> preferred_address{0};  // the first address that accepted a connection
+  std::atomic<std::uint64_t> next_job{0};
+  std::atomic<std::uint64_t> connections_opened{0};
+  std::atomic<std::uint64_t> delivered{0};
+  Clock::time_point start;
+  Clock::time_point deadline = Clock::time_point::max();
+};
+
+enum class Phase { idle, waiting, connecting, writing, reading, backoff, done };
+
+struct Connection {
+  int fd = -1;
+  Phase phase = Phase::idle;
+  bool reused = false;           // has completed an answer: a close before the next one is a stale keep-alive
+  bool stale_retry_used = false;
+  std::size_t address = 0;
+  std::size_t addresses_tried = 0;
+  std::uint64_t job = 0;
+  unsigned attempts = 0;
+  OutgoingRequest request;
+  std::size_t written = 0;
+  ResponseParser parser;
+  Clock::time_point wake = Clock::time_point::max();  // deadline or wake-up time of the phase
+  Clock::time_point sent;
+};
+
+class Worker {
+ public:
+  Worker(Shared& shared, unsigned index, unsigned connections)
+      : m_shared(shared), m_index(index), m_connections(connections) {}
+
+  void run();
+
+ private:
+  bool take_job(Connection& c, Clock::time_point now);
+  void begin_attempt(Connection& c, Clock::time_point now);
+  void open(Connection& c, Clock::time_point now);
+  void drive(Connection& c, std::uint32_t events, Clock::time_point now);
+  void write_some(Connection& c, Clock::time_point now);
+  void read_some(Connection& c, Clock::time_point now);
+  void close_socket(Connection& c);
+  void connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now);
+  void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now);
+
+  Shared& m_shared;
+  unsigned m_index;
+  std::vector<Connection> m_connections;
+  int m_epoll = -1;
+  char m_buffer[64 * 1024];
+};
+
+bool Worker::take_job(Connection& c, Clock::time_point now) {
+  const auto& plan = m_shared.plan;
+  if ((m_shared.stop != nullptr && m_shared.stop->load(std::memory_order_relaxed)) || now >= m_shared.deadline) {
+    return false;
+  }
+  const auto job = m_shared.next_job.fetch_add(1, std::memory_order_relaxed);
+  if (plan.total != 0 && job >= plan.total) {
+    return false;
+  }
+  Clock::time_point due = now;
+  if (plan.rate > 0) {
+    due = m_shared.start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(static_cast<double>(job) / plan.rate));
+    if (due >= m_shared.deadline) {
+      return false;
+    }
+  }
+  c.job = job;
+  c.attempts = 0;
+  c.stale_retry_used = false;
+  c.request.head.clear();
+  c.request.body = {};
+  c.request.head_method = false;
+  c.request.label.clear();
+  m_shared.build(m_index, job, c.request);
+  if (m_shared.progress != nullptr) {
+    m_shared.progress->started.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (due > now) {
+    c.phase = Phase::waiting;
+    c.wake = due;
+  } else {
+    begin_attempt(c, now);
+  }
+  return true;
+}
+
+void Worker::begin_attempt(Connection& c, Clock::time_point now) {
+  c.attempts += 1;
+  c.written = 0;
+  c.parser = ResponseParser(c.request.head_method);
+  c.wake = now + m_shared.plan.timeout;
+  c.sent = now;
+  c.addresses_tried = 0;
+  c.address = m_shared.preferred_address.load(std::memory_order_relaxed);
+  if (c.fd < 0) {
+    open(c, now);
+  } else {
+    c.phase = Phase::writing;
+    write_some(c, now);
+  }
+}
+
+// Connect to c.address, moving on to the host's other addresses while they
+// refuse (localhost may resolve to ::1 first, with the server on 127.0.0.1).
+void Worker::open(Connection& c, Clock::time_point now) {
+  for (;;) {
+    const auto& address = m_shared.addresses[c.address % m_shared.addresses.size()];
+    c.fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.fd < 0) {
+      deliver(c, Delivery::unreachable, std::string("can't create a socket: ") + std::strerror(errno), now);
+      return;
+    }
+    const int one = 1;
+    ::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c.reused = false;
+    c.addresses_tried += 1;
+    m_shared.connections_opened.fetch_add(1, std::memory_order_relaxed);
+    const int rc = ::connect(c.fd, reinterpret_cast<const sockaddr*>(&address.storage), address.size);
+    if (rc == 0 || errno == EINPROGRESS) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.ptr = &c;
+      ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, c.fd, &ev);
+      c.phase = rc == 0 ? Phase::writing : Phase::connecting;
+      if (rc == 0) {
+        write_some(c, now);
+      }
+      return;
+    }
+    const int error = errno;
+    ::close(c.fd);
+    c.fd = -1;
+    if (c.addresses_tried < m_shared.addresses.size()) {
+      c.address += 1;  // another address of the same host may listen
+      continue;
+    }
+    connection_failed(c, Delivery::unreachable, std::string("can't connect: ") + std::strerror(error), now);
+    return;
+  }
+}
+
+void Worker::close_socket(Connection& c) {
+  if (c.fd >= 0) {
+    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    c.fd = -1;
+  }
+  c.reused = false;
+}
+
+void Worker::connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now) {
+  const bool answered_before = c.reused;
+  const bool got_bytes = c.parser.started();
+  close_socket(c);
+  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used) {
+    // The server closed an idle keep-alive connection as we reused it: the
+    // request never reached it. Resend at once on a new connection; this is
+    // not one of the user's retries.
+    c.stale_retry_used = true;
+    c.attempts -= 1;
+    begin_attempt(c, now);
+    return;
+  }
+  const bool retriable = kind == Delivery::unreachable || (kind == Delivery::broken && !got_bytes);
+  if (retriable && c.attempts <= m_shared.plan.retries) {
+    c.phase = Phase::backoff;
+    c.wake = now + m_shared.plan.backoff * (1u << std::min(c.attempts - 1, 16u));
+    return;
+  }
+  deliver(c, kind, std::move(error), now);
+}
+
+void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now) {
+  Delivered d;
+  d.job = c.job;
+  d.delivery = kind;
+  d.error = std::move(error);
+  d.latency = now - c.sent;
+  d.attempts = c.attempts;
+  d.label = std::move(c.request.label);
+  if (kind == Delivery::answered) {
+    d.answer = std::move(c.parser.answer());
+  }
+  m_shared.on_delivered(m_index, d);
+  m_shared.delivered.fetch_add(1, std::memory_order_relaxed);
+  if (m_shared.progress != nullptr) {
+    m_shared.progress->delivered.fetch_add(1, std::memory_order_relaxed);
+  }
+  c.phase = Phase::idle;
+  c.wake = Clock::time_point::max();
+  c.request.storage.clear();
+}
+
+void Worker::write_some(Connection& c, Clock::time_point now) {
+  const auto& head = c.request.head;
+  const auto body = c.request.body;
+  const auto total = head.size() + body.size();
+  while (c.written < total) {
+    iovec parts[2];
+    int count = 0;
+    if (c.written < head.size()) {
+      parts[count++] = iovec{const_cast<char*>(head.data()) + c.written, head.size() - c.written};
+      if (!body.empty()) {
+        parts[count++] = iovec{const_cast<char*>(body.data()), body.size()};
+      }
+    } else {
+      const auto offset = c.written - head.size();
+      parts[count++] = iovec{const_cast<char*>(body.data()) + offset, body.size() - offset};
+    }
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    const auto n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return;  // EPOLLOUT (edge-triggered) brings us back
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      connection_failed(c, Delivery::broken, std::string("sending failed: ") + std::strerror(errno), now);
+      return;
+    }
+    c.written += static_cast<std::size_t>(n);
+  }
+  // Everything is out. The answer comes with an EPOLLIN edge: the socket was
+  // registered at connect, so an answer that arrives before epoll_wait is
+  // still reported, and reading now would mostly cost a syscall for nothing.
+  c.phase = Phase::reading;
+}
+
+void Worker::read_some(Connection& c, Clock::time_point now) {
+  for (;;) {
+    const auto n = ::recv(c.fd, m_buffer, sizeof m_buffer, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      connection_failed(c, Delivery::broken, std::string("the connection broke: ") + std::strerror(errno), now);
+      return;
+    }
+    if (n == 0) {
+      if (c.parser.finish() == ResponseParser::State::complete) {
+        close_socket(c);
+        deliver(c, Delivery::answered, {}, now);
+      } else {
+        connection_failed(c, Delivery::broken, c.parser.error(), now);
+      }
+      return;
+    }
+    const auto state = c.parser.feed(std::string_view(m_buffer, static_cast<std::size_t>(n)));
+    if (state == ResponseParser::State::error) {
+      close_socket(c);
+      deliver(c, Delivery::broken, c.parser.error(), now);
+      return;
+    }
+    if (state == ResponseParser::State::complete) {
+      const bool extra = c.parser.consumed() < static_cast<std::size_t>(n);
+      if (!c.parser.answer().keep_alive || extra) {
+        close_socket(c);  // bytes nobody asked for: this connection can't be trusted for the next answer
+      } else {
+        c.reused = true;
+      }
+      deliver(c, Delivery::answered, {}, now);
+      return;
+    }
+  }
+}
+
+void Worker::drive(Connection& c, std::uint32_t events, Clock::time_point now) {
+  switch (c.phase) {
+    case Phase::connecting: {
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) {
+        return;
+      }
+      int error = 0;
+      socklen_t size = sizeof error;
+      ::getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &error, &size);
+      if (error != 0) {
+        close_socket(c);
+        if (c.addresses_tried < m_shared.addresses.size()) {
+          c.address += 1;  // the host's next address, within the same attempt
+          open(c, now);
+          return;
+        }
+        connection_failed(c, Delivery::unreachable, std::string("can't connect: ") + std::strerror(error), now);
+        return;
+      }
+      m_shared.preferred_address.store(c.address % m_shared.addresses.size(), std::memory_order_relaxed);
+      c.phase = Phase::writing;
+      write_some(c, now);
+      return;
+    }
+    case Phase::writing:
+      write_some(c, now);
+      return;
+    case Phase::reading:
+      read_some(c, now);
+      return;
+    case Phase::idle:
+      if (c.fd >= 0 && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+        close_socket(c);  // the server closed an idle connection: open a new one when needed
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void Worker::run() {
+  m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  epoll_event events[256];
+  for (;;) {
+    auto now = Clock::now();
+    // Start or resume whatever is due.
+    std::size_t active = 0;
+    auto next_wake = Clock::time_point::max();
+    for (auto& c : m_connections) {
+      if (c.phase == Phase::idle) {
+        if (!take_job(c, now)) {
+          close_socket(c);
+          c.phase = Phase::done;
+        }
+      }
+      if ((c.phase == Phase::waiting || c.phase == Phase::backoff) && c.wake <= now) {
+        begin_attempt(c, now);  // may end at once (refused): then idle, and the next pass takes a job
+      } else if ((c.phase == Phase::connecting || c.phase == Phase::writing || c.phase == Phase::reading) &&
+                 c.wake <= now) {
+        close_socket(c);
+        deliver(c, Delivery::timeout,
+                "no complete answer within " + std::to_string(m_shared.plan.timeout.count()) + " ms", now);
+      }
+      if (c.phase != Phase::done) {
+        active += 1;
+        next_wake = std::min(next_wake, c.phase == Phase::idle ? now : c.wake);
+      }
+    }
+    if (active == 0) {
+      break;
+    }
+    int timeout_ms = -1;
+    if (next_wake != Clock::time_point::max()) {
+      const auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_wake - now).count();
+      timeout_ms = wait <= 0 ? 0 : static_cast<int>(std::min<long long>((wait + 999) / 1000, 1000));
+    } else {
+      timeout_ms = 100;  // a stop request is noticed within this
+    }
+    const int n = ::epoll_wait(m_epoll, events, 256, timeout_ms);
+    now = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      drive(*static_cast<Connection*>(events[i].data.ptr), events[i].events, now);
+    }
+  }
+  ::close(m_epoll);
+}
+
+}  // namespace
+
+Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
+                           LoadProgress* progress, const std::atomic<bool>* stop) {
+  auto addresses = resolve(plan.host, plan.port);
+  if (!addresses.ok()) {
+    return addresses.error();
+  }
+  Shared shared{plan, build, on_delivered, progress, stop, std::move(addresses).value()};
+  shared.start = Clock::now();
+  if (plan.duration.count() > 0) {
+    shared.deadline = shared.start + plan.duration;
+  }
+  const unsigned connections = std::max(1u, plan.connections);
+  const unsigned threads = std::clamp(plan.threads, 1u, connections);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < threads; ++t) {
+    // Connections spread evenly: thread t gets every threads-th one.
+    const unsigned mine = connections / threads + (t < connections % threads ? 1 : 0);
+    workers.push_back(std::make_unique<Worker>(shared, t, mine));
+  }
+  std::vector<std::thread> running;
+  for (unsigned t = 1; t < threads; ++t) {
+    running.emplace_back([&workers, t] { workers[t]->run(); });
+  }
+  workers[0]->run();
+  for (auto& thread : running) {
+    thread.join();
+  }
+  LoadStats stats;
+  stats.elapsed = Clock::now() - shared.start;
+  stats.jobs = shared.delivered.load();
+  stats.connections_opened = shared.connections_opened.load();
+  return stats;
+}
+
+}  // namespace epilot

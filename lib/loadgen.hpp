@@ -1,0 +1,88 @@
+#pragma once
+
+// The client under `replay`: keep-alive HTTP/1.1 connections driven by one
+// epoll loop per thread, as wrk does, so that the cost of a request is the
+// cost of building it (signing) and two syscalls. cpp-httplib's client makes a
+// thread per request and sets up OpenSSL at start; this never touches TLS.
+//
+// Jobs are numbered 0, 1, 2, ...; whichever connection is free takes the next
+// one and asks the caller to build its bytes (on that connection's thread,
+// so signing runs on every core). Each job ends in exactly one Delivered.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/error.hpp"
+#include "lib/http_response.hpp"
+
+namespace epilot {
+
+struct LoadPlan {
+  std::string host;  // a name or address; every address it resolves to is tried
+  int port = 80;
+  unsigned connections = 1;
+  unsigned threads = 1;                        // at most `connections` are used
+  std::uint64_t total = 0;                     // jobs to run; 0 = until the deadline or stop
+  double rate = 0;                             // jobs started per second, all connections together; 0 = no limit
+  std::chrono::milliseconds duration{0};       // stop starting jobs after this; 0 = no deadline
+  std::chrono::milliseconds timeout{10000};    // per attempt: connect, send and the whole answer
+  unsigned retries = 2;                        // extra attempts after a connection error
+  std::chrono::milliseconds backoff{100};      // before retry n: backoff * 2^(n-1)
+};
+
+struct OutgoingRequest {
+  std::string head;       // request line and headers, through the blank line
+  std::string_view body;  // must stay valid until the job is delivered (point it at `storage` or at data that outlives the run)
+  std::string storage;
+  bool head_method = false;  // a HEAD request: its answer has no body
+  std::string label;         // handed back in Delivered (replay puts the webhook-id here)
+};
+
+enum class Delivery {
+  answered,     // a complete HTTP answer (any status)
+  timeout,      // no complete answer within the timeout
+  unreachable,  // could not connect, after the retries
+  broken,       // connected, but the connection broke or the answer was not HTTP
+};
+
+std::string_view describe(Delivery delivery);
+
+struct Delivered {
+  std::uint64_t job = 0;
+  Delivery delivery = Delivery::answered;
+  HttpAnswer answer;                      // when answered
+  std::string error;                      // otherwise: what went wrong
+  std::chrono::nanoseconds latency{0};    // from the first byte sent to the last byte of the answer (last attempt)
+  unsigned attempts = 0;
+  std::string label;
+};
+
+// Called on worker thread `thread` (0 .. threads-1); calls on one thread
+// never overlap, calls on different threads do.
+using BuildRequest = std::function<void(unsigned thread, std::uint64_t job, OutgoingRequest& out)>;
+using OnDelivered = std::function<void(unsigned thread, Delivered& delivered)>;
+
+// Counters another thread may read while the run goes on (for a progress bar).
+struct LoadProgress {
+  std::atomic<std::uint64_t> started{0};
+  std::atomic<std::uint64_t> delivered{0};
+};
+
+struct LoadStats {
+  std::chrono::nanoseconds elapsed{0};
+  std::uint64_t jobs = 0;
+  std::uint64_t connections_opened = 0;
+};
+
+// Run the plan. Fails only when nothing can start (the host does not
+// resolve, no sockets); every per-request failure is a Delivered. `stop`,
+// when set, ends the run early: no new jobs start, jobs in flight finish.
+Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
+                           LoadProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
+
+}  // namespace epilot
