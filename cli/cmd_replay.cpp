@@ -231,6 +231,34 @@ class ProgressBar {
   std::thread m_thread;
 };
 
+// The local resume endpoint on 127.0.0.1, served on a thread of its own for
+// as long as this lives (an error anywhere stops it cleanly).
+struct CallbackEndpoint {
+  CallbackBoard board;
+  std::unique_ptr<HttpServer> server;
+  std::thread thread;
+
+  // Returns the callback URL to put into requests.
+  std::string start() {
+    ServerLimits limits;
+    limits.threads = 1;
+    server = std::make_unique<HttpServer>(limits);
+    const auto port = take(server->bind("127.0.0.1", 0));
+    thread = std::thread([this] { server->run([this](Capture&& capture) { return board.receive(capture); }); });
+    return "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
+  }
+  void stop() {
+    if (thread.joinable()) {
+      server->stop();
+      thread.join();
+    }
+  }
+  CallbackEndpoint() = default;
+  CallbackEndpoint(const CallbackEndpoint&) = delete;
+  CallbackEndpoint& operator=(const CallbackEndpoint&) = delete;
+  ~CallbackEndpoint() { stop(); }
+};
+
 Outcome run_replay(const ReplayOptions& opts) {
   // --- What to send, where, and how ---
   if (opts.url.empty()) {
@@ -302,29 +330,14 @@ Outcome run_replay(const ReplayOptions& opts) {
   warn_expired_tokens(items, request.token_mode);
 
   // --- The callback endpoint, when some request waits for one ---
-  CallbackBoard board;
-  std::unique_ptr<HttpServer> callback_server;
-  std::thread callback_thread;
   const bool any_callback = mode == SendMode::resign && std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) {
     return waits_for_callback(i.fixture != nullptr ? std::string(i.fixture->text) : i.capture.body);
   });
+  CallbackEndpoint callbacks;
   if (any_callback) {
-    ServerLimits limits;
-    limits.threads = 1;
-    callback_server = std::make_unique<HttpServer>(limits);
-    const auto port = take(callback_server->bind("127.0.0.1", 0));
-    request.callback_url = "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
-    callback_thread = std::thread([&] {
-      callback_server->run([&](Capture&& capture) { return board.receive(capture); });
-    });
+    request.callback_url = callbacks.start();
   }
-  const auto stop_callback_server = [&] {
-    if (callback_server) {
-      callback_server->stop();
-      callback_thread.join();
-      callback_server.reset();
-    }
-  };
+  auto& board = callbacks.board;
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   LoadPlan plan;
@@ -341,26 +354,20 @@ Outcome run_replay(const ReplayOptions& opts) {
   SendContext context;
   context.now_ms = wall_ms;
   context.fill = fill_context(opts.options);
-  std::unique_ptr<RequestRenderer> renderer;
-  {
-    auto created = RequestRenderer::create(std::move(items), request, std::move(context), plan.threads);
-    if (!created.ok()) {
-      stop_callback_server();
-      throw Failure(created.error());
-    }
-    renderer = std::move(created).value();
-  }
+  auto renderer = take(RequestRenderer::create(std::move(items), request, std::move(context), plan.threads));
   renderer->on_callback = [&](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };
   const auto& sent_items = renderer->items();
   std::vector<std::string> names;
+  std::size_t name_width = 0;
   for (const auto& item : sent_items) {
     names.push_back(item.name);
+    name_width = std::max(name_width, std::min<std::size_t>(item.name.size(), 40));
   }
 
   // --- Run ---
   const bool every_line = opts.verbose || (plan.total != 0 && plan.total <= k_small_run);
   ReplayReporter reporter(opts.format == "json" ? ReplayReporter::Format::json : ReplayReporter::Format::text,
-                          every_line, opts.quiet);
+                          every_line, opts.quiet, name_width);
   std::vector<Tally> tallies(plan.threads);
   std::mutex pending_mutex;
   std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
@@ -431,7 +438,6 @@ Outcome run_replay(const ReplayOptions& opts) {
                      on_delivered, &progress, &g_stop);
   }
   if (!stats.ok()) {
-    stop_callback_server();
     throw Failure(stats.error());
   }
 
@@ -448,7 +454,7 @@ Outcome run_replay(const ReplayOptions& opts) {
       reporter.record(r);
     }
   }
-  stop_callback_server();
+  callbacks.stop();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
 

@@ -95,8 +95,8 @@ void Tally::merge(const Tally& other) {
   }
 }
 
-ReplayReporter::ReplayReporter(Format format, bool every_line, bool quiet)
-    : m_format(format), m_every_line(every_line), m_quiet(quiet) {}
+ReplayReporter::ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width)
+    : m_format(format), m_every_line(every_line), m_quiet(quiet), m_name_width(name_width) {}
 
 void ReplayReporter::flush_stdout(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -108,7 +108,11 @@ std::string ReplayReporter::text_line(const ReplayRecord& r) const {
   line += status_text(r) + " ";
   auto cls = std::string(describe(r.classified.answer_class));
   cls.resize(std::max<std::size_t>(cls.size(), 11), ' ');
-  line += cls + " " + *r.input;
+  auto name = *r.input;
+  if (name.size() < m_name_width) {
+    name.resize(m_name_width, ' ');
+  }
+  line += cls + " " + name;
   if (!r.delivered.label.empty()) {
     line += "  " + r.delivered.label;
   }
@@ -170,10 +174,12 @@ void ReplayReporter::record(const ReplayRecord& record) {
     const auto line = text_line(record);
     std::lock_guard lock(m_mutex);
     flush_stdout(line);
+    ++m_lines_printed;
   } else if (!record.met) {
     std::lock_guard lock(m_mutex);
     if (++m_unmet_lines <= k_max_unmet_lines) {
       flush_stdout(text_line(record));
+      ++m_lines_printed;
     }
   }
 }
@@ -213,8 +219,8 @@ void ReplayReporter::summary(const Tally& tally, const RunFacts& facts) {
   if (!m_every_line && m_unmet_lines > k_max_unmet_lines) {
     out += "... and " + std::to_string(m_unmet_lines - k_max_unmet_lines) + " more requests that did not meet expectations\n";
   }
-  if (!out.empty() || m_every_line || m_unmet_lines > 0) {
-    out += "\n";
+  if (m_lines_printed > 0) {
+    out += "\n";  // between the request lines and the summary
   }
   out += "replayed " + std::to_string(total) + (total == 1 ? " request" : " requests") + " to " + facts.url + " in " +
          fixed(facts.seconds, 2) + " s (" + fixed(rate, rate < 100 ? 1 : 0) + "/s, " +

@@ -63,7 +63,8 @@ class ReplayReporter {
   enum class Format { text, json };
   // `every_line`: a line for every request; otherwise only for requests that
   // did not meet their expectation, at most a screenful.
-  ReplayReporter(Format format, bool every_line, bool quiet);
+  // `name_width`: the inputs' names are padded to this, so columns line up.
+  ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width);
 
   // Thread-safe: called as requests finish.
   void record(const ReplayRecord& record);
@@ -81,8 +82,10 @@ class ReplayReporter {
   Format m_format;
   bool m_every_line;
   bool m_quiet;
+  std::size_t m_name_width;
   std::mutex m_mutex;
   std::uint64_t m_unmet_lines = 0;
+  std::uint64_t m_lines_printed = 0;
 };
 
 // "3.2 ms", "1.24 s".

@@ -42,7 +42,13 @@ void CallbackBoard::answered(std::uint64_t job, bool awaited) {
 }
 
 ServerAnswer CallbackBoard::receive(const Capture& request) {
-  const auto path = request.url.substr(0, request.url.find('?'));
+  // The server records the URL as absolute; the path is what matters.
+  std::string_view path = request.url;
+  if (const auto scheme = path.find("://"); scheme != std::string_view::npos) {
+    const auto slash = path.find('/', scheme + 3);
+    path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
+  }
+  path = path.substr(0, path.find('?'));
   if (request.method != "POST" || path != k_callback_path) {
     std::lock_guard lock(m_mutex);
     m_problems.push_back("a " + request.method + " to " + short_text(request.url) + ": the callback is a POST to " +
@@ -64,7 +70,7 @@ ServerAnswer CallbackBoard::receive(const Capture& request) {
     return json_answer(404, R"({"message":"unknown resume_token"})");
   }
   if (it->second.received) {
-    m_problems.push_back("a second callback for the request with webhook job #" + std::to_string(it->second.job + 1));
+    m_problems.push_back("a second callback with the resume_token of request #" + std::to_string(it->second.job + 1));
     return json_answer(400, R"({"message":"execution already resumed"})");
   }
   it->second.received = Clock::now();

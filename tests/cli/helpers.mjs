@@ -54,6 +54,32 @@ export function runAsync(args, { input, env, config, cache } = {}) {
   });
 }
 
+// Start `listen` on a free port with `args`; resolves once it printed its
+// ready line, with the URL, the process, its JSON events and its exit.
+export function startListenProcess(args) {
+  const proc = spawn(BIN, ['listen', '--port', '0', '--format', 'json', ...args], {
+    env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() },
+  });
+  const events = [];
+  let buffer = '';
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.on('close', (status, signal) => resolve({ status, signal, stderr })));
+  return new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => {
+      buffer += d;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const event = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        events.push(event);
+        if (event.event === 'ready') resolve({ url: event.url, proc, events, exited });
+      }
+    });
+    exited.then((r) => reject(new Error(`listen exited early: ${r.status} ${r.stderr}`)));
+  });
+}
+
 export function fixture(rel) { return path.join(FIXTURES, rel); }
 
 // Parse a vector file (fixtures/vectors/README.md).

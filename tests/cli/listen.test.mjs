@@ -8,35 +8,14 @@ import path from 'node:path';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { BIN, tmpdir, run } from './helpers.mjs';
+import { tmpdir, run, startListenProcess } from './helpers.mjs';
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
 const pubFile = path.join(tmpdir(), 'pub.pem');
 fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
 
 function startListen(args) {
-  const proc = spawn(BIN, ['listen', '--port', '0', '--public-key', pubFile, '--format', 'json', ...args], {
-    env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() },
-  });
-  const events = [];
-  let buffer = '';
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => proc.on('close', (status, signal) => resolve({ status, signal, stderr })));
-  return new Promise((resolve, reject) => {
-    proc.stdout.on('data', (d) => {
-      buffer += d;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const event = JSON.parse(buffer.slice(0, nl));
-        buffer = buffer.slice(nl + 1);
-        events.push(event);
-        if (event.event === 'ready') resolve({ url: event.url, proc, events, exited });
-      }
-    });
-    exited.then((r) => reject(new Error(`listen exited early: ${r.status} ${r.stderr}`)));
-  });
+  return startListenProcess(['--public-key', pubFile, ...args]);
 }
 
 function signed(body = JSON.stringify({ type: 'external_integration', data: { org_id: '739224', n: crypto.randomUUID() } }),

@@ -1,0 +1,468 @@
+// replay against real local servers: an independent verifier written with
+// Node's http, crypto and the standardwebhooks package (so "re-signed fresh"
+// is proven by code nobody here wrote), servers answering epilot's answer
+// shapes, one that performs the callback, one that breaks connections, one
+// that never answers, listen itself, and no server at all.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { BIN, FIXTURES, run, runAsync, tmpdir, fixture, startListenProcess, checkStderrGrammar } from './helpers.mjs';
+
+const { Webhook } = createRequire(import.meta.url)('standardwebhooks');
+
+const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+const keyDir = tmpdir();
+const privFile = path.join(keyDir, 'key.pem');
+const pubFile = path.join(keyDir, 'pub.pem');
+fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
+const secretFile = path.join(keyDir, 'secret');
+fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+
+const FIXTURE_NAMES = fs.readdirSync(path.join(FIXTURES, 'payloads'))
+  .filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+
+// A server on 127.0.0.1:0 whose handler gets (req, body, res); resolves with
+// its URL, the requests it saw and close().
+function serve(handler) {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const record = { method: req.method, url: req.url, headers: req.headers, raw: body, body: body.toString() };
+      seen.push(record);
+      handler(req, record, res);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    const sockets = new Set();
+    server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+    resolve({
+      server,
+      url: `http://127.0.0.1:${server.address().port}`,
+      seen,
+      close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); }),
+    });
+  }));
+}
+
+function answer(res, status, body) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+// The independent check: v1a with Node's crypto and the public key, v1 with
+// the standardwebhooks package and the secret; the timestamp within 300 s.
+function independentlyVerified({ headers, body, raw }) {
+  const id = headers['webhook-id'];
+  const ts = headers['webhook-timestamp'];
+  const entries = (headers['webhook-signature'] ?? '').split(' ');
+  const result = { v1a: false, v1: false, fresh: Math.abs(Date.now() / 1000 - Number(ts)) <= 300 };
+  for (const entry of entries) {
+    const [version, sig] = entry.split(',');
+    if (version === 'v1a') {
+      result.v1a = crypto.verify(null, Buffer.concat([Buffer.from(`${id}.${ts}.`), raw]), publicKey, Buffer.from(sig, 'base64'));
+    }
+  }
+  if (entries.some((e) => e.startsWith('v1,'))) {
+    try {
+      new Webhook(secret).verify(body, headers);
+      result.v1 = true;
+    } catch {
+      result.v1 = false;
+    }
+  }
+  return result;
+}
+
+function verifier() {
+  return serve((req, record, res) => {
+    record.verdict = independentlyVerified(record);
+    const ok = (record.verdict.v1a || record.verdict.v1) && record.verdict.fresh;
+    answer(res, ok ? 200 : 401, ok ? {} : { error: 'signature' });
+  });
+}
+
+const replay = (args, opts) => runAsync(['replay', ...args], opts);
+const jsonLines = (stdout) => stdout.trim().split('\n').map((l) => JSON.parse(l));
+
+test('every built-in fixture, re-signed at send time, verifies under an independent verifier (v1a and v1)', async () => {
+  const s = await verifier();
+  try {
+    const r = await replay([...FIXTURE_NAMES, '--url', `${s.url}/hook`, '--private-key', privFile, '--secret-file', secretFile,
+      '--option', 'callback_post_url=http://unused.invalid/', '--callback-timeout', '0.2', '--format', 'json']);
+    // wait-for-callback has no callback from this server: the only unmet one.
+    const lines = jsonLines(r.stdout);
+    const results = lines.filter((l) => l.event === 'result');
+    assert.equal(results.length, FIXTURE_NAMES.length);
+    assert.equal(s.seen.length, FIXTURE_NAMES.length);
+    for (const seen of s.seen) {
+      assert.deepEqual(seen.verdict, { v1a: true, v1: true, fresh: true }, seen.body.slice(0, 80));
+      assert.equal(seen.url, '/hook');
+      assert.equal(seen.method, 'POST');
+      assert.match(seen.headers['webhook-id'], /^msg_[0-9a-f]{32}$/);
+      assert.match(seen.headers['webhook-signature'], /^v1a,\S+ v1,\S+$/);
+      assert.doesNotMatch(seen.body, /\{\{/, 'placeholders are filled');
+    }
+    assert.equal(new Set(s.seen.map((x) => x.headers['webhook-id'])).size, s.seen.length, 'fresh ids');
+    // The custom-headers fixture's own headers arrive.
+    const custom = s.seen.find((x) => x.headers['x-api-key']);
+    assert.ok(custom, 'custom-headers.request sends its x-api-key');
+    const summary = lines.at(-1);
+    assert.equal(summary.event, 'summary');
+    assert.equal(summary.classes.success, FIXTURE_NAMES.length);
+    const unmet = results.filter((x) => !x.met);
+    assert.deepEqual(unmet.map((x) => x.input), ['wait-for-callback']);
+    assert.equal(unmet[0].callback.state, 'timed_out');
+    assert.equal(r.status, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a capture signed long ago is re-signed fresh; --as-is sends it stale and the verifier refuses it', async () => {
+  const s = await verifier();
+  try {
+    const stale = path.join(tmpdir(), 'stale.json');
+    const signed = run(['sign', '--private-key', privFile, '--timestamp', String(Math.floor(Date.now() / 1000) - 3600), '-o', stale]);
+    assert.equal(signed.status, 0, signed.stderr);
+    const original = JSON.parse(fs.readFileSync(stale, 'utf8'));
+
+    const fresh = await replay([stale, '--url', s.url, '--private-key', privFile]);
+    assert.equal(fresh.status, 0, fresh.stdout + fresh.stderr);
+    assert.deepEqual(s.seen[0].verdict, { v1a: true, v1: false, fresh: true });
+    assert.equal(s.seen[0].body, original.body, 'the body is sent byte for byte');
+    assert.notEqual(s.seen[0].headers['webhook-id'], original.headers['webhook-id']);
+
+    const asIs = await replay([stale, '--as-is', '--url', s.url]);
+    assert.equal(asIs.status, 1);
+    assert.equal(s.seen[1].headers['webhook-signature'], original.headers['webhook-signature']);
+    assert.equal(s.seen[1].headers['webhook-id'], original.headers['webhook-id']);
+    assert.match(asIs.stdout, /FAIL +401 other +.*stale\.json/);
+    assert.match(asIs.stdout, /expected 2xx, got 401 other/);
+
+    const expected = await replay([stale, '--as-is', '--url', s.url, '--expect', '401']);
+    assert.equal(expected.status, 0, expected.stdout);
+  } finally {
+    await s.close();
+  }
+});
+
+test('answers are classified as epilot reads them; --expect per input decides the exit status', async () => {
+  const s = await serve((req, record, res) => {
+    if (record.body.includes('"_schema":"contact"')) return answer(res, 200, { skip_reason: 'contact has no email' });
+    if (record.body.includes('"_schema":"opportunity"')) {
+      return answer(res, 422, { error_output: { error_code: 'VALIDATION', error_reason: 'IBAN is invalid', error_info: { details: [] } } });
+    }
+    if (record.body.includes('"_schema":"contract"')) return answer(res, 500, 'internal');
+    return answer(res, 200, {});
+  });
+  try {
+    const inputs = ['contact-updated', 'opportunity-created', 'contract-created', 'order-created'];
+    const base = [...inputs, '--url', s.url, '--private-key', privFile];
+    const r = await replay([...base, '--format', 'json']);
+    assert.equal(r.status, 1);
+    const byInput = Object.fromEntries(jsonLines(r.stdout).filter((l) => l.event === 'result').map((l) => [l.input, l]));
+    assert.equal(byInput['contact-updated'].class, 'skipped');
+    assert.equal(byInput['contact-updated'].reason, 'contact has no email');
+    assert.equal(byInput['contact-updated'].met, true, '2xx by default');
+    assert.equal(byInput['opportunity-created'].class, 'failed');
+    assert.equal(byInput['opportunity-created'].status, 422);
+    assert.equal(byInput['opportunity-created'].reason, 'VALIDATION: IBAN is invalid');
+    assert.equal(byInput['contract-created'].class, 'other');
+    assert.equal(byInput['contract-created'].status, 500);
+    assert.equal(byInput['order-created'].class, 'success');
+
+    const text = await replay(base);
+    assert.match(text.stdout, /FAIL +422 failed +opportunity-created/);
+    assert.match(text.stdout, /IBAN is invalid/);
+    assert.match(text.stdout, /^ {2}skipped +1$/m);
+
+    const met = await replay([...base, '--expect', 'contact-updated=skipped', '--expect', 'opportunity-created=failed',
+      '--expect', 'contract-created=5xx', '--expect', 'success']);
+    assert.equal(met.status, 0, met.stdout);
+    const unmet = await replay([...base, '--expect', 'contact-updated=success', '--expect', 'opportunity-created=failed',
+      '--expect', 'contract-created=500', '--expect', '200']);
+    assert.equal(unmet.status, 1);
+    assert.match(unmet.stdout, /expected success, got 200 skipped: contact has no email/);
+
+    const bad = await replay([...base, '--expect', 'nosuch=2xx']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--expect names 'nosuch', which is not one of the inputs/);
+    const badSpec = await replay([...base, '--expect', '2xy']);
+    assert.equal(badSpec.status, 2);
+    checkStderrGrammar(assert, badSpec.stderr);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the callback flow: the endpoint POSTs the resume_token back to the URL replay gave it', async () => {
+  let mode = 'good';
+  const s = await serve((req, record, res) => {
+    answer(res, 202, {});
+    const data = JSON.parse(record.body).data;
+    if (mode === 'silent') return;
+    const token = mode === 'wrong' ? 'rt_not-the-one' : data.resume_token;
+    setTimeout(() => {
+      const body = JSON.stringify({ resume_token: token });
+      const cb = http.request(data.callback_post_url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+        record.callbackStatus = r.statusCode;
+        r.resume();
+      });
+      cb.on('error', () => {});
+      cb.end(body);
+    }, 50);
+  });
+  try {
+    const base = ['wait-for-callback', '--url', s.url, '--private-key', privFile];
+    const good = await replay([...base, '--callback-timeout', '3', '--format', 'json']);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    const [result, summary] = jsonLines(good.stdout);
+    assert.equal(result.callback.state, 'received');
+    assert.ok(result.callback.after_ms >= 40, `callback after ${result.callback.after_ms} ms`);
+    assert.equal(summary.callbacks.received, 1);
+    const data = JSON.parse(s.seen[0].body).data;
+    assert.match(data.callback_post_url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/automation\/public\/executions:resume$/);
+    assert.match(data.resume_token, /^rt_[0-9a-f]{32}$/);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(s.seen[0].callbackStatus, 200);
+
+    mode = 'wrong';
+    const wrong = await replay([...base, '--callback-timeout', '0.5']);
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stdout, /problem: a callback with a resume_token no request carried/);
+    assert.match(wrong.stdout, /no callback with its resume_token within/);
+
+    mode = 'silent';
+    const silent = await replay([...base, '--callback-timeout', '0.3']);
+    assert.equal(silent.status, 1);
+    assert.match(silent.stdout, /callbacks +0 received, 1 timed out/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('--mock-token sends a JWT with epilot\'s claims, marked as not epilot\'s; --token-file passes one through', async () => {
+  const s = await verifier();
+  try {
+    const r = await replay(['opportunity-created', '--url', s.url, '--private-key', privFile, '--mock-token', '--option', 'org_id=4242']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const token = s.seen[0].headers['x-epilot-token'];
+    const [header, claims] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url')));
+    assert.equal(header.alg, 'EdDSA');
+    assert.match(header.kid, /mock/);
+    assert.equal(claims.org_id, '4242');
+    assert.equal(claims.token_type, 'app');
+    assert.deepEqual(claims.assume_roles, ['4242:owner']);
+    assert.equal(claims.exp - claims.iat, 600);
+    assert.ok(Math.abs(claims.iat - Date.now() / 1000) < 60);
+    assert.match(claims.iss, /not epilot/);
+
+    const file = path.join(tmpdir(), 'token');
+    const given = 'eyJhbGciOiJSUzI1NiJ9.eyJvcmdfaWQiOiIxIn0.c2ln';
+    fs.writeFileSync(file, given + '\n');
+    const passed = await replay(['--url', s.url, '--private-key', privFile, '--token-file', file]);
+    assert.equal(passed.status, 0, passed.stderr);
+    assert.equal(s.seen[1].headers['x-epilot-token'], given);
+    assert.doesNotMatch(passed.stdout + passed.stderr, /c2ln/, 'the token is never printed');
+
+    // A capture's expired token is sent as captured, with a warning.
+    const captured = await replay([fixture('captures/custom-action-with-token.json'), '--url', s.url, '--private-key', privFile]);
+    assert.equal(captured.status, 0, captured.stderr);
+    assert.match(captured.stderr, /its x-epilot-token expired .* ago; it is sent as captured/);
+    assert.ok(s.seen[2].headers['x-epilot-token']);
+  } finally {
+    await s.close();
+  }
+});
+
+test('--keep-id repeats a webhook-id, and listen answers the duplicate with 409', async () => {
+  const listen = await startListenProcess(['--public-key', pubFile]);
+  try {
+    const r = await replay(['--url', listen.url, '--private-key', privFile, '-n', '3', '--keep-id', '--format', 'json']);
+    const results = jsonLines(r.stdout).filter((l) => l.event === 'result');
+    assert.deepEqual(results.map((x) => x.status), [200, 409, 409]);
+    assert.equal(new Set(results.map((x) => x.webhook_id)).size, 1);
+    assert.equal(r.status, 1);
+    const idempotent = await replay(['--url', listen.url, '--private-key', privFile, '-n', '2', '--keep-id', '--expect', '200,409']);
+    assert.equal(idempotent.status, 0, idempotent.stdout);
+    const fresh = await replay(['--url', listen.url, '--private-key', privFile, '-n', '5', '-c', '2']);
+    assert.equal(fresh.status, 0, fresh.stdout);
+  } finally {
+    listen.proc.kill('SIGTERM');
+    await listen.exited;
+  }
+});
+
+test('captures in every format, directories and globs are inputs; --set and -H change what is sent', async () => {
+  const s = await verifier();
+  try {
+    const dir = tmpdir();
+    for (const name of ['tv-h1.json', 'tv-h1-crlf.http', 'chromium.har']) {
+      fs.copyFileSync(fixture(`captures/${name}`), path.join(dir, name));
+    }
+    const r = await replay([dir, path.join(FIXTURES, 'captures', 'stream.*'), '--url', s.url, '--private-key', privFile,
+      '-H', 'x-trace: abc', '--format', 'json']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const results = jsonLines(r.stdout).filter((l) => l.event === 'result');
+    assert.ok(results.length >= 4);
+    assert.ok(results.some((x) => /stream\.jsonl#2$/.test(x.input)));
+    assert.ok(s.seen.every((x) => x.verdict.v1a && x.headers['x-trace'] === 'abc'));
+
+    const set = await replay(['--url', s.url, '--private-key', privFile, '--set', 'data.org_id=99', '--set', 'data.n:=5']);
+    assert.equal(set.status, 0, set.stderr);
+    const body = JSON.parse(s.seen.at(-1).body);
+    assert.equal(body.data.org_id, '99');
+    assert.equal(body.data.n, 5);
+    assert.ok(s.seen.at(-1).verdict.v1a);
+  } finally {
+    await s.close();
+  }
+});
+
+test('connection errors are retried with backoff; timeouts are not; no endpoint at all is exit 3', async () => {
+  // Closes the first connection before answering, then behaves.
+  let dropped = 0;
+  const flaky = await serve((req, record, res) => answer(res, 200, {}));
+  flaky.server.prependListener('connection', (socket) => { if (dropped++ === 0) socket.destroy(); });
+  const silent = await serve(() => {});
+  try {
+    const retried = await replay(['--url', flaky.url, '--private-key', privFile, '--format', 'json']);
+    assert.equal(retried.status, 0, retried.stdout + retried.stderr);
+    assert.equal(jsonLines(retried.stdout)[0].attempts, 2);
+
+    dropped = 0;
+    const noRetry = await replay(['--url', flaky.url, '--private-key', privFile, '--retries', '0', '--format', 'json']);
+    assert.equal(noRetry.status, 1);
+    assert.equal(jsonLines(noRetry.stdout)[0].class, 'broken');
+
+    const timedOut = await replay(['--url', silent.url, '--private-key', privFile, '--timeout', '0.3', '--format', 'json']);
+    assert.equal(timedOut.status, 1);
+    const [t] = jsonLines(timedOut.stdout);
+    assert.equal(t.class, 'timeout');
+    assert.equal(t.attempts, 1);
+    assert.equal(silent.seen.length, 1);
+
+    const port = flaky.server.address().port;
+    await flaky.close();
+    const started = Date.now();
+    const none = await replay(['--url', `http://127.0.0.1:${port}/`, '--private-key', privFile, '--retries', '2']);
+    assert.equal(none.status, 3);
+    assert.match(none.stderr, /^epilot-action: error: can't reach http:\/\/127\.0\.0\.1:\d+\/$/m);
+    assert.match(none.stdout, /unreachable 1/);
+    assert.ok(Date.now() - started >= 300, 'two retries back off 100 + 200 ms');
+  } finally {
+    await silent.close();
+  }
+});
+
+test('--concurrency, --repeat, --rate and --duration; the JUnit report', async () => {
+  const s = await serve((req, record, res) => answer(res, 200, {}));
+  try {
+    const junit = path.join(tmpdir(), 'replay.xml');
+    const r = await replay(['custom-action', 'order-created', '--url', s.url, '--private-key', privFile, '-c', '4', '-n', '50',
+      '--junit', junit, '--expect', 'order-created=500']);
+    assert.equal(r.status, 1);
+    assert.equal(s.seen.length, 100);
+    assert.match(r.stdout, /replayed 100 requests .*4 connections/);
+    assert.match(r.stdout, /latency +p50 [\d.]+ m?s +p95 .* max /);
+    const xml = fs.readFileSync(junit, 'utf8');
+    assert.match(xml, /<testsuite name="epilot-action replay [^"]*" tests="2" failures="1"/);
+    assert.match(xml, /<testcase name="custom-action" classname="epilot-action.replay" time="[\d.]+">\s*<system-out>50 requests, expected 2xx: all met/);
+    assert.match(xml, /<testcase name="order-created"[^>]*>\s*<failure message="50 of 50 requests, expected 500: not met"/);
+    // Only the first 20 unmet requests are listed one by one.
+    assert.equal((r.stdout.match(/^FAIL/mg) ?? []).length, 20);
+    assert.match(r.stdout, /\.\.\. and 30 more requests/);
+
+    const before = s.seen.length;
+    const started = Date.now();
+    const rated = await replay(['--url', s.url, '--private-key', privFile, '--rate', '40', '--duration', '0.5', '-q']);
+    assert.equal(rated.status, 0, rated.stderr);
+    const sent = s.seen.length - before;
+    assert.ok(sent >= 15 && sent <= 21, `40/s for 0.5 s sent ${sent}`);
+    assert.ok(Date.now() - started >= 450);
+  } finally {
+    await s.close();
+  }
+});
+
+// Run a shell command under script(1), which gives it a pseudo-terminal;
+// asynchronously, so that this process's servers keep answering.
+function underScript(command) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() },
+    });
+    const out = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => out.push(d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out) }));
+  });
+}
+
+test('a progress bar on a terminal, none when piped', async () => {
+  const s = await serve((req, record, res) => answer(res, 200, {}));
+  try {
+    const args = ['replay', '--url', s.url, '--private-key', privFile, '--rate', '20', '-n', '20'];
+    const piped = await runAsync(args);
+    assert.equal(piped.status, 0);
+    assert.doesNotMatch(piped.stderr, /\[#/);
+    // script(1) gives the command a pseudo-terminal.
+    const command = [BIN, ...args].map((a) => `'${a}'`).join(' ');
+    const tty = await underScript(command);
+    assert.equal(tty.status, 0, tty.stdout.toString());
+    assert.match(tty.stdout.toString(), /\r\[#+-*\] \d+\/20 +\d+%/);
+    // -q asks for the summary alone: no bar either.
+    const quiet = await underScript(`${command} -q`);
+    assert.equal(quiet.status, 0);
+    assert.doesNotMatch(quiet.stdout.toString(), /\[#/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('bad input is exit 2 with a clear message, and nothing is sent', async () => {
+  const s = await verifier();
+  try {
+    const broken = path.join(tmpdir(), 'broken.json');
+    fs.writeFileSync(broken, '{"headers": {}, "body": ');
+    const cases = [
+      [['nosuch-fixture'], /'nosuch-fixture' is neither a file nor a built-in fixture/],
+      [[broken], /broken\.json: /],
+      [['--url', 'https://127.0.0.1:1/'], /replay sends plain http:\/\//],
+      [['-H', 'webhook-signature: v1,x'], /-H can't set webhook-signature/],
+      [['custom-action', '--as-is'], /custom-action is a fixture: it has no captured signature/],
+      [['--mock-token', '--token', 'a.b.c'], /can't be combined/],
+      [['--set', 'data'], /--set/],
+      [['-c', '0'], /must be positive/],
+      [['-d', '1', '-n', '2'], /--duration and --repeat can't be combined/],
+      [['wait-for-callback', '--option', 'x'], /--option/],
+      [[path.join(tmpdir(), 'nothing-here-*.json')], /no file matches/],
+    ];
+    for (const [args, message] of cases) {
+      const withUrl = args.includes('--url') ? args : [...args, '--url', s.url];
+      const keys = args.includes('--as-is') ? [] : ['--private-key', privFile];
+      const r = await replay([...withUrl, ...keys]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      checkStderrGrammar(assert, r.stderr);
+    }
+    const noUrl = await replay(['--private-key', privFile]);
+    assert.equal(noUrl.status, 2);
+    assert.match(noUrl.stderr, /name the endpoint with --url/);
+    assert.equal(s.seen.length, 0);
+  } finally {
+    await s.close();
+  }
+});
