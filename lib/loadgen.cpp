@@ -93,6 +93,7 @@ struct Connection {
   int fd = -1;
   Phase phase = Phase::idle;
   bool reused = false;           // has completed an answer: a close before the next one is a stale keep-alive
+  bool want_write = false;       // EPOLLOUT registered: only while connecting or while the send buffer is full
   bool stale_retry_used = false;
   std::size_t address = 0;
   std::size_t addresses_tried = 0;
@@ -120,6 +121,7 @@ class Worker {
   void write_some(Connection& c, Clock::time_point now);
   void read_some(Connection& c, Clock::time_point now);
   void close_socket(Connection& c);
+  void want_write(Connection& c, bool on);
   void connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now);
   void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now);
 
@@ -158,12 +160,10 @@ bool Worker::take_job(Connection& c, Clock::time_point now) {
   if (m_shared.progress != nullptr) {
     m_shared.progress->started.fetch_add(1, std::memory_order_relaxed);
   }
-  if (due > now) {
-    c.phase = Phase::waiting;
-    c.wake = due;
-  } else {
-    begin_attempt(c, now);
-  }
+  // Sent by the caller's next pass, together with every other request
+  // built in this one (see run()).
+  c.phase = Phase::waiting;
+  c.wake = due;
   return true;
 }
 
@@ -201,7 +201,8 @@ void Worker::open(Connection& c, Clock::time_point now) {
     const int rc = ::connect(c.fd, reinterpret_cast<const sockaddr*>(&address.storage), address.size);
     if (rc == 0 || errno == EINPROGRESS) {
       epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      c.want_write = rc != 0;  // a connect in progress reports itself as writable
+      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (c.want_write ? EPOLLOUT : 0u);
       ev.data.ptr = &c;
       ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, c.fd, &ev);
       c.phase = rc == 0 ? Phase::writing : Phase::connecting;
@@ -222,6 +223,20 @@ void Worker::open(Connection& c, Clock::time_point now) {
   }
 }
 
+// Edge-triggered EPOLLOUT would fire whenever ACKs free send-buffer space,
+// that is after nearly every request: a wake-up and a syscall for nothing.
+// So write interest is registered only while it is needed.
+void Worker::want_write(Connection& c, bool on) {
+  if (c.want_write == on) {
+    return;
+  }
+  c.want_write = on;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (on ? EPOLLOUT : 0u);
+  ev.data.ptr = &c;
+  ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
 void Worker::close_socket(Connection& c) {
   if (c.fd >= 0) {
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
@@ -229,6 +244,7 @@ void Worker::close_socket(Connection& c) {
     c.fd = -1;
   }
   c.reused = false;
+  c.want_write = false;
 }
 
 void Worker::connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now) {
@@ -296,7 +312,8 @@ void Worker::write_some(Connection& c, Clock::time_point now) {
     const auto n = ::sendmsg(c.fd, &message, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return;  // EPOLLOUT (edge-triggered) brings us back
+        want_write(c, true);  // EPOLLOUT brings us back
+        return;
       }
       if (errno == EINTR) {
         continue;
@@ -306,6 +323,7 @@ void Worker::write_some(Connection& c, Clock::time_point now) {
     }
     c.written += static_cast<std::size_t>(n);
   }
+  want_write(c, false);
   // Everything is out. The answer comes with an EPOLLIN edge: the socket was
   // registered at connect, so an answer that arrives before epoll_wait is
   // still reported, and reading now would mostly cost a syscall for nothing.
@@ -378,10 +396,14 @@ void Worker::drive(Connection& c, std::uint32_t events, Clock::time_point now) {
       return;
     }
     case Phase::writing:
-      write_some(c, now);
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+        write_some(c, now);
+      }
       return;
     case Phase::reading:
-      read_some(c, now);
+      if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) {
+        read_some(c, now);
+      }
       return;
     case Phase::idle:
       if (c.fd >= 0 && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
@@ -401,13 +423,17 @@ void Worker::run() {
     // Start or resume whatever is due.
     std::size_t active = 0;
     auto next_wake = Clock::time_point::max();
+    // Build (sign) every request that can start before sending any: the
+    // requests then reach the server back to back, and it handles them in
+    // one wake-up instead of one each, which at signing-bound rates saves
+    // more of the shared CPU than anything else here.
     for (auto& c : m_connections) {
-      if (c.phase == Phase::idle) {
-        if (!take_job(c, now)) {
-          close_socket(c);
-          c.phase = Phase::done;
-        }
+      if (c.phase == Phase::idle && !take_job(c, now)) {
+        close_socket(c);
+        c.phase = Phase::done;
       }
+    }
+    for (auto& c : m_connections) {
       if ((c.phase == Phase::waiting || c.phase == Phase::backoff) && c.wake <= now) {
         begin_attempt(c, now);  // may end at once (refused): then idle, and the next pass takes a job
       } else if ((c.phase == Phase::connecting || c.phase == Phase::writing || c.phase == Phase::reading) &&

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
@@ -219,6 +220,28 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
   return r;
 }
 
+void RequestRenderer::random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const {
+  while (size > 0) {
+    if (state.pool_used == state.pool.size()) {
+      m_context.fill.random(state.pool.data(), state.pool.size());
+      state.pool_used = 0;
+    }
+    const auto n = std::min(size, state.pool.size() - state.pool_used);
+    std::memcpy(out, state.pool.data() + state.pool_used, n);
+    // Bytes handed out are wiped from the pool: nothing random is kept twice.
+    std::memset(state.pool.data() + state.pool_used, 0, n);
+    state.pool_used += n;
+    out += n;
+    size -= n;
+  }
+}
+
+std::string RequestRenderer::message_id(ThreadState& state) const {
+  Bytes raw(k_message_id_random_size);
+  random_bytes(state, raw.data(), raw.size());
+  return std::string(k_prefix_message_id) + to_hex(raw);
+}
+
 void RequestRenderer::sign_into(ThreadState& state, std::string_view id, std::string_view body,
                                 std::string& head) const {
   head.append(k_header_signature).append(": ");
@@ -271,7 +294,7 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
     }
     if (prepared.callback) {
       Bytes raw(16);
-      m_context.fill.random(raw.data(), raw.size());
+      random_bytes(state, raw.data(), raw.size());
       CallbackRequest request{job, "rt_" + to_hex(raw)};
       if (auto changed = with_callback(out.storage, m_options.callback_url, request.resume_token); changed.ok()) {
         out.storage = std::move(changed).value();
@@ -284,7 +307,7 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
   }
 
   if (m_options.mode == SendMode::resign) {
-    const auto id = m_options.keep_id ? prepared.kept_id : generate_message_id(m_context.fill.random);
+    const auto id = m_options.keep_id ? prepared.kept_id : message_id(state);
     const auto second = now_ms / 1000;
     if (second != state.second) {
       state.second = second;

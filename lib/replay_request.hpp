@@ -6,6 +6,7 @@
 // filled, the callback URL pointed at the local callback endpoint, and an
 // x-epilot-token passed through or made up.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -88,6 +89,10 @@ class RequestRenderer {
     std::string org_id;       // for --mock-token
   };
   struct ThreadState {
+    // Random bytes drawn from the RandomSource in blocks: OpenSSL's
+    // RAND_bytes checks getpid() on every call, a syscall per request.
+    std::array<std::uint8_t, 4096> pool{};
+    std::size_t pool_used = 4096;
     std::int64_t second = -1;
     std::string timestamp;
     std::string scratch;
@@ -97,6 +102,8 @@ class RequestRenderer {
   RequestRenderer() = default;
   Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own, Prepared& prepared) const;
   Result<std::string> body_for_send(std::size_t index, const SendContext& context, std::vector<Header>* headers) const;
+  void random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const;
+  std::string message_id(ThreadState& state) const;
   void sign_into(ThreadState& state, std::string_view id, std::string_view body, std::string& head) const;
 
   std::vector<ReplayItem> m_items;

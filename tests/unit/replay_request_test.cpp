@@ -16,8 +16,12 @@ namespace {
 SendContext fixed_context(std::int64_t* now_ms) {
   SendContext context;
   context.now_ms = [now_ms] { return *now_ms; };
-  auto counter = std::make_shared<std::uint8_t>(0);
-  context.fill.random = [counter](std::uint8_t* out, std::size_t size) { std::memset(out, ++*counter, size); };
+  auto counter = std::make_shared<std::uint32_t>(0);
+  context.fill.random = [counter](std::uint8_t* out, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      out[i] = static_cast<std::uint8_t>(++*counter * 2654435761u >> 24);
+    }
+  };
   context.fill.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
   return context;
 }
