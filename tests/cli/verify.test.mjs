@@ -145,7 +145,7 @@ test('an unknown command is exit 2 and --help is exit 0 with examples', () => {
   const r = run(['frobnicate']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^epilot-action: error: /);
-  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen', 'fixtures']) {
+  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen', 'replay', 'fixtures']) {
     const h = run([cmd, '--help']);
     assert.equal(h.status, 0);
     assert.match(h.stdout, /Examples:\n {2}\$ epilot-action /);
