@@ -155,12 +155,15 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
         // Look for the blank line, also across reads (search from just
         // before what was already held).
         const auto held = m_line.size();
-        const auto take = std::min(input.size(), k_max_header_line + 1);
+        // Hold at most one byte more than the limit, however the bytes came.
+        const auto take = std::min(input.size(), k_max_header_line + 1 - held);
         m_line.append(input.substr(0, take));
+        // The head ends at the first blank line, CRLF or bare LF.
         auto end = m_line.find("\r\n\r\n", held >= 3 ? held - 3 : 0);
         std::size_t terminator = 4;
-        if (end == std::string::npos) {
-          end = m_line.find("\n\n", held >= 1 ? held - 1 : 0);
+        const auto bare = m_line.find("\n\n", held >= 1 ? held - 1 : 0);
+        if (bare != std::string::npos && (end == std::string::npos || bare + 1 < end + 3)) {
+          end = bare;
           terminator = 2;
         }
         if (end == std::string::npos) {

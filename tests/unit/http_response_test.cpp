@@ -42,6 +42,16 @@ TEST(ResponseParser, DecodesChunkedBodiesWithExtensionsAndTrailers) {
   }
 }
 
+TEST(ResponseParser, TheHeadEndsAtTheFirstBlankLineOfEitherKind) {
+  // Found by fuzz_http_response: a bare-LF blank line before a CRLF one in the body.
+  const std::string wire = "HTTP/1.1 200 OK\nContent-Length: 6\n\nab\r\n\r\n";
+  for (std::size_t step = 1; step <= wire.size(); ++step) {
+    ResponseParser parser;
+    ASSERT_EQ(feed_in_pieces(parser, wire, step), State::complete) << step;
+    EXPECT_EQ(parser.answer().body, "ab\r\n\r\n") << step;
+  }
+}
+
 TEST(ResponseParser, LeavesBytesAfterTheAnswerUnconsumed) {
   ResponseParser parser;
   const std::string wire = "HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n";
