@@ -27,4 +27,9 @@ bool is_valid_utf8(std::string_view text);
 std::string to_lower_ascii(std::string_view text);
 bool iequals_ascii(std::string_view a, std::string_view b);
 
+// `text` without spaces, tabs, CRs and LFs at either end.
+std::string_view trim_whitespace(std::string_view text);
+// `text` without HTTP's optional whitespace (spaces and tabs) at either end.
+std::string_view trim_ows(std::string_view text);
+
 }  // namespace epilot

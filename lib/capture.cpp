@@ -48,16 +48,6 @@ Error input_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 Status add_json_header(Capture& capture, const json& name, const json& value, std::string_view where) {
   if (!name.is_string()) {
     return input_error("capture header name at " + std::string(where) + " is not a string");

@@ -9,21 +9,11 @@ namespace epilot {
 
 namespace {
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // True when the comma-separated `list` holds `token` (case-insensitive).
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (iequals_ascii(trim(list.substr(0, comma)), token)) {
+    if (iequals_ascii(trim_whitespace(list.substr(0, comma)), token)) {
       return true;
     }
     if (comma == std::string_view::npos) {
@@ -57,7 +47,7 @@ ResponseParser::State ResponseParser::fail(std::string message) {
 ResponseParser::State ResponseParser::parse_head(std::string_view head) {
   // Status line: HTTP/1.x SP 3DIGIT SP reason
   const auto line_end = head.find('\n');
-  const auto status_line = trim(head.substr(0, line_end));
+  const auto status_line = trim_whitespace(head.substr(0, line_end));
   if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." || status_line[8] != ' ') {
     return fail("the answer is not HTTP/1.x");
   }
@@ -71,7 +61,7 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
   }
   m_answer = HttpAnswer{};
   m_answer.status = status;
-  m_answer.reason = std::string(trim(status_line.size() > 13 ? status_line.substr(13) : std::string_view{}));
+  m_answer.reason = std::string(trim_whitespace(status_line.size() > 13 ? status_line.substr(13) : std::string_view{}));
   m_answer.keep_alive = !http10;
 
   bool chunked = false;
@@ -93,7 +83,7 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
       return fail("the answer has a malformed header line");
     }
     const auto name = line.substr(0, colon);
-    const auto value = trim(line.substr(colon + 1));
+    const auto value = trim_whitespace(line.substr(colon + 1));
     if (iequals_ascii(name, "content-length")) {
       std::size_t parsed = 0;
       const auto [p, e] = std::from_chars(value.data(), value.data() + value.size(), parsed);
@@ -223,7 +213,7 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
           m_line.clear();
           break;
         }
-        line = trim(line.substr(0, line.find(';')));
+        line = trim_whitespace(line.substr(0, line.find(';')));
         std::size_t size = 0;
         const auto [p, e] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
         if (e != std::errc() || p != line.data() + line.size() || line.empty()) {

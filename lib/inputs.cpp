@@ -18,16 +18,6 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // --- The fast path of parse_capture_line -----------------------------------
 // A strict reader of exactly one shape: {"method"?, "url"?, "headers"?: {...},
 // "body" | "body_base64"}, string values only, each key once. Anything else
@@ -361,7 +351,7 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
     if (eol == std::string_view::npos) {
       return InputFormat::json;
     }
-    const auto line = trim(prefix.substr(start, eol - start));
+    const auto line = trim_whitespace(prefix.substr(start, eol - start));
     if (line.empty()) {
       start = eol + 1;
       continue;
@@ -369,7 +359,7 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
     if (!nlohmann::json::accept(line)) {
       return InputFormat::json;  // a pretty-printed object spans lines
     }
-    return trim(prefix.substr(eol + 1)).empty() ? InputFormat::json : InputFormat::json_lines;
+    return trim_whitespace(prefix.substr(eol + 1)).empty() ? InputFormat::json : InputFormat::json_lines;
   }
 }
 
@@ -419,7 +409,7 @@ Result<std::vector<Capture>> parse_requests(std::string_view data) {
           eol = data.size();
         }
         ++line_number;
-        const auto line = trim(data.substr(pos, eol - pos));
+        const auto line = trim_whitespace(data.substr(pos, eol - pos));
         pos = eol + 1;
         if (line.empty()) {
           continue;

@@ -13,17 +13,6 @@ namespace epilot {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -131,7 +120,7 @@ Bytes spki_der(const PublicKey& key) { return der_with_prefix(k_ed25519_spki_pre
 }  // namespace
 
 Result<PublicKey> parse_public_key(std::string_view text) {
-  text = trim(text);
+  text = trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "public key is empty");
   }
@@ -180,7 +169,7 @@ Result<PublicKey> parse_public_key(std::string_view text) {
 }
 
 Result<PrivateKey> parse_private_key(std::string_view text) {
-  text = trim(text);
+  text = trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "private key is empty");
   }
@@ -248,7 +237,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
 }
 
 Result<Secret> parse_secret(std::string_view text) {
-  text = trim(text);
+  text = trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "secret is empty");
   }

@@ -91,16 +91,6 @@ struct Framing {
   bool expect_continue = false;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Find the end of the head; nullopt if incomplete. Malformed framing headers
 // are left to parse_raw_http, which names the problem.
 std::optional<Framing> read_framing(std::string_view in) {
@@ -123,7 +113,7 @@ std::optional<Framing> read_framing(std::string_view in) {
   f.head_size = end + sep;
   const auto head = in.substr(0, end);
   const auto first_eol = head.find('\n');
-  const auto request_line = trim(head.substr(0, first_eol));
+  const auto request_line = trim_whitespace(head.substr(0, first_eol));
   f.close = request_line.size() >= 8 && request_line.substr(request_line.size() - 8) == "HTTP/1.0";
   std::size_t pos = first_eol == std::string_view::npos ? head.size() : first_eol + 1;
   while (pos < head.size()) {
@@ -138,7 +128,7 @@ std::optional<Framing> read_framing(std::string_view in) {
       continue;
     }
     const auto name = line.substr(0, colon);
-    const auto value = trim(line.substr(colon + 1));
+    const auto value = trim_whitespace(line.substr(colon + 1));
     if (iequals_ascii(name, "content-length")) {
       std::size_t n = 0;
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -171,7 +161,7 @@ BodyState chunked_end(std::string_view in, std::size_t start, std::size_t max_bo
     if (eol == std::string_view::npos) {
       return BodyState::incomplete;
     }
-    const auto line = trim(in.substr(pos, eol - pos).substr(0, in.substr(pos, eol - pos).find(';')));
+    const auto line = trim_whitespace(in.substr(pos, eol - pos).substr(0, in.substr(pos, eol - pos).find(';')));
     std::size_t size = 0;
     const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
     if (ec != std::errc() || ptr != line.data() + line.size()) {
@@ -186,7 +176,7 @@ BodyState chunked_end(std::string_view in, std::size_t start, std::size_t max_bo
         if (t == std::string_view::npos) {
           return BodyState::incomplete;
         }
-        const bool empty = trim(in.substr(pos, t - pos)).empty();
+        const bool empty = trim_whitespace(in.substr(pos, t - pos)).empty();
         pos = t + 1;
         if (empty) {
           end = pos;
