@@ -176,20 +176,21 @@ std::vector<Expectation> resolve_expectations(const std::vector<std::string>& te
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
 
-// A one-line bar on stderr, redrawn ten times a second.
+// A one-line bar on stderr, redrawn ten times a second, through the
+// reporter so that it never mixes with the lines on stdout.
 class ProgressBar {
  public:
-  ProgressBar(const LoadProgress& progress, std::uint64_t total, double duration_s)
-      : m_progress(progress), m_total(total), m_duration(duration_s) {
+  ProgressBar(ReplayReporter& reporter, const LoadProgress& progress, std::uint64_t total, double duration_s)
+      : m_reporter(reporter), m_progress(progress), m_total(total), m_duration(duration_s) {
     m_thread = std::thread([this] { loop(); });
   }
   ~ProgressBar() {
     m_done.store(true);
     m_thread.join();
-    if (m_drawn) {
-      std::fputs("\r\x1b[K", stderr);
-    }
+    m_reporter.clear_progress();
   }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
 
  private:
   void loop() {
@@ -205,7 +206,7 @@ class ProgressBar {
                                           : (m_duration > 0 ? std::min(1.0, elapsed / m_duration) : 0);
       constexpr int k_width = 30;
       const int filled = static_cast<int>(fraction * k_width);
-      std::string bar = "\r[" + std::string(static_cast<std::size_t>(filled), '#') +
+      std::string bar = "[" + std::string(static_cast<std::size_t>(filled), '#') +
                         std::string(static_cast<std::size_t>(k_width - filled), '-') + "] ";
       char text[160];
       if (m_total > 0) {
@@ -215,19 +216,15 @@ class ProgressBar {
         std::snprintf(text, sizeof text, "%.0f/%.0f s  %llu sent  %.0f/s", elapsed, m_duration,
                       static_cast<unsigned long long>(done), static_cast<double>(done) / elapsed);
       }
-      bar += text;
-      bar += "\x1b[K";
-      std::fputs(bar.c_str(), stderr);
-      std::fflush(stderr);
-      m_drawn = true;
+      m_reporter.draw_progress(bar + text);
     }
   }
 
+  ReplayReporter& m_reporter;
   const LoadProgress& m_progress;
   std::uint64_t m_total;
   double m_duration;
   std::atomic<bool> m_done{false};
-  bool m_drawn = false;
   std::thread m_thread;
 };
 
@@ -420,6 +417,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   g_stop.store(false);
   struct sigaction action{};
   action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
   sigemptyset(&action.sa_mask);
   struct sigaction old_int{};
   struct sigaction old_term{};
@@ -432,7 +430,7 @@ Outcome run_replay(const ReplayOptions& opts) {
     const bool show_progress = !opts.no_progress && !opts.quiet && ::isatty(STDERR_FILENO) == 1;
     std::unique_ptr<ProgressBar> bar;
     if (show_progress) {
-      bar = std::make_unique<ProgressBar>(progress, plan.total, opts.duration);
+      bar = std::make_unique<ProgressBar>(reporter, progress, plan.total, opts.duration);
     }
     stats = run_load(plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer->render(t, job, out); },
                      on_delivered, &progress, &g_stop);

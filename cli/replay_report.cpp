@@ -99,6 +99,10 @@ ReplayReporter::ReplayReporter(Format format, bool every_line, bool quiet, std::
     : m_format(format), m_every_line(every_line), m_quiet(quiet), m_name_width(name_width) {}
 
 void ReplayReporter::flush_stdout(const std::string& text) {
+  if (m_progress_shown) {
+    std::fputs("\r\x1b[K", stderr);
+    m_progress_shown = false;
+  }
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
@@ -158,6 +162,21 @@ std::string ReplayReporter::json_line(const ReplayRecord& r) const {
     doc["why"] = r.why_unmet;
   }
   return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+void ReplayReporter::draw_progress(const std::string& bar) {
+  std::lock_guard lock(m_mutex);
+  std::fputs(("\r" + bar + "\x1b[K").c_str(), stderr);
+  std::fflush(stderr);
+  m_progress_shown = true;
+}
+
+void ReplayReporter::clear_progress() {
+  std::lock_guard lock(m_mutex);
+  if (m_progress_shown) {
+    std::fputs("\r\x1b[K", stderr);
+    m_progress_shown = false;
+  }
 }
 
 void ReplayReporter::record(const ReplayRecord& record) {

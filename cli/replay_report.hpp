@@ -68,6 +68,12 @@ class ReplayReporter {
 
   // Thread-safe: called as requests finish.
   void record(const ReplayRecord& record);
+
+  // The progress bar draws on stderr under the same lock as lines go to
+  // stdout, and a line first wipes the bar, so that the two never mix on a
+  // terminal. `draw` gets the text of the bar.
+  void draw_progress(const std::string& bar);
+  void clear_progress();
   void summary(const Tally& tally, const RunFacts& facts);
 
   // One <testcase> per input.
@@ -86,6 +92,7 @@ class ReplayReporter {
   std::mutex m_mutex;
   std::uint64_t m_unmet_lines = 0;
   std::uint64_t m_lines_printed = 0;
+  bool m_progress_shown = false;
 };
 
 // "3.2 ms", "1.24 s".

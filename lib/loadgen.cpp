@@ -433,7 +433,15 @@ void Worker::run() {
         c.phase = Phase::done;
       }
     }
+    const bool stopping = m_shared.stop != nullptr && m_shared.stop->load(std::memory_order_relaxed);
     for (auto& c : m_connections) {
+      if (stopping && c.phase != Phase::idle && c.phase != Phase::done) {
+        // Interrupted: nobody wants to wait out the timeouts of the requests in flight.
+        close_socket(c);
+        deliver(c, Delivery::timeout, "interrupted before the answer came", now);
+        c.phase = Phase::done;
+        continue;
+      }
       if ((c.phase == Phase::waiting || c.phase == Phase::backoff) && c.wake <= now) {
         begin_attempt(c, now);  // may end at once (refused): then idle, and the next pass takes a job
       } else if ((c.phase == Phase::connecting || c.phase == Phase::writing || c.phase == Phase::reading) &&

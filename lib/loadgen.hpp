@@ -81,7 +81,8 @@ struct LoadStats {
 
 // Run the plan. Fails only when nothing can start (the host does not
 // resolve, no sockets); every per-request failure is a Delivered. `stop`,
-// when set, ends the run early: no new jobs start, jobs in flight finish.
+// when set, ends the run early: no new jobs start, and jobs in flight are
+// delivered as timeouts ("interrupted") within 100 ms.
 Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
                            LoadProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
 

@@ -411,6 +411,28 @@ function underScript(command) {
   });
 }
 
+test('SIGINT stops a run at once: a summary of what was done, exit 1', async () => {
+  const s = await serve(() => {});  // never answers
+  try {
+    const child = spawn(BIN, ['replay', '--url', s.url, '--private-key', privFile, '-c', '2', '-n', '10', '--timeout', '60'], {
+      env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() },
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    const exited = new Promise((resolve) => child.on('close', (status) => resolve(status)));
+    while (s.seen.length < 2) await new Promise((r) => setTimeout(r, 20));
+    const started = Date.now();
+    child.kill('SIGINT');
+    assert.equal(await exited, 1);
+    assert.ok(Date.now() - started < 2000, 'does not wait out the 60 s timeout');
+    assert.match(stdout, /replayed 2 requests .*, interrupted/);
+    assert.match(stdout, /interrupted before the answer came/);
+    assert.equal(s.seen.length, 2, 'nothing new starts');
+  } finally {
+    await s.close();
+  }
+});
+
 test('a progress bar on a terminal, none when piped', async () => {
   const s = await serve((req, record, res) => answer(res, 200, {}));
   try {

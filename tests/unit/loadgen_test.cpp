@@ -163,5 +163,29 @@ TEST_F(ServerFixture, StopEndsTheRunEarly) {
   EXPECT_LE(count.load(), 52);
 }
 
+TEST_F(ServerFixture, StopDoesNotWaitOutTheRequestsInFlight) {
+  start([](Capture&&) {
+    ServerAnswer answer{200, "{}"};
+    answer.delay = std::chrono::seconds(3);
+    return answer;
+  });
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop = true;
+  });
+  std::vector<Delivered> got;
+  const auto start_time = std::chrono::steady_clock::now();
+  const auto stats = run_load(plan(4, 4), post_with_body, [&](unsigned, Delivered& d) { got.push_back(d); }, nullptr, &stop);
+  stopper.join();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start_time, std::chrono::seconds(2));
+  ASSERT_EQ(got.size(), 4u);
+  for (const auto& d : got) {
+    EXPECT_EQ(d.delivery, Delivery::timeout);
+    EXPECT_EQ(d.error, "interrupted before the answer came");
+  }
+}
+
 }  // namespace
 }  // namespace epilot
