@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -63,6 +64,7 @@ struct ReplayOptions {
   double callback_timeout = 10;
   std::string format = "text";
   std::string junit;
+  std::string ca_cert;
   bool verbose = false;
   bool quiet = false;
   bool no_progress = false;
@@ -262,10 +264,7 @@ Outcome run_replay(const ReplayOptions& opts) {
     fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
   }
   const auto url = take(parse_url(opts.url));
-  if (url.scheme != "http") {
-    fail(ErrorCode::usage, "replay sends plain http:// to a local endpoint; '" + opts.url + "' is " + url.scheme,
-         {"run the endpoint without TLS locally, or put a TLS-terminating proxy in front of it"});
-  }
+
   if (opts.concurrency == 0 || opts.repeat == 0 || opts.timeout <= 0 || opts.rate < 0 || opts.duration < 0 ||
       opts.callback_timeout <= 0) {
     fail(ErrorCode::usage, "--concurrency, --repeat, --timeout and --callback-timeout must be positive");
@@ -290,7 +289,7 @@ Outcome run_replay(const ReplayOptions& opts) {
 
   ReplayRequestOptions request;
   request.host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  if (url.port != 80) {
+  if (url.port != (url.scheme == "https" ? 443 : 80)) {
     request.host += ":" + std::to_string(url.port);
   }
   request.target = url.target;
@@ -340,6 +339,8 @@ Outcome run_replay(const ReplayOptions& opts) {
   LoadPlan plan;
   plan.host = url.host;
   plan.port = url.port;
+  plan.tls = url.scheme == "https";
+  plan.ca_cert = opts.ca_cert;
   plan.connections = opts.concurrency;
   plan.threads = std::min(opts.threads == 0 ? cores : opts.threads, opts.concurrency);
   plan.rate = opts.rate;
@@ -368,7 +369,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   std::vector<Tally> tallies(plan.threads);
   std::mutex pending_mutex;
   std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
-  bool unreachable = false;
+  std::optional<std::string> unreachable;  // why the first request that could not be delivered failed
   std::mutex unreachable_mutex;
 
   const auto judge = [&](ReplayRecord& r) {
@@ -396,7 +397,9 @@ Outcome run_replay(const ReplayOptions& opts) {
     r.delivered = std::move(delivered);
     if (r.classified.answer_class == AnswerClass::unreachable) {
       std::lock_guard lock(unreachable_mutex);
-      unreachable = true;
+      if (!unreachable) {
+        unreachable = r.classified.reason;
+      }
     }
     if (renderer->is_callback(r.item)) {
       const bool awaited = r.classified.answer_class == AnswerClass::success;
@@ -473,7 +476,10 @@ Outcome run_replay(const ReplayOptions& opts) {
   }
 
   if (unreachable) {
-    fail(ErrorCode::network, "can't reach " + opts.url, {"is the endpoint running and listening on that port?"});
+    const bool tls = unreachable->find("TLS") != std::string::npos;
+    fail(ErrorCode::network, "can't reach " + opts.url + ": " + *unreachable,
+         {tls ? "for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE"
+              : "is the endpoint running and listening on that port?"});
   }
   return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
                                                                                : Outcome::check_failed;
@@ -487,7 +493,8 @@ Command register_replay(CLI::App& app) {
   cmd->add_option("inputs", opts->inputs,
                   "fixture names, capture files (any format verify reads), directories, globs, or - "
                   "(default: the built-in custom-action fixture)");
-  cmd->add_option("--url", opts->url, "the endpoint, http://HOST:PORT/PATH (required)");
+  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
+  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
   cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_flag("--as-is", opts->as_is, "send captures exactly as captured: their headers, signatures and bytes");

@@ -5,6 +5,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -79,6 +82,7 @@ struct Shared {
   LoadProgress* progress;
   const std::atomic<bool>* stop;
   std::vector<Address> addresses;
+  SSL_CTX* tls = nullptr;  // https only
   std::atomic<std::size_t> preferred_address{0};  // the first address that accepted a connection
   std::atomic<std::uint64_t> next_job{0};
   std::atomic<std::uint64_t> connections_opened{0};
@@ -87,10 +91,11 @@ struct Shared {
   Clock::time_point deadline = Clock::time_point::max();
 };
 
-enum class Phase { idle, waiting, connecting, writing, reading, backoff, done };
+enum class Phase { idle, waiting, connecting, handshaking, writing, reading, backoff, done };
 
 struct Connection {
   int fd = -1;
+  SSL* ssl = nullptr;  // https only
   Phase phase = Phase::idle;
   bool reused = false;           // has completed an answer: a close before the next one is a stale keep-alive
   bool want_write = false;       // EPOLLOUT registered: only while connecting or while the send buffer is full
@@ -117,6 +122,10 @@ class Worker {
   bool take_job(Connection& c, Clock::time_point now);
   void begin_attempt(Connection& c, Clock::time_point now);
   void open(Connection& c, Clock::time_point now);
+  void connected(Connection& c, Clock::time_point now);
+  void handshake(Connection& c, Clock::time_point now);
+  bool write_tls(Connection& c, Clock::time_point now);
+  bool read_tls(Connection& c, Clock::time_point now);
   void drive(Connection& c, std::uint32_t events, Clock::time_point now);
   void write_some(Connection& c, Clock::time_point now);
   void read_some(Connection& c, Clock::time_point now);
@@ -205,9 +214,9 @@ void Worker::open(Connection& c, Clock::time_point now) {
       ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET | (c.want_write ? EPOLLOUT : 0u);
       ev.data.ptr = &c;
       ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, c.fd, &ev);
-      c.phase = rc == 0 ? Phase::writing : Phase::connecting;
+      c.phase = Phase::connecting;
       if (rc == 0) {
-        write_some(c, now);
+        connected(c, now);
       }
       return;
     }
@@ -238,6 +247,10 @@ void Worker::want_write(Connection& c, bool on) {
 }
 
 void Worker::close_socket(Connection& c) {
+  if (c.ssl != nullptr) {
+    SSL_free(c.ssl);
+    c.ssl = nullptr;
+  }
   if (c.fd >= 0) {
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
@@ -290,7 +303,149 @@ void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::tim
   c.request.storage.clear();
 }
 
+void Worker::connected(Connection& c, Clock::time_point now) {
+  if (m_shared.tls == nullptr) {
+    c.phase = Phase::writing;
+    write_some(c, now);
+    return;
+  }
+  c.ssl = SSL_new(m_shared.tls);
+  if (c.ssl == nullptr || SSL_set_fd(c.ssl, c.fd) != 1) {
+    close_socket(c);
+    deliver(c, Delivery::unreachable, "can't set up TLS", now);
+    return;
+  }
+  // The certificate must name the host: an IP address as an IP SAN, a name
+  // as a DNS SAN (and the name goes out as SNI).
+  const auto& host = m_shared.plan.host;
+  in6_addr ip{};
+  const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+  auto* param = SSL_get0_param(c.ssl);
+  if (is_ip) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    // SSL_set_tlsext_host_name, without the macro's C cast.
+    SSL_ctrl(c.ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+  }
+  c.phase = Phase::handshaking;
+  handshake(c, now);
+}
+
+void Worker::handshake(Connection& c, Clock::time_point now) {
+  ERR_clear_error();
+  const int rc = SSL_connect(c.ssl);
+  if (rc == 1) {
+    c.phase = Phase::writing;
+    write_some(c, now);
+    return;
+  }
+  const int error = SSL_get_error(c.ssl, rc);
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    want_write(c, error == SSL_ERROR_WANT_WRITE);
+    return;
+  }
+  const long verify = SSL_get_verify_result(c.ssl);
+  std::string why;
+  if (verify != X509_V_OK) {
+    why = std::string("the certificate is not trusted: ") + X509_verify_cert_error_string(verify);
+  } else if (const auto code = ERR_peek_last_error(); code != 0) {
+    why = ERR_reason_error_string(code) != nullptr ? ERR_reason_error_string(code) : "TLS error";
+  } else {
+    why = "the connection closed during the handshake";
+  }
+  ERR_clear_error();
+  if (verify != X509_V_OK) {
+    // Trying again will not change the certificate.
+    close_socket(c);
+    deliver(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now);
+    return;
+  }
+  connection_failed(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now);
+}
+
+// Returns true once everything is written.
+bool Worker::write_tls(Connection& c, Clock::time_point now) {
+  const auto& head = c.request.head;
+  const auto body = c.request.body;
+  const auto total = head.size() + body.size();
+  while (c.written < total) {
+    const char* data = c.written < head.size() ? head.data() + c.written : body.data() + (c.written - head.size());
+    const auto size = c.written < head.size() ? head.size() - c.written : body.size() - (c.written - head.size());
+    ERR_clear_error();
+    const int n = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+    if (n > 0) {
+      c.written += static_cast<std::size_t>(n);
+      continue;
+    }
+    const int error = SSL_get_error(c.ssl, n);
+    if (error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_READ) {
+      want_write(c, error == SSL_ERROR_WANT_WRITE);
+      return false;
+    }
+    ERR_clear_error();
+    connection_failed(c, Delivery::broken, "sending over TLS failed", now);
+    return false;
+  }
+  return true;
+}
+
+// Reads until the answer is complete or OpenSSL wants more from the socket;
+// returns true when the answer was delivered.
+bool Worker::read_tls(Connection& c, Clock::time_point now) {
+  for (;;) {
+    ERR_clear_error();
+    const int n = SSL_read(c.ssl, m_buffer, sizeof m_buffer);
+    if (n > 0) {
+      const auto state = c.parser.feed(std::string_view(m_buffer, static_cast<std::size_t>(n)));
+      if (state == ResponseParser::State::error) {
+        close_socket(c);
+        deliver(c, Delivery::broken, c.parser.error(), now);
+        return true;
+      }
+      if (state == ResponseParser::State::complete) {
+        const bool extra = c.parser.consumed() < static_cast<std::size_t>(n) || SSL_pending(c.ssl) > 0;
+        if (!c.parser.answer().keep_alive || extra) {
+          close_socket(c);
+        } else {
+          c.reused = true;
+        }
+        deliver(c, Delivery::answered, {}, now);
+        return true;
+      }
+      continue;
+    }
+    const int error = SSL_get_error(c.ssl, n);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      want_write(c, error == SSL_ERROR_WANT_WRITE);
+      return false;
+    }
+    ERR_clear_error();
+    if (error == SSL_ERROR_ZERO_RETURN || error == SSL_ERROR_SYSCALL || error == SSL_ERROR_SSL) {
+      // The end of the connection (SSL_OP_IGNORE_UNEXPECTED_EOF makes a
+      // close without close_notify an ordinary end, as most servers do it).
+      if (error != SSL_ERROR_SSL && c.parser.finish() == ResponseParser::State::complete) {
+        close_socket(c);
+        deliver(c, Delivery::answered, {}, now);
+        return true;
+      }
+      connection_failed(c, Delivery::broken,
+                        c.parser.error().empty() ? "the TLS connection broke" : c.parser.error(), now);
+      return true;
+    }
+    connection_failed(c, Delivery::broken, "the TLS connection broke", now);
+    return true;
+  }
+}
+
 void Worker::write_some(Connection& c, Clock::time_point now) {
+  if (c.ssl != nullptr) {
+    if (write_tls(c, now)) {
+      want_write(c, false);
+      c.phase = Phase::reading;
+    }
+    return;
+  }
   const auto& head = c.request.head;
   const auto body = c.request.body;
   const auto total = head.size() + body.size();
@@ -331,6 +486,10 @@ void Worker::write_some(Connection& c, Clock::time_point now) {
 }
 
 void Worker::read_some(Connection& c, Clock::time_point now) {
+  if (c.ssl != nullptr) {
+    read_tls(c, now);
+    return;
+  }
   for (;;) {
     const auto n = ::recv(c.fd, m_buffer, sizeof m_buffer, 0);
     if (n < 0) {
@@ -391,12 +550,15 @@ void Worker::drive(Connection& c, std::uint32_t events, Clock::time_point now) {
         return;
       }
       m_shared.preferred_address.store(c.address % m_shared.addresses.size(), std::memory_order_relaxed);
-      c.phase = Phase::writing;
-      write_some(c, now);
+      connected(c, now);
       return;
     }
+    case Phase::handshaking:
+      handshake(c, now);
+      return;
     case Phase::writing:
-      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+      // TLS may need to read before it can write (a key update).
+      if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0 || (c.ssl != nullptr && (events & EPOLLIN) != 0)) {
         write_some(c, now);
       }
       return;
@@ -444,7 +606,8 @@ void Worker::run() {
       }
       if ((c.phase == Phase::waiting || c.phase == Phase::backoff) && c.wake <= now) {
         begin_attempt(c, now);  // may end at once (refused): then idle, and the next pass takes a job
-      } else if ((c.phase == Phase::connecting || c.phase == Phase::writing || c.phase == Phase::reading) &&
+      } else if ((c.phase == Phase::connecting || c.phase == Phase::handshaking || c.phase == Phase::writing ||
+                  c.phase == Phase::reading) &&
                  c.wake <= now) {
         close_socket(c);
         deliver(c, Delivery::timeout,
@@ -483,6 +646,24 @@ Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, cons
     return addresses.error();
   }
   Shared shared{plan, build, on_delivered, progress, stop, std::move(addresses).value()};
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> tls(nullptr, SSL_CTX_free);
+  if (plan.tls) {
+    tls.reset(SSL_CTX_new(TLS_client_method()));
+    if (!tls) {
+      return make_error(ErrorCode::network, "can't set up TLS");
+    }
+    SSL_CTX_set_min_proto_version(tls.get(), TLS1_2_VERSION);
+    SSL_CTX_set_verify(tls.get(), SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_set_options(tls.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(tls.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_default_verify_paths(tls.get());
+    if (!plan.ca_cert.empty() && SSL_CTX_load_verify_locations(tls.get(), plan.ca_cert.c_str(), nullptr) != 1) {
+      ERR_clear_error();
+      return make_error(ErrorCode::io, "can't read the CA certificate " + plan.ca_cert,
+                        {"--ca-cert takes a PEM file of one or more certificates"});
+    }
+    shared.tls = tls.get();
+  }
   shared.start = Clock::now();
   if (plan.duration.count() > 0) {
     shared.deadline = shared.start + plan.duration;

@@ -2,8 +2,10 @@
 
 // The client under `replay`: keep-alive HTTP/1.1 connections driven by one
 // epoll loop per thread, as wrk does, so that the cost of a request is the
-// cost of building it (signing) and two syscalls. cpp-httplib's client makes a
-// thread per request and sets up OpenSSL at start; this never touches TLS.
+// cost of building it (signing) and two syscalls. cpp-httplib's client blocks
+// a thread per connection and sets up OpenSSL in every process; this sets up
+// TLS (OpenSSL, non-blocking, certificates and host names always verified)
+// only for https.
 //
 // Jobs are numbered 0, 1, 2, ...; whichever connection is free takes the next
 // one and asks the caller to build its bytes (on that connection's thread,
@@ -25,6 +27,8 @@ namespace epilot {
 struct LoadPlan {
   std::string host;  // a name or address; every address it resolves to is tried
   int port = 80;
+  bool tls = false;     // https: the server's certificate is verified for `host`
+  std::string ca_cert;  // extra trust anchors (PEM file) besides the system's
   unsigned connections = 1;
   unsigned threads = 1;                        // at most `connections` are used
   std::uint64_t total = 0;                     // jobs to run; 0 = until the deadline or stop
@@ -80,7 +84,7 @@ struct LoadStats {
 };
 
 // Run the plan. Fails only when nothing can start (the host does not
-// resolve, no sockets); every per-request failure is a Delivered. `stop`,
+// resolve, the CA file can't be read); every per-request failure is a Delivered. `stop`,
 // when set, ends the run early: no new jobs start, and jobs in flight are
 // delivered as timeouts ("interrupted") within 100 ms.
 Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,

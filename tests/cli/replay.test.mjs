@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import https from 'node:https';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { makeCertificates } from './tls.mjs';
 import { BIN, FIXTURES, run, runAsync, tmpdir, fixture, startListenProcess, checkStderrGrammar } from './helpers.mjs';
 
 const { Webhook } = createRequire(import.meta.url)('standardwebhooks');
@@ -252,6 +254,49 @@ test('the callback flow: the endpoint POSTs the resume_token back to the URL rep
   }
 });
 
+test('https: the certificate is verified (a CA of your own with --ca-cert), and requests verify as over http', async () => {
+  const certs = makeCertificates();
+  const seen = [];
+  const start = (tlsOptions) => new Promise((resolve) => {
+    const server = https.createServer(tlsOptions, (req, res) => {
+      const chunks = [];
+      req.on('data', (d) => chunks.push(d));
+      req.on('end', () => {
+        const record = { headers: req.headers, raw: Buffer.concat(chunks) };
+        record.body = record.raw.toString();
+        record.verdict = independentlyVerified(record);
+        seen.push(record);
+        answer(res, record.verdict.v1a && record.verdict.fresh ? 200 : 401, {});
+      });
+    });
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+  const trusted = await start(certs.server);
+  const untrusted = await start(certs.selfSigned);
+  try {
+    const url = `https://localhost:${trusted.address().port}/hook`;
+    const ok = await replay(['--url', url, '--ca-cert', certs.ca, '--private-key', privFile, '-n', '3', '-c', '2']);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.equal(seen.length, 3);
+    assert.ok(seen.every((x) => x.verdict.v1a && x.verdict.fresh));
+    assert.equal(seen[0].headers.host, `localhost:${trusted.address().port}`);
+
+    // Not trusted without the CA, and not retried: exit 3, and the reason.
+    const noCa = await replay(['--url', url, '--private-key', privFile, '-q']);
+    assert.equal(noCa.status, 3);
+    assert.match(noCa.stderr, /TLS handshake with localhost failed: the certificate is not trusted/);
+    assert.match(noCa.stderr, /hint: .*--ca-cert FILE/);
+    const selfSigned = await replay(['--url', `https://127.0.0.1:${untrusted.address().port}/`, '--ca-cert', certs.ca,
+      '--private-key', privFile, '-q']);
+    assert.equal(selfSigned.status, 3);
+    assert.match(selfSigned.stderr, /the certificate is not trusted/);
+    assert.equal(seen.length, 3, 'nothing reached a server over an untrusted connection');
+  } finally {
+    trusted.close();
+    untrusted.close();
+  }
+});
+
 test('--mock-token sends a JWT with epilot\'s claims, marked as not epilot\'s; --token-file passes one through', async () => {
   const s = await verifier();
   try {
@@ -358,7 +403,7 @@ test('connection errors are retried with backoff; timeouts are not; no endpoint 
     const started = Date.now();
     const none = await replay(['--url', `http://127.0.0.1:${port}/`, '--private-key', privFile, '--retries', '2']);
     assert.equal(none.status, 3);
-    assert.match(none.stderr, /^epilot-action: error: can't reach http:\/\/127\.0\.0\.1:\d+\/$/m);
+    assert.match(none.stderr, /^epilot-action: error: can't reach http:\/\/127\.0\.0\.1:\d+\/: can't connect: Connection refused$/m);
     assert.match(none.stdout, /unreachable 1/);
     assert.ok(Date.now() - started >= 300, 'two retries back off 100 + 200 ms');
   } finally {
@@ -462,7 +507,8 @@ test('bad input is exit 2 with a clear message, and nothing is sent', async () =
     const cases = [
       [['nosuch-fixture'], /'nosuch-fixture' is neither a file nor a built-in fixture/],
       [[broken], /broken\.json: /],
-      [['--url', 'https://127.0.0.1:1/'], /replay sends plain http:\/\//],
+      [['--url', 'ftp://127.0.0.1:1/'], /unsupported URL scheme 'ftp'/],
+      [['--url', 'https://127.0.0.1:1/', '--ca-cert', '/nonexistent.pem'], /can't read the CA certificate/],
       [['-H', 'webhook-signature: v1,x'], /-H can't set webhook-signature/],
       [['custom-action', '--as-is'], /custom-action is a fixture: it has no captured signature/],
       [['--mock-token', '--token', 'a.b.c'], /can't be combined/],
