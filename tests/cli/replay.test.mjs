@@ -364,6 +364,19 @@ test('captures in every format, directories and globs are inputs; --set and -H c
     assert.ok(results.some((x) => /stream\.jsonl#2$/.test(x.input)));
     assert.ok(s.seen.every((x) => x.verdict.v1a && x.headers['x-trace'] === 'abc'));
 
+    // A browser export holds more than webhooks: only the webhook requests are sent.
+    const har = JSON.parse(fs.readFileSync(fixture('captures/chromium.har'), 'utf8'));
+    har.log.entries.unshift({ ...har.log.entries[0], request: { method: 'GET', url: 'http://localhost:3000/favicon.ico',
+      httpVersion: 'HTTP/1.1', headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 } });
+    const session = path.join(tmpdir(), 'session.har');
+    fs.writeFileSync(session, JSON.stringify(har));
+    const before = s.seen.length;
+    const fromHar = await replay([session, '--url', s.url, '--private-key', privFile]);
+    assert.equal(fromHar.status, 0, fromHar.stdout + fromHar.stderr);
+    assert.match(fromHar.stderr, /session\.har: 1 of its 3 requests are left out: only those with webhook-\* headers are sent/);
+    assert.equal(s.seen.length - before, 2);
+    assert.ok(s.seen.slice(before).every((x) => x.method === 'POST'));
+
     const set = await replay(['--url', s.url, '--private-key', privFile, '--set', 'data.org_id=99', '--set', 'data.n:=5']);
     assert.equal(set.status, 0, set.stderr);
     const body = JSON.parse(s.seen.at(-1).body);
