@@ -72,8 +72,7 @@ ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
   request.warn = [](const std::string& message) { print_warning(message); };
   HttpOptions options;
   options.ca_cert = flags.ca_cert;
-  options.connect_timeout = std::chrono::seconds(flags.timeout);
-  options.read_timeout = std::chrono::seconds(flags.timeout);
+  options.timeout = std::chrono::seconds(flags.timeout);
   const auto http = make_http_client(options);
   return take(obtain_key(*http, request, current_time()));
 }

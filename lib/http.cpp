@@ -1,37 +1,20 @@
 #include "lib/http.hpp"
 
-#include <httplib.h>
-
 #include <charconv>
+
+#include "lib/loadgen.hpp"
 
 namespace epilot {
 
 namespace {
 
-std::string describe(httplib::Error error, const HttpOptions& options) {
-  switch (error) {
-    case httplib::Error::Connection:
-      return "could not connect";
-    case httplib::Error::ConnectionTimeout:
-      return "no connection within " + std::to_string(options.connect_timeout.count()) + " s";
-    case httplib::Error::Read:
-      return "no answer within " + std::to_string(options.read_timeout.count()) + " s, or the connection broke";
-    case httplib::Error::Write:
-      return "the connection broke while sending";
-    case httplib::Error::SSLConnection:
-      return "the TLS handshake failed";
-    case httplib::Error::SSLLoadingCerts:
-      return "the CA certificates could not be loaded";
-    case httplib::Error::SSLServerVerification:
-      return "the server's TLS certificate is not trusted";
-    default:
-      return httplib::to_string(error);
-  }
-}
-
-class HttplibClient : public HttpClient {
+// One GET over the same client `replay` uses (lib/loadgen): non-blocking
+// sockets and OpenSSL, certificates and host names always verified. It
+// replaced cpp-httplib, whose library sets up OpenSSL in a static
+// initialiser: every process paid for it, `verify` of one capture included.
+class LoadgenClient : public HttpClient {
  public:
-  explicit HttplibClient(HttpOptions options) : m_options(std::move(options)) {}
+  explicit LoadgenClient(HttpOptions options) : m_options(std::move(options)) {}
 
   Result<HttpResponse> get(const std::string& url) override {
     auto parsed = parse_url(url);
@@ -40,37 +23,49 @@ class HttplibClient : public HttpClient {
       return make_error(ErrorCode::usage, "refusing plain http to " + parsed->host + ": only loopback hosts may "
                                           "be reached without TLS", {"use an https:// URL"});
     }
-    // IPv6 literals go in brackets.
+    LoadPlan plan;
+    plan.host = parsed->host;
+    plan.port = parsed->port;
+    plan.tls = parsed->scheme == "https";
+    plan.ca_cert = m_options.ca_cert;
+    plan.total = 1;
+    plan.retries = 0;  // the caller decides about retries (fetch_public_key does)
+    plan.timeout = m_options.timeout;
+
+    // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
     const bool ipv6 = parsed->host.find(':') != std::string::npos;
-    std::string origin = parsed->scheme;
-    origin.append("://").append(ipv6 ? "[" : "").append(parsed->host).append(ipv6 ? "]" : "");
-    origin.append(":").append(std::to_string(parsed->port));
-    httplib::Client client(origin);
-    client.set_connection_timeout(m_options.connect_timeout);
-    client.set_read_timeout(m_options.read_timeout);
-    client.set_write_timeout(m_options.read_timeout);
-    client.set_follow_location(false);
-    if (parsed->scheme == "https") {
-      client.enable_server_certificate_verification(true);
-      if (!m_options.ca_cert.empty()) {
-        client.set_ca_cert_path(m_options.ca_cert);
-      }
+    std::string head = "GET ";
+    head.append(parsed->target).append(" HTTP/1.1\r\nhost: ");
+    head.append(ipv6 ? "[" : "").append(parsed->host).append(ipv6 ? "]" : "");
+    if (parsed->port != (plan.tls ? 443 : 80)) {
+      head.append(":").append(std::to_string(parsed->port));
     }
-    const auto result = client.Get(parsed->target);
-    if (!result) {
-      const auto error = result.error();
-      const auto why = describe(error, m_options);
-      std::vector<std::string> hints;
-      if (error == httplib::Error::SSLServerVerification || error == httplib::Error::SSLConnection) {
-        hints.push_back("for a server with a private CA, pass --ca-cert FILE");
+    head.append("\r\naccept: application/json\r\nconnection: close\r\n\r\n");
+    Delivered delivered;
+    auto ran = run_load(
+        plan, [&](unsigned, std::uint64_t, OutgoingRequest& out) { out.head = head; },
+        [&](unsigned, Delivered& d) { delivered = std::move(d); });
+    EPILOT_TRY(ran);
+    switch (delivered.delivery) {
+      case Delivery::answered: {
+        HttpResponse response;
+        response.status = delivered.answer.status;
+        response.body = std::move(delivered.answer.body);
+        response.content_type = std::move(delivered.answer.content_type);
+        return response;
       }
-      return make_error(ErrorCode::network, "GET " + url + ": " + why, std::move(hints));
+      case Delivery::timeout:
+        return make_error(ErrorCode::network,
+                          "GET " + url + ": no answer within " + std::to_string(m_options.timeout.count()) + " s");
+      case Delivery::unreachable:
+      case Delivery::broken:
+        break;
     }
-    HttpResponse response;
-    response.status = result->status;
-    response.body = result->body;
-    response.content_type = result->get_header_value("Content-Type");
-    return response;
+    std::vector<std::string> hints;
+    if (delivered.error.find("TLS") != std::string::npos) {
+      hints.push_back("for a server with a private CA, pass --ca-cert FILE");
+    }
+    return make_error(ErrorCode::network, "GET " + url + ": " + delivered.error, std::move(hints));
   }
 
  private:
@@ -80,8 +75,9 @@ class HttplibClient : public HttpClient {
 }  // namespace
 
 std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options) {
-  return std::make_unique<HttplibClient>(options);
+  return std::make_unique<LoadgenClient>(options);
 }
+
 
 Result<ParsedUrl> parse_url(const std::string& url) {
   ParsedUrl out;

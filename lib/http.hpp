@@ -28,11 +28,10 @@ class HttpClient {
 
 struct HttpOptions {
   std::string ca_cert;  // extra trust anchors (PEM file); the system store otherwise
-  std::chrono::seconds connect_timeout{10};
-  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds timeout{10};  // connecting, sending and the whole answer
 };
 
-// The real client (cpp-httplib over OpenSSL). TLS certificates and host names
+// The real client (lib/loadgen over OpenSSL). TLS certificates and host names
 // are always verified; plain http:// is refused except to loopback hosts.
 std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options);
 
