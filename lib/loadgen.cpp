@@ -173,6 +173,7 @@ bool Worker::take_job(Connection& c, Clock::time_point now) {
   // built in this one (see run()).
   c.phase = Phase::waiting;
   c.wake = due;
+  c.sent = now;  // until it is sent, so that a job stopped before that has no stale latency
   return true;
 }
 
