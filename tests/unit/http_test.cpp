@@ -1,15 +1,11 @@
 #include "lib/http.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <thread>
 
 #include "lib/server.hpp"
+#include "tests/unit/support.hpp"
 
 namespace epilot {
 namespace {
@@ -44,17 +40,8 @@ TEST(HttpClient, RefusesPlainHttpBeyondLoopback) {
 }
 
 TEST(HttpClient, ANetworkFailureIsANetworkError) {
-  // A port bound but never listened on: the connection is refused.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  const auto response =
-      make_http_client(HttpOptions{})->get("http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/");
-  ::close(fd);
+  const test::RefusedPort refused;
+  const auto response = make_http_client(HttpOptions{})->get("http://127.0.0.1:" + std::to_string(refused.port()) + "/");
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().code, ErrorCode::network);
   EXPECT_NE(response.error().message.find("Connection refused"), std::string::npos) << response.error().message;

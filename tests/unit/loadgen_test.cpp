@@ -1,10 +1,5 @@
 #include "lib/loadgen.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -12,6 +7,7 @@
 #include <thread>
 
 #include "lib/server.hpp"
+#include "tests/unit/support.hpp"
 
 namespace epilot {
 namespace {
@@ -101,17 +97,10 @@ TEST_F(ServerFixture, SlowAnswersTimeOutAndAreNotRetried) {
 }
 
 TEST(Loadgen, NobodyListeningIsUnreachableAfterTheRetries) {
-  // A port the kernel hands out, bound but never listened on: connecting is refused.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  const test::RefusedPort refused;
   LoadPlan p;
   p.host = "127.0.0.1";
-  p.port = ntohs(address.sin_port);
+  p.port = refused.port();
   p.total = 1;
   p.retries = 2;
   p.backoff = std::chrono::milliseconds(10);
@@ -121,7 +110,6 @@ TEST(Loadgen, NobodyListeningIsUnreachableAfterTheRetries) {
   EXPECT_EQ(got.delivery, Delivery::unreachable);
   EXPECT_EQ(got.attempts, 3u);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30)) << "10 + 20 ms of backoff";
-  ::close(fd);
 }
 
 TEST(Loadgen, AHostThatDoesNotResolveIsAnError) {

@@ -1,3 +1,8 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "tests/unit/support.hpp"
 
 #include <stdlib.h>
@@ -18,6 +23,26 @@ void TempDirTest::SetUp() {
 }
 
 void TempDirTest::TearDown() { std::filesystem::remove_all(m_dir); }
+
+RefusedPort::RefusedPort() {
+  m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ADD_FAILURE() << "can't bind a loopback port";
+    return;
+  }
+  m_port = ntohs(address.sin_port);
+}
+
+RefusedPort::~RefusedPort() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
 
 std::string fixtures_dir() { return EPILOT_FIXTURES_DIR; }
 

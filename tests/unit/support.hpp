@@ -42,6 +42,21 @@ class TempDirTest : public ::testing::Test {
   std::string m_dir;
 };
 
+// A loopback port bound but never listened on, for as long as this lives:
+// connecting to it is refused, and no other test can take it meanwhile.
+class RefusedPort {
+ public:
+  RefusedPort();
+  ~RefusedPort();
+  RefusedPort(const RefusedPort&) = delete;
+  RefusedPort& operator=(const RefusedPort&) = delete;
+  int port() const { return m_port; }
+
+ private:
+  int m_fd = -1;
+  int m_port = 0;
+};
+
 // Name vectors in gtest output instead of dumping their bytes.
 inline void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }
 }  // namespace epilot::test
