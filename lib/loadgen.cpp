@@ -166,9 +166,6 @@ bool Worker::take_job(Connection& c, Clock::time_point now) {
   c.request.head_method = false;
   c.request.label.clear();
   m_shared.build(m_index, job, c.request);
-  if (m_shared.progress != nullptr) {
-    m_shared.progress->started.fetch_add(1, std::memory_order_relaxed);
-  }
   // Sent by the caller's next pass, together with every other request
   // built in this one (see run()).
   c.phase = Phase::waiting;

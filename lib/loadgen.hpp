@@ -73,7 +73,6 @@ using OnDelivered = std::function<void(unsigned thread, Delivered& delivered)>;
 
 // Counters another thread may read while the run goes on (for a progress bar).
 struct LoadProgress {
-  std::atomic<std::uint64_t> started{0};
   std::atomic<std::uint64_t> delivered{0};
 };
 

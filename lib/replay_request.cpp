@@ -95,18 +95,17 @@ Result<std::string> with_callback(std::string_view body, const std::string& url,
   return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<Header>& own,
-                                                  Prepared& prepared) const {
+Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<Header>& own) const {
   std::string lines;
   bool content_type = false;
-  prepared.has_user_agent = false;
+  bool user_agent = false;
   const auto add = [&](const Header& h) -> Status {
     auto status = validate_header(h.name, h.value);
     if (!status.ok()) {
       return make_error(status.error().code, item.name + ": " + status.error().message);
     }
     content_type = content_type || iequals_ascii(h.name, k_header_content_type);
-    prepared.has_user_agent = prepared.has_user_agent || iequals_ascii(h.name, "user-agent");
+    user_agent = user_agent || iequals_ascii(h.name, "user-agent");
     lines.append(h.name).append(": ").append(h.value).append("\r\n");
     return ok_status();
   };
@@ -132,7 +131,7 @@ Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const 
   if (!content_type && m_options.mode == SendMode::resign) {
     lines.append(k_header_content_type).append(": ").append(k_json_content_type).append("\r\n");
   }
-  if (!prepared.has_user_agent && !m_options.user_agent.empty()) {
+  if (!user_agent && !m_options.user_agent.empty()) {
     lines.append("user-agent: ").append(m_options.user_agent).append("\r\n");
   }
   return lines;
@@ -200,7 +199,7 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     }
     prepared.callback = r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() &&
                         waits_for_callback(body);
-    auto lines = r->header_lines(item, own, prepared);
+    auto lines = r->header_lines(item, own);
     if (!lines.ok()) {
       return lines.error();
     }
@@ -285,8 +284,7 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
     // checked then is sent.
     out.storage = body.ok() ? std::move(body).value() : prepared.body;
     if (prepared.dynamic && body.ok()) {
-      Prepared scratch;
-      auto lines = header_lines(item, headers, scratch);
+      auto lines = header_lines(item, headers);
       if (lines.ok()) {
         out.head = prepared.prefix.substr(0, prepared.prefix.find("\r\n") + 2) + "host: " + m_options.host + "\r\n" +
                    lines.value();

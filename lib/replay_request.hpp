@@ -84,7 +84,6 @@ class RequestRenderer {
     std::string body;         // a body that never changes
     bool dynamic = false;     // a fixture with placeholders: filled at every send
     bool callback = false;    // wait_for_callback: callback_post_url and resume_token are set per send
-    bool has_user_agent = false;
     std::string kept_id;      // for --keep-id
     std::string org_id;       // for --mock-token
   };
@@ -100,7 +99,7 @@ class RequestRenderer {
   };
 
   RequestRenderer() = default;
-  Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own, Prepared& prepared) const;
+  Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own) const;
   Result<std::string> body_for_send(std::size_t index, const SendContext& context, std::vector<Header>* headers) const;
   void random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const;
   std::string message_id(ThreadState& state) const;
