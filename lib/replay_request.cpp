@@ -165,7 +165,6 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
   }
   auto fill = r->m_context.fill;
   fill.now_ms = r->m_context.now_ms();
-  SendContext now_context{r->m_context.now_ms, fill};
   for (std::size_t i = 0; i < r->m_items.size(); ++i) {
     auto& item = r->m_items[i];
     Prepared prepared;
@@ -211,9 +210,7 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
       prepared.kept_id = generate_message_id(r->m_context.fill.random);
     }
     prepared.org_id = org_id_of(body);
-    if (!prepared.dynamic) {
-      prepared.body = std::move(body);
-    }
+    prepared.body = std::move(body);  // for a dynamic fixture: the one checked here, sent only should a later fill fail
     r->m_prepared.push_back(std::move(prepared));
   }
   return r;

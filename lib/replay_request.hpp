@@ -81,7 +81,7 @@ class RequestRenderer {
  private:
   struct Prepared {
     std::string prefix;       // request line and the headers that never change
-    std::string body;         // a body that never changes
+    std::string body;         // the body (for a dynamic fixture, as filled by create())
     bool dynamic = false;     // a fixture with placeholders: filled at every send
     bool callback = false;    // wait_for_callback: callback_post_url and resume_token are set per send
     std::string kept_id;      // for --keep-id
