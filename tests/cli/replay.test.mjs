@@ -447,7 +447,8 @@ test('--concurrency, --repeat, --rate and --duration; the JUnit report', async (
     const rated = await replay(['--url', s.url, '--private-key', privFile, '--rate', '40', '--duration', '0.5', '-q']);
     assert.equal(rated.status, 0, rated.stderr);
     const sent = s.seen.length - before;
-    assert.ok(sent >= 15 && sent <= 21, `40/s for 0.5 s sent ${sent}`);
+    // 20 are due before the deadline; a starved machine may start fewer, never more.
+    assert.ok(sent >= 10 && sent <= 20, `40/s for 0.5 s sent ${sent}`);
     assert.ok(Date.now() - started >= 450);
   } finally {
     await s.close();

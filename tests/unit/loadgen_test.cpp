@@ -132,8 +132,10 @@ TEST_F(ServerFixture, RateAndDurationBoundTheRun) {
     count += 1;
   });
   ASSERT_TRUE(stats.ok());
-  EXPECT_GE(count.load(), 25);
-  EXPECT_LE(count.load(), 31);
+  // 30 are due before the deadline; a starved machine (sanitizers, parallel
+  // tests) may start fewer, never more.
+  EXPECT_GE(count.load(), 15);
+  EXPECT_LE(count.load(), 30);
   EXPECT_GE(stats->elapsed, std::chrono::milliseconds(250));
 }
 
