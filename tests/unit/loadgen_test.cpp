@@ -154,22 +154,35 @@ TEST_F(ServerFixture, StopEndsTheRunEarly) {
 }
 
 TEST_F(ServerFixture, StopDoesNotWaitOutTheRequestsInFlight) {
-  start([](Capture&&) {
+  std::atomic<int> seen{0};
+  start([&](Capture&&) {
+    seen += 1;
     ServerAnswer answer{200, "{}"};
     answer.delay = std::chrono::seconds(3);
     return answer;
   });
   std::atomic<bool> stop{false};
+  std::chrono::steady_clock::time_point stop_time;
+  // Stop once all four requests are at the server (or after 5 s, so a bug
+  // can't hang the test).
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 500 && seen.load() < 4; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    stop_time = std::chrono::steady_clock::now();
     stop = true;
   });
+  std::mutex mutex;
   std::vector<Delivered> got;
-  const auto start_time = std::chrono::steady_clock::now();
-  const auto stats = run_load(plan(4, 4), post_with_body, [&](unsigned, Delivered& d) { got.push_back(d); }, nullptr, &stop);
+  const auto stats = run_load(plan(4, 4), post_with_body, [&](unsigned, Delivered& d) {
+    std::lock_guard lock(mutex);
+    got.push_back(d);
+  }, nullptr, &stop);
+  const auto returned_at = std::chrono::steady_clock::now();
   stopper.join();
   ASSERT_TRUE(stats.ok());
-  EXPECT_LT(std::chrono::steady_clock::now() - start_time, std::chrono::seconds(2));
+  ASSERT_EQ(seen.load(), 4);
+  EXPECT_LT(returned_at - stop_time, std::chrono::milliseconds(1500)) << "the 3 s answers were not waited for";
   ASSERT_EQ(got.size(), 4u);
   for (const auto& d : got) {
     EXPECT_EQ(d.delivery, Delivery::timeout);
