@@ -172,13 +172,14 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
         }
         break;
       }
-      case Phase::body_length: {
+      case Phase::body_length:
+      case Phase::chunk_data: {
         const auto take = std::min(input.size(), m_remaining);
         m_answer.body.append(input.substr(0, take));
         m_remaining -= take;
         m_consumed += take;
         if (m_remaining == 0) {
-          m_phase = Phase::done;
+          m_phase = m_phase == Phase::body_length ? Phase::done : Phase::chunk_data_end;
         }
         break;
       }
@@ -228,16 +229,6 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
           }
           m_remaining = size;
           m_phase = Phase::chunk_data;
-        }
-        break;
-      }
-      case Phase::chunk_data: {
-        const auto take = std::min(input.size(), m_remaining);
-        m_answer.body.append(input.substr(0, take));
-        m_remaining -= take;
-        m_consumed += take;
-        if (m_remaining == 0) {
-          m_phase = Phase::chunk_data_end;
         }
         break;
       }

@@ -125,7 +125,9 @@ class Worker {
   void connected(Connection& c, Clock::time_point now);
   void handshake(Connection& c, Clock::time_point now);
   bool write_tls(Connection& c, Clock::time_point now);
-  bool read_tls(Connection& c, Clock::time_point now);
+  void read_tls(Connection& c, Clock::time_point now);
+  bool take_bytes(Connection& c, std::size_t size, bool more_buffered, Clock::time_point now);
+  void connection_ended(Connection& c, const char* fallback, Clock::time_point now);
   void drive(Connection& c, std::uint32_t events, Clock::time_point now);
   void write_some(Connection& c, Clock::time_point now);
   void read_some(Connection& c, Clock::time_point now);
@@ -388,51 +390,63 @@ bool Worker::write_tls(Connection& c, Clock::time_point now) {
   return true;
 }
 
-// Reads until the answer is complete or OpenSSL wants more from the socket;
-// returns true when the answer was delivered.
-bool Worker::read_tls(Connection& c, Clock::time_point now) {
+// `size` bytes of an answer are in m_buffer; `more_buffered` when more wait
+// beyond them. Returns true when the answer ended (it was delivered).
+bool Worker::take_bytes(Connection& c, std::size_t size, bool more_buffered, Clock::time_point now) {
+  const auto state = c.parser.feed(std::string_view(m_buffer, size));
+  if (state == ResponseParser::State::error) {
+    close_socket(c);
+    deliver(c, Delivery::broken, c.parser.error(), now);
+    return true;
+  }
+  if (state != ResponseParser::State::complete) {
+    return false;
+  }
+  if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size) {
+    close_socket(c);  // bytes nobody asked for: this connection can't be trusted for the next answer
+  } else {
+    c.reused = true;
+  }
+  deliver(c, Delivery::answered, {}, now);
+  return true;
+}
+
+// The server closed the connection: that completes an answer whose body
+// runs to the end, and breaks any other.
+void Worker::connection_ended(Connection& c, const char* fallback, Clock::time_point now) {
+  if (c.parser.finish() == ResponseParser::State::complete) {
+    close_socket(c);
+    deliver(c, Delivery::answered, {}, now);
+  } else {
+    connection_failed(c, Delivery::broken, c.parser.error().empty() ? fallback : c.parser.error(), now);
+  }
+}
+
+// Reads until the answer is complete or OpenSSL wants more from the socket.
+void Worker::read_tls(Connection& c, Clock::time_point now) {
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(c.ssl, m_buffer, sizeof m_buffer);
     if (n > 0) {
-      const auto state = c.parser.feed(std::string_view(m_buffer, static_cast<std::size_t>(n)));
-      if (state == ResponseParser::State::error) {
-        close_socket(c);
-        deliver(c, Delivery::broken, c.parser.error(), now);
-        return true;
-      }
-      if (state == ResponseParser::State::complete) {
-        const bool extra = c.parser.consumed() < static_cast<std::size_t>(n) || SSL_pending(c.ssl) > 0;
-        if (!c.parser.answer().keep_alive || extra) {
-          close_socket(c);
-        } else {
-          c.reused = true;
-        }
-        deliver(c, Delivery::answered, {}, now);
-        return true;
+      if (take_bytes(c, static_cast<std::size_t>(n), SSL_pending(c.ssl) > 0, now)) {
+        return;
       }
       continue;
     }
     const int error = SSL_get_error(c.ssl, n);
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
       want_write(c, error == SSL_ERROR_WANT_WRITE);
-      return false;
+      return;
     }
     ERR_clear_error();
-    if (error == SSL_ERROR_ZERO_RETURN || error == SSL_ERROR_SYSCALL || error == SSL_ERROR_SSL) {
+    if (error == SSL_ERROR_ZERO_RETURN || error == SSL_ERROR_SYSCALL) {
       // The end of the connection (SSL_OP_IGNORE_UNEXPECTED_EOF makes a
       // close without close_notify an ordinary end, as most servers do it).
-      if (error != SSL_ERROR_SSL && c.parser.finish() == ResponseParser::State::complete) {
-        close_socket(c);
-        deliver(c, Delivery::answered, {}, now);
-        return true;
-      }
-      connection_failed(c, Delivery::broken,
-                        c.parser.error().empty() ? "the TLS connection broke" : c.parser.error(), now);
-      return true;
+      connection_ended(c, "the TLS connection broke", now);
+      return;
     }
     connection_failed(c, Delivery::broken, "the TLS connection broke", now);
-    return true;
+    return;
   }
 }
 
@@ -501,28 +515,10 @@ void Worker::read_some(Connection& c, Clock::time_point now) {
       return;
     }
     if (n == 0) {
-      if (c.parser.finish() == ResponseParser::State::complete) {
-        close_socket(c);
-        deliver(c, Delivery::answered, {}, now);
-      } else {
-        connection_failed(c, Delivery::broken, c.parser.error(), now);
-      }
+      connection_ended(c, "the connection closed", now);
       return;
     }
-    const auto state = c.parser.feed(std::string_view(m_buffer, static_cast<std::size_t>(n)));
-    if (state == ResponseParser::State::error) {
-      close_socket(c);
-      deliver(c, Delivery::broken, c.parser.error(), now);
-      return;
-    }
-    if (state == ResponseParser::State::complete) {
-      const bool extra = c.parser.consumed() < static_cast<std::size_t>(n);
-      if (!c.parser.answer().keep_alive || extra) {
-        close_socket(c);  // bytes nobody asked for: this connection can't be trusted for the next answer
-      } else {
-        c.reused = true;
-      }
-      deliver(c, Delivery::answered, {}, now);
+    if (take_bytes(c, static_cast<std::size_t>(n), false, now)) {
       return;
     }
   }
