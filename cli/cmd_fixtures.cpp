@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/fixture_context.hpp"
 #include "lib/payload.hpp"
+#include "lib/json.hpp"
 
 namespace epilot::cli {
 
@@ -23,7 +24,7 @@ struct FixturesOptions {
 // A one-line summary: the event and the entity a fixture is about.
 std::string summary(const Fixture& f) {
   try {
-    auto doc = nlohmann::json::parse(f.text);
+    auto doc = parse_json_or_discarded<nlohmann::json>(f.text);
     if (doc.contains("body")) {
       doc = doc["body"];
     }

@@ -2,6 +2,7 @@
 // captures it byte for byte, and answers like a custom-action endpoint.
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "cli/verify_keys.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
+#include "lib/json.hpp"
 #include "lib/receiver.hpp"
 #include "lib/server.hpp"
 
@@ -46,6 +48,8 @@ struct ListenOptions {
   std::size_t max_requests = 0;
   int timeout = 0;
   std::size_t max_body = 10 * 1024 * 1024;
+  std::size_t max_connections = 1000;
+  double read_timeout = 10;
   bool quiet = false;
 };
 
@@ -53,15 +57,22 @@ struct ListenOptions {
 // directory; synced before the answer is sent, so what was answered is kept.
 class CaptureSink {
  public:
+  // Captures hold x-epilot-token and authorization in full: only the user
+  // may read them.
   explicit CaptureSink(const ListenOptions& opts) : m_dir(opts.out_dir) {
     if (!opts.out.empty()) {
-      m_fd = ::open(opts.out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (m_fd < 0) {
+      m_fd = ::open(opts.out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      struct stat st {};
+      if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
         fail(ErrorCode::io, "cannot open " + opts.out + ": " + std::strerror(errno));
+      }
+      m_size = static_cast<std::size_t>(st.st_size);
+      if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+        print_warning(opts.out + " can be read by other users, and captures hold tokens (chmod 600 it)");
       }
     }
     if (!m_dir.empty()) {
-      take(make_directories(m_dir, 0755));
+      take(make_directories(m_dir, 0700));
     }
   }
   bool enabled() const { return m_fd >= 0 || !m_dir.empty(); }
@@ -83,16 +94,8 @@ class CaptureSink {
       std::lock_guard lock(m_mutex);
       ++m_count;
       if (m_fd >= 0) {
-        std::size_t written = 0;
-        while (written < record.size()) {
-          const auto n = ::write(m_fd, record.data() + written, record.size() - written);
-          if (n < 0 && errno == EINTR) {
-            continue;
-          }
-          if (n <= 0) {
-            return std::string("cannot write the capture: ") + std::strerror(errno);
-          }
-          written += static_cast<std::size_t>(n);
+        if (const auto error = append(record); !error.empty()) {
+          return error;
         }
         ticket = ++m_written;
       }
@@ -104,7 +107,7 @@ class CaptureSink {
           safe_id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
         }
         const auto path = m_dir + "/" + name + (safe_id.empty() ? "" : "-" + safe_id) + ".json";
-        if (auto written = write_file_atomic(path, record, 0644, Overwrite::no); !written) {
+        if (auto written = write_file_atomic(path, record, 0600, Overwrite::no); !written) {
           return written.error().message;
         }
       }
@@ -113,6 +116,30 @@ class CaptureSink {
   }
 
  private:
+  // Append one whole record or nothing: after a failed write (a full disk)
+  // the part written is cut off again, so that the next record does not
+  // land on a half line and make an answered request unreadable.
+  std::string append(const std::string& record) {
+    std::size_t written = 0;
+    while (written < record.size()) {
+      const auto n = ::write(m_fd, record.data() + written, record.size() - written);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        const int err = n < 0 ? errno : ENOSPC;
+        if (written > 0 && ::ftruncate(m_fd, static_cast<off_t>(m_size)) != 0) {
+          return std::string("cannot write the capture (") + std::strerror(err) +
+                 "), and the partial record could not be removed: " + std::strerror(errno);
+        }
+        return std::string("cannot write the capture: ") + std::strerror(err);
+      }
+      written += static_cast<std::size_t>(n);
+    }
+    m_size += written;
+    return "";
+  }
+
   std::string sync_through(std::uint64_t ticket) {
     std::unique_lock lock(m_sync_mutex);
     while (m_synced < ticket) {
@@ -145,6 +172,7 @@ class CaptureSink {
   std::string m_dir;
   int m_fd = -1;
   std::mutex m_mutex;        // guards the file offset and the counters below
+  std::size_t m_size = 0;    // of the file: where the next record starts
   std::size_t m_count = 0;
   std::uint64_t m_written = 0;
   std::mutex m_sync_mutex;   // guards the sync state below
@@ -219,6 +247,16 @@ void print_event(const ListenOptions& opts, const Received& r) {
   std::fflush(stdout);
 }
 
+// The path of a request target: origin form (/a?b) or absolute form
+// (http://host/a?b).
+std::string_view target_path(std::string_view target) {
+  if (const auto scheme = target.find("://"); scheme != std::string_view::npos && target.front() != '/') {
+    const auto slash = target.find('/', scheme + 3);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  return target.substr(0, target.find('?'));
+}
+
 ReceiverConfig receiver_config(const ListenOptions& opts) {
   ReceiverConfig config;
   if (!opts.accept_unsigned || !opts.keys.public_keys.empty() || !opts.keys.secrets.secrets.empty() ||
@@ -264,22 +302,25 @@ Outcome run_listen(const ListenOptions& opts) {
   ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
+  limits.max_connections = opts.max_connections;
+  limits.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.read_timeout * 1000));
   HttpServer server(limits);
   Stopper stopper(server);
   const int port = take(server.bind(opts.host, opts.port));
 
+  std::atomic<std::size_t> admitted{0};
   std::atomic<std::size_t> handled{0};
   std::atomic<std::size_t> failures{0};
-  const auto handler = [&](Capture&& request) -> ServerAnswer {
-    // parse_raw_http makes the URL from Host and the target, or leaves the bare target.
-    const auto scheme = request.url.find("://");
-    const auto slash = scheme == std::string::npos ? 0 : request.url.find('/', scheme + 3);
-    const auto target = slash == std::string::npos ? std::string("/") : request.url.substr(slash);
-    const auto path = target.substr(0, target.find('?'));
-    if (!opts.path.empty() && path != opts.path) {
-      return {404, "{\"error\":\"not found\",\"path\":" + nlohmann::json(opts.path).dump() + "}", {}};
+  const auto handler = [&](wire::Request&& request) -> ServerAnswer {
+    // Exactly --max-requests are taken, however many connections race for
+    // them; the others are told the endpoint is going away.
+    if (opts.max_requests > 0 && ++admitted > opts.max_requests) {
+      return {503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})", {}, true};
     }
-    auto received = receiver.handle(std::move(request), current_time());
+    if (!opts.path.empty() && target_path(request.target) != opts.path) {
+      return {404, "{\"error\":\"not found\",\"path\":" + json_quote(opts.path) + "}", {}};
+    }
+    auto received = receiver.handle(capture_from_request(std::move(request)), current_time());
     if (const auto error = sink.enabled() ? sink.store(received_record(received), received.result.verification.id)
                                           : std::string();
         !error.empty()) {
@@ -292,7 +333,7 @@ Outcome run_listen(const ListenOptions& opts) {
     if (opts.max_requests > 0 && ++handled >= opts.max_requests) {
       stopper.stop("max-requests");
     }
-    return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(opts.delay_ms)};
+    return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(opts.delay_ms), false};
   };
   const bool ipv6 = opts.host.find(':') != std::string::npos;
   const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
@@ -366,6 +407,13 @@ Command register_listen(CLI::App& app) {
   cmd->add_option("--max-requests", opts->max_requests, "exit after N requests");
   cmd->add_option("--timeout", opts->timeout, "exit after SECS seconds")->check(CLI::Range(0, 100'000'000));
   cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")->capture_default_str();
+  cmd->add_option("--max-connections", opts->max_connections, "connections open at once; more wait their turn")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->capture_default_str();
+  cmd->add_option("--read-timeout", opts->read_timeout,
+                  "seconds a client has to send one whole request, from its first byte (408 beyond)")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
   cmd->footer(R"(Answers: a verified request gets 200 {} (or --skip, --fail, --respond,
 --respond-body); one that does not verify gets 401 with the reasons as JSON; a

@@ -243,7 +243,7 @@ struct CallbackEndpoint {
     limits.threads = 1;
     server = std::make_unique<HttpServer>(limits);
     const auto port = take(server->bind("127.0.0.1", 0));
-    thread = std::thread([this] { server->run([this](Capture&& capture) { return board.receive(capture); }); });
+    thread = std::thread([this] { server->run([this](wire::Request&& request) { return board.receive(request); }); });
     return "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
   }
   void stop() {

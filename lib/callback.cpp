@@ -1,4 +1,6 @@
 #include "lib/callback.hpp"
+#include "lib/json.hpp"
+#include "lib/wire.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -14,8 +16,7 @@ ServerAnswer json_answer(int status, std::string body) {
 }
 
 std::string short_text(std::string_view text) {
-  constexpr std::size_t k_max = 80;
-  return std::string(text.substr(0, k_max)) + (text.size() > k_max ? "..." : "");
+  return wire::printable(text, 80);
 }
 
 }  // namespace
@@ -41,21 +42,15 @@ void CallbackBoard::answered(std::uint64_t job, bool awaited) {
   m_changed.notify_all();
 }
 
-ServerAnswer CallbackBoard::receive(const Capture& request) {
-  // The server records the URL as absolute; the path is what matters.
-  std::string_view path = request.url;
-  if (const auto scheme = path.find("://"); scheme != std::string_view::npos) {
-    const auto slash = path.find('/', scheme + 3);
-    path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
-  }
-  path = path.substr(0, path.find('?'));
+ServerAnswer CallbackBoard::receive(const wire::Request& request) {
+  const auto path = std::string_view(request.target).substr(0, request.target.find('?'));
   if (request.method != "POST" || path != k_callback_path) {
     std::lock_guard lock(m_mutex);
-    m_problems.push_back("a " + request.method + " to " + short_text(request.url) + ": the callback is a POST to " +
+    m_problems.push_back("a " + request.method + " to " + short_text(request.target) + ": the callback is a POST to " +
                          std::string(k_callback_path));
     return json_answer(404, R"({"message":"not found"})");
   }
-  const auto doc = nlohmann::json::parse(request.body, nullptr, false);
+  const auto doc = parse_json_or_discarded<nlohmann::json>(request.body);
   // epilot's ResumeReq has one property and allows no others.
   if (!doc.is_object() || doc.size() != 1 || !doc.contains("resume_token") || !doc["resume_token"].is_string()) {
     std::lock_guard lock(m_mutex);

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "lib/capture.hpp"
 #include "lib/server.hpp"
 
 namespace epilot {
@@ -40,7 +39,7 @@ class CallbackBoard {
   void answered(std::uint64_t job, bool awaited);
 
   // The callback endpoint, for an HttpServer (thread-safe).
-  ServerAnswer receive(const Capture& request);
+  ServerAnswer receive(const wire::Request& request);
 
   // Block until every awaited callback has come or `timeout` has passed
   // since its request's answer.

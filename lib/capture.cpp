@@ -2,11 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <charconv>
-
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
@@ -75,6 +74,14 @@ Status read_json_headers(Capture& capture, const json& headers) {
         EPILOT_TRY(add_json_header(capture, item[0], item[1], where));
       } else if (item.is_object() && item.contains("name") && item.contains("value")) {
         EPILOT_TRY(add_json_header(capture, item["name"], item["value"], where));
+      } else if (item.is_object() && item.contains("name") && item.contains("value_base64")) {
+        // A value that is not UTF-8, kept byte for byte (see capture_to_json).
+        const auto& encoded = item["value_base64"];
+        auto bytes = encoded.is_string() ? base64_decode(encoded.get<std::string>()) : std::nullopt;
+        if (!bytes) {
+          return input_error("capture " + where + " has a 'value_base64' that is not valid base64");
+        }
+        EPILOT_TRY(add_json_header(capture, item["name"], json(std::string(as_chars(*bytes))), where));
       } else {
         return input_error("capture " + where +
                            " is neither a [name, value] pair nor a {\"name\", \"value\"} object");
@@ -91,65 +98,6 @@ Status read_json_headers(Capture& capture, const json& headers) {
   return ok_status();
 }
 
-// Read a line ending in LF (optionally CRLF) from `data` at `pos`.
-bool next_line(std::string_view data, std::size_t& pos, std::string_view& line) {
-  const auto lf = data.find('\n', pos);
-  if (lf == std::string_view::npos) {
-    return false;
-  }
-  line = data.substr(pos, lf - pos);
-  if (!line.empty() && line.back() == '\r') {
-    line.remove_suffix(1);
-  }
-  pos = lf + 1;
-  return true;
-}
-
-Result<std::string> decode_chunked(std::string_view data, std::size_t pos) {
-  std::string body;
-  while (true) {
-    std::string_view line;
-    if (!next_line(data, pos, line)) {
-      return input_error("chunked body is truncated (no chunk-size line)");
-    }
-    const auto size_text = trim_ows(line.substr(0, line.find(';')));
-    std::size_t size = 0;
-    const auto* end = size_text.data() + size_text.size();
-    const auto [ptr, ec] = std::from_chars(size_text.data(), end, size, 16);
-    if (size_text.empty() || ec != std::errc() || ptr != end) {
-      return input_error("chunked body has a malformed chunk size '" + std::string(line) + "'");
-    }
-    if (size == 0) {
-      break;
-    }
-    if (size > data.size() - pos) {
-      return input_error("chunked body is truncated (a chunk announces " + std::to_string(size) +
-                         " bytes, " + std::to_string(data.size() - pos) + " remain)");
-    }
-    body.append(data.substr(pos, size));
-    pos += size;
-    if (data.substr(pos, 2) == "\r\n") {
-      pos += 2;
-    } else if (data.substr(pos, 1) == "\n") {
-      pos += 1;
-    } else {
-      return input_error("chunked body: a chunk is not followed by a line end");
-    }
-  }
-  // Trailer fields, then the empty line that ends the message.
-  std::string_view line;
-  while (next_line(data, pos, line)) {
-    if (line.empty()) {
-      break;
-    }
-  }
-  if (pos != data.size()) {
-    return input_error(std::to_string(data.size() - pos) +
-                       " bytes follow the end of the chunked body");
-  }
-  return body;
-}
-
 }  // namespace
 
 Status validate_header(std::string_view name, std::string_view value) {
@@ -158,17 +106,17 @@ Status validate_header(std::string_view name, std::string_view value) {
   }
   for (char c : name) {
     if (!is_token_char(c)) {
-      return input_error("header name '" + std::string(name) + "' contains a character not allowed in HTTP header names");
+      return input_error("header name '" + wire::printable(name) + "' contains a character not allowed in HTTP header names");
     }
   }
   if (value.size() > k_max_header_line) {
-    return input_error("header '" + std::string(name) + "' is " + std::to_string(value.size()) +
+    return input_error("header '" + wire::printable(name) + "' is " + std::to_string(value.size()) +
                        " bytes long; at most " + std::to_string(k_max_header_line) + " are accepted");
   }
   // A plain loop: find_first_of calls memchr once per character.
   for (char c : value) {
     if (c == '\r' || c == '\n' || c == '\0') {
-      return input_error("header '" + std::string(name) + "' contains CR, LF or NUL");
+      return input_error("header '" + wire::printable(name) + "' contains CR, LF or NUL");
     }
   }
   return ok_status();
@@ -203,22 +151,11 @@ Result<Capture> parse_capture_json(std::string_view data) {
     return input_error("capture contains a NUL byte at offset " + std::to_string(nul) +
                        "; JSON text never does");
   }
-  json doc;
-  try {
-    doc = json::parse(data);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for huge numbers
-    // nlohmann's message names the byte offset; strip its "[json.exception...]" tag.
-    std::string what = e.what();
-    const auto tag_end = what.find("] ");
-    if (tag_end != std::string::npos) {
-      what = what.substr(tag_end + 2);
-    }
-    // "last read: ..." would echo raw, possibly invalid, bytes to the terminal.
-    if (const auto last = what.find("; last read:"); last != std::string::npos) {
-      what.erase(last);
-    }
-    return input_error("capture is not valid JSON: " + what);
+  auto parsed = parse_json<json>(data);
+  if (!parsed) {
+    return input_error("capture is not valid JSON: " + parsed.error().message);
   }
+  const json& doc = *parsed;
   if (!doc.is_object()) {
     return input_error(std::string("capture is a JSON ") + doc.type_name() + ", not an object");
   }
@@ -263,95 +200,89 @@ Result<Capture> parse_capture_json(std::string_view data) {
 }
 
 Result<Capture> parse_raw_http(std::string_view data) {
-  std::size_t pos = 0;
-  std::string_view line;
-  // Tolerate blank lines before the request line (RFC 9112 section 2.2).
-  do {
-    if (!next_line(data, pos, line)) {
-      return input_error("raw HTTP request has no complete request line");
-    }
-  } while (line.empty());
-  const auto sp1 = line.find(' ');
-  const auto sp2 = line.rfind(' ');
-  if (sp1 == std::string_view::npos || sp1 == sp2 || line.substr(sp2 + 1, 5) != "HTTP/") {
-    return input_error("raw HTTP request line '" + std::string(line.substr(0, 200)) +
-                       "' is not 'METHOD TARGET HTTP/1.1'");
+  wire::HeadScanner scanner;
+  const auto head_size = scanner.scan(data);
+  if (!head_size) {
+    return input_error(data.find('\n') == std::string_view::npos
+                           ? "raw HTTP request has no complete request line"
+                           : "raw HTTP request is truncated in its headers (no empty line before the body)");
+  }
+  if (*head_size > wire::k_max_head) {
+    return input_error("raw HTTP request's head is larger than " + std::to_string(wire::k_max_head) + " bytes");
+  }
+  auto head = wire::parse_head(data.substr(scanner.start(), *head_size - scanner.start()), k_max_header_count);
+  if (!head) {
+    return input_error("raw HTTP request: " + head.error().message);
+  }
+  auto line = wire::parse_request_line(head->start_line);
+  if (!line) {
+    return input_error("raw HTTP " + line.error().message);
+  }
+  if (!line->version) {
+    return input_error("raw HTTP request line '" + wire::printable(head->start_line) +
+                       "' is not HTTP/1.0 or HTTP/1.1");
   }
   Capture capture;
-  capture.method = std::string(line.substr(0, sp1));
-  const auto target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  for (char c : capture.method) {
-    if (!is_token_char(c)) {
-      return input_error("raw HTTP request has an invalid method '" + capture.method + "'");
-    }
+  capture.method = std::string(line->method);
+  for (const auto& f : head->fields) {
+    EPILOT_TRY(validate_header(f.name, f.value));
+    capture.headers.push_back(Header{std::string(f.name), std::string(f.value)});
   }
-  while (true) {
-    if (!next_line(data, pos, line)) {
-      return input_error("raw HTTP request is truncated in its headers (no empty line before the body)");
+  capture.url = request_url(line->target, capture.find_header("host"));
+  auto framing = wire::request_framing(*line->version, head->fields);
+  if (!framing) {
+    return input_error("raw HTTP request: " + framing.error().message);
+  }
+  const auto rest = data.substr(*head_size);
+  switch (framing->body) {
+    case wire::BodyKind::chunked: {
+      wire::ChunkedDecoder decoder(k_max_input_size);
+      std::size_t used = 0;
+      const auto state = decoder.feed(rest, capture.body, used);
+      if (state == wire::ChunkedDecoder::State::error) {
+        return input_error(decoder.error());
+      }
+      if (state == wire::ChunkedDecoder::State::need_more) {
+        return input_error("chunked body is truncated (no final zero-size chunk and empty line)");
+      }
+      if (used != rest.size()) {
+        return input_error(std::to_string(rest.size() - used) + " bytes follow the end of the chunked body");
+      }
+      return capture;
     }
-    if (line.empty()) {
+    case wire::BodyKind::length:
+      if (rest.size() < framing->length) {
+        return input_error("raw HTTP body is truncated: Content-Length says " + std::to_string(framing->length) +
+                           " bytes, " + std::to_string(rest.size()) + " follow");
+      }
+      if (rest.size() > framing->length) {
+        return input_error(std::to_string(rest.size() - framing->length) +
+                               " bytes follow the body that Content-Length announces",
+                           {"an editor may have added a final newline; captures must be byte-exact"});
+      }
       break;
-    }
-    if (line.front() == ' ' || line.front() == '\t') {
-      return input_error("raw HTTP request uses obsolete header line folding");
-    }
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) {
-      return input_error("raw HTTP header line '" + std::string(line.substr(0, 200)) + "' has no ':'");
-    }
-    Header header{std::string(line.substr(0, colon)), std::string(trim_ows(line.substr(colon + 1)))};
-    EPILOT_TRY(validate_header(header.name, header.value));
-    capture.headers.push_back(std::move(header));
-    if (capture.headers.size() > k_max_header_count) {
-      return input_error("raw HTTP request has more than " + std::to_string(k_max_header_count) +
-                         " headers");
-    }
-  }
-  if (target.substr(0, 1) == "/") {
-    const auto* host = capture.find_header("host");
-    capture.url = host != nullptr ? "http://" + *host + std::string(target) : std::string(target);
-  } else {
-    capture.url = std::string(target);
-  }
-  const auto* te = capture.find_header("transfer-encoding");
-  const auto* cl = capture.find_header("content-length");
-  if (te != nullptr && cl != nullptr) {
-    return input_error("raw HTTP request has both Transfer-Encoding and Content-Length");
-  }
-  if (te != nullptr) {
-    if (to_lower_ascii(trim_ows(*te)) != "chunked") {
-      return input_error("raw HTTP request uses Transfer-Encoding '" + *te + "'; only chunked is supported");
-    }
-    auto body = decode_chunked(data, pos);
-    EPILOT_TRY(body);
-    capture.body = std::move(*body);
-    return capture;
-  }
-  const auto rest = data.substr(pos);
-  if (cl == nullptr) {
-    capture.body = std::string(rest);
-    return capture;
-  }
-  if (capture.count_header("content-length") > 1) {
-    return input_error("raw HTTP request has more than one Content-Length header");
-  }
-  std::size_t length = 0;
-  const auto* end = cl->data() + cl->size();
-  const auto [ptr, ec] = std::from_chars(cl->data(), end, length);
-  if (cl->empty() || ec != std::errc() || ptr != end) {
-    return input_error("raw HTTP request has an invalid Content-Length '" + *cl + "'");
-  }
-  if (rest.size() < length) {
-    return input_error("raw HTTP body is truncated: Content-Length says " + std::to_string(length) +
-                       " bytes, " + std::to_string(rest.size()) + " follow");
-  }
-  if (rest.size() > length) {
-    return input_error(std::to_string(rest.size() - length) +
-                           " bytes follow the body that Content-Length announces",
-                       {"an editor may have added a final newline; captures must be byte-exact"});
+    case wire::BodyKind::none:
+    case wire::BodyKind::until_close:
+      break;  // a capture file without framing: the body is the rest of the file
   }
   capture.body = std::string(rest);
   return capture;
+}
+
+Capture capture_from_request(wire::Request&& request) {
+  Capture capture;
+  capture.method = std::move(request.method);
+  capture.headers = std::move(request.headers);
+  capture.body = std::move(request.body);
+  capture.url = request_url(request.target, capture.find_header("host"));
+  return capture;
+}
+
+std::string request_url(std::string_view target, const std::string* host) {
+  if (target.substr(0, 1) == "/" && host != nullptr) {
+    return "http://" + *host + std::string(target);
+  }
+  return std::string(target);
 }
 
 Result<Capture> parse_capture(std::string_view data) {
@@ -370,14 +301,23 @@ nlohmann::ordered_json capture_to_json(const Capture& capture) {
   auto& headers = doc["headers"];
   headers = nlohmann::ordered_json::object();
   bool repeated = false;
+  bool binary = false;
   for (const auto& h : capture.headers) {
     repeated = repeated || capture.count_header(h.name) > 1;
+    binary = binary || !is_valid_utf8(h.value) || !is_valid_utf8(h.name);
   }
-  if (repeated) {
+  if (repeated || binary) {
     // An object cannot hold a header twice; pairs keep every one, in order.
+    // A value that is not UTF-8 (HTTP allows any byte above 0x7f) goes in
+    // base64, so that what verified live verifies from the file.
     headers = nlohmann::ordered_json::array();
     for (const auto& h : capture.headers) {
-      headers.push_back({h.name, h.value});
+      if (is_valid_utf8(h.value) && is_valid_utf8(h.name)) {
+        headers.push_back({h.name, h.value});
+      } else {
+        headers.push_back({{"name", is_valid_utf8(h.name) ? h.name : wire::printable(h.name, 256)},
+                           {"value_base64", base64_encode(h.value)}});
+      }
     }
   } else {
     for (const auto& h : capture.headers) {

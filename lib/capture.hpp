@@ -17,13 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/error.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
-
-struct Header {
-  std::string name;   // as written; compared case-insensitively
-  std::string value;
-};
 
 struct Capture {
   std::string method;
@@ -45,6 +41,12 @@ Result<CaptureFormat> detect_capture_format(std::string_view data);
 
 Result<Capture> parse_capture_json(std::string_view data);
 Result<Capture> parse_raw_http(std::string_view data);
+// A request a server received, as a capture (its URL made by request_url).
+Capture capture_from_request(wire::Request&& request);
+
+// A capture's URL for a request `target`: absolute with the Host header when
+// the target is a path, the target itself otherwise.
+std::string request_url(std::string_view target, const std::string* host);
 // Detect the format, then parse.
 Result<Capture> parse_capture(std::string_view data);
 

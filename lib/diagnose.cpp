@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/json.hpp"
+
 #include <functional>
 #include <optional>
 
@@ -125,14 +127,13 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
     add("line_endings_changed", "the signature matches this body with LF line ends turned into CRLF",
         replace_all(body, "\n", "\r\n"));
   }
-  Json doc;
-  bool parsed = false;
-  try {
-    doc = Json::parse(body);
-    parsed = true;
-  } catch (const Json::exception&) {
+  // JSON text never holds a NUL (nlohmann would stop reading there), and
+  // too deep a body is not re-encoded at all (see explain_mismatch).
+  if (body.find('\0') != std::string::npos) {
+    return out;
   }
-  if (parsed) {
+  const auto doc = parse_json_or_discarded<Json>(body);
+  if (!doc.is_discarded()) {
     for (const auto& style : k_json_styles) {
       std::string text;
       serialise(doc, style, 0, text);
@@ -222,6 +223,10 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
                       const Verification& result, std::vector<Reason>& out) {
   const auto first = out.size();
   std::vector<Reason> trailing;
+  if (!check_json_nesting(request.body)) {
+    trailing.push_back({"diagnosis_limited", "the body nests deeper than " + std::to_string(k_max_json_depth) +
+                                                 " levels, so re-encodings of it were not tried"});
+  }
   for (const auto& variant : body_variants(request.body)) {
     if (any_match(result, keys, variant.body)) {
       out.push_back({variant.code, variant.message});

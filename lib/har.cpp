@@ -1,4 +1,5 @@
 #include "lib/har.hpp"
+#include "lib/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -108,19 +109,11 @@ Result<std::vector<Capture>> parse_har(std::string_view data) {
   if (data.substr(0, 3) == "\xEF\xBB\xBF") {
     data.remove_prefix(3);
   }
-  Json doc;
-  try {
-    doc = Json::parse(data);
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for huge numbers
-    std::string what = e.what();
-    if (const auto tag = what.find("] "); tag != std::string::npos) {
-      what = what.substr(tag + 2);
-    }
-    if (const auto last = what.find("; last read:"); last != std::string::npos) {
-      what.erase(last);
-    }
-    return har_error("not valid JSON: " + what);
+  auto parsed = parse_json<Json>(data);
+  if (!parsed) {
+    return har_error("not valid JSON: " + parsed.error().message);
   }
+  const Json& doc = *parsed;
   const auto* log = member(doc, "log");
   const auto* entries = log != nullptr ? member(*log, "entries") : nullptr;
   if (entries == nullptr || !entries->is_array()) {

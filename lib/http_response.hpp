@@ -7,8 +7,11 @@
 // the client buffer without end.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -45,15 +48,19 @@ class ResponseParser {
   void reset();
 
  private:
-  enum class Phase { head, body_length, chunk_size, chunk_data, chunk_data_end, trailers, body_until_close, done };
+  enum class Phase { head, body_length, chunked, body_until_close, done };
 
+  State read_head(std::string_view input);
   State parse_head(std::string_view head);
   State fail(std::string message);
 
   bool m_head_request;
   std::size_t m_max_body;
   Phase m_phase = Phase::head;
-  std::string m_line;  // partial head or chunk-size line
+  std::string m_head;  // the head so far
+  wire::HeadScanner m_scanner;
+  std::optional<wire::ChunkedDecoder> m_chunked;
+  unsigned m_interim = 0;  // 1xx answers so far
   std::size_t m_remaining = 0;
   std::size_t m_consumed = 0;
   bool m_started = false;

@@ -6,6 +6,7 @@
 #include "lib/keys.hpp"
 #include "lib/signature.hpp"
 #include "lib/timefmt.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
@@ -90,12 +91,11 @@ Json describe_token(const std::string& token, std::int64_t now) {
 }
 
 Json describe_payload(const std::string& body) {
-  Json doc;
-  try {
-    doc = Json::parse(body);
-  } catch (const Json::exception&) {
+  auto parsed = parse_json<Json>(body);
+  if (!parsed) {
     return nullptr;
   }
+  const Json& doc = *parsed;
   if (!doc.is_object()) {
     return nullptr;
   }

@@ -3,6 +3,7 @@
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/crypto.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
@@ -13,15 +14,14 @@ Result<nlohmann::ordered_json> decode_part(std::string_view part, const char* na
   if (!bytes) {
     return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not base64url");
   }
-  try {
-    auto doc = nlohmann::ordered_json::parse(as_chars(*bytes));
-    if (!doc.is_object()) {
-      return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not a JSON object");
-    }
-    return doc;
-  } catch (const nlohmann::ordered_json::exception&) {
-    return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not JSON");
+  auto doc = parse_json<nlohmann::ordered_json>(as_chars(*bytes));
+  if (!doc) {
+    return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not JSON: " + doc.error().message);
   }
+  if (!doc->is_object()) {
+    return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not a JSON object");
+  }
+  return doc;
 }
 
 }  // namespace

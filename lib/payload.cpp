@@ -6,6 +6,8 @@
 
 #include "lib/bytes.hpp"
 #include "lib/timefmt.hpp"
+#include "lib/json.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -118,24 +120,24 @@ Result<std::string> apply_overrides(std::string_view body,
   if (sets.empty()) {
     return std::string(body);
   }
-  Json doc;
-  try {
-    doc = Json::parse(body);
-  } catch (const Json::exception&) {
-    return payload_error("--set needs a JSON body, and this one is not JSON");
+  auto parsed = parse_json<Json>(body);
+  if (!parsed) {
+    return payload_error("--set needs a JSON body, and this one is not JSON: " + parsed.error().message);
   }
+  Json& doc = *parsed;
   for (const auto& [target, text] : sets) {
     // PATH=VALUE sets a string; PATH:=JSON sets any JSON value (HTTPie's convention).
     const bool raw = !target.empty() && target.back() == ':';
     const auto path = raw ? target.substr(0, target.size() - 1) : target;
     Json value = text;
     if (raw) {
-      try {
-        value = Json::parse(text);
-      } catch (const Json::exception&) {
-        return make_error(ErrorCode::usage, "--set " + target + "=" + text + ": the value is not JSON",
+      auto parsed_value = parse_json<Json>(text);
+      if (!parsed_value) {
+        return make_error(ErrorCode::usage, "--set " + wire::printable(target) + "=" + wire::printable(text) +
+                                                ": the value is not JSON (" + parsed_value.error().message + ")",
                           {"PATH:=JSON takes JSON (123, true, {\"a\":1}); PATH=VALUE takes a string"});
       }
+      value = std::move(*parsed_value);
     }
     Json* node = &doc;
     std::size_t start = 0;
@@ -160,7 +162,11 @@ Result<std::string> apply_overrides(std::string_view body,
       start = dot + 1;
     }
   }
-  return doc.dump(-1, ' ', false, Json::error_handler_t::strict);
+  try {
+    return doc.dump(-1, ' ', false, Json::error_handler_t::strict);
+  } catch (const Json::exception&) {  // type_error 316: a string that is not UTF-8
+    return payload_error("--set: the body or a value set in it is not valid UTF-8");
+  }
 }
 
 Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillContext& context,
@@ -170,12 +176,11 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
   RequestTemplate out;
   const bool with_headers = fixture.name.size() > 8 && fixture.name.substr(fixture.name.size() - 8) == ".request";
   if (with_headers) {
-    Json doc;
-    try {
-      doc = Json::parse(*filled);
-    } catch (const Json::exception&) {
-      return payload_error("fixture " + std::string(fixture.name) + " is not valid JSON");
+    auto parsed = parse_json<Json>(*filled);
+    if (!parsed) {
+      return payload_error("fixture " + std::string(fixture.name) + " is not valid JSON: " + parsed.error().message);
     }
+    Json& doc = *parsed;
     if (!doc.is_object() || !doc.contains("body")) {
       return payload_error("fixture " + std::string(fixture.name) + " has no body");
     }

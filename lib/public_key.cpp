@@ -8,6 +8,7 @@
 #include "lib/bytes.hpp"
 #include "lib/file.hpp"
 #include "lib/timefmt.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
@@ -78,12 +79,11 @@ Result<PublicKey> parse_key_response(const HttpResponse& response, const std::st
   if (response.body.size() > k_max_key_response_size) {
     return bad_answer(url, response, "with " + std::to_string(response.body.size()) + " bytes, too many for a key");
   }
-  Json doc;
-  try {
-    doc = Json::parse(response.body);
-  } catch (const Json::exception&) {
+  auto parsed = parse_json<Json>(response.body);
+  if (!parsed) {
     return bad_answer(url, response, "not with JSON");
   }
+  Json& doc = *parsed;
   if (!doc.is_object()) {
     return bad_answer(url, response, "not with a JSON object");
   }
@@ -100,7 +100,7 @@ Result<PublicKey> parse_key_response(const HttpResponse& response, const std::st
   if (doc.contains("algorithm")) {
     const auto& algorithm = doc["algorithm"];
     if (!algorithm.is_string() || to_lower_ascii(algorithm.get<std::string>()) != "ed25519") {
-      return bad_answer(url, response, "with algorithm " + algorithm.dump() + ", not ed25519");
+      return bad_answer(url, response, "with algorithm " + algorithm.dump(-1, ' ', false, Json::error_handler_t::replace) + ", not ed25519");
     }
   }
   auto key = parse_public_key(pem->get<std::string>());
@@ -159,12 +159,11 @@ Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
   const auto corrupt = [&](const std::string& why) {
     return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (" + why + ")");
   };
-  Json doc;
-  try {
-    doc = Json::parse(*text);
-  } catch (const Json::exception&) {
+  auto parsed = parse_json<Json>(*text);
+  if (!parsed) {
     return corrupt("not JSON");
   }
+  Json& doc = *parsed;
   if (!doc.is_object() || !doc["url"].is_string() || !doc["fetched_at"].is_number_integer() ||
       !doc["public_key"].is_string() || !doc["fingerprint"].is_string()) {
     return corrupt("fields missing");

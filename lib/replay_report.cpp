@@ -1,4 +1,5 @@
 #include "lib/replay_report.hpp"
+#include "lib/json.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -82,7 +83,7 @@ Classified classify(const Delivered& delivered) {
   nlohmann::json body;
   const auto first = answer.body.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && answer.body[first] == '{') {
-    body = nlohmann::json::parse(answer.body, nullptr, false);
+    body = parse_json_or_discarded<nlohmann::json>(answer.body);
   }
   const bool object = body.is_object();
   if (status >= 200 && status < 300) {

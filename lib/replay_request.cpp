@@ -11,6 +11,7 @@
 #include "lib/crypto.hpp"
 #include "lib/jwt.hpp"
 #include "lib/signature.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
@@ -33,7 +34,7 @@ bool is_token_char(char c) {
 }
 
 std::string org_id_of(std::string_view body) {
-  const auto doc = Json::parse(body, nullptr, false);
+  const auto doc = parse_json_or_discarded<Json>(body);
   if (doc.is_object() && doc.contains("data") && doc["data"].is_object() && doc["data"].contains("org_id")) {
     const auto& org = doc["data"]["org_id"];
     if (org.is_string()) {
@@ -69,7 +70,7 @@ bool is_transport_header(std::string_view name) {
 }
 
 bool waits_for_callback(std::string_view body) {
-  const auto doc = Json::parse(body, nullptr, false);
+  const auto doc = parse_json_or_discarded<Json>(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object()) {
     return false;
   }
@@ -86,7 +87,7 @@ bool waits_for_callback(std::string_view body) {
 }
 
 Result<std::string> with_callback(std::string_view body, const std::string& url, const std::string& token) {
-  auto doc = Json::parse(body, nullptr, false);
+  auto doc = parse_json_or_discarded<Json>(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object()) {
     return make_error(ErrorCode::bad_input, "a callback request's body has no data object");
   }

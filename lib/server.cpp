@@ -9,22 +9,24 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "lib/bytes.hpp"
+#include "lib/json.hpp"
 
 namespace epilot {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Answers queue up for a client that does not read them; past this, the
+// server reads no further requests from it until it does.
+constexpr std::size_t k_max_pending_output = 1024 * 1024;
 
 const char* reason_phrase(int status) {
   switch (status) {
@@ -37,14 +39,17 @@ const char* reason_phrase(int status) {
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return "Status";
   }
 }
@@ -64,141 +69,509 @@ std::string response(int status, const std::string& body, bool close) {
   return out;
 }
 
-std::string error_body(const std::string& error, const std::string& message) {
-  return "{\"error\":\"" + error + "\",\"message\":" + nlohmann::json(message).dump() + "}";
+// The message may quote request bytes: json_quote never throws on them.
+std::string error_body(std::string_view error, std::string_view message) {
+  return "{\"error\":" + json_quote(error) + ",\"message\":" + json_quote(message) + "}";
 }
+
+// A request whose head has been read; its body is still arriving.
+struct Pending {
+  wire::Request request;
+  wire::Framing framing;
+  std::optional<wire::ChunkedDecoder> chunked;
+};
 
 struct Connection {
   int fd = -1;
   std::string in;
   std::string out;
   bool close_after_write = false;
+  std::uint32_t events = EPOLLIN | EPOLLRDHUP;  // what epoll watches for
   bool continue_sent = false;
-  bool want_write = false;
+  wire::HeadScanner scanner;
+  std::optional<Pending> pending;
+  // Idle: when the connection is closed if no request starts. Reading a
+  // request: when it must be whole (set at its first byte, never moved).
+  // Writing: when the client must have read what it was sent.
   Clock::time_point deadline;
+  bool in_request = false;
   // A delayed answer waits here; input behind it waits too (answers keep their order).
   std::string delayed;
   bool delayed_close = false;
   Clock::time_point due;
 };
 
-// What the head of a request says about its body.
-struct Framing {
-  std::size_t head_size = 0;  // bytes up to and including the blank line
-  bool chunked = false;
-  std::optional<std::size_t> content_length;
-  bool close = false;
-  bool expect_continue = false;
+class Worker {
+ public:
+  Worker(const ServerLimits& limits, int listen_fd, int stop_fd, const std::atomic<bool>& stopping,
+         std::atomic<std::size_t>& open, const RequestHandler& handler)
+      : m_limits(limits), m_listen_fd(listen_fd), m_stop_fd(stop_fd), m_stopping(stopping), m_open(open),
+        m_handler(handler) {}
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void run();
+
+ private:
+  void watch_listener(bool on);
+  void accept_all(Clock::time_point now);
+  void on_ready(Connection& c, std::uint32_t flags, Clock::time_point now);
+  bool read_input(Connection& c);
+  // false when the connection was closed
+  bool process(Connection& c, Clock::time_point now);
+  bool next_request(Connection& c, Clock::time_point now);
+  bool read_head(Connection& c);
+  bool read_body(Connection& c);
+  void answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now);
+  void refuse(Connection& c, int status, std::string_view error, std::string_view message);
+  bool flush(Connection& c, Clock::time_point now);
+  std::size_t read_cap(const Connection& c) const;
+  void update_interest(Connection& c);
+  void close(Connection& c);
+  void expire(Clock::time_point now);
+  void begin_shutdown(Clock::time_point now);
+  void drop_unfinished();
+  std::chrono::milliseconds wait_time(Clock::time_point now) const;
+
+  const ServerLimits& m_limits;
+  int m_listen_fd;
+  int m_stop_fd;
+  const std::atomic<bool>& m_stopping;
+  std::atomic<std::size_t>& m_open;
+  const RequestHandler& m_handler;
+  int m_epoll = -1;
+  std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
+  bool m_listening = false;
+  std::optional<Clock::time_point> m_resume_accept;  // paused after EMFILE, until then
+  std::optional<Clock::time_point> m_shutdown_by;     // stopping: everything closes by then
 };
 
-// Find the end of the head; nullopt if incomplete. Malformed framing headers
-// are left to parse_raw_http, which names the problem.
-std::optional<Framing> read_framing(std::string_view in) {
-  std::size_t end = std::string_view::npos;
-  std::size_t sep = 0;
-  for (std::size_t i = 0; i + 1 < in.size(); ++i) {
-    if (in[i] == '\n' && in[i + 1] == '\n') {
-      end = i, sep = 2;
-      break;
-    }
-    if (in[i] == '\n' && in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n') {
-      end = i, sep = 3;
-      break;
-    }
+Worker::~Worker() {
+  for (auto& [fd, c] : m_connections) {
+    ::close(fd);
+    m_open.fetch_sub(1, std::memory_order_relaxed);
   }
-  if (end == std::string_view::npos) {
-    return std::nullopt;
+  if (m_epoll >= 0) {
+    ::close(m_epoll);
   }
-  Framing f;
-  f.head_size = end + sep;
-  const auto head = in.substr(0, end);
-  const auto first_eol = head.find('\n');
-  const auto request_line = trim_whitespace(head.substr(0, first_eol));
-  f.close = request_line.size() >= 8 && request_line.substr(request_line.size() - 8) == "HTTP/1.0";
-  std::size_t pos = first_eol == std::string_view::npos ? head.size() : first_eol + 1;
-  while (pos < head.size()) {
-    auto eol = head.find('\n', pos);
-    if (eol == std::string_view::npos) {
-      eol = head.size();
-    }
-    const auto line = head.substr(pos, eol - pos);
-    pos = eol + 1;
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) {
-      continue;
-    }
-    const auto name = line.substr(0, colon);
-    const auto value = trim_whitespace(line.substr(colon + 1));
-    if (iequals_ascii(name, "content-length")) {
-      std::size_t n = 0;
-      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec == std::errc() && ptr == value.data() + value.size()) {
-        f.content_length = n;
-      }
-    } else if (iequals_ascii(name, "transfer-encoding")) {
-      f.chunked = iequals_ascii(value, "chunked");
-    } else if (iequals_ascii(name, "connection")) {
-      if (iequals_ascii(value, "close")) {
-        f.close = true;
-      } else if (iequals_ascii(value, "keep-alive")) {
-        f.close = false;
-      }
-    } else if (iequals_ascii(name, "expect")) {
-      f.expect_continue = iequals_ascii(value, "100-continue");
-    }
-  }
-  return f;
 }
 
-enum class BodyState { complete, incomplete, too_large };
+void Worker::watch_listener(bool on) {
+  if (on == m_listening) {
+    return;
+  }
+  m_listening = on;
+  if (on) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = m_listen_fd;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listen_fd, &ev);
+  } else {
+    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listen_fd, nullptr);
+  }
+}
 
-// Where a chunked body ends (from `start`), counting the decoded size.
-BodyState chunked_end(std::string_view in, std::size_t start, std::size_t max_body, std::size_t& end) {
-  std::size_t pos = start;
-  std::size_t total = 0;
+void Worker::accept_all(Clock::time_point now) {
   while (true) {
-    const auto eol = in.find('\n', pos);
-    if (eol == std::string_view::npos) {
-      return BodyState::incomplete;
+    if (m_open.load(std::memory_order_relaxed) >= m_limits.max_connections) {
+      watch_listener(false);  // the rest wait in the backlog until a connection closes
+      return;
     }
-    const auto line = trim_whitespace(in.substr(pos, eol - pos).substr(0, in.substr(pos, eol - pos).find(';')));
-    std::size_t size = 0;
-    const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
-    if (ec != std::errc() || ptr != line.data() + line.size()) {
-      end = eol + 1;  // malformed: let the full reader say so
-      return BodyState::complete;
+    const int fd = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the listening socket stays readable,
+        // so waiting on it would spin. Look again in a while.
+        watch_listener(false);
+        m_resume_accept = now + std::chrono::milliseconds(100);
+      }
+      return;  // EAGAIN: another worker took it, or none left
     }
-    pos = eol + 1;
-    if (size == 0) {
-      // Trailers, then an empty line.
-      while (true) {
-        const auto t = in.find('\n', pos);
-        if (t == std::string_view::npos) {
-          return BodyState::incomplete;
+    m_open.fetch_add(1, std::memory_order_relaxed);
+    int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    auto c = std::make_unique<Connection>();
+    c->fd = fd;
+    c->deadline = now + m_limits.idle_timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP;
+    ev.data.fd = fd;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+    m_connections.emplace(fd, std::move(c));
+  }
+}
+
+void Worker::close(Connection& c) {
+  const int fd = c.fd;
+  ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+  m_connections.erase(fd);  // destroys c
+  m_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Input beyond what the request under way can use stays in the socket.
+std::size_t Worker::read_cap(const Connection& c) const {
+  const bool counted = c.pending && c.pending->framing.body == wire::BodyKind::length;
+  return (counted ? c.pending->framing.length : m_limits.max_header) + 65536;
+}
+
+// Watch for input only while it can be used (no answer delayed, not too
+// many unread answers, room in the buffer): a level-triggered socket that
+// is never read would wake the loop without end. Watch for output only
+// while some waits.
+void Worker::update_interest(Connection& c) {
+  const bool read = c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+                    c.in.size() < read_cap(c);
+  const std::uint32_t events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (c.out.empty() ? 0u : EPOLLOUT);
+  if (events != c.events) {
+    c.events = events;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+}
+
+// Write what is buffered; false if the connection is gone.
+bool Worker::flush(Connection& c, Clock::time_point now) {
+  bool progress = false;
+  while (!c.out.empty()) {
+    const auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN) {
+        if (progress || (c.events & EPOLLOUT) == 0) {
+          c.deadline = now + m_limits.idle_timeout;  // a client that reads may take its time
         }
-        const bool empty = trim_whitespace(in.substr(pos, t - pos)).empty();
-        pos = t + 1;
-        if (empty) {
-          end = pos;
-          return BodyState::complete;
-        }
+        update_interest(c);
+        return true;
+      }
+      close(c);
+      return false;
+    }
+    progress = true;
+    c.out.erase(0, static_cast<std::size_t>(n));
+  }
+  if (c.close_after_write) {
+    close(c);
+    return false;
+  }
+  update_interest(c);
+  return true;
+}
+
+// Read what the socket has, up to what one request may need; true when the
+// peer has finished sending.
+bool Worker::read_input(Connection& c) {
+  char buffer[65536];
+  while (c.in.size() < read_cap(c)) {
+    const auto got = ::recv(c.fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      c.in.append(buffer, static_cast<std::size_t>(got));
+      continue;
+    }
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    return got == 0 || errno != EAGAIN;
+  }
+  return false;  // the rest is read once this is used up (see update_interest)
+}
+
+void Worker::refuse(Connection& c, int status, std::string_view error, std::string_view message) {
+  c.out += response(status, error_body(error, message), true);
+  c.close_after_write = true;
+  c.pending.reset();
+  c.in.clear();
+}
+
+// The head of the next request, if it is all there; false to stop reading.
+bool Worker::read_head(Connection& c) {
+  const auto size = c.scanner.scan(c.in);
+  if (!size || *size > m_limits.max_header) {
+    if (c.in.size() > m_limits.max_header || (size && *size > m_limits.max_header)) {
+      refuse(c, 431, "headers too large", "the request head exceeds " + std::to_string(m_limits.max_header) + " bytes");
+    }
+    return false;
+  }
+  const auto head_text = std::string_view(c.in).substr(c.scanner.start(), *size - c.scanner.start());
+  auto head = wire::parse_head(head_text);
+  if (!head) {
+    refuse(c, 400, "bad request", head.error().message);
+    return false;
+  }
+  auto line = wire::parse_request_line(head->start_line);
+  if (!line) {
+    refuse(c, 400, "bad request", line.error().message);
+    return false;
+  }
+  if (!line->version) {
+    refuse(c, 505, "http version not supported", "this server speaks HTTP/1.0 and HTTP/1.1 only");
+    return false;
+  }
+  auto framing = wire::request_framing(*line->version, head->fields);
+  if (!framing) {
+    refuse(c, 400, "bad request", framing.error().message);
+    return false;
+  }
+  if (framing->body == wire::BodyKind::length && framing->length > m_limits.max_body) {
+    refuse(c, 413, "too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes");
+    return false;
+  }
+  Pending p;
+  p.request.method = std::string(line->method);
+  p.request.target = std::string(line->target);
+  p.request.version = *line->version;
+  p.request.headers.reserve(head->fields.size());
+  for (const auto& f : head->fields) {
+    p.request.headers.push_back(Header{std::string(f.name), std::string(f.value)});
+  }
+  p.framing = *framing;
+  if (framing->body == wire::BodyKind::chunked) {
+    p.chunked.emplace(m_limits.max_body);
+  }
+  c.in.erase(0, *size);
+  c.scanner.reset();
+  c.pending = std::move(p);
+  return true;
+}
+
+// The body of the pending request, as far as it has come; true when whole.
+bool Worker::read_body(Connection& c) {
+  auto& p = *c.pending;
+  bool whole = true;
+  if (p.framing.body == wire::BodyKind::length) {
+    whole = c.in.size() >= p.framing.length;
+    if (whole) {
+      p.request.body.assign(c.in, 0, p.framing.length);
+      c.in.erase(0, p.framing.length);
+    }
+  } else if (p.chunked) {
+    std::size_t used = 0;
+    const auto state = p.chunked->feed(c.in, p.request.body, used);
+    c.in.erase(0, used);
+    if (state == wire::ChunkedDecoder::State::error) {
+      if (p.chunked->too_large()) {
+        refuse(c, 413, "too large", p.chunked->error());
+      } else {
+        refuse(c, 400, "bad request", p.chunked->error());
+      }
+      return false;
+    }
+    whole = state == wire::ChunkedDecoder::State::done;
+  }
+  if (!whole && p.framing.expect_continue && !c.continue_sent) {
+    c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+    c.continue_sent = true;
+  }
+  return whole;
+}
+
+void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now) {
+  // While stopping, every answer is the connection's last.
+  const bool close = client_close || answer.close || m_shutdown_by.has_value();
+  auto bytes = response(answer.status, answer.body, close);
+  if (answer.delay.count() > 0) {
+    c.delayed = std::move(bytes);
+    c.delayed_close = close;
+    c.due = now + answer.delay;
+    return;
+  }
+  c.out += bytes;
+  c.close_after_write = c.close_after_write || close;
+}
+
+// Read and answer one request if it is all there; false to stop reading.
+bool Worker::next_request(Connection& c, Clock::time_point now) {
+  if (!c.in_request) {
+    // Empty lines between requests (some clients end a body with one) are
+    // not a request: they must not start its clock.
+    const auto first = c.in.find_first_not_of("\r\n");
+    if (first == std::string::npos) {
+      c.in.clear();
+      return false;
+    }
+    c.in_request = true;  // its first byte: the request's clock starts
+    c.deadline = now + m_limits.request_timeout;
+  }
+  if (!c.pending && !read_head(c)) {
+    return false;
+  }
+  if (!read_body(c)) {
+    return false;
+  }
+  auto p = std::move(*c.pending);
+  c.pending.reset();
+  c.continue_sent = false;
+  c.in_request = false;
+  c.deadline = now + m_limits.idle_timeout;
+  ServerAnswer reply;
+  try {
+    reply = m_handler(std::move(p.request));
+  } catch (const std::exception& e) {
+    reply = {500, error_body("internal error", e.what()), {}, true};
+  }
+  answer(c, std::move(reply), !p.framing.keep_alive, now);
+  return true;
+}
+
+// Answer every complete request in the input, in order; false when the
+// connection was closed.
+bool Worker::process(Connection& c, Clock::time_point now) {
+  while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+         next_request(c, now)) {
+  }
+  if (m_shutdown_by && !c.in_request && c.delayed.empty()) {
+    c.close_after_write = true;  // nothing more will be read from it
+  }
+  return flush(c, now);
+}
+
+void Worker::on_ready(Connection& c, std::uint32_t flags, Clock::time_point now) {
+  if ((flags & (EPOLLHUP | EPOLLERR)) != 0) {
+    close(c);  // reset, or shut both ways: no answer can reach it
+    return;
+  }
+  if ((flags & EPOLLOUT) != 0) {
+    if (!flush(c, now)) {
+      return;
+    }
+    if (c.out.size() < k_max_pending_output && !process(c, now)) {
+      return;  // input held back by unread answers
+    }
+  }
+  if ((flags & (EPOLLIN | EPOLLRDHUP)) == 0) {
+    return;
+  }
+  const bool ended = read_input(c);
+  if (!process(c, now)) {
+    return;
+  }
+  if (ended && c.delayed.empty()) {
+    if (c.out.empty()) {
+      close(c);  // the peer is gone; a half-read request is dropped
+    } else {
+      c.close_after_write = true;
+    }
+  }
+}
+
+void Worker::expire(Clock::time_point now) {
+  std::vector<int> due;
+  for (auto& [fd, c] : m_connections) {
+    if (!c->delayed.empty() ? c->due <= now : c->deadline <= now) {
+      due.push_back(fd);
+    }
+  }
+  for (const int fd : due) {
+    auto& c = *m_connections.at(fd);
+    if (!c.delayed.empty()) {
+      c.out += c.delayed;
+      c.close_after_write = c.close_after_write || c.delayed_close;
+      c.delayed.clear();
+      c.deadline = now + m_limits.idle_timeout;
+      process(c, now);  // the input that waited behind it
+    } else if (c.in_request && c.out.empty()) {
+      refuse(c, 408, "request timeout",
+             "the request did not arrive whole within " + std::to_string(m_limits.request_timeout.count()) + " ms");
+      flush(c, now);
+    } else {
+      close(c);  // idle, or not reading what it was sent
+    }
+  }
+}
+
+void Worker::begin_shutdown(Clock::time_point now) {
+  m_shutdown_by = now + m_limits.shutdown_grace;
+  // Connections still in the backlog were made before the stop: serve them too.
+  accept_all(now);
+  watch_listener(false);
+  m_resume_accept.reset();
+  ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_stop_fd, nullptr);  // it stays readable: stop waking on it
+  std::vector<int> fds;
+  for (const auto& [fd, c] : m_connections) {
+    fds.push_back(fd);
+  }
+  for (const int fd : fds) {
+    auto& c = *m_connections.at(fd);
+    // What arrived before the stop is answered; idle connections close.
+    read_input(c);
+    process(c, now);
+  }
+}
+
+// The grace time is over: requests still arriving and answers still unread
+// are given up; delayed answers are still given at their time.
+void Worker::drop_unfinished() {
+  std::vector<int> fds;
+  for (const auto& [fd, c] : m_connections) {
+    if (c->delayed.empty()) {
+      fds.push_back(fd);
+    }
+  }
+  for (const int fd : fds) {
+    close(*m_connections.at(fd));
+  }
+}
+
+std::chrono::milliseconds Worker::wait_time(Clock::time_point now) const {
+  auto next = now + std::chrono::milliseconds(250);
+  for (const auto& [fd, c] : m_connections) {
+    next = std::min(next, c->delayed.empty() ? c->deadline : c->due);
+  }
+  if (m_resume_accept) {
+    next = std::min(next, *m_resume_accept);
+  }
+  return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(next - now));
+}
+
+void Worker::run() {
+  m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  watch_listener(true);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = m_stop_fd;
+  ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_stop_fd, &ev);
+
+  std::vector<epoll_event> events(256);
+  while (true) {
+    const int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(wait_time(Clock::now()).count()));
+    if (n < 0 && errno != EINTR) {
+      break;
+    }
+    const auto now = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[static_cast<std::size_t>(i)].data.fd;
+      if (fd == m_listen_fd) {
+        accept_all(now);
+      } else if (const auto it = m_connections.find(fd); it != m_connections.end()) {
+        on_ready(*it->second, events[static_cast<std::size_t>(i)].events, now);
+      }
+      // m_stop_fd: m_stopping is checked below
+    }
+    if (m_resume_accept && *m_resume_accept <= now) {
+      m_resume_accept.reset();
+    }
+    if (!m_listening && !m_resume_accept && !m_shutdown_by &&
+        m_open.load(std::memory_order_relaxed) < m_limits.max_connections) {
+      watch_listener(true);  // below the cap again (this worker's or another's connection closed)
+    }
+    expire(now);
+    if (m_stopping.load() && !m_shutdown_by) {
+      begin_shutdown(now);
+    }
+    if (m_shutdown_by) {
+      if (now >= *m_shutdown_by) {
+        drop_unfinished();
+      }
+      if (m_connections.empty()) {
+        break;
       }
     }
-    total += size;
-    if (total > max_body) {
-      return BodyState::too_large;
-    }
-    if (in.size() - pos < size + 1) {
-      return BodyState::incomplete;
-    }
-    pos += size;
-    if (in[pos] == '\r') {
-      if (in.size() - pos < 2) {
-        return BodyState::incomplete;
-      }
-      ++pos;
-    }
-    ++pos;  // the '\n' (or whatever is there: the full reader checks)
   }
 }
 
@@ -256,271 +629,15 @@ void HttpServer::stop() {
 }
 
 void HttpServer::run(const RequestHandler& handler) {
+  const auto serve = [&] { Worker(m_limits, m_listen_fd, m_stop_fd, m_stopping, m_open, handler).run(); };
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, m_limits.threads); ++i) {
-    threads.emplace_back([&] { worker(handler); });
+    threads.emplace_back(serve);
   }
-  worker(handler);
+  serve();
   for (auto& t : threads) {
     t.join();
   }
-}
-
-void HttpServer::worker(const RequestHandler& handler) {
-  const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-  ev.data.fd = m_listen_fd;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, m_listen_fd, &ev);
-  ev.events = EPOLLIN;
-  ev.data.fd = m_stop_fd;
-  ::epoll_ctl(ep, EPOLL_CTL_ADD, m_stop_fd, &ev);
-  std::unordered_map<int, std::unique_ptr<Connection>> connections;
-
-  const auto close_connection = [&](int fd) {
-    ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
-    ::close(fd);
-    connections.erase(fd);
-  };
-  const auto set_write_interest = [&](Connection& c, bool want) {
-    if (c.want_write == want) {
-      return;
-    }
-    c.want_write = want;
-    epoll_event e{};
-    e.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0u);
-    e.data.fd = c.fd;
-    ::epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &e);
-  };
-  // Write what is buffered; false if the connection is gone.
-  const auto flush = [&](Connection& c) {
-    while (!c.out.empty()) {
-      const auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        if (errno == EAGAIN) {
-          set_write_interest(c, true);
-          return true;
-        }
-        close_connection(c.fd);
-        return false;
-      }
-      c.out.erase(0, static_cast<std::size_t>(n));
-    }
-    set_write_interest(c, false);
-    if (c.close_after_write) {
-      close_connection(c.fd);
-      return false;
-    }
-    return true;
-  };
-  const auto answer_now = [&](Connection& c, int status, const std::string& body, bool close) {
-    c.out += response(status, body, close);
-    c.close_after_write = c.close_after_write || close;
-  };
-  // Handle every complete request in the input, in order.
-  const auto process = [&](Connection& c) {
-    while (c.delayed.empty() && !c.close_after_write) {
-      const auto framing = read_framing(c.in);
-      if (!framing) {
-        if (c.in.size() > m_limits.max_header) {
-          answer_now(c, 431, error_body("headers too large", "the request head exceeds " +
-                                                                 std::to_string(m_limits.max_header) + " bytes"), true);
-        }
-        break;
-      }
-      std::size_t end = 0;
-      if (framing->chunked) {
-        const auto state = chunked_end(c.in, framing->head_size, m_limits.max_body, end);
-        if (state == BodyState::too_large) {
-          answer_now(c, 413, error_body("too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes"), true);
-          break;
-        }
-        if (state == BodyState::incomplete) {
-          if (framing->expect_continue && !c.continue_sent) {
-            c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-            c.continue_sent = true;
-          }
-          break;
-        }
-      } else {
-        const auto length = framing->content_length.value_or(0);
-        if (length > m_limits.max_body) {
-          answer_now(c, 413, error_body("too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes"), true);
-          break;
-        }
-        if (c.in.size() - framing->head_size < length) {
-          if (framing->expect_continue && !c.continue_sent) {
-            c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-            c.continue_sent = true;
-          }
-          break;
-        }
-        end = framing->head_size + length;
-      }
-      auto request = parse_raw_http(std::string_view(c.in).substr(0, end));
-      c.in.erase(0, end);
-      c.continue_sent = false;
-      if (!request) {
-        answer_now(c, 400, error_body("bad request", request.error().message), true);
-        break;
-      }
-      ServerAnswer answer;
-      try {
-        answer = handler(std::move(*request));
-      } catch (const std::exception& e) {
-        answer = {500, error_body("internal error", e.what()), {}};
-      }
-      if (answer.delay.count() > 0) {
-        c.delayed = response(answer.status, answer.body, framing->close);
-        c.delayed_close = framing->close;
-        c.due = Clock::now() + answer.delay;
-        break;
-      }
-      answer_now(c, answer.status, answer.body, framing->close);
-    }
-    return flush(c);
-  };
-
-  std::vector<epoll_event> events(256);
-  bool accepting = true;
-  while (true) {
-    // Wake for the nearest delayed answer, and at least every 250 ms to expire idle connections.
-    auto wait = std::chrono::milliseconds(250);
-    const auto now = Clock::now();
-    for (const auto& [fd, c] : connections) {
-      if (!c->delayed.empty()) {
-        wait = std::min(wait, std::max(std::chrono::milliseconds(0),
-                                       std::chrono::duration_cast<std::chrono::milliseconds>(c->due - now)));
-      }
-    }
-    const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), static_cast<int>(wait.count()));
-    if (n < 0 && errno != EINTR) {
-      break;
-    }
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[static_cast<std::size_t>(i)].data.fd;
-      const auto flags = events[static_cast<std::size_t>(i)].events;
-      if (fd == m_stop_fd) {
-        continue;  // m_stopping is checked below; the eventfd stays readable for the other workers
-      }
-      if (fd == m_listen_fd) {
-        while (accepting) {
-          const int client = ::accept4(m_listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (client < 0) {
-            break;  // EAGAIN: another worker took it, or none left
-          }
-          int yes = 1;
-          ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-          auto c = std::make_unique<Connection>();
-          c->fd = client;
-          c->deadline = Clock::now() + m_limits.idle_timeout;
-          epoll_event e{};
-          e.events = EPOLLIN | EPOLLRDHUP;
-          e.data.fd = client;
-          ::epoll_ctl(ep, EPOLL_CTL_ADD, client, &e);
-          connections.emplace(client, std::move(c));
-        }
-        continue;
-      }
-      const auto it = connections.find(fd);
-      if (it == connections.end()) {
-        continue;
-      }
-      Connection& c = *it->second;
-      if ((flags & EPOLLOUT) != 0 && !flush(c)) {
-        continue;
-      }
-      if ((flags & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-        bool closed = false;
-        char buffer[65536];
-        while (true) {
-          const auto got = ::recv(fd, buffer, sizeof buffer, 0);
-          if (got > 0) {
-            c.in.append(buffer, static_cast<std::size_t>(got));
-            if (c.in.size() > m_limits.max_header + m_limits.max_body + 65536) {
-              break;  // process() refuses it below
-            }
-            continue;
-          }
-          if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-            closed = true;
-          }
-          if (got < 0 && errno == EINTR) {
-            continue;
-          }
-          break;
-        }
-        c.deadline = Clock::now() + m_limits.idle_timeout;
-        if (!process(c)) {
-          continue;
-        }
-        if (closed && c.out.empty() && c.delayed.empty()) {
-          close_connection(fd);  // the peer is gone; a half-read request is dropped
-        }
-      }
-    }
-    // Delayed answers that are due, then idle connections.
-    const auto later = Clock::now();
-    std::vector<int> expired;
-    for (auto& [fd, c] : connections) {
-      if (!c->delayed.empty() && c->due <= later) {
-        c->out += c->delayed;
-        c->close_after_write = c->close_after_write || c->delayed_close;
-        c->delayed.clear();
-        c->deadline = later + m_limits.idle_timeout;
-        expired.push_back(-fd);  // negative: process again after the loop
-      } else if (c->delayed.empty() && c->out.empty() && c->deadline <= later) {
-        expired.push_back(fd);
-      }
-    }
-    for (int fd : expired) {
-      const auto it = connections.find(fd < 0 ? -fd : fd);
-      if (it == connections.end()) {
-        continue;
-      }
-      if (fd < 0) {
-        process(*it->second);
-      } else {
-        close_connection(fd);
-      }
-    }
-    if (m_stopping) {
-      if (accepting) {
-        accepting = false;
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, m_listen_fd, nullptr);
-        ::epoll_ctl(ep, EPOLL_CTL_DEL, m_stop_fd, nullptr);  // it stays readable: stop waking on it
-      }
-      // Delayed answers are still given at their time; then the answers
-      // already made are sent (blocking briefly) and everything closes.
-      bool delayed_pending = false;
-      for (const auto& [fd, c] : connections) {
-        delayed_pending = delayed_pending || !c->delayed.empty();
-      }
-      if (delayed_pending) {
-        continue;
-      }
-      for (auto& [fd, c] : connections) {
-        const auto deadline = Clock::now() + std::chrono::seconds(2);
-        while (!c->out.empty() && Clock::now() < deadline) {
-          const auto sent = ::send(fd, c->out.data(), c->out.size(), MSG_NOSIGNAL);
-          if (sent > 0) {
-            c->out.erase(0, static_cast<std::size_t>(sent));
-          } else if (sent < 0 && errno != EAGAIN && errno != EINTR) {
-            break;
-          } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }
-        ::close(fd);
-      }
-      connections.clear();
-      break;
-    }
-  }
-  ::close(ep);
 }
 
 }  // namespace epilot

@@ -1,11 +1,16 @@
 #pragma once
 
-// A small HTTP/1.1 server for `listen`: one event loop (epoll) per core, all
-// accepting on one socket, keep-alive and pipelining, Content-Length and
-// chunked bodies, 100-continue, limits and timeouts. Requests reach the
-// handler as byte-exact Captures (read by parse_raw_http, the same reader
-// `verify` uses). cpp-httplib gives each connection a thread and polls before
-// every read, which halves the rate of a verifying endpoint; this does not.
+// A small HTTP/1.1 server for `listen` and replay's callback endpoint: one
+// event loop (epoll) per core, all accepting on one socket, keep-alive and
+// pipelining, Content-Length and chunked bodies, 100-continue. It faces the
+// internet (behind a tunnel), so every resource a client can hold is
+// bounded: head and body sizes, a deadline for each request from its first
+// byte to its last (a slow client cannot hold a connection by dripping
+// bytes), an idle timeout between requests, a cap on open connections, and
+// a pause instead of a busy loop when the process runs out of descriptors.
+// Framing is read by lib/wire, the same code the capture reader uses.
+// cpp-httplib gives each connection a thread and polls before every read,
+// which halves the rate of a verifying endpoint; this does not.
 
 #include <atomic>
 #include <chrono>
@@ -13,26 +18,30 @@
 #include <functional>
 #include <string>
 
-#include "lib/capture.hpp"
 #include "lib/error.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
 struct ServerLimits {
   unsigned threads = 1;
-  std::size_t max_header = 64 * 1024;       // 431 beyond
-  std::size_t max_body = 10 * 1024 * 1024;  // 413 beyond
-  std::chrono::seconds idle_timeout{5};     // idle or stalled connections are closed
+  std::size_t max_header = wire::k_max_head;   // 431 beyond
+  std::size_t max_body = 10 * 1024 * 1024;     // 413 beyond
+  std::size_t max_connections = 1000;          // open at once; more wait in the listen backlog
+  std::chrono::milliseconds idle_timeout{5000};      // a kept-alive connection with no request is closed
+  std::chrono::milliseconds request_timeout{10000};  // first byte to last of one request; 408 beyond
+  std::chrono::milliseconds shutdown_grace{2000};    // after stop(): time to finish requests under way
 };
 
 struct ServerAnswer {
   int status = 200;
   std::string body;                    // sent as application/json
   std::chrono::milliseconds delay{0};  // answer later, without holding up other connections
+  bool close = false;                  // close the connection after this answer
 };
 
 // Called on the event-loop threads, concurrently: must be thread-safe.
-using RequestHandler = std::function<ServerAnswer(Capture&& request)>;
+using RequestHandler = std::function<ServerAnswer(wire::Request&& request)>;
 
 class HttpServer {
  public:
@@ -44,20 +53,20 @@ class HttpServer {
   // Listen on `host`:`port` (0 picks a free port); returns the port.
   Result<int> bind(const std::string& host, int port);
 
-  // Serve until stop(): answers already computed are still sent, then every
-  // connection is closed.
+  // Serve until stop(). Then every request already received (whole, or
+  // completed within the grace time) is answered, with `Connection: close`,
+  // and every connection is closed.
   void run(const RequestHandler& handler);
 
-  // Thread-safe; returns at once.
+  // Thread-safe and async-signal-safe; returns at once.
   void stop();
 
  private:
-  void worker(const RequestHandler& handler);
-
   ServerLimits m_limits;
   int m_listen_fd = -1;
   int m_stop_fd = -1;
   std::atomic<bool> m_stopping{false};
+  std::atomic<std::size_t> m_open{0};  // connections open, all workers together
 };
 
 }  // namespace epilot

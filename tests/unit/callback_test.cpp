@@ -7,12 +7,12 @@
 namespace epilot {
 namespace {
 
-Capture post(std::string body, std::string url = "http://127.0.0.1:1" + std::string(k_callback_path)) {
-  Capture c;
-  c.method = "POST";
-  c.url = std::move(url);
-  c.body = std::move(body);
-  return c;
+wire::Request post(std::string body, std::string target = std::string(k_callback_path)) {
+  wire::Request r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.body = std::move(body);
+  return r;
 }
 
 TEST(CallbackBoard, MatchesTheResumeTokenToItsRequest) {

@@ -16,8 +16,8 @@ TEST(HttpClient, GetsAnAnswerFromALoopbackServer) {
   ASSERT_TRUE(port.ok());
   std::string seen_url;
   std::thread thread([&] {
-    server.run([&](Capture&& request) {
-      seen_url = request.url;
+    server.run([&](wire::Request&& request) {
+      seen_url = request.target;
       return ServerAnswer{202, R"({"public_key":"x"})"};
     });
   });

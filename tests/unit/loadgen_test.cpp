@@ -57,7 +57,7 @@ void post_with_body(unsigned, std::uint64_t job, OutgoingRequest& out) {
 TEST_F(ServerFixture, EveryJobIsDeliveredOnceOverKeepAliveConnections) {
   std::mutex mutex;
   std::multiset<std::string> bodies;
-  start([&](Capture&& request) {
+  start([&](wire::Request&& request) {
     std::lock_guard lock(mutex);
     bodies.insert(request.body);
     return ServerAnswer{201, "{\"echo\":" + request.body + "}"};
@@ -81,7 +81,7 @@ TEST_F(ServerFixture, EveryJobIsDeliveredOnceOverKeepAliveConnections) {
 
 TEST_F(ServerFixture, SlowAnswersTimeOutAndAreNotRetried) {
   std::atomic<int> seen{0};
-  start([&](Capture&&) {
+  start([&](wire::Request&&) {
     seen += 1;
     ServerAnswer answer{200, "{}"};
     answer.delay = std::chrono::milliseconds(500);
@@ -122,7 +122,7 @@ TEST(Loadgen, AHostThatDoesNotResolveIsAnError) {
 }
 
 TEST_F(ServerFixture, RateAndDurationBoundTheRun) {
-  start([](Capture&&) { return ServerAnswer{204, ""}; });
+  start([](wire::Request&&) { return ServerAnswer{204, ""}; });
   auto p = plan(0, 2);
   p.rate = 100;
   p.duration = std::chrono::milliseconds(300);
@@ -140,7 +140,7 @@ TEST_F(ServerFixture, RateAndDurationBoundTheRun) {
 }
 
 TEST_F(ServerFixture, StopEndsTheRunEarly) {
-  start([](Capture&&) { return ServerAnswer{200, "{}"}; });
+  start([](wire::Request&&) { return ServerAnswer{200, "{}"}; });
   std::atomic<bool> stop{false};
   std::atomic<int> count{0};
   const auto stats = run_load(plan(0, 2), post_with_body, [&](unsigned, Delivered&) {
@@ -155,7 +155,7 @@ TEST_F(ServerFixture, StopEndsTheRunEarly) {
 
 TEST_F(ServerFixture, StopDoesNotWaitOutTheRequestsInFlight) {
   std::atomic<int> seen{0};
-  start([&](Capture&&) {
+  start([&](wire::Request&&) {
     seen += 1;
     ServerAnswer answer{200, "{}"};
     answer.delay = std::chrono::seconds(3);
