@@ -7,8 +7,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/fixture_context.hpp"
-#include "lib/payload.hpp"
 #include "lib/json.hpp"
+#include "lib/payload.hpp"
 
 namespace epilot::cli {
 

@@ -5,13 +5,14 @@
 #include <optional>
 
 #include "cli/commands.hpp"
-#include "cli/input.hpp"
 #include "cli/fixture_context.hpp"
+#include "cli/input.hpp"
 #include "cli/keysource.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
 #include "lib/payload.hpp"
 #include "lib/signature.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot::cli {
 
@@ -24,8 +25,8 @@ struct SignOptions {
   std::vector<std::string> options;
   std::string private_key;
   SecretFlags secrets;
-  std::string id;
-  std::string timestamp;
+  std::optional<std::string> id;         // given, even empty (which is refused)
+  std::optional<std::string> timestamp;
   std::string url = std::string(k_default_url);
   std::string method = std::string(k_default_method);
   std::vector<std::string> headers;
@@ -35,6 +36,15 @@ struct SignOptions {
 };
 
 Outcome run_sign(const SignOptions& opts) {
+  // They go onto the wire as they are when the capture is sent: a space, CR
+  // or LF in them would start a line of their choosing.
+  if (!wire::is_token(opts.method)) {
+    fail(ErrorCode::usage, "-X '" + wire::printable(opts.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
+  }
+  if (!wire::is_visible_ascii(opts.url)) {
+    fail(ErrorCode::usage, "--url '" + wire::printable(opts.url) + "' holds a space, a control byte or a byte outside ASCII",
+         {"percent-encode such characters (%20 for a space)"});
+  }
   Capture request;
   request.method = opts.method;
   request.url = opts.url;
@@ -68,13 +78,15 @@ Outcome run_sign(const SignOptions& opts) {
   const auto& secrets = keys.secrets;
 
   const auto random = system_random();
-  const auto id = opts.id.empty() ? generate_message_id(random) : opts.id;
-  const auto timestamp = opts.timestamp.empty() ? std::to_string(current_time()) : opts.timestamp;
+  const auto id = opts.id ? *opts.id : generate_message_id(random);
+  const auto timestamp = opts.timestamp ? *opts.timestamp : std::to_string(current_time());
   if (!parse_timestamp(timestamp)) {
-    fail(ErrorCode::usage, "--timestamp '" + timestamp + "' is not unix seconds (digits only)");
+    fail(ErrorCode::usage, "--timestamp '" + wire::printable(timestamp) + "' is not unix seconds (digits only)");
   }
-  if (id.find_first_of(" \t\r\n") != std::string::npos || id.empty()) {
-    fail(ErrorCode::usage, "--id must be a non-empty string without whitespace");
+  // The same rule every reader applies to a webhook-id: what sign writes, verify reads.
+  if (id.find_first_of(" \t") != std::string::npos || id.empty() || !validate_header(k_header_id, id)) {
+    fail(ErrorCode::usage, "--id must be a non-empty string without whitespace or control bytes, of at most " +
+                               std::to_string(k_max_header_line) + " bytes");
   }
 
   // epilot's webhooks put v1a first, then v1.

@@ -23,6 +23,18 @@ Error with_origin(Error error, const std::string& origin) {
   return error;
 }
 
+// The key file named by `flag` = `path`, read; a value that is a key
+// itself (pasted where a file name belongs) is refused without being
+// quoted, since the message would print the secret.
+std::string read_key_file(const std::string& path, std::string_view flag) {
+  if (looks_like_key_material(path) && !file_exists(path)) {
+    fail(ErrorCode::usage, std::string(flag) + " takes the name of a file, and the value given looks like a key",
+         {"save the key in a file readable by you only (chmod 600) and name that file: a key on the command "
+          "line is visible to other users of the machine"});
+  }
+  return take(read_file(path, k_max_key_file_size));
+}
+
 }  // namespace
 
 std::string config_directory() {
@@ -47,7 +59,7 @@ std::string default_public_key_path() {
 }
 
 PrivateKey load_private_key(const std::string& path) {
-  auto text = take(read_file(path, k_max_key_file_size));
+  auto text = read_key_file(path, "--private-key");
   const int mode = file_mode(path);
   if (mode >= 0 && (mode & 077) != 0) {
     print_warning("private key " + path + " is readable by others (mode " + octal(mode) +
@@ -68,7 +80,11 @@ NamedPublicKey load_public_key(const std::string& spec) {
     }
     return NamedPublicKey{spec.substr(0, 13) + "…", *key};
   }
-  auto text = take(read_file(spec, k_max_key_file_size));
+  if (spec.rfind(k_prefix_private_key, 0) == 0 || spec.rfind(k_prefix_secret, 0) == 0) {
+    fail(ErrorCode::usage, "--public-key was given a private key or an HMAC secret, not a public key",
+         {"a public key is whpk_... or a PEM file; an HMAC secret goes to --secret-file"});
+  }
+  auto text = read_key_file(spec, "--public-key");
   auto key = parse_public_key(text);
   if (!key) {
     throw Failure(with_origin(key.error(), spec));
@@ -97,7 +113,7 @@ std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
     out.push_back(NamedSecret{name, *secret});
   }
   for (const auto& path : flags.secret_files) {
-    auto secret = parse_secret(take(read_file(path, k_max_key_file_size)));
+    auto secret = parse_secret(read_key_file(path, "--secret-file"));
     if (!secret) {
       throw Failure(with_origin(secret.error(), path));
     }

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "cli/commands.hpp"
@@ -37,10 +40,26 @@ int exit_status(epilot::cli::Outcome outcome) {
   return outcome == epilot::cli::Outcome::success ? k_exit_ok : k_exit_check_failed;
 }
 
+// Output that did not reach its destination (a full disk, a closed pipe) is
+// a failure whatever the command did: a new secret printed to nowhere is lost.
+int with_output_checked(int status) {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0) {
+    return status;
+  }
+  const int err = errno;
+  epilot::cli::print_error(epilot::make_error(
+      epilot::ErrorCode::io, std::string("cannot write the output") + (err != 0 ? ": " + std::string(std::strerror(err)) : "")));
+  return k_exit_usage_or_input;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace epilot::cli;
+  // Past a file-size limit, a write fails with EFBIG and is reported;
+  // the default action would kill the process with nothing said.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"epilot-action: sign, verify and inspect epilot custom-action requests"};
   app.name("epilot-action");
   app.set_version_flag("--version", "epilot-action " EPILOT_VERSION);
@@ -61,7 +80,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     for (const auto& command : commands) {
       if (command.app->parsed()) {
-        return exit_status(command.run());
+        return with_output_checked(exit_status(command.run()));
       }
     }
     return k_exit_usage_or_input;
@@ -82,7 +101,7 @@ int main(int argc, char** argv) {
     return k_exit_usage_or_input;
   } catch (const Failure& e) {
     print_error(e.error());
-    return exit_status(e.error().code);
+    return with_output_checked(exit_status(e.error().code));
   } catch (const std::exception& e) {
     print_error(epilot::make_error(epilot::ErrorCode::io, std::string("internal error: ") + e.what(),
                                    {"please report this at the project's issue tracker"}));

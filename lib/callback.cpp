@@ -1,8 +1,9 @@
 #include "lib/callback.hpp"
-#include "lib/json.hpp"
-#include "lib/wire.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include "lib/json.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 

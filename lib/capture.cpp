@@ -159,6 +159,11 @@ Result<Capture> parse_capture_json(std::string_view data) {
   if (!doc.is_object()) {
     return input_error(std::string("capture is a JSON ") + doc.type_name() + ", not an object");
   }
+  if (!doc.contains("headers") && !doc.contains("body") && !doc.contains("body_base64")) {
+    return input_error("this JSON object has no 'headers' and no 'body': it is not a capture (a payload, perhaps)",
+                       {"a capture is what 'epilot-action sign' writes: method, url, headers and body",
+                        "to sign a payload: epilot-action sign FILE"});
+  }
   Capture capture;
   const auto get_string = [&](const char* key, std::string& out) -> Status {
     const auto it = doc.find(key);
@@ -176,6 +181,14 @@ Result<Capture> parse_capture_json(std::string_view data) {
   EPILOT_TRY(get_string("url", capture.url));
   if (capture.method.empty()) {
     capture.method = std::string(k_default_method);
+  }
+  // Both go onto the wire as they are when the capture is replayed.
+  if (!wire::is_token(capture.method)) {
+    return input_error("capture 'method' '" + wire::printable(capture.method) + "' is not an HTTP method");
+  }
+  if (!capture.url.empty() && !wire::is_visible_ascii(capture.url)) {
+    return input_error("capture 'url' '" + wire::printable(capture.url) +
+                       "' holds a space, a control byte or a byte outside ASCII");
   }
   if (const auto it = doc.find("headers"); it != doc.end()) {
     EPILOT_TRY(read_json_headers(capture, *it));

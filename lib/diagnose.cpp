@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/json.hpp"
-
 #include <functional>
 #include <optional>
+
+#include "lib/json.hpp"
 
 namespace epilot {
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -82,10 +83,59 @@ Result<std::string> read_file(const std::string& path, std::size_t max_size) {
   return read_fd(fd.get(), path, max_size);
 }
 
-Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode,
+namespace {
+
+Status write_all(int fd, std::string_view content, const std::string& path) {
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const auto n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return io_error("cannot write", path, errno);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+// A FIFO, a terminal or a device (/dev/stdout, /dev/null) is written into:
+// renaming a file over it would replace the node itself.
+Status write_into(const std::string& path, std::string_view content) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    return io_error("cannot open", path, errno);
+  }
+  EPILOT_TRY(write_all(fd.get(), content, path));
+  if (::close(fd.release()) != 0) {
+    return io_error("cannot write", path, errno);
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::string& requested, std::string_view content, mode_t mode,
                          Overwrite overwrite) {
-  if (overwrite == Overwrite::no && file_exists(path)) {
-    return make_error(ErrorCode::io, path + " already exists", {"use --force to replace it"});
+  struct stat st {};
+  const bool exists = ::stat(requested.c_str(), &st) == 0;  // through symlinks
+  if (overwrite == Overwrite::no && (exists || file_exists(requested))) {
+    return make_error(ErrorCode::io, requested + " already exists", {"use --force to replace it"});
+  }
+  if (exists && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
+      return make_error(ErrorCode::io, "cannot write " + requested + ": it is a directory");
+    }
+    return write_into(requested, content);
+  }
+  // A symlink to a regular file: the file is replaced, the link kept.
+  std::string path = requested;
+  if (exists) {
+    if (char* real = ::realpath(requested.c_str(), nullptr); real != nullptr) {
+      path = real;
+      std::free(real);
+    }
   }
   std::string tmp = path + ".tmp.XXXXXX";
   std::vector<char> tmpl(tmp.begin(), tmp.end());
@@ -105,16 +155,9 @@ Status write_file_atomic(const std::string& path, std::string_view content, mode
   if (::fchmod(fd.get(), mode & ~mask & 07777) != 0) {
     return fail("cannot set permissions of", errno);
   }
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const auto n = ::write(fd.get(), content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return fail("cannot write", errno);
-    }
-    written += static_cast<std::size_t>(n);
+  if (auto written = write_all(fd.get(), content, path); !written) {
+    ::unlink(tmp.c_str());
+    return written.error();
   }
   if (::fsync(fd.get()) != 0) {
     return fail("cannot sync", errno);

@@ -1,9 +1,10 @@
 #include "lib/har.hpp"
-#include "lib/json.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "lib/base64.hpp"
+#include "lib/json.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -37,6 +38,11 @@ Result<Capture> read_entry(const Json& entry, std::size_t index) {
   }
   capture.method = method->get<std::string>();
   capture.url = url->get<std::string>();
+  // Both go onto the wire as they are when the request is replayed.
+  if (!wire::is_token(capture.method) || !wire::is_visible_ascii(capture.url)) {
+    return har_error(where + ": request.method '" + wire::printable(capture.method) + "' or request.url '" +
+                     wire::printable(capture.url) + "' is not what HTTP allows");
+  }
   if (const auto* headers = member(*request, "headers")) {
     if (!headers->is_array()) {
       return har_error(where + ": request.headers is not an array");

@@ -1,8 +1,13 @@
 #include "lib/http.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
 
+#include "lib/bytes.hpp"
 #include "lib/loadgen.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -78,8 +83,14 @@ std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options) {
   return std::make_unique<LoadgenClient>(options);
 }
 
-
 Result<ParsedUrl> parse_url(const std::string& url) {
+  // A space, CR or LF would go onto the wire as it is and start a header
+  // of the URL's choosing; bytes above 0x7e must be percent-encoded anyway.
+  if (!wire::is_visible_ascii(url)) {
+    return make_error(ErrorCode::usage, "the URL '" + wire::printable(url) +
+                                            "' is empty or holds a space, a control byte or a byte outside ASCII",
+                      {"percent-encode such characters (%20 for a space)"});
+  }
   ParsedUrl out;
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
@@ -129,7 +140,19 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   if (out.host.empty()) {
     return make_error(ErrorCode::usage, "no host in " + url);
   }
+  for (char c : out.host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("-._~%!$&'()*+,;=:").find(c) != std::string_view::npos;
+    if (!ok) {
+      return make_error(ErrorCode::usage, "malformed host in " + url);
+    }
+  }
   out.port = out.scheme == "https" ? 443 : 80;
+  const bool colon_without_port = port_text.empty() && authority.size() > out.host.size() &&
+                                  authority.back() == ':';
+  if (colon_without_port) {
+    return make_error(ErrorCode::usage, "the URL " + url + " has a ':' but no port after it");
+  }
   if (!port_text.empty()) {
     int port = 0;
     const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
@@ -142,7 +165,23 @@ Result<ParsedUrl> parse_url(const std::string& url) {
 }
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  // The literal host, never a name that merely starts like an address
+  // (127.evil.test resolves wherever its owner likes).
+  if (iequals_ascii(host, "localhost")) {
+    return true;
+  }
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) {
+      return true;
+    }
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 }  // namespace epilot

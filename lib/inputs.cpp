@@ -9,6 +9,7 @@
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/har.hpp"
+#include "lib/wire.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
 
@@ -93,7 +94,9 @@ class FastReader {
     if (capture.method.empty()) {
       capture.method = std::string(k_default_method);
     }
-    return true;
+    // Whatever the full reader refuses, it must also be the one to say so.
+    return (seen_headers || seen_body) && wire::is_token(capture.method) &&
+           (capture.url.empty() || wire::is_visible_ascii(capture.url));
   }
 
  private:

@@ -2,11 +2,11 @@
 
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
+#include "lib/json.hpp"
 #include "lib/jwt.hpp"
 #include "lib/keys.hpp"
 #include "lib/signature.hpp"
 #include "lib/timefmt.hpp"
-#include "lib/json.hpp"
 
 namespace epilot {
 

@@ -325,4 +325,25 @@ std::string fingerprint(const PublicKey& key) {
   return "SHA256:" + b64;
 }
 
+bool looks_like_key_material(std::string_view text) {
+  for (const auto prefix : {k_prefix_private_key, k_prefix_secret, k_prefix_public_key, std::string_view("-----BEGIN"),
+                            std::string_view("v1,"), std::string_view("v1a,"), std::string_view("v1s,")}) {
+    if (text.substr(0, prefix.size()) == prefix) {
+      return true;
+    }
+  }
+  // 24 random bytes in base64; a file name that long has a dot or a slash
+  // between letters, or is not all base64 characters.
+  std::size_t run = 0;
+  for (char c : text) {
+    const bool b64 = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+                     c == '=' || c == '-' || c == '_';
+    run = b64 ? run + 1 : 0;
+    if (run >= 32) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace epilot

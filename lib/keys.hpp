@@ -60,4 +60,9 @@ std::string to_whsec(const Secret& secret);
 // "SHA256:" + base64 of the SHA-256 of the SPKI DER, a short stable name for a key.
 std::string fingerprint(const PublicKey& key);
 
+// True when `text` looks like a key or secret rather than a file name:
+// a whsk_/whsec_/whpk_ string, a PEM block, a signature entry, or a long
+// run of base64. Such values are never quoted in a message.
+bool looks_like_key_material(std::string_view text);
+
 }  // namespace epilot

@@ -400,6 +400,14 @@ bool Worker::take_bytes(Connection& c, std::size_t size, bool more_buffered, Clo
     return true;
   }
   if (state != ResponseParser::State::complete) {
+    // A server that never stops sending (1xx answers, an endless body)
+    // never lets the socket run dry: the timeout is checked here too.
+    if (const auto later = Clock::now(); later >= c.wake) {
+      close_socket(c);
+      deliver(c, Delivery::timeout,
+              "no complete answer within " + std::to_string(m_shared.plan.timeout.count()) + " ms", later);
+      return true;
+    }
     return false;
   }
   if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size) {

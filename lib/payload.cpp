@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "lib/bytes.hpp"
-#include "lib/timefmt.hpp"
 #include "lib/json.hpp"
+#include "lib/timefmt.hpp"
 #include "lib/wire.hpp"
 
 namespace epilot {

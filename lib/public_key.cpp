@@ -7,8 +7,8 @@
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/file.hpp"
-#include "lib/timefmt.hpp"
 #include "lib/json.hpp"
+#include "lib/timefmt.hpp"
 
 namespace epilot {
 

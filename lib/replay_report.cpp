@@ -1,5 +1,4 @@
 #include "lib/replay_report.hpp"
-#include "lib/json.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -7,6 +6,8 @@
 #include <cmath>
 
 #include <nlohmann/json.hpp>
+
+#include "lib/json.hpp"
 
 namespace epilot {
 

@@ -9,9 +9,9 @@
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/crypto.hpp"
+#include "lib/json.hpp"
 #include "lib/jwt.hpp"
 #include "lib/signature.hpp"
-#include "lib/json.hpp"
 
 namespace epilot {
 

@@ -17,18 +17,6 @@ bool is_token_char(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-bool is_token(std::string_view text) {
-  if (text.empty()) {
-    return false;
-  }
-  for (char c : text) {
-    if (!is_token_char(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // "HTTP/d.d" with single digits; nullopt if `text` is not that shape.
 std::optional<std::pair<int, int>> parse_version(std::string_view text) {
   if (text.size() != 8 || text.substr(0, 5) != "HTTP/" || text[6] != '.' || text[5] < '0' || text[5] > '9' ||
@@ -92,6 +80,31 @@ bool keep_alive(Version version, const std::vector<FieldView>& fields) {
 }
 
 }  // namespace
+
+bool is_token(std::string_view text) {
+  if (text.empty()) {
+    return false;
+  }
+  for (char c : text) {
+    if (!is_token_char(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_visible_ascii(std::string_view text) {
+  if (text.empty()) {
+    return false;
+  }
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string printable(std::string_view text, std::size_t max) {
   static constexpr char k_hex[] = "0123456789abcdef";
@@ -215,15 +228,9 @@ Result<RequestLine> parse_request_line(std::string_view line) {
   if (!is_token(out.method)) {
     return wire_error("the method '" + printable(out.method) + "' is not an HTTP token");
   }
-  if (out.target.empty()) {
-    return wire_error("the request target is empty");
-  }
-  for (char ch : out.target) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7f) {
-      return wire_error("the request target '" + printable(out.target) +
-                        "' holds a byte outside visible ASCII (percent-encode it)");
-    }
+  if (!is_visible_ascii(out.target)) {
+    return wire_error("the request target '" + printable(out.target) +
+                      "' is empty or holds a byte outside visible ASCII (percent-encode it)");
   }
   out.version = known_version(*version);
   return out;

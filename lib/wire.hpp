@@ -107,6 +107,14 @@ Result<RequestLine> parse_request_line(std::string_view line);
 // `HTTP/1.x SP 3DIGIT [SP reason]`.
 Result<StatusLine> parse_status_line(std::string_view line);
 
+// True when `text` is an HTTP token (a method, a header name): one or more
+// of the characters RFC 9110 section 5.6.2 allows.
+bool is_token(std::string_view text);
+
+// True when `text` is one or more bytes of visible ASCII (no space, no
+// control byte, nothing above 0x7e): what a request target may hold.
+bool is_visible_ascii(std::string_view text);
+
 // True when the comma-separated `list` holds `token`, ignoring case.
 bool has_token(std::string_view list, std::string_view token);
 

@@ -71,6 +71,43 @@ TEST(ParseRawHttp, RefusesMalformedRequests) {
             std::string::npos);
 }
 
+// Without Content-Length the body is the rest of the file, to the byte: a
+// reader that dropped a final CR LF would break every such signature.
+TEST(ParseRawHttp, KeepsAFinalCrLfOfABodyWithoutContentLength) {
+  const auto c = parse_capture(std::string_view("POST /hook HTTP/1.1\r\nHost: h\r\n\r\n{\"a\":1}\r\n"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->body, "{\"a\":1}\r\n");
+  const auto lf = parse_capture(std::string_view("POST /hook HTTP/1.1\nHost: h\n\nbody\n\n"));
+  ASSERT_TRUE(lf.ok()) << lf.error().message;
+  EXPECT_EQ(lf->body, "body\n\n");
+}
+
+TEST(ParseRawHttp, SpeaksOnlyHttp1) {
+  EXPECT_NE(error_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").find("HTTP/1.0 or HTTP/1.1"), std::string::npos);
+  EXPECT_NE(error_of("POST / HTTP/7.7\r\n\r\n").find("HTTP/1.0 or HTTP/1.1"), std::string::npos);
+  EXPECT_NE(error_of("G\xffT / HTTP/1.1\r\n\r\n").find("G\\xffT"), std::string::npos)
+      << "the method is quoted with its byte escaped";
+  EXPECT_NE(error_of("POST /a\x01b HTTP/1.1\r\n\r\n").find("visible ASCII"), std::string::npos);
+}
+
+TEST(ParseRawHttp, RefusesAHeadLargerThanTheLimit) {
+  const std::string line = "POST /" + std::string(100 * 1024, 'a') + " HTTP/1.1\r\n\r\n";
+  EXPECT_NE(error_of(line).find("larger than"), std::string::npos);
+}
+
+TEST(ParseCaptureJson, RefusesWhatIsNotACapture) {
+  EXPECT_NE(error_of("{}").find("not a capture"), std::string::npos);
+  EXPECT_NE(error_of(test::read_fixture("payloads/contact-updated.json")).find("not a capture"), std::string::npos);
+  EXPECT_NE(error_of(R"({"method":"GET /x HTTP/1.1\r\nx:","body":""})").find("not an HTTP method"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"url":"http://x/ HTTP/1.1\r\nx: y","body":""})").find("control byte"), std::string::npos);
+}
+
+TEST(ParseCaptureJson, RefusesNestingDeeperThanTheLimit) {
+  const std::string deep = R"({"headers":)" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  EXPECT_NE(error_of(deep).find("nest deeper"), std::string::npos);
+}
+
 TEST(ParseCaptureJson, RefusesMalformedCaptures) {
   EXPECT_NE(error_of("{\"body\": \"a\", \"body_base64\": \"YQ==\"}").find("both"), std::string::npos);
   EXPECT_NE(error_of("{\"body\": 5}").find("not a string"), std::string::npos);
@@ -107,6 +144,23 @@ TEST(WriteCaptureJson, RoundTripsBinaryBodiesAndRepeatedHeaders) {
   ASSERT_EQ(back->headers.size(), 3u);
   EXPECT_EQ(back->headers[1].name, "A");
   EXPECT_EQ(back->headers[1].value, "2");
+}
+
+// listen receives header values with bytes above 0x7f; what verified live
+// must verify from the file, so they are kept byte for byte.
+TEST(WriteCaptureJson, KeepsHeaderValuesThatAreNotUtf8) {
+  Capture c;
+  c.method = "POST";
+  c.url = "http://localhost/";
+  c.headers = {{"webhook-id", "msg_1"}, {"x-note", "caf\xe9"}};
+  c.body = "{}";
+  const auto text = write_capture_json(c, JsonStyle::compact);
+  EXPECT_NE(text.find("value_base64"), std::string::npos) << text;
+  const auto back = parse_capture(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->headers.size(), 2u);
+  EXPECT_EQ(back->headers[1].name, "x-note");
+  EXPECT_EQ(back->headers[1].value, "caf\xe9");
 }
 
 TEST(WriteRawHttp, RoundTripsThroughTheRawReader) {
