@@ -332,18 +332,26 @@ bool looks_like_key_material(std::string_view text) {
       return true;
     }
   }
-  // 24 random bytes in base64; a file name that long has a dot or a slash
-  // between letters, or is not all base64 characters.
-  std::size_t run = 0;
+  // 24 or more random bytes in base64: 32+ characters of its alphabets
+  // with upper and lower case letters and digits mixed, and no dot (a path
+  // that long has one somewhere, or is not all base64 characters).
+  if (text.size() < 32) {
+    return false;
+  }
+  bool upper = false;
+  bool lower = false;
+  bool digit = false;
   for (char c : text) {
+    upper = upper || (c >= 'A' && c <= 'Z');
+    lower = lower || (c >= 'a' && c <= 'z');
+    digit = digit || (c >= '0' && c <= '9');
     const bool b64 = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
-                     c == '=' || c == '-' || c == '_';
-    run = b64 ? run + 1 : 0;
-    if (run >= 32) {
-      return true;
+                     c == '/' || c == '=' || c == '-' || c == '_';
+    if (!b64) {
+      return false;
     }
   }
-  return false;
+  return upper && lower && digit;
 }
 
 }  // namespace epilot

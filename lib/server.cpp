@@ -371,8 +371,9 @@ bool Worker::read_body(Connection& c) {
 }
 
 void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now) {
-  // While stopping, every answer is the connection's last.
-  const bool close = client_close || answer.close || m_shutdown_by.has_value();
+  // While stopping, the connection closes after the last request already
+  // received (see process), not after the first.
+  const bool close = client_close || answer.close;
   auto bytes = response(answer.status, answer.body, close);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);

@@ -54,8 +54,8 @@ class HttpServer {
   Result<int> bind(const std::string& host, int port);
 
   // Serve until stop(). Then every request already received (whole, or
-  // completed within the grace time) is answered, with `Connection: close`,
-  // and every connection is closed.
+  // completed within the grace time) is answered, and every connection is
+  // closed after its last answer.
   void run(const RequestHandler& handler);
 
   // Thread-safe and async-signal-safe; returns at once.
