@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/base64.hpp"
@@ -151,15 +152,26 @@ std::string cache_path(const std::string& cache_dir, const std::string& url) {
 }
 
 Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
-  if (!file_exists(path)) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
     return std::optional<CacheEntry>();
+  }
+  if (!S_ISREG(st.st_mode)) {
+    // A FIFO would block the read for ever; nothing but our own files belongs here.
+    return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (not a regular file)");
   }
   auto text = read_file(path, k_max_key_response_size);
   EPILOT_TRY(text);
-  const auto corrupt = [&](const std::string& why) {
-    return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (" + why + ")");
-  };
-  auto parsed = parse_json<Json>(*text);
+  auto entry = parse_cache_entry(*text);
+  if (!entry) {
+    return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (" + entry.error().message + ")");
+  }
+  return std::optional<CacheEntry>(std::move(*entry));
+}
+
+Result<CacheEntry> parse_cache_entry(std::string_view text) {
+  const auto corrupt = [](const std::string& why) { return make_error(ErrorCode::bad_input, why); };
+  auto parsed = parse_json<Json>(text);
   if (!parsed) {
     return corrupt("not JSON");
   }
@@ -175,7 +187,7 @@ Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
   if (fingerprint(*key) != doc["fingerprint"].get<std::string>()) {
     return corrupt("the key does not match its fingerprint");
   }
-  return std::optional<CacheEntry>(CacheEntry{doc["url"].get<std::string>(), doc["fetched_at"].get<std::int64_t>(), *key});
+  return CacheEntry{doc["url"].get<std::string>(), doc["fetched_at"].get<std::int64_t>(), *key};
 }
 
 Status write_cache_entry(const std::string& path, const CacheEntry& entry) {
@@ -203,6 +215,12 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   auto read = read_cache_entry(path);
   if (!read) {
     warn(read.error().message + "; discarded");
+    ::unlink(path.c_str());
+  } else if (*read && (*read)->fetched_at > now + k_default_tolerance_seconds) {
+    // Fetched in the future: a clock that was wrong then, or an edited file.
+    // Its age means nothing, so it is not used.
+    warn("cache entry " + path + " says it was fetched " + describe_duration((*read)->fetched_at - now) +
+         " from now; discarded");
     ::unlink(path.c_str());
   } else if (*read && (*read)->url == request.url) {
     cached = **read;

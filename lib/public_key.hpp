@@ -48,7 +48,10 @@ std::string cache_path(const std::string& cache_dir, const std::string& url);
 
 // nullopt if there is no entry; an error if it exists but cannot be trusted
 // (unparseable, for another URL, a key that does not match its fingerprint).
+// Anything but a regular file there is an error too.
 Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path);
+// The entry in `text`; an error says why it cannot be trusted.
+Result<CacheEntry> parse_cache_entry(std::string_view text);
 Status write_cache_entry(const std::string& path, const CacheEntry& entry);
 
 enum class CacheMode {

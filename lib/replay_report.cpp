@@ -43,25 +43,30 @@ std::optional<AnswerClass> parse_answer_class(std::string_view name) {
 
 namespace {
 
-// The start of a body for a one-line message: control characters as spaces.
-std::string excerpt(std::string_view body) {
-  constexpr std::size_t k_max = 120;
+// The start of a text for a one-line message: control characters as
+// spaces, cut at `max` bytes without splitting a UTF-8 sequence.
+std::string excerpt(std::string_view text, std::size_t max = 120) {
+  auto end = std::min(max, text.size());
+  while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;  // back to the start of the character that does not fit
+  }
   std::string out;
-  for (const char c : body.substr(0, k_max)) {
+  for (const char c : text.substr(0, end)) {
     out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
   }
-  if (body.size() > k_max) {
+  if (end < text.size()) {
     out += "...";
   }
   return out;
 }
 
+// An endpoint's reason, as much of it as a report line can hold.
 std::string string_field(const nlohmann::json& object, const char* name) {
   const auto it = object.find(name);
   if (it == object.end() || it->is_null()) {
     return {};
   }
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  return excerpt(it->is_string() ? it->get<std::string>() : it->dump(), 1000);
 }
 
 }  // namespace

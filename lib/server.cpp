@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/http_request.hpp"
 #include "lib/json.hpp"
 
 namespace epilot {
@@ -74,27 +75,20 @@ std::string error_body(std::string_view error, std::string_view message) {
   return "{\"error\":" + json_quote(error) + ",\"message\":" + json_quote(message) + "}";
 }
 
-// A request whose head has been read; its body is still arriving.
-struct Pending {
-  wire::Request request;
-  wire::Framing framing;
-  std::optional<wire::ChunkedDecoder> chunked;
-};
-
 struct Connection {
+  explicit Connection(RequestLimits limits) : reader(limits) {}
   int fd = -1;
   std::string in;
   std::string out;
+  RequestReader reader;
   bool close_after_write = false;
   std::uint32_t events = EPOLLIN | EPOLLRDHUP;  // what epoll watches for
   bool continue_sent = false;
-  wire::HeadScanner scanner;
-  std::optional<Pending> pending;
+  bool in_request = false;  // the deadline below is the request's
   // Idle: when the connection is closed if no request starts. Reading a
   // request: when it must be whole (set at its first byte, never moved).
   // Writing: when the client must have read what it was sent.
   Clock::time_point deadline;
-  bool in_request = false;
   // A delayed answer waits here; input behind it waits too (answers keep their order).
   std::string delayed;
   bool delayed_close = false;
@@ -121,8 +115,6 @@ class Worker {
   // false when the connection was closed
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
-  bool read_head(Connection& c);
-  bool read_body(Connection& c);
   void answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now);
   void refuse(Connection& c, int status, std::string_view error, std::string_view message);
   bool flush(Connection& c, Clock::time_point now);
@@ -191,7 +183,7 @@ void Worker::accept_all(Clock::time_point now) {
     m_open.fetch_add(1, std::memory_order_relaxed);
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    auto c = std::make_unique<Connection>();
+    auto c = std::make_unique<Connection>(RequestLimits{m_limits.max_header, m_limits.max_body});
     c->fd = fd;
     c->deadline = now + m_limits.idle_timeout;
     epoll_event ev{};
@@ -211,10 +203,7 @@ void Worker::close(Connection& c) {
 }
 
 // Input beyond what the request under way can use stays in the socket.
-std::size_t Worker::read_cap(const Connection& c) const {
-  const bool counted = c.pending && c.pending->framing.body == wire::BodyKind::length;
-  return (counted ? c.pending->framing.length : m_limits.max_header) + 65536;
-}
+std::size_t Worker::read_cap(const Connection& c) const { return c.reader.wanted(); }
 
 // Watch for input only while it can be used (no answer delayed, not too
 // many unread answers, room in the buffer): a level-triggered socket that
@@ -284,90 +273,7 @@ bool Worker::read_input(Connection& c) {
 void Worker::refuse(Connection& c, int status, std::string_view error, std::string_view message) {
   c.out += response(status, error_body(error, message), true);
   c.close_after_write = true;
-  c.pending.reset();
   c.in.clear();
-}
-
-// The head of the next request, if it is all there; false to stop reading.
-bool Worker::read_head(Connection& c) {
-  const auto size = c.scanner.scan(c.in);
-  if (!size || *size > m_limits.max_header) {
-    if (c.in.size() > m_limits.max_header || (size && *size > m_limits.max_header)) {
-      refuse(c, 431, "headers too large", "the request head exceeds " + std::to_string(m_limits.max_header) + " bytes");
-    }
-    return false;
-  }
-  const auto head_text = std::string_view(c.in).substr(c.scanner.start(), *size - c.scanner.start());
-  auto head = wire::parse_head(head_text);
-  if (!head) {
-    refuse(c, 400, "bad request", head.error().message);
-    return false;
-  }
-  auto line = wire::parse_request_line(head->start_line);
-  if (!line) {
-    refuse(c, 400, "bad request", line.error().message);
-    return false;
-  }
-  if (!line->version) {
-    refuse(c, 505, "http version not supported", "this server speaks HTTP/1.0 and HTTP/1.1 only");
-    return false;
-  }
-  auto framing = wire::request_framing(*line->version, head->fields);
-  if (!framing) {
-    refuse(c, 400, "bad request", framing.error().message);
-    return false;
-  }
-  if (framing->body == wire::BodyKind::length && framing->length > m_limits.max_body) {
-    refuse(c, 413, "too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes");
-    return false;
-  }
-  Pending p;
-  p.request.method = std::string(line->method);
-  p.request.target = std::string(line->target);
-  p.request.version = *line->version;
-  p.request.headers.reserve(head->fields.size());
-  for (const auto& f : head->fields) {
-    p.request.headers.push_back(Header{std::string(f.name), std::string(f.value)});
-  }
-  p.framing = *framing;
-  if (framing->body == wire::BodyKind::chunked) {
-    p.chunked.emplace(m_limits.max_body);
-  }
-  c.in.erase(0, *size);
-  c.scanner.reset();
-  c.pending = std::move(p);
-  return true;
-}
-
-// The body of the pending request, as far as it has come; true when whole.
-bool Worker::read_body(Connection& c) {
-  auto& p = *c.pending;
-  bool whole = true;
-  if (p.framing.body == wire::BodyKind::length) {
-    whole = c.in.size() >= p.framing.length;
-    if (whole) {
-      p.request.body.assign(c.in, 0, p.framing.length);
-      c.in.erase(0, p.framing.length);
-    }
-  } else if (p.chunked) {
-    std::size_t used = 0;
-    const auto state = p.chunked->feed(c.in, p.request.body, used);
-    c.in.erase(0, used);
-    if (state == wire::ChunkedDecoder::State::error) {
-      if (p.chunked->too_large()) {
-        refuse(c, 413, "too large", p.chunked->error());
-      } else {
-        refuse(c, 400, "bad request", p.chunked->error());
-      }
-      return false;
-    }
-    whole = state == wire::ChunkedDecoder::State::done;
-  }
-  if (!whole && p.framing.expect_continue && !c.continue_sent) {
-    c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-    c.continue_sent = true;
-  }
-  return whole;
 }
 
 void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now) {
@@ -387,35 +293,34 @@ void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, Clock
 
 // Read and answer one request if it is all there; false to stop reading.
 bool Worker::next_request(Connection& c, Clock::time_point now) {
-  if (!c.in_request) {
-    // Empty lines between requests (some clients end a body with one) are
-    // not a request: they must not start its clock.
-    const auto first = c.in.find_first_not_of("\r\n");
-    if (first == std::string::npos) {
-      c.in.clear();
-      return false;
-    }
+  const auto step = c.reader.next(c.in);
+  if (c.reader.started() && !c.in_request) {
     c.in_request = true;  // its first byte: the request's clock starts
     c.deadline = now + m_limits.request_timeout;
   }
-  if (!c.pending && !read_head(c)) {
+  if (step == RequestReader::Step::refuse) {
+    refuse(c, c.reader.refusal_status(), c.reader.refusal_error(), c.reader.refusal_message());
     return false;
   }
-  if (!read_body(c)) {
+  if (step == RequestReader::Step::need_more) {
+    if (c.reader.wants_continue() && !c.continue_sent) {
+      c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+      c.continue_sent = true;
+    }
     return false;
   }
-  auto p = std::move(*c.pending);
-  c.pending.reset();
+  const bool keep_alive = c.reader.framing().keep_alive;
+  auto request = c.reader.take_request();
   c.continue_sent = false;
   c.in_request = false;
   c.deadline = now + m_limits.idle_timeout;
   ServerAnswer reply;
   try {
-    reply = m_handler(std::move(p.request));
+    reply = m_handler(std::move(request));
   } catch (const std::exception& e) {
     reply = {500, error_body("internal error", e.what()), {}, true};
   }
-  answer(c, std::move(reply), !p.framing.keep_alive, now);
+  answer(c, std::move(reply), !keep_alive, now);
   return true;
 }
 

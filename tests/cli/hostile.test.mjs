@@ -219,6 +219,9 @@ test('--max-requests 10 takes exactly 10 of 32 concurrent requests', async () =>
 test('SIGTERM answers the keep-alive requests already received but not yet read', async () => {
   const out = path.join(tmpdir(), 'caps.jsonl');
   const l = await startListenProcess(['--public-key', pubFile, '--out', out]);
+  // Stopped, listen reads nothing: the requests below wait in the kernel,
+  // received but unread, when SIGTERM comes (delivered on SIGCONT).
+  l.proc.kill('SIGSTOP');
   const { port } = new URL(l.url);
   const connections = [];
   for (let i = 0; i < 12; i++) {
@@ -236,8 +239,9 @@ test('SIGTERM answers the keep-alive requests already received but not yet read'
       s.on('connect', () => s.write(requests));
     }));
   }
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300));
   l.proc.kill('SIGTERM');
+  l.proc.kill('SIGCONT');
   const answers = await Promise.all(connections);
   const end = await l.exited;
   assert.equal(end.status, 0, end.stderr);

@@ -1,0 +1,66 @@
+#pragma once
+
+// Reading HTTP/1.1 requests off a connection, for the server: bytes go in as
+// the socket gives them, whole requests come out in order, or a refusal with
+// the status to answer it with. Framing is lib/wire's; the limits are the
+// server's. Kept apart from the sockets so that it can be fuzzed with any
+// split of any bytes (tests/fuzz/fuzz_server_requests.cpp).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "lib/wire.hpp"
+
+namespace epilot {
+
+struct RequestLimits {
+  std::size_t max_head = wire::k_max_head;   // 431 beyond
+  std::size_t max_body = 10 * 1024 * 1024;   // 413 beyond
+};
+
+class RequestReader {
+ public:
+  enum class Step { need_more, request, refuse };
+
+  explicit RequestReader(RequestLimits limits) : m_limits(limits) {}
+
+  // Read from the front of `in`, erasing what was used. `request` means
+  // take_request() has one; `refuse` means the connection must be answered
+  // refusal_status() and closed; `need_more` means all of `in` that could
+  // be used was (bytes beyond a head still arriving stay in `in`).
+  Step next(std::string& in);
+
+  wire::Request take_request();
+  const wire::Framing& framing() const { return m_framing; }
+
+  // A request has begun: some of its bytes (not just empty lines) came.
+  bool started() const { return m_started; }
+  // The client asked for 100 Continue and its body has not all come.
+  bool wants_continue() const { return m_pending && m_framing.expect_continue && !m_complete; }
+  // How much of `in` the request under way can use: more is not read yet.
+  std::size_t wanted() const;
+
+  int refusal_status() const { return m_refusal_status; }
+  const std::string& refusal_error() const { return m_refusal_error; }  // a short code: "bad request"
+  const std::string& refusal_message() const { return m_refusal_message; }
+
+ private:
+  Step refuse(int status, std::string error, std::string message);
+  Step read_head(std::string& in);
+  Step read_body(std::string& in);
+
+  RequestLimits m_limits;
+  wire::HeadScanner m_scanner;
+  bool m_started = false;
+  bool m_pending = false;   // the head is read, the body is arriving
+  bool m_complete = false;  // a whole request waits in m_request
+  wire::Request m_request;
+  wire::Framing m_framing;
+  std::optional<wire::ChunkedDecoder> m_chunked;
+  int m_refusal_status = 0;
+  std::string m_refusal_error;
+  std::string m_refusal_message;
+};
+
+}  // namespace epilot

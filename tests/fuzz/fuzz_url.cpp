@@ -1,0 +1,24 @@
+// The URL parser behind --url: what it accepts has a host, a port in range
+// and a target that starts with '/' and holds only visible ASCII, so that
+// nothing in a URL can reach the wire as a new line or header.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "lib/http.hpp"
+#include "lib/wire.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  const auto url = epilot::parse_url(text);
+  epilot::is_loopback_host(text);
+  if (!url) {
+    return 0;
+  }
+  if (url->host.empty() || url->port < 1 || url->port > 65535 || url->target.empty() || url->target[0] != '/' ||
+      !epilot::wire::is_visible_ascii(url->target) || !epilot::wire::is_visible_ascii(url->host)) {
+    std::abort();
+  }
+  return 0;
+}
