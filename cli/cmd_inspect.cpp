@@ -24,7 +24,11 @@ struct InspectOptions {
   std::int64_t tolerance = k_default_tolerance_seconds;
 };
 
-std::string str(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+// A value as shown on a terminal: whatever a capture holds, it cannot move
+// the cursor or hide a line.
+std::string str(const Json& v) {
+  return terminal_text(v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
 
 void row(const char* label, const std::string& value) { std::printf("%-15s %s\n", label, value.c_str()); }
 
@@ -65,7 +69,7 @@ void print_text(const Json& d) {
     if (t.contains("error")) {
       std::printf("  error: %s\n", str(t["error"]).c_str());
     } else {
-      std::printf("  header:     %s\n", t["header"].dump().c_str());
+      std::printf("  header:     %s\n", str(t["header"]).c_str());
       for (const char* key : {"org_id", "token_type"}) {
         if (t.contains(key)) {
           std::printf("  %-11s %s\n", (std::string(key) + ":").c_str(), str(t[key]).c_str());
@@ -83,7 +87,7 @@ void print_text(const Json& d) {
       if (t.contains("lifetime_seconds")) {
         std::printf("  lifetime:   %s\n", describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
       }
-      std::printf("  claims:     %s\n", t["claims"].dump().c_str());
+      std::printf("  claims:     %s\n", str(t["claims"]).c_str());
     }
   }
   const auto& b = d["body"];
@@ -97,7 +101,7 @@ void print_text(const Json& d) {
       if (key == "type" || key == "org_id") {
         continue;
       }
-      std::printf("  %-18s %s\n", (key + ":").c_str(), str(value).c_str());
+      std::printf("  %-18s %s\n", terminal_text(key + ":").c_str(), str(value).c_str());
     }
   }
 }

@@ -52,7 +52,7 @@ Outcome run_keygen(const KeygenOptions& opts) {
   const bool use_default = opts.private_key.empty();
   const auto private_path = use_default ? default_private_key_path() : opts.private_key;
   const auto public_path = use_default ? default_public_key_path() : opts.public_key;
-  if (private_path == public_path) {
+  if (same_file(private_path, public_path)) {
     fail(ErrorCode::usage, "--private-key and --public-key name the same file");
   }
   const auto overwrite = opts.force ? Overwrite::yes : Overwrite::no;

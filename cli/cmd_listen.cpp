@@ -214,7 +214,7 @@ void print_event(const ListenOptions& opts, const Received& r) {
     return;
   }
   const auto& v = r.result.verification;
-  const auto id = v.id.empty() ? std::string("-") : v.id;
+  const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
   std::string line;
   if (opts.format == "json") {
     nlohmann::ordered_json doc;
@@ -240,7 +240,7 @@ void print_event(const ListenOptions& opts, const Received& r) {
   } else {
     line = std::to_string(r.answer.status) + "  FAIL  " + id + "  " +
            (r.result.reasons.empty() ? std::string(verdict_code(v.verdict))
-                                     : r.result.reasons[0].code + ": " + r.result.reasons[0].message) +
+                                     : r.result.reasons[0].code + ": " + terminal_text(r.result.reasons[0].message)) +
            "\n";
   }
   std::fwrite(line.data(), 1, line.size(), stdout);
@@ -394,7 +394,7 @@ Command register_listen(CLI::App& app) {
   cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
   cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
   cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail)")
-      ->check(CLI::Range(100, 599));
+      ->check(CLI::Range(200, 599));
   cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")->check(CLI::ExistingFile);
   cmd->add_option("--skip", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped");
   cmd->add_option("--fail", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails");

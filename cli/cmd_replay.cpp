@@ -88,6 +88,11 @@ std::string load_token(const ReplayOptions& opts) {
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
     token.pop_back();
   }
+  if (token.empty() && !opts.token_file.empty()) {
+    // An empty file is a mistake (a failed export), not a wish to send none.
+    fail(ErrorCode::bad_input, "--token-file " + opts.token_file + " is empty",
+         {"to send no x-epilot-token, leave out --token-file"});
+  }
   if (token.empty()) {
     return token;
   }

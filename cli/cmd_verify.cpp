@@ -102,11 +102,11 @@ class Reporter {
  private:
   void print_text(const RecordResult& r) const {
     if (r.error) {
-      std::printf("error line %zu: %s\n", r.line, r.error->message.c_str());
+      std::printf("error line %zu: %s\n", r.line, terminal_text(r.error->message).c_str());
       return;
     }
     const auto& v = r.verification;
-    const auto id = v.id.empty() ? std::string("-") : v.id;
+    const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
     if (v.ok()) {
       const auto& entry = v.entries[v.match->entry_index];
       std::printf("ok    %s  %s verified with %s; %s%s\n", id.c_str(), entry.version.c_str(),
@@ -116,7 +116,7 @@ class Reporter {
     }
     for (std::size_t i = 0; i < r.reasons.size(); ++i) {
       std::printf("%s%s: %s\n", i == 0 ? ("FAIL  " + id + "  ").c_str() : "      ",
-                  r.reasons[i].code.c_str(), r.reasons[i].message.c_str());
+                  r.reasons[i].code.c_str(), terminal_text(r.reasons[i].message).c_str());
     }
   }
 

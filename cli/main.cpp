@@ -26,6 +26,7 @@ constexpr int k_exit_network = 3;
 int exit_status(epilot::ErrorCode code) {
   switch (code) {
     case epilot::ErrorCode::network:
+    case epilot::ErrorCode::untrusted:
       return k_exit_network;
     case epilot::ErrorCode::usage:
     case epilot::ErrorCode::io:

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "lib/bytes.hpp"
+
 namespace epilot::cli {
 
 namespace {
@@ -17,11 +19,47 @@ void print_line(std::string_view kind, std::string_view colour, std::string_view
   } else {
     line.append(kind);
   }
-  line.append(": ").append(message).append("\n");
+  line.append(": ").append(terminal_text(message)).append("\n");
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace
+
+std::string terminal_text(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  const auto escape = [&](unsigned char c) {
+    out += "\\x";
+    out += k_hex[c >> 4];
+    out += k_hex[c & 15];
+  };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) {
+        escape(c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    const std::size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    const auto sequence = text.substr(i, length);
+    // C1 controls (U+0080..U+009F) act on terminals too.
+    const bool c1 = c == 0xc2 && sequence.size() == 2 && static_cast<unsigned char>(sequence[1]) < 0xa0;
+    if (length > 1 && sequence.size() == length && is_valid_utf8(sequence) && !c1) {
+      out += sequence;
+      i += length;
+    } else {
+      escape(c);
+      ++i;
+    }
+  }
+  return out;
+}
 
 bool use_colour(int fd) {
   const char* no_colour = std::getenv("NO_COLOR");

@@ -44,6 +44,12 @@ void print_error(const Error& error);
 void print_warning(std::string_view message);
 void print_hint(std::string_view message);
 
+// `text` as it may be shown on a terminal: valid UTF-8 is kept, but control
+// bytes (which could move the cursor, clear the screen or hide a line) and
+// bytes that are not UTF-8 are written as \xNN. Everything that came from a
+// request, a file or an endpoint goes through this in text output.
+std::string terminal_text(std::string_view text);
+
 // True when `fd` is a terminal and NO_COLOR is not set.
 bool use_colour(int fd);
 

@@ -112,22 +112,22 @@ std::string ReplayReporter::text_line(const ReplayRecord& r) const {
   line += status_text(r) + " ";
   auto cls = std::string(describe(r.classified.answer_class));
   cls.resize(std::max<std::size_t>(cls.size(), 11), ' ');
-  auto name = *r.input;
+  auto name = terminal_text(*r.input);
   if (name.size() < m_name_width) {
     name.resize(m_name_width, ' ');
   }
   line += cls + " " + name;
   if (!r.delivered.label.empty()) {
-    line += "  " + r.delivered.label;
+    line += "  " + terminal_text(r.delivered.label);
   }
   line += "  " + format_latency(r.delivered.latency);
   if (r.callback && r.callback->state == CallbackOutcome::State::received) {
     line += "  callback after " + format_latency(r.callback->after);
   }
   if (!r.met) {
-    line += "\n      " + r.why_unmet;
+    line += "\n      " + terminal_text(r.why_unmet);
   } else if (!r.classified.reason.empty()) {
-    line += "  (" + r.classified.reason + ")";
+    line += "  (" + terminal_text(r.classified.reason) + ")";
   }
   return line + "\n";
 }

@@ -113,11 +113,8 @@ Status validate_header(std::string_view name, std::string_view value) {
     return input_error("header '" + wire::printable(name) + "' is " + std::to_string(value.size()) +
                        " bytes long; at most " + std::to_string(k_max_header_line) + " are accepted");
   }
-  // A plain loop: find_first_of calls memchr once per character.
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0') {
-      return input_error("header '" + wire::printable(name) + "' contains CR, LF or NUL");
-    }
+  if (!wire::is_field_value(value)) {
+    return input_error("header '" + wire::printable(name) + "' contains CR, LF, NUL or another control byte");
   }
   return ok_status();
 }

@@ -52,6 +52,10 @@ inline constexpr std::int64_t k_default_tolerance_seconds = 300;
 // Input limits: anything larger is refused rather than read into memory.
 inline constexpr std::size_t k_max_input_size = 64 * 1024 * 1024;
 inline constexpr std::size_t k_max_key_file_size = 64 * 1024;
+// One limit each, wherever a request or answer is read (listen, replay, the
+// capture readers) and written (sign): the head of an HTTP message (431
+// beyond), a single header value in it, and the number of header fields.
+inline constexpr std::size_t k_max_head_size = 64 * 1024;
 inline constexpr std::size_t k_max_header_line = 64 * 1024;
 inline constexpr std::size_t k_max_header_count = 1000;
 inline constexpr std::size_t k_max_timestamp_digits = 18;  // fits int64 without overflow

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "lib/json.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -195,8 +196,9 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
   if (hmac + ed25519 == 0) {
     std::string detail = result.entries.empty() ? "no entries" : "";
     for (const auto& e : result.entries) {
-      detail += (detail.empty() ? "" : "; ") + std::string("'") + e.version + "," +
-                e.encoded.substr(0, 12) + (e.encoded.size() > 12 ? "…" : "") + "' " +
+      // As written: an entry without a comma has no version to put before one.
+      const auto written = e.status == EntryStatus::no_comma ? e.encoded : e.version + "," + e.encoded;
+      detail += (detail.empty() ? "" : "; ") + std::string("'") + wire::printable(written, 16) + "' " +
                 std::string(describe(e.status));
     }
     out.push_back({"malformed_signature_header",

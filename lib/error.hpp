@@ -17,6 +17,7 @@ enum class ErrorCode {
   bad_input,  // an input (capture, payload, body) is malformed
   bad_key,    // a key or secret is malformed, the wrong kind or the wrong size
   network,    // connection refused, TLS failure, timeout
+  untrusted,  // the server's certificate is not trusted: a network error no retry can fix
 };
 
 struct Error {

@@ -185,6 +185,32 @@ Status write_file_atomic(const std::string& requested, std::string_view content,
   return ok_status();
 }
 
+namespace {
+
+// `path` with its directory resolved (the file itself need not exist).
+std::string canonical_location(const std::string& path) {
+  const auto dir = directory_of(path);
+  const auto name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  char* real = ::realpath(dir.c_str(), nullptr);
+  if (real == nullptr) {
+    return path;
+  }
+  std::string out = std::string(real) + "/" + name;
+  std::free(real);
+  return out;
+}
+
+}  // namespace
+
+bool same_file(const std::string& a, const std::string& b) {
+  struct stat sa {};
+  struct stat sb {};
+  if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) {
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+  }
+  return canonical_location(a) == canonical_location(b);
+}
+
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;

@@ -32,6 +32,10 @@ Status write_file_atomic(const std::string& path, std::string_view content, mode
 
 bool file_exists(const std::string& path);
 
+// True when `a` and `b` name the same file, however they are spelt
+// (`k`, `./k`, `dir/../k`, a symlink or a hard link to it), existing or not.
+bool same_file(const std::string& a, const std::string& b);
+
 // Create `path` and missing parents with `mode` (0700 for key directories).
 Status make_directories(const std::string& path, mode_t mode);
 

@@ -70,7 +70,8 @@ class LoadgenClient : public HttpClient {
     if (delivered.error.find("TLS") != std::string::npos) {
       hints.push_back("for a server with a private CA, pass --ca-cert FILE");
     }
-    return make_error(ErrorCode::network, "GET " + url + ": " + delivered.error, std::move(hints));
+    return make_error(delivered.untrusted ? ErrorCode::untrusted : ErrorCode::network, "GET " + url + ": " + delivered.error,
+                      std::move(hints));
   }
 
  private:

@@ -86,9 +86,11 @@ RequestReader::Step RequestReader::next(std::string& in) {
   if (!m_started) {
     // Empty lines between requests (some clients end a body with one) are
     // not a request: they must not start its clock.
+    // A CR at the end may be the start of a line of the request (in one
+    // read it would be): only whole empty lines go.
     const auto first = in.find_first_not_of("\r\n");
     if (first == std::string::npos) {
-      in.clear();
+      in.erase(0, in.rfind('\n') == std::string::npos ? 0 : in.rfind('\n') + 1);
       return Step::need_more;
     }
     m_started = true;

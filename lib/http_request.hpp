@@ -37,7 +37,9 @@ class RequestReader {
   // A request has begun: some of its bytes (not just empty lines) came.
   bool started() const { return m_started; }
   // The client asked for 100 Continue and its body has not all come.
-  bool wants_continue() const { return m_pending && m_framing.expect_continue && !m_complete; }
+  bool wants_continue() const {
+    return m_pending && m_framing.expect_continue && !m_complete && m_request.version == wire::Version::http11;
+  }
   // How much of `in` the request under way can use: more is not read yet.
   std::size_t wanted() const;
 

@@ -134,7 +134,7 @@ class Worker {
   void close_socket(Connection& c);
   void want_write(Connection& c, bool on);
   void connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now);
-  void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now);
+  void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now, bool untrusted = false);
 
   Shared& m_shared;
   unsigned m_index;
@@ -282,10 +282,11 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
   deliver(c, kind, std::move(error), now);
 }
 
-void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now) {
+void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now, bool untrusted) {
   Delivered d;
   d.job = c.job;
   d.delivery = kind;
+  d.untrusted = untrusted;
   d.error = std::move(error);
   d.latency = now - c.sent;
   d.attempts = c.attempts;
@@ -358,7 +359,7 @@ void Worker::handshake(Connection& c, Clock::time_point now) {
   if (verify != X509_V_OK) {
     // Trying again will not change the certificate.
     close_socket(c);
-    deliver(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now);
+    deliver(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now, true);
     return;
   }
   connection_failed(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now);

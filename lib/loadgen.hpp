@@ -64,6 +64,7 @@ struct Delivered {
   std::chrono::nanoseconds latency{0};    // from the first byte sent to the last byte of the answer (last attempt)
   unsigned attempts = 0;
   std::string label;
+  bool untrusted = false;  // unreachable because the certificate is not trusted (never retried)
 };
 
 // Called on worker thread `thread` (0 .. threads-1); calls on one thread

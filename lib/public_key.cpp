@@ -122,7 +122,7 @@ Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, con
     auto response = http.get(url);
     if (!response) {
       if (response.error().code != ErrorCode::network) {
-        return response.error();  // a usage error (bad URL, plain http): retrying cannot help
+        return response.error();  // a bad URL, plain http, an untrusted certificate: retrying cannot help
       }
       last = response.error();
       continue;
@@ -246,7 +246,7 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
 
   auto fetched = fetch_public_key(http, request.url, request.retry);
   if (!fetched) {
-    if (fetched.error().code == ErrorCode::network && cached) {
+    if ((fetched.error().code == ErrorCode::network || fetched.error().code == ErrorCode::untrusted) && cached) {
       warn(fetched.error().message + "; using the cached key fetched " +
                              describe_duration(now - cached->fetched_at) + " ago");
       out.key = cached->key;

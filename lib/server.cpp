@@ -55,16 +55,21 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string response(int status, const std::string& body, bool close) {
+enum class Method { head, other };
+
+// An answer on the wire. A HEAD request's answer, and 204 and 304, carry no
+// body (a proxy in front would read one as the start of the next answer).
+std::string response(int status, const std::string& body, bool close, Method method = Method::other) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
-  if (status != 204 && status >= 200) {
+  const bool bodiless = status == 204 || status == 304;
+  if (!bodiless) {
     out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   if (close) {
     out += "Connection: close\r\n";
   }
   out += "\r\n";
-  if (status != 204) {
+  if (!bodiless && method != Method::head) {
     out += body;
   }
   return out;
@@ -84,11 +89,17 @@ struct Connection {
   bool close_after_write = false;
   std::uint32_t events = EPOLLIN | EPOLLRDHUP;  // what epoll watches for
   bool continue_sent = false;
-  bool in_request = false;  // the deadline below is the request's
-  // Idle: when the connection is closed if no request starts. Reading a
-  // request: when it must be whole (set at its first byte, never moved).
-  // Writing: when the client must have read what it was sent.
+  bool in_request = false;  // some of a request came: request_deadline applies
+  // When the connection is closed if nothing happens: no request starts, or
+  // the client does not read what it was sent.
   Clock::time_point deadline;
+  // When the request under way must be whole (set at its first byte, never moved).
+  Clock::time_point request_deadline;
+  // Closing: output shut down, input read and dropped until the client
+  // closes too, so that its unread bytes do not turn the close into a reset
+  // that destroys the answers just sent.
+  bool lingering = false;
+  std::size_t lingered = 0;
   // A delayed answer waits here; input behind it waits too (answers keep their order).
   std::string delayed;
   bool delayed_close = false;
@@ -115,9 +126,12 @@ class Worker {
   // false when the connection was closed
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
-  void answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now);
+  void answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now);
   void refuse(Connection& c, int status, std::string_view error, std::string_view message);
   bool flush(Connection& c, Clock::time_point now);
+  void linger(Connection& c, Clock::time_point now);
+  void drain(Connection& c);
+  Clock::time_point deadline_of(const Connection& c) const;
   std::size_t read_cap(const Connection& c) const;
   void update_interest(Connection& c);
   void close(Connection& c);
@@ -210,8 +224,8 @@ std::size_t Worker::read_cap(const Connection& c) const { return c.reader.wanted
 // is never read would wake the loop without end. Watch for output only
 // while some waits.
 void Worker::update_interest(Connection& c) {
-  const bool read = c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-                    c.in.size() < read_cap(c);
+  const bool read = c.lingering || (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+                                    c.in.size() < read_cap(c));
   const std::uint32_t events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (c.out.empty() ? 0u : EPOLLOUT);
   if (events != c.events) {
     c.events = events;
@@ -245,11 +259,55 @@ bool Worker::flush(Connection& c, Clock::time_point now) {
     c.out.erase(0, static_cast<std::size_t>(n));
   }
   if (c.close_after_write) {
-    close(c);
+    linger(c, now);
     return false;
   }
   update_interest(c);
   return true;
+}
+
+void Worker::linger(Connection& c, Clock::time_point now) {
+  if (::shutdown(c.fd, SHUT_WR) != 0) {
+    close(c);
+    return;
+  }
+  c.lingering = true;
+  c.in.clear();
+  c.delayed.clear();
+  c.in_request = false;
+  c.deadline = now + std::chrono::milliseconds(1000);
+  update_interest(c);
+  drain(c);
+}
+
+// Read and drop what a lingering connection's client still sends; close
+// once it closes too, or once it has sent too much.
+void Worker::drain(Connection& c) {
+  constexpr std::size_t k_max_lingered = 1024 * 1024;
+  char buffer[65536];
+  while (true) {
+    const auto got = ::recv(c.fd, buffer, sizeof buffer, 0);
+    if (got > 0) {
+      c.lingered += static_cast<std::size_t>(got);
+      if (c.lingered <= k_max_lingered) {
+        continue;
+      }
+    } else if (got < 0 && errno == EINTR) {
+      continue;
+    } else if (got < 0 && errno == EAGAIN) {
+      return;
+    }
+    close(c);
+    return;
+  }
+}
+
+// The earliest time something must happen to `c`.
+Clock::time_point Worker::deadline_of(const Connection& c) const {
+  if (!c.delayed.empty()) {
+    return c.due;
+  }
+  return c.in_request ? std::min(c.deadline, c.request_deadline) : c.deadline;
 }
 
 // Read what the socket has, up to what one request may need; true when the
@@ -276,15 +334,16 @@ void Worker::refuse(Connection& c, int status, std::string_view error, std::stri
   c.in.clear();
 }
 
-void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, Clock::time_point now) {
+void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now) {
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
-  auto bytes = response(answer.status, answer.body, close);
+  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);
     c.delayed_close = close;
-    c.due = now + answer.delay;
+    // While stopping, no delay outlasts the grace time.
+    c.due = m_shutdown_by ? std::min(now + answer.delay, *m_shutdown_by) : now + answer.delay;
     return;
   }
   c.out += bytes;
@@ -296,7 +355,7 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   const auto step = c.reader.next(c.in);
   if (c.reader.started() && !c.in_request) {
     c.in_request = true;  // its first byte: the request's clock starts
-    c.deadline = now + m_limits.request_timeout;
+    c.request_deadline = now + m_limits.request_timeout;
   }
   if (step == RequestReader::Step::refuse) {
     refuse(c, c.reader.refusal_status(), c.reader.refusal_error(), c.reader.refusal_message());
@@ -311,6 +370,7 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   }
   const bool keep_alive = c.reader.framing().keep_alive;
   auto request = c.reader.take_request();
+  const bool head = request.method == "HEAD";
   c.continue_sent = false;
   c.in_request = false;
   c.deadline = now + m_limits.idle_timeout;
@@ -320,15 +380,29 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   } catch (const std::exception& e) {
     reply = {500, error_body("internal error", e.what()), {}, true};
   }
-  answer(c, std::move(reply), !keep_alive, now);
+  answer(c, std::move(reply), !keep_alive, head, now);
   return true;
 }
 
 // Answer every complete request in the input, in order; false when the
 // connection was closed.
 bool Worker::process(Connection& c, Clock::time_point now) {
-  while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-         next_request(c, now)) {
+  while (true) {
+    while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+           next_request(c, now)) {
+    }
+    // While stopping, what the kernel still holds was sent before the stop:
+    // it is read and answered before the connection is called done.
+    const bool room = c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+                      c.in.size() < read_cap(c);
+    if (!m_shutdown_by || !room) {
+      break;
+    }
+    const auto before = c.in.size();
+    read_input(c);
+    if (c.in.size() == before) {
+      break;
+    }
   }
   if (m_shutdown_by && !c.in_request && c.delayed.empty()) {
     c.close_after_write = true;  // nothing more will be read from it
@@ -339,6 +413,10 @@ bool Worker::process(Connection& c, Clock::time_point now) {
 void Worker::on_ready(Connection& c, std::uint32_t flags, Clock::time_point now) {
   if ((flags & (EPOLLHUP | EPOLLERR)) != 0) {
     close(c);  // reset, or shut both ways: no answer can reach it
+    return;
+  }
+  if (c.lingering) {
+    drain(c);
     return;
   }
   if ((flags & EPOLLOUT) != 0) {
@@ -368,19 +446,21 @@ void Worker::on_ready(Connection& c, std::uint32_t flags, Clock::time_point now)
 void Worker::expire(Clock::time_point now) {
   std::vector<int> due;
   for (auto& [fd, c] : m_connections) {
-    if (!c->delayed.empty() ? c->due <= now : c->deadline <= now) {
+    if (deadline_of(*c) <= now) {
       due.push_back(fd);
     }
   }
   for (const int fd : due) {
     auto& c = *m_connections.at(fd);
-    if (!c.delayed.empty()) {
+    if (c.lingering) {
+      close(c);
+    } else if (!c.delayed.empty()) {
       c.out += c.delayed;
       c.close_after_write = c.close_after_write || c.delayed_close;
       c.delayed.clear();
       c.deadline = now + m_limits.idle_timeout;
       process(c, now);  // the input that waited behind it
-    } else if (c.in_request && c.out.empty()) {
+    } else if (c.in_request && c.request_deadline <= now && c.out.empty()) {
       refuse(c, 408, "request timeout",
              "the request did not arrive whole within " + std::to_string(m_limits.request_timeout.count()) + " ms");
       flush(c, now);
@@ -403,6 +483,12 @@ void Worker::begin_shutdown(Clock::time_point now) {
   }
   for (const int fd : fds) {
     auto& c = *m_connections.at(fd);
+    if (c.lingering) {
+      continue;
+    }
+    if (!c.delayed.empty()) {
+      c.due = std::min(c.due, *m_shutdown_by);  // no delay outlasts the grace time
+    }
     // What arrived before the stop is answered; idle connections close.
     read_input(c);
     process(c, now);
@@ -426,7 +512,7 @@ void Worker::drop_unfinished() {
 std::chrono::milliseconds Worker::wait_time(Clock::time_point now) const {
   auto next = now + std::chrono::milliseconds(250);
   for (const auto& [fd, c] : m_connections) {
-    next = std::min(next, c->delayed.empty() ? c->deadline : c->due);
+    next = std::min(next, deadline_of(*c));
   }
   if (m_resume_accept) {
     next = std::min(next, *m_resume_accept);
@@ -471,7 +557,10 @@ void Worker::run() {
       begin_shutdown(now);
     }
     if (m_shutdown_by) {
-      if (now >= *m_shutdown_by) {
+      if (now < *m_shutdown_by) {
+        accept_all(now);  // a backlog held at the cap: those were made before the stop too
+        watch_listener(false);
+      } else {
         drop_unfinished();
       }
       if (m_connections.empty()) {

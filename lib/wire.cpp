@@ -57,8 +57,11 @@ Result<std::optional<std::size_t>> content_length(const std::vector<FieldView>& 
                           std::to_string(*n) + ")");
       }
       length = n;
-      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    } while (!list.empty());
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      list = list.substr(comma + 1);  // "5," has an empty element: refused above on the next turn
+    } while (true);
   }
   return length;
 }
@@ -87,6 +90,17 @@ bool is_token(std::string_view text) {
   }
   for (char c : text) {
     if (!is_token_char(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_field_value(std::string_view value) {
+  // A plain loop: find_first_of calls memchr once per character.
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
       return false;
     }
   }
@@ -196,10 +210,8 @@ Result<HeadView> parse_head(std::string_view head, std::size_t max_fields) {
       return wire_error("header name '" + printable(name) + "' is not an HTTP token");
     }
     const auto value = trim_ows(line.substr(colon + 1));
-    for (char c : value) {
-      if (c == '\r' || c == '\0') {
-        return wire_error("header '" + printable(name) + "' contains CR or NUL");
-      }
+    if (!is_field_value(value)) {
+      return wire_error("header '" + printable(name) + "' contains CR, NUL or another control byte");
     }
     if (out.fields.size() == max_fields) {
       return wire_error("more than " + std::to_string(max_fields) + " header fields");
@@ -352,13 +364,19 @@ ChunkedDecoder::State ChunkedDecoder::fail(std::string message) {
   return State::error;
 }
 
-// A complete chunk-size line is in m_line (without its line end).
+// A complete chunk-size line is in m_line (without its line end):
+// 1*HEXDIG, then optionally spaces and `;` extensions (RFC 9112 section 7.1).
 ChunkedDecoder::State ChunkedDecoder::end_size_line(std::string& body) {
-  auto line = std::string_view(m_line);
-  line = trim_ows(line.substr(0, line.find(';')));
+  const auto line = std::string_view(m_line);
+  const auto semicolon = line.find(';');
+  const auto digits = trim_ows(line.substr(0, semicolon));
+  const bool leading_space = !line.empty() && (line.front() == ' ' || line.front() == '\t');
   std::size_t size = 0;
-  const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
-  if (line.empty() || ec != std::errc() || ptr != line.data() + line.size()) {
+  const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size, 16);
+  const bool bad_extension = semicolon != std::string_view::npos &&
+                             line.substr(semicolon).find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos;
+  if (digits.empty() || leading_space || ec != std::errc() || ptr != digits.data() + digits.size() || bad_extension ||
+      digits.front() == '+' || digits.front() == '-') {
     return fail("chunked body has a malformed chunk size '" + printable(m_line, 40) + "'");
   }
   m_line.clear();
@@ -389,8 +407,10 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view data, std::string& b
       case Phase::trailers: {
         const auto lf = input.find('\n');
         const auto take = lf == std::string_view::npos ? input.size() : lf;
-        const auto limit = m_phase == Phase::size_line ? k_max_chunk_line : k_max_trailers - m_trailer_bytes;
-        if (m_line.size() + take > limit) {
+        // Trailer lines count together, their line ends included.
+        const auto used_before = m_phase == Phase::size_line ? 0 : m_trailer_bytes + 1;
+        const auto limit = m_phase == Phase::size_line ? k_max_chunk_line : k_max_trailers;
+        if (used_before + m_line.size() + take > limit) {
           return fail(m_phase == Phase::size_line ? "chunked body has a chunk-size line that is too long"
                                                   : "chunked body's trailer fields are too large");
         }
@@ -408,6 +428,11 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view data, std::string& b
             return State::error;
           }
         } else {
+          for (char c : m_line) {
+            if (c == '\r' || c == '\0') {
+              return fail("chunked body has a trailer line with CR or NUL in it");
+            }
+          }
           m_trailer_bytes += m_line.size() + 1;
           const bool end = m_line.empty();
           m_line.clear();

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/constants.hpp"
 #include "lib/error.hpp"
 
 namespace epilot {
@@ -40,10 +41,9 @@ struct Request {
   std::string body;
 };
 
-// Bounds that hold for every reader (the server also has its own, smaller or
-// larger, set by the user).
-inline constexpr std::size_t k_max_head = 64 * 1024;         // start line and fields, blank line included
-inline constexpr std::size_t k_max_fields = 1000;
+// Bounds that hold for every reader (lib/constants.hpp has the numbers).
+inline constexpr std::size_t k_max_head = k_max_head_size;   // start line and fields, blank line included
+inline constexpr std::size_t k_max_fields = k_max_header_count;
 inline constexpr std::size_t k_max_chunk_line = 4096;        // chunk size and extensions
 inline constexpr std::size_t k_max_trailers = 16 * 1024;     // all trailer lines together
 inline constexpr unsigned k_max_interim_answers = 16;        // 1xx answers before the real one
@@ -114,6 +114,10 @@ bool is_token(std::string_view text);
 // True when `text` is one or more bytes of visible ASCII (no space, no
 // control byte, nothing above 0x7e): what a request target may hold.
 bool is_visible_ascii(std::string_view text);
+
+// True when `value` may be a field value (RFC 9110 section 5.5): no control
+// byte but HTAB. Bytes above 0x7f (obs-text) are allowed.
+bool is_field_value(std::string_view value);
 
 // True when the comma-separated `list` holds `token`, ignoring case.
 bool has_token(std::string_view list, std::string_view token);

@@ -3,6 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import https from 'node:https';
 import http from 'node:http';
@@ -160,6 +161,7 @@ test('an untrusted certificate is refused unless its CA is given', async () => {
     assert.equal(r.status, 3);
     assert.match(r.stderr, /not trusted|TLS/);
     assert.match(r.stderr, /hint: .*--ca-cert/);
+    assert.doesNotMatch(r.stderr, /attempts/, 'a certificate does not change on a retry');
     // Our own CA does not vouch for it either.
     assert.equal((await fetchKey(['--url', `${s.base}/v1/.well-known/public-key`])).status, 3);
   } finally {
@@ -204,6 +206,20 @@ test('offline, stale and corrupt caches', async () => {
   assert.equal(corrupt.status, 2);
   assert.match(corrupt.stderr, /warning: cache entry .* is corrupt \(the key does not match its fingerprint\); discarded/);
   assert.equal(fs.existsSync(path.join(dir, entry)), false);
+  // A FIFO where the entry belongs would block a read for ever.
+  assert.equal(spawnSync('mkfifo', [path.join(dir, entry)]).status, 0);
+  s.broken = false;
+  const fifo = await fetchKey(['--url', url], { cache });
+  assert.equal(fifo.status, 0, fifo.stderr);
+  assert.match(fifo.stderr, /not a regular file\); discarded/);
+  // An entry fetched "in the future" has no meaningful age: not used.
+  const future = JSON.parse(fs.readFileSync(path.join(dir, entry), 'utf8'));
+  future.fetched_at += 10 * 365 * 86400;
+  fs.writeFileSync(path.join(dir, entry), JSON.stringify(future));
+  const ahead = await fetchKey(['--url', url, '--offline'], { cache });
+  assert.equal(ahead.status, 2);
+  assert.match(ahead.stderr, /fetched .* from now; discarded/);
+  assert.doesNotMatch(ahead.stderr, /days ago/);
   await s.close();
 });
 

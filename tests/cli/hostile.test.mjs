@@ -467,3 +467,64 @@ test('a file that is not a capture is bad input (exit 2) that says what it looks
     checkStderrGrammar(assert, r.stderr);
   }
 });
+
+test('smaller ones: an empty --id or --token-file, one file for both keys, bytes that are not UTF-8 in flags', async () => {
+  const key = fixture('keys/openssl-ed25519.pem');
+  for (const args of [['sign', '--private-key', key, '--id', ''], ['sign', '--private-key', key, '--id', 'msg\x01x'],
+    ['sign', '--private-key', key, '--timestamp', '']]) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${JSON.stringify(args)}: ${r.stdout}`);
+    checkStderrGrammar(assert, r.stderr);
+  }
+  const dir = tmpdir();
+  const same = spawnSync(path.resolve(BIN), ['keygen', '--private-key', 'k.pem', '--public-key', './k.pem'], { cwd: dir });
+  assert.equal(same.status, 2, same.stderr.toString());
+  assert.match(same.stderr.toString(), /same file/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+  const empty = path.join(dir, 'token');
+  fs.writeFileSync(empty, '\n');
+  const token = run(['replay', '--url', 'http://127.0.0.1:9/', '--private-key', key, '--token-file', empty]);
+  assert.equal(token.status, 2, token.stderr);
+  assert.match(token.stderr, /is empty/);
+  // Bytes that are not UTF-8 on the command line: a clear error or kept as
+  // bytes, never an "internal error".
+  // (Node's argv is UTF-8; bash puts the raw byte there.)
+  for (const flags of ['--set "data.x=$FF"', '-H "x-a: $FF"', '--fixture custom-action --option "x=$FF"', '--set "data.x:=\\"$FF\\""',
+    '--url "http://x/$FF"', '--id "msg_$FF"']) {
+    const r = spawnSync('bash', ['-c', `FF=$(printf '\\xff'); "$0" sign --private-key "$1" ${flags}`, BIN, key],
+      { env: { ...process.env, XDG_CONFIG_HOME: tmpdir() } });
+    assert.ok(r.status === 0 || r.status === 2, `${flags}: ${r.status} ${r.stderr}`);
+    assert.doesNotMatch(r.stderr.toString(), /internal error/, flags);
+    if (r.status === 0) assert.ok(run(['verify', '-', '--public-key', fixture('keys/openssl-ed25519.pub.pem')], { input: r.stdout }).status === 0, flags);
+  }
+});
+
+test('nothing from a capture reaches the terminal as a control sequence', () => {
+  const file = path.join(tmpdir(), 'esc.json');
+  const esc = '\x1b[2J\x1b]0;pwned\x07\u009b31m';
+  fs.writeFileSync(file, JSON.stringify({
+    method: 'POST', url: 'http://x/',
+    headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': '1', 'webhook-signature': 'v1a,AAAA' },
+    body: JSON.stringify({ type: esc, data: { org_id: esc, [esc]: esc } }),
+  }));
+  // Control bytes in header values are not HTTP: refused, not shown.
+  const header = path.join(tmpdir(), 'esc-header.json');
+  fs.writeFileSync(header, JSON.stringify({ headers: { 'webhook-id': `msg_${esc}` }, body: '' }));
+  const refused = run(['inspect', header]);
+  assert.equal(refused.status, 2);
+  assert.doesNotMatch(refused.stderr, /[\x00-\x08\x0b-\x1f\x7f]/);
+  for (const args of [['inspect', file], ['verify', file, '--public-key', pubFile], ['verify', file, '--public-key', pubFile, '--no-timestamp-check']]) {
+    const r = run(args);
+    assert.ok(r.status === 0 || r.status === 1, `${args[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout + r.stderr, /[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f]/, `${args.join(' ')} printed a control byte`);
+    if (args[0] === 'inspect') assert.match(r.stdout, /\\x1b/, 'shown, escaped');
+  }
+});
+
+test('keygen --hmac --out writes the secret 0600 whatever the umask', () => {
+  const file = path.join(tmpdir(), 'webhook.secret');
+  const r = spawnSync('bash', ['-c', 'umask 000; exec "$0" keygen --hmac --out "$1"', BIN, file]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.match(fs.readFileSync(file, 'utf8'), /^whsec_[A-Za-z0-9+/]+=*\n$/);
+});

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace epilot {
 namespace {
 
@@ -37,6 +39,39 @@ TEST(Explain, NothingForAValidRequest) {
                         {"webhook-timestamp", "1614265330"},
                         {"webhook-signature", k_sig}});
   EXPECT_TRUE(codes_for(c, secret_keys(), 1614265330).empty());
+}
+
+// nlohmann stops reading at a NUL, so the signed body re-encoded "matched"
+// a body that differs from it by a NUL: no re-serialisation happened.
+TEST(Explain, ATrailingNulIsNotAReSerialisation) {
+  auto c = tv_h1({{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                  {"webhook-timestamp", "1614265330"},
+                  {"webhook-signature", k_sig}});
+  c.body.push_back('\0');
+  const auto codes = codes_for(c, secret_keys(), 1614265330);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "body_reserialized"), 0) << codes[0];
+}
+
+TEST(Explain, ABodyTooDeepToReEncodeSaysSo) {
+  auto c = tv_h1({{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                  {"webhook-timestamp", "1614265330"},
+                  {"webhook-signature", k_sig}});
+  c.body = std::string(20000, '[') + std::string(20000, ']');
+  const auto codes = codes_for(c, secret_keys(), 1614265330);
+  EXPECT_EQ(codes, (std::vector<std::string>{"signature_mismatch", "diagnosis_limited"}));
+}
+
+TEST(Explain, AnEntryWithoutACommaIsQuotedAsWritten) {
+  auto c = tv_h1({{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                  {"webhook-timestamp", "1614265330"},
+                  {"webhook-signature", "v1a"}});
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto result = verify_request(c, secret_keys(), policy);
+  const auto reasons = explain(c, secret_keys(), VerifyKeys{}, policy, result);
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_NE(reasons[0].message.find("'v1a' "), std::string::npos) << reasons[0].message;
+  EXPECT_EQ(reasons[0].message.find("',v1a'"), std::string::npos) << reasons[0].message;
 }
 
 TEST(Explain, SvixHeadersInsteadOfWebhookHeaders) {

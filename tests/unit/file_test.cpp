@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "tests/unit/support.hpp"
 
@@ -43,6 +44,45 @@ TEST_F(FileTest, NeverClobbersWithoutOverwrite) {
 TEST_F(FileTest, SecretFilesAre0600) {
   ASSERT_TRUE(write_file_atomic(path("secret"), "s", 0600, Overwrite::no).ok());
   EXPECT_EQ(file_mode(path("secret")), 0600);
+  // Whatever the umask lets through, a secret is 0600.
+  const auto old = ::umask(0);
+  const auto written = write_file_atomic(path("open-umask"), "s", 0600, Overwrite::no);
+  ::umask(old);
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(file_mode(path("open-umask")), 0600);
+}
+
+TEST_F(FileTest, ReplacesTheFileBehindASymlinkAndKeepsTheLink) {
+  ASSERT_TRUE(write_file_atomic(path("real"), "old", 0644, Overwrite::no).ok());
+  ASSERT_EQ(::symlink(path("real").c_str(), path("link").c_str()), 0);
+  ASSERT_TRUE(write_file_atomic(path("link"), "new", 0644, Overwrite::yes).ok());
+  struct stat st {};
+  ASSERT_EQ(::lstat(path("link").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(*read_file(path("real"), 100), "new");
+  EXPECT_EQ(entries(), 2u);
+}
+
+TEST_F(FileTest, WritesIntoAFifoInsteadOfReplacingIt) {
+  ASSERT_EQ(::mkfifo(path("fifo").c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] { got = *read_file(path("fifo"), 100); });
+  ASSERT_TRUE(write_file_atomic(path("fifo"), "through", 0644, Overwrite::yes).ok());
+  reader.join();
+  EXPECT_EQ(got, "through");
+  struct stat st {};
+  ASSERT_EQ(::lstat(path("fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+}
+
+TEST_F(FileTest, SameFileSeesThroughSpellingsAndLinks) {
+  EXPECT_TRUE(same_file(path("k"), path("./k")));
+  ASSERT_EQ(::mkdir(path("sub").c_str(), 0700), 0);
+  EXPECT_TRUE(same_file(path("k"), m_dir + "/sub/../k"));
+  EXPECT_FALSE(same_file(path("k"), path("l")));
+  ASSERT_TRUE(write_file_atomic(path("k"), "x", 0600, Overwrite::no).ok());
+  ASSERT_EQ(::link(path("k").c_str(), path("hard").c_str()), 0);
+  EXPECT_TRUE(same_file(path("k"), path("hard")));
 }
 
 TEST_F(FileTest, ReadRefusesOversizedDirectoriesAndMissingFiles) {

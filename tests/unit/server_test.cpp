@@ -70,15 +70,15 @@ class Client {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(ServerLimits limits = {}) {
+  void start(ServerLimits limits = {}, std::chrono::milliseconds delay = {}) {
     m_server = std::make_unique<HttpServer>(limits);
     const auto port = m_server->bind("127.0.0.1", 0);
     ASSERT_TRUE(port.ok());
     m_port = *port;
-    m_thread = std::thread([this] {
-      m_server->run([this](wire::Request&& request) {
+    m_thread = std::thread([this, delay] {
+      m_server->run([this, delay](wire::Request&& request) {
         ++m_handled;
-        return ServerAnswer{200, "{\"target\":\"" + request.target + "\"}"};
+        return ServerAnswer{200, "{\"target\":\"" + request.target + "\"}", delay};
       });
     });
   }
@@ -199,6 +199,57 @@ TEST_F(ServerTest, StopAnswersEveryRequestAlreadySent) {
     EXPECT_TRUE(c->closed);
   }
   EXPECT_EQ(m_handled, 40);
+}
+
+TEST_F(ServerTest, AHeadAnswerHasNoBody) {
+  start();
+  Client c(m_port);
+  c.send("HEAD /h HTTP/1.1\r\n\r\nGET /after HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const auto out = c.read_until_closed();
+  // The HEAD answer's Content-Length says what a GET would get; no bytes follow it.
+  const auto second = out.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << out;
+  EXPECT_EQ(out.substr(second - 4, 4), "\r\n\r\n") << out;
+  EXPECT_EQ(out.find("/h\""), std::string::npos) << out;
+}
+
+// Closing a connection with unread input sends a reset, which can destroy
+// the answer just sent: the server shuts its side and drains first.
+TEST_F(ServerTest, ARefusedUploadStillGetsItsAnswer) {
+  ServerLimits limits;
+  limits.max_body = 1024;
+  start(limits);
+  for (int i = 0; i < 5; ++i) {
+    Client c(m_port);
+    c.send("POST / HTTP/1.1\r\nContent-Length: 600000\r\n\r\n");
+    c.send(std::string(300000, 'x'));  // still sending when the 413 comes
+    EXPECT_EQ(c.read_until_closed().rfind("HTTP/1.1 413 ", 0), 0u);
+  }
+}
+
+TEST_F(ServerTest, StopServesTheBacklogHeldAtTheCap) {
+  ServerLimits limits;
+  limits.max_connections = 1;
+  limits.idle_timeout = 10s;
+  start(limits);
+  Client holder(m_port);
+  std::this_thread::sleep_for(100ms);  // accepted: the cap is reached
+  Client waiting(m_port);
+  ASSERT_TRUE(waiting.send("GET /backlog HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(100ms);
+  stop();
+  EXPECT_NE(waiting.read_until_closed().find("/backlog"), std::string::npos);
+}
+
+TEST_F(ServerTest, NoDelayOutlastsTheGraceTimeOnStop) {
+  ServerLimits limits;
+  limits.shutdown_grace = 300ms;
+  start(limits, 60s);
+  Client c(m_port);
+  ASSERT_TRUE(c.send("GET /slow HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(100ms);
+  stop();  // returns within the grace time, not after the 60 s delay
+  EXPECT_NE(c.read_until_closed(5s).find("/slow"), std::string::npos);
 }
 
 }  // namespace

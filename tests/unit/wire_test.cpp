@@ -103,6 +103,8 @@ TEST(RequestFraming, RefusesEverySmugglingShape) {
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1"}, {"Transfer-Encoding", "chunked"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1"}, {"content-length", "2"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1, 2"}})).ok());
+  EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "5,"}})).ok());
+  EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", ""}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "+1"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "99999999999999999999999"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Transfer-Encoding", "gzip, chunked"}})).ok());
@@ -162,7 +164,7 @@ std::string decode(std::string_view wire, std::size_t step, std::size_t max = 1 
 }
 
 TEST(ChunkedDecoder, DecodesTheSameInAnySplit) {
-  const std::string wire = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\nin\r\n\r\nchunks.\n0\r\nTrailer: x\r\n\r\nNEXT";
+  const std::string wire = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\n in\r\n\r\nchunks.\n0\r\nTrailer: x\r\n\r\nNEXT";
   for (std::size_t step = 1; step <= wire.size(); ++step) {
     std::size_t left = 0;
     EXPECT_EQ(decode(wire, step, 1 << 20, &left), "Wikipedia in\r\n\r\nchunks.") << "pieces of " << step;
@@ -183,6 +185,20 @@ TEST(ChunkedDecoder, RefusesMalformedAndOversizedBodies) {
   EXPECT_EQ(small.feed("3\r\nabc\r\n3\r\n", body, used), ChunkedDecoder::State::error);
   EXPECT_TRUE(small.too_large());
   EXPECT_EQ(decode("5\r\nab", 100), "incomplete");
+  EXPECT_EQ(decode(" 3\r\nabc\r\n0\r\n\r\n", 100).rfind("error", 0), 0u) << "space before the size";
+  EXPECT_EQ(decode("3;a=\rb\r\nabc\r\n0\r\n\r\n", 100).rfind("error", 0), 0u) << "CR in an extension";
+  EXPECT_EQ(decode("3 ;a=b\r\nabc\r\n0\r\n\r\n", 100), "abc") << "spaces before ';' are allowed";
+}
+
+// Found in review: a trailer line of exactly the limit made the next
+// line's limit wrap around, and the decoder then held any number of bytes.
+TEST(ChunkedDecoder, TrailerLinesCountTogetherWithTheirLineEnds) {
+  ChunkedDecoder decoder(100);
+  std::string body;
+  std::size_t used = 0;
+  const std::string start = "0\r\n" + std::string(k_max_trailers - 1, 'x') + "\n";
+  EXPECT_EQ(decoder.feed(start, body, used), ChunkedDecoder::State::need_more);
+  EXPECT_EQ(decoder.feed(std::string(100000, 'y'), body, used), ChunkedDecoder::State::error);
 }
 
 TEST(Printable, EscapesEveryByteOutsidePrintableAscii) {
