@@ -15,6 +15,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Parts of a --set path (data.entity.x has three); real payloads need a few.
+constexpr std::size_t k_max_set_path_parts = 64;
+
 Error payload_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
 }
@@ -129,6 +132,12 @@ Result<std::string> apply_overrides(std::string_view body,
     // PATH=VALUE sets a string; PATH:=JSON sets any JSON value (HTTPie's convention).
     const bool raw = !target.empty() && target.back() == ':';
     const auto path = raw ? target.substr(0, target.size() - 1) : target;
+    // Every part may make an object: a path of thousands would nest the body
+    // past what any reader takes (and past what serialising it can recurse).
+    if (static_cast<std::size_t>(std::count(path.begin(), path.end(), '.')) >= k_max_set_path_parts) {
+      return make_error(ErrorCode::usage, "--set path '" + wire::printable(path) + "' has more than " +
+                                              std::to_string(k_max_set_path_parts) + " parts");
+    }
     Json value = text;
     if (raw) {
       auto parsed_value = parse_json<Json>(text);
@@ -162,11 +171,16 @@ Result<std::string> apply_overrides(std::string_view body,
       start = dot + 1;
     }
   }
+  std::string out;
   try {
-    return doc.dump(-1, ' ', false, Json::error_handler_t::strict);
+    out = doc.dump(-1, ' ', false, Json::error_handler_t::strict);
   } catch (const Json::exception&) {  // type_error 316: a string that is not UTF-8
     return payload_error("--set: the body or a value set in it is not valid UTF-8");
   }
+  if (auto nesting = check_json_nesting(out); !nesting) {
+    return payload_error("--set makes the body's " + nesting.error().message);
+  }
+  return out;
 }
 
 Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillContext& context,

@@ -107,6 +107,28 @@ TEST(ApplyOverrides, SetsStringsOrJsonAndCreatesObjects) {
   EXPECT_EQ(*apply_overrides("anything, untouched", {}), "anything, untouched");
 }
 
+// Found by fuzz_set_path: a path of 2,500 parts nested the body 2,500 deep,
+// past what every reader of it takes.
+TEST(ApplyOverrides, BoundsTheNestingItCreates) {
+  std::string path = "data";
+  for (int i = 0; i < 2500; ++i) {
+    path += ".a";
+  }
+  const auto long_path = apply_overrides("{}", {{path, "1"}});
+  ASSERT_FALSE(long_path.ok());
+  EXPECT_NE(long_path.error().message.find("parts"), std::string::npos);
+  std::string deep_value = std::string(100, '[') + std::string(100, ']');
+  std::string deep_path = "a";
+  for (int i = 0; i < 40; ++i) {
+    deep_path += ".a";
+  }
+  const auto deep = apply_overrides("{}", {{deep_path + ":", deep_value}});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.error().message.find("deeper"), std::string::npos);
+  EXPECT_FALSE(apply_overrides("{}", {{"a:", std::string(200, '[') + std::string(200, ']')}}).ok());
+  EXPECT_FALSE(apply_overrides("{}", {{"a", "\xff"}}).ok()) << "not UTF-8: an error, not a throw";
+}
+
 TEST(ParseAssignment, SplitsAtTheFirstEquals) {
   EXPECT_EQ(*parse_assignment("a.b=c=d", "--set"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
   EXPECT_EQ(*parse_assignment("a:=1", "--set"), (std::pair<std::string, std::string>{"a:", "1"}));
