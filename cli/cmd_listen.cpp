@@ -2,8 +2,8 @@
 // captures it byte for byte, and answers like a custom-action endpoint.
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
