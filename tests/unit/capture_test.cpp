@@ -82,6 +82,23 @@ TEST(ParseRawHttp, KeepsAFinalCrLfOfABodyWithoutContentLength) {
   EXPECT_EQ(lf->body, "body\n\n");
 }
 
+// A hostile Host header must not make the capture unreadable afterwards.
+TEST(RequestUrl, LeavesOutAHostThatCannotBeInAUrl) {
+  const std::string good = "localhost:3000";
+  const std::string spaced = "a b";
+  const std::string binary = "caf\xe9";
+  const std::string slashed = "x/y";
+  EXPECT_EQ(request_url("/hook?a=1", &good), "http://localhost:3000/hook?a=1");
+  EXPECT_EQ(request_url("/hook", &spaced), "/hook");
+  EXPECT_EQ(request_url("/hook", &binary), "/hook");
+  EXPECT_EQ(request_url("/hook", &slashed), "/hook");
+  EXPECT_EQ(request_url("http://h/x", &good), "http://h/x");
+  Capture c;
+  c.url = request_url("/hook", &spaced);
+  c.headers = {{"host", spaced}};
+  ASSERT_TRUE(parse_capture(write_capture_json(c, JsonStyle::compact)).ok());
+}
+
 TEST(ParseRawHttp, SpeaksOnlyHttp1) {
   EXPECT_NE(error_of("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").find("HTTP/1.0 or HTTP/1.1"), std::string::npos);
   EXPECT_NE(error_of("POST / HTTP/7.7\r\n\r\n").find("HTTP/1.0 or HTTP/1.1"), std::string::npos);
