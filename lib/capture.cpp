@@ -36,13 +36,6 @@ void Capture::set_header(std::string_view name, std::string value) {
 
 namespace {
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-    return true;
-  }
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 Error input_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
 }
@@ -104,10 +97,8 @@ Status validate_header(std::string_view name, std::string_view value) {
   if (name.empty()) {
     return input_error("a header has an empty name");
   }
-  for (char c : name) {
-    if (!is_token_char(c)) {
-      return input_error("header name '" + wire::printable(name) + "' contains a character not allowed in HTTP header names");
-    }
+  if (!wire::is_token(name)) {
+    return input_error("header name '" + wire::printable(name) + "' contains a character not allowed in HTTP header names");
   }
   if (value.size() > k_max_header_line) {
     return input_error("header '" + wire::printable(name) + "' is " + std::to_string(value.size()) +

@@ -12,6 +12,7 @@
 #include "lib/json.hpp"
 #include "lib/jwt.hpp"
 #include "lib/signature.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -27,11 +28,6 @@ constexpr std::string_view k_fallback_org_id = "739224";
 constexpr std::int64_t k_mock_token_renew_seconds = 60;
 
 bool has_placeholders(std::string_view text) { return text.find("{{") != std::string_view::npos; }
-
-bool is_token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
 
 std::string org_id_of(std::string_view body) {
   const auto doc = parse_json_or_discarded<Json>(body);
@@ -194,8 +190,8 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
       body = item.capture.body;
     }
     auto method = item.capture.method.empty() ? std::string(k_default_method) : item.capture.method;
-    if (!std::all_of(method.begin(), method.end(), is_token_char)) {
-      return make_error(ErrorCode::bad_input, item.name + ": the method '" + method + "' is not an HTTP token");
+    if (!wire::is_token(method)) {
+      return make_error(ErrorCode::bad_input, item.name + ": the method '" + wire::printable(method) + "' is not an HTTP token");
     }
     prepared.callback = r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() &&
                         waits_for_callback(body);

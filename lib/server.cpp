@@ -132,7 +132,6 @@ class Worker {
   void linger(Connection& c, Clock::time_point now);
   void drain(Connection& c);
   Clock::time_point deadline_of(const Connection& c) const;
-  std::size_t read_cap(const Connection& c) const;
   void update_interest(Connection& c);
   void close(Connection& c);
   void expire(Clock::time_point now);
@@ -216,16 +215,13 @@ void Worker::close(Connection& c) {
   m_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
-// Input beyond what the request under way can use stays in the socket.
-std::size_t Worker::read_cap(const Connection& c) const { return c.reader.wanted(); }
-
 // Watch for input only while it can be used (no answer delayed, not too
 // many unread answers, room in the buffer): a level-triggered socket that
 // is never read would wake the loop without end. Watch for output only
 // while some waits.
 void Worker::update_interest(Connection& c) {
   const bool read = c.lingering || (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-                                    c.in.size() < read_cap(c));
+                                    c.in.size() < c.reader.wanted());
   const std::uint32_t events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (c.out.empty() ? 0u : EPOLLOUT);
   if (events != c.events) {
     c.events = events;
@@ -314,7 +310,7 @@ Clock::time_point Worker::deadline_of(const Connection& c) const {
 // peer has finished sending.
 bool Worker::read_input(Connection& c) {
   char buffer[65536];
-  while (c.in.size() < read_cap(c)) {
+  while (c.in.size() < c.reader.wanted()) {
     const auto got = ::recv(c.fd, buffer, sizeof buffer, 0);
     if (got > 0) {
       c.in.append(buffer, static_cast<std::size_t>(got));
@@ -394,7 +390,7 @@ bool Worker::process(Connection& c, Clock::time_point now) {
     // While stopping, what the kernel still holds was sent before the stop:
     // it is read and answered before the connection is called done.
     const bool room = c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-                      c.in.size() < read_cap(c);
+                      c.in.size() < c.reader.wanted();
     if (!m_shutdown_by || !room) {
       break;
     }
