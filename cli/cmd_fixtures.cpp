@@ -19,6 +19,7 @@ struct FixturesOptions {
   std::string name;
   bool filled = false;
   std::vector<std::string> options;
+  std::string fixtures_dir;
 };
 
 // A one-line summary: the event and the entity a fixture is about.
@@ -43,9 +44,11 @@ std::string summary(const Fixture& f) {
 }
 
 Outcome run_fixtures(const FixturesOptions& opts) {
+  auto& catalog = fixture_catalog(opts.fixtures_dir);
   if (opts.action == "list" || opts.action.empty()) {
-    for (const auto& f : builtin_fixtures()) {
-      std::printf("%-24s %s\n", std::string(f.name).c_str(), summary(f).c_str());
+    for (const auto* f : catalog.all()) {
+      const auto origin = f->origin.empty() ? std::string() : "  (" + terminal_text(f->origin) + ")";
+      std::printf("%-24s %s%s\n", terminal_text(f->name).c_str(), summary(*f).c_str(), origin.c_str());
     }
     return Outcome::success;
   }
@@ -55,10 +58,7 @@ Outcome run_fixtures(const FixturesOptions& opts) {
   if (opts.name.empty()) {
     fail(ErrorCode::usage, "fixtures show needs a NAME", {"list them with: epilot-action fixtures"});
   }
-  const auto* fixture = find_fixture(opts.name);
-  if (fixture == nullptr) {
-    fail(ErrorCode::usage, "no built-in fixture is called '" + opts.name + "'", {"list them with: epilot-action fixtures"});
-  }
+  const auto* fixture = &resolve_fixture(catalog, opts.name);
   if (!opts.filled) {
     std::fwrite(fixture->text.data(), 1, fixture->text.size(), stdout);
     std::printf("\n");
@@ -77,19 +77,26 @@ Outcome run_fixtures(const FixturesOptions& opts) {
 
 Command register_fixtures(CLI::App& app) {
   auto opts = std::make_shared<FixturesOptions>();
-  auto* cmd = app.add_subcommand("fixtures", "List the built-in custom-action fixtures, or show one");
+  auto* cmd = app.add_subcommand("fixtures", "List the custom-action fixtures (built-in and your own), or show one");
   cmd->add_option("action", opts->action, "list (default) or show");
   cmd->add_option("name", opts->name, "the fixture to show");
   cmd->add_flag("--filled", opts->filled, "show it with its placeholders filled");
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
       ->allow_extra_args(false);
+  add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->footer(R"(Fixtures are realistic external_integration requests. Their placeholders
 ({{now}}, {{unix}}, {{uuid}}, {{env.NAME}}, {{option.NAME}}, with |default)
 are filled when they are signed: epilot-action sign --fixture NAME.
 
+Your own fixtures go in a folder named by --fixtures DIR or
+EPILOT_ACTION_FIXTURES: each NAME.json is a body, each NAME.request.json is
+{"description": "...", "headers": {...}, "body": {...}}. They are listed here
+and named like the built-in ones (a name of yours replaces a built-in one).
+
 Examples:
   $ epilot-action fixtures
-  $ epilot-action fixtures show wait-for-callback --filled --option callback_post_url=http://127.0.0.1:4000/)");
+  $ epilot-action fixtures show wait-for-callback --filled --option callback_post_url=http://127.0.0.1:4000/
+  $ epilot-action fixtures --fixtures ./my-fixtures)");
   return Command{cmd, [opts] { return run_fixtures(*opts); }};
 }
 

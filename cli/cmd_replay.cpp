@@ -57,6 +57,7 @@ struct ReplayOptions {
   std::vector<std::string> headers;
   std::vector<std::string> sets;
   std::vector<std::string> options;
+  std::string fixtures_dir;
   std::vector<std::string> expects;
   std::string token;
   std::string token_file;
@@ -288,7 +289,7 @@ Outcome run_replay(const ReplayOptions& opts) {
     fail(ErrorCode::usage, "--mock-token and --token/--token-file can't be combined");
   }
 
-  auto items = load_replay_inputs(opts.inputs);
+  auto items = load_replay_inputs(opts.inputs, fixture_catalog(opts.fixtures_dir));
   std::vector<const Expectation*> expectation_of;
   const auto expectations = resolve_expectations(opts.expects, items, expectation_of);
 
@@ -518,6 +519,7 @@ Command register_replay(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_option("--option", opts->options, "a value for fixtures' {{option.NAME}} placeholders, NAME=VALUE, repeatable")
       ->allow_extra_args(false);
+  add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->add_option("--expect", opts->expects,
                   "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
                   "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")

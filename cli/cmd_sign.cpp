@@ -10,7 +10,9 @@
 #include "cli/keysource.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
+#include "lib/inputs.hpp"
 #include "lib/payload.hpp"
+#include "lib/replay_request.hpp"
 #include "lib/signature.hpp"
 #include "lib/wire.hpp"
 
@@ -21,56 +23,102 @@ namespace {
 struct SignOptions {
   std::string payload;  // empty: the built-in custom-action payload
   std::string fixture;
+  std::string fixtures_dir;
   std::vector<std::string> sets;
   std::vector<std::string> options;
   std::string private_key;
   SecretFlags secrets;
   std::optional<std::string> id;         // given, even empty (which is refused)
   std::optional<std::string> timestamp;
-  std::string url = std::string(k_default_url);
-  std::string method = std::string(k_default_method);
+  std::optional<std::string> url;        // default: the capture's, else k_default_url
+  std::optional<std::string> method;     // default: the capture's, else POST
   std::vector<std::string> headers;
   std::string out;
   std::string format = "json";
   bool compact = false;
 };
 
-Outcome run_sign(const SignOptions& opts) {
-  // They go onto the wire as they are when the capture is sent: a space, CR
-  // or LF in them would start a line of their choosing.
-  if (!wire::is_token(opts.method)) {
-    fail(ErrorCode::usage, "-X '" + wire::printable(opts.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
+bool is_signature_header(std::string_view name) {
+  return iequals_ascii(name, k_header_id) || iequals_ascii(name, k_header_timestamp) ||
+         iequals_ascii(name, k_header_signature);
+}
+
+// A capture given to sign is signed again: its method, URL, body and headers
+// (but its framing and old signature) are kept.
+Capture resign_capture(const std::string& path, std::string_view data) {
+  auto requests = parse_requests(data);
+  if (!requests.ok()) {
+    fail(requests.error().code, path + ": " + requests.error().message, requests.error().hints);
   }
-  if (!wire::is_visible_ascii(opts.url)) {
-    fail(ErrorCode::usage, "--url '" + wire::printable(opts.url) + "' holds a space, a control byte or a byte outside ASCII",
-         {"percent-encode such characters (%20 for a space)"});
+  if (requests->size() != 1) {
+    fail(ErrorCode::usage, path + " holds " + std::to_string(requests->size()) + " requests; sign takes one",
+         {"to send them all signed afresh: epilot-action replay " + path + " --url URL"});
   }
-  Capture request;
-  request.method = opts.method;
-  request.url = opts.url;
+  Capture request = std::move(requests->front());
+  std::erase_if(request.headers, [](const Header& h) { return is_transport_header(h.name) || is_signature_header(h.name); });
+  return request;
+}
+
+// The request to sign, with the headers a request-form fixture adds.
+Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_headers) {
   std::vector<std::pair<std::string, std::string>> sets;
   for (const auto& text : opts.sets) {
     sets.push_back(take(parse_assignment(text, "--set")));
   }
-  std::vector<Header> fixture_headers;
+  if (!opts.fixture.empty() && !opts.payload.empty()) {
+    fail(ErrorCode::usage, "--fixture can't be combined with a payload file");
+  }
+  auto& catalog = fixture_catalog(opts.fixtures_dir);
+  const Fixture* fixture = nullptr;
+  Capture request;
   if (!opts.fixture.empty()) {
-    if (!opts.payload.empty()) {
-      fail(ErrorCode::usage, "--fixture can't be combined with a payload file");
-    }
-    const auto* fixture = find_fixture(opts.fixture);
-    if (fixture == nullptr) {
-      fail(ErrorCode::usage, "no built-in fixture is called '" + opts.fixture + "'",
-           {"list them with: epilot-action fixtures"});
-    }
-    auto instance = take(instantiate_fixture(*fixture, fill_context(opts.options), sets));
-    request.body = std::move(instance.body);
-    fixture_headers = std::move(instance.headers);
+    fixture = &resolve_fixture(catalog, opts.fixture);
+  } else if (opts.payload.empty()) {
+    fixture = catalog.find(k_builtin_payload_name);
   } else {
-    if (!opts.options.empty()) {
-      fail(ErrorCode::usage, "--option fills a fixture's placeholders: give --fixture NAME");
+    auto data = read_input(opts.payload, k_max_input_size);
+    const auto name = opts.payload == "-" ? std::string("stdin") : opts.payload;
+    const auto kind = classify_input(data, opts.payload);
+    if (kind.ok() && *kind == InputKind::captures) {
+      request = resign_capture(name, data);
+      request.body = take(apply_overrides(request.body, sets));
+      return request;
     }
-    const auto body = opts.payload.empty() ? std::string(builtin_payload()) : read_input(opts.payload, k_max_input_size);
-    request.body = take(apply_overrides(body, sets));
+    if (!kind.ok()) {
+      // sign signs any bytes, a broken JSON text included (to see how an endpoint copes).
+      print_warning(name + ": " + kind.error().message + "; it is signed byte for byte as it is");
+    } else if (opts.payload == "-" && !data.empty() && data.back() == '\n') {
+      print_warning("the payload on stdin ends with a newline, which is signed as part of the body "
+                    "(echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
+    }
+    fixture = &fixture_from_file(catalog, name, std::move(data));
+  }
+  if (!opts.options.empty() && !has_placeholders(fixture->text)) {
+    print_warning("--option is ignored: the payload has no {{option.NAME}} placeholder");
+  }
+  auto instance = take(instantiate_fixture(*fixture, fill_context(opts.options), sets));
+  request.body = std::move(instance.body);
+  fixture_headers = std::move(instance.headers);
+  return request;
+}
+
+Outcome run_sign(const SignOptions& opts) {
+  std::vector<Header> fixture_headers;
+  Capture request = unsigned_request(opts, fixture_headers);
+  if (opts.method || request.method.empty()) {
+    request.method = opts.method.value_or(std::string(k_default_method));
+  }
+  if (opts.url || request.url.empty()) {
+    request.url = opts.url.value_or(std::string(k_default_url));
+  }
+  // They go onto the wire as they are when the capture is sent: a space, CR
+  // or LF in them would start a line of their choosing.
+  if (!wire::is_token(request.method)) {
+    fail(ErrorCode::usage, "-X '" + wire::printable(request.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
+  }
+  if (!wire::is_visible_ascii(request.url)) {
+    fail(ErrorCode::usage, "--url '" + wire::printable(request.url) + "' holds a space, a control byte or a byte outside ASCII",
+         {"percent-encode such characters (%20 for a space)"});
   }
 
   const auto keys = load_signing_keys(opts.private_key, opts.secrets);
@@ -98,7 +146,9 @@ Outcome run_sign(const SignOptions& opts) {
     signature += (signature.empty() ? "" : " ") + sign_v1(secret.secret, id, timestamp, request.body);
   }
 
-  request.headers.push_back(Header{std::string(k_header_content_type), std::string(k_json_content_type)});
+  if (request.find_header(k_header_content_type) == nullptr) {
+    request.headers.push_back(Header{std::string(k_header_content_type), std::string(content_type_for(request.body))});
+  }
   request.headers.push_back(Header{std::string(k_header_id), id});
   request.headers.push_back(Header{std::string(k_header_timestamp), timestamp});
   request.headers.push_back(Header{std::string(k_header_signature), signature});
@@ -128,8 +178,10 @@ Command register_sign(CLI::App& app) {
   auto opts = std::make_shared<SignOptions>();
   auto* cmd = app.add_subcommand("sign", "Turn a payload into a signed request (a capture)");
   cmd->add_option("payload", opts->payload,
-                  "payload file, or - for stdin (default: the built-in custom-action payload)");
-  cmd->add_option("-f,--fixture", opts->fixture, "sign a built-in fixture, placeholders filled (see: epilot-action fixtures)");
+                  "a payload, template or capture file, or - for stdin (default: the built-in custom-action payload)");
+  cmd->add_option("-f,--fixture", opts->fixture,
+                  "sign a fixture, by name or path (./my.json), placeholders filled (see: epilot-action fixtures)");
+  add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON (data.org_id=123, data.n:=5), repeatable")
       ->allow_extra_args(false);
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
@@ -138,8 +190,8 @@ Command register_sign(CLI::App& app) {
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)");
   cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)");
-  cmd->add_option("--url", opts->url, "URL recorded in the capture")->capture_default_str();
-  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture")->capture_default_str();
+  cmd->add_option("--url", opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)");
+  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture (default: a capture's own, else POST)");
   cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)")
       ->allow_extra_args(false);
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
@@ -147,9 +199,15 @@ Command register_sign(CLI::App& app) {
       ->check(CLI::IsMember({"json", "http"}))
       ->capture_default_str();
   cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
-  cmd->footer(R"(The body is signed and written byte for byte as read: never parsed or
-re-encoded (unless --set asks for a change). Fixtures are templates: their
-{{now}}, {{unix}}, {{uuid}}, {{env.NAME}} and {{option.NAME}} are filled first. With no key named, sign uses the default local keypair (see keygen)
+  cmd->footer(R"(A file means what it holds. A capture (JSON, JSON Lines, HAR, raw HTTP) is
+signed again: its method, URL, headers and body kept, its old signature
+replaced. A NAME.request.json is a template with headers. Anything else is a
+payload: signed and written byte for byte as read, never parsed or re-encoded
+(unless --set asks for a change). A payload or fixture holding {{now}},
+{{unix}}, {{uuid}}, {{env.NAME}} or {{option.NAME}} is a template: those are
+filled first; other {{...}} text is left as it is. A body that is not JSON is
+labelled text/plain (or application/octet-stream), unless -H content-type says
+otherwise. With no key named, sign uses the default local keypair (see keygen)
 and EPILOT_ACTION_SECRET if set.
 
 Examples:
@@ -158,7 +216,8 @@ Examples:
   $ EPILOT_ACTION_SECRET=whsec_... epilot-action sign payload.json --private-key key.pem
   $ epilot-action sign --secret-file webhook.secret --format http - < body.json
   $ epilot-action sign --fixture wait-for-callback --option callback_post_url=http://127.0.0.1:4000/cb
-  $ epilot-action sign --fixture contact-updated --set data.org_id=123)");
+  $ epilot-action sign --fixture contact-updated --set data.org_id=123
+  $ epilot-action sign --fixture ./my-event.json --fixtures ./my-fixtures)");
   return Command{cmd, [opts] { return run_sign(*opts); }};
 }
 

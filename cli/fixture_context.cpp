@@ -2,8 +2,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 
+#include "cli/input.hpp"
 #include "cli/output.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+#include "lib/inputs.hpp"
 
 namespace epilot::cli {
 
@@ -22,6 +27,74 @@ FillContext fill_context(const std::vector<std::string>& options) {
     context.options[name] = value;
   }
   return context;
+}
+
+void add_fixtures_flag(CLI::App& cmd, std::string& dir) {
+  cmd.add_option("--fixtures", dir,
+                 "a folder of your own fixtures (NAME.json, NAME.request.json), named like the built-in ones "
+                 "(default: $EPILOT_ACTION_FIXTURES)");
+}
+
+FixtureCatalog& fixture_catalog(const std::string& dir) {
+  static std::unique_ptr<FixtureCatalog> catalog;
+  if (!catalog) {
+    catalog = std::make_unique<FixtureCatalog>();
+    std::string folder = dir;
+    if (const char* env = std::getenv(k_env_fixtures); folder.empty() && env != nullptr) {
+      folder = env;
+    }
+    if (!folder.empty()) {
+      take(catalog->add_directory(folder));
+    }
+  }
+  return *catalog;
+}
+
+std::vector<std::string> fixture_hints(const FixtureCatalog& catalog, const std::string& name) {
+  std::vector<std::string> hints;
+  const auto close = catalog.similar(name);
+  if (!close.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < close.size() && i < 3; ++i) {
+      list += (i == 0 ? "" : ", ") + close[i];
+    }
+    hints.push_back("did you mean: " + list + "?");
+  }
+  hints.push_back("list them with: epilot-action fixtures");
+  return hints;
+}
+
+const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& path, std::string data) {
+  if (const auto unknown = unknown_placeholders(data); !unknown.empty() && has_placeholders(data)) {
+    print_warning(terminal_text(path) + ": " + terminal_text(unknown.front()) +
+                  " is not a placeholder; it is kept as written");
+  }
+  auto name = path;
+  if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
+    name.resize(name.size() - 5);
+  }
+  return catalog.add(std::move(name), std::move(data), path);
+}
+
+const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref) {
+  const bool path_like = ref.find('/') != std::string::npos ||
+                         (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".json") == 0 && file_exists(ref));
+  if (!path_like) {
+    if (const auto* fixture = catalog.find(ref)) {
+      return *fixture;
+    }
+    fail(ErrorCode::usage, "no fixture is called '" + terminal_text(ref) + "'", fixture_hints(catalog, ref));
+  }
+  auto data = read_input(ref, k_max_input_size);
+  const auto kind = classify_input(data, ref);
+  if (!kind.ok()) {
+    fail(kind.error().code, ref + ": " + kind.error().message, kind.error().hints);
+  }
+  if (*kind == InputKind::captures) {
+    fail(ErrorCode::usage, ref + " is a capture, not a fixture",
+         {"replay it with: epilot-action replay " + ref, "a fixture is a payload or a NAME.request.json template"});
+  }
+  return fixture_from_file(catalog, ref, std::move(data));
 }
 
 }  // namespace epilot::cli

@@ -1,15 +1,38 @@
 #pragma once
 
-// What fills a fixture's placeholders on the command line: the clock, the
-// system's randomness, the environment and --option values.
+// Fixtures on the command line: which ones a run can name (the built-in
+// ones, a folder of the user's own from --fixtures or EPILOT_ACTION_FIXTURES,
+// template files named by path), and what fills their placeholders (the
+// clock, the system's randomness, the environment and --option values).
 
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "lib/fixture_catalog.hpp"
 #include "lib/payload.hpp"
 
 namespace epilot::cli {
 
 FillContext fill_context(const std::vector<std::string>& options);
+
+// --fixtures DIR, for the commands that name fixtures.
+void add_fixtures_flag(CLI::App& cmd, std::string& dir);
+
+// The run's fixtures, with the user's folder (`dir`, else the environment)
+// read on first use.
+FixtureCatalog& fixture_catalog(const std::string& dir);
+
+// A fixture named by `ref`: a path (it has a '/', or is a file ending in
+// .json) or a name in the catalog. Fails with what there is.
+const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref);
+
+// A payload or NAME.request.json file, already read, as a fixture named by
+// its path. Warns once about {{...}} text that is not a placeholder.
+const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& path, std::string data);
+
+// "did you mean" hints for a fixture name nothing has.
+std::vector<std::string> fixture_hints(const FixtureCatalog& catalog, const std::string& name);
 
 }  // namespace epilot::cli

@@ -6,10 +6,16 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/output.hpp"
 #include "lib/constants.hpp"
+#include "lib/fixture_catalog.hpp"
+#include "lib/har.hpp"
 #include "lib/inputs.hpp"
+#include "lib/json.hpp"
 #include "lib/payload.hpp"
 
 namespace epilot::cli {
@@ -18,16 +24,31 @@ namespace {
 
 constexpr std::string_view k_fixture_prefix = "fixture:";
 
+// The extensions a folder's request files have: a README beside them is not one.
+constexpr std::string_view k_request_extensions[] = {".json", ".jsonl", ".ndjson", ".har", ".http", ".txt"};
+
 ReplayItem fixture_item(const Fixture& fixture) {
   ReplayItem item;
-  item.name = std::string(fixture.name);
+  item.name = fixture.origin.empty() ? std::string(fixture.name) : std::string(fixture.origin);
   item.source = item.name;
   item.fixture = &fixture;
   return item;
 }
 
-void add_file(const std::string& path, std::vector<ReplayItem>& items) {
-  const auto data = read_input(path, k_max_input_size);
+// A HAR export of a session that made no request: in a folder, nothing to send.
+bool is_empty_archive(std::string_view data) {
+  if (!looks_like_har(data.substr(0, 64 * 1024))) {
+    return false;
+  }
+  const auto doc = parse_json_or_discarded<nlohmann::json>(data);
+  if (!doc.is_object() || !doc.contains("log") || !doc["log"].is_object()) {
+    return false;
+  }
+  const auto entries = doc["log"].find("entries");
+  return entries != doc["log"].end() && entries->is_array() && entries->empty();
+}
+
+void add_captures(const std::string& path, std::string_view data, std::vector<ReplayItem>& items) {
   auto requests = parse_requests(data);
   if (!requests.ok()) {
     const auto& e = requests.error();
@@ -68,6 +89,32 @@ void add_file(const std::string& path, std::vector<ReplayItem>& items) {
   }
 }
 
+// A file means what it holds: captures are replayed, anything else is a
+// payload (or template) sent as the body of a request signed afresh.
+void add_file(const std::string& path, FixtureCatalog& catalog, std::vector<ReplayItem>& items, bool in_folder) {
+  auto data = read_input(path, k_max_input_size);
+  if (in_folder && is_empty_archive(data)) {
+    print_warning(terminal_text(path) + " is left out: the archive holds no requests");
+    return;
+  }
+  const auto name = path == "-" ? std::string("stdin") : path;
+  const auto kind = classify_input(data, path);
+  if (!kind.ok()) {
+    fail(kind.error().code, name + ": " + kind.error().message, kind.error().hints);
+  }
+  if (*kind == InputKind::captures) {
+    add_captures(path, data, items);
+  } else {
+    items.push_back(fixture_item(fixture_from_file(catalog, name, std::move(data))));
+  }
+}
+
+bool has_request_extension(const std::string& name) {
+  return std::any_of(std::begin(k_request_extensions), std::end(k_request_extensions), [&](std::string_view ext) {
+    return name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0;
+  });
+}
+
 bool is_directory(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -78,50 +125,54 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-void add_directory(const std::string& path, std::vector<ReplayItem>& items) {
+void add_directory(const std::string& path, FixtureCatalog& catalog, std::vector<ReplayItem>& items) {
   std::vector<std::string> files;
+  std::vector<std::string> others;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
     const auto name = entry.path().filename().string();
-    if (!name.empty() && name.front() != '.' && entry.is_regular_file()) {
-      files.push_back(entry.path().string());
+    std::error_code type_error;
+    if (name.empty() || name.front() == '.' || !entry.is_regular_file(type_error)) {
+      continue;
     }
+    (has_request_extension(name) ? files : others).push_back(entry.path().string());
   }
   if (error) {
     fail(ErrorCode::io, "cannot read the directory " + path + ": " + error.message());
   }
   if (files.empty()) {
-    fail(ErrorCode::bad_input, "the directory " + path + " holds no files");
+    fail(ErrorCode::bad_input, "the directory " + path + " holds no request files",
+         {"replay takes its files ending in .json, .jsonl, .ndjson, .har, .http and .txt"});
+  }
+  if (!others.empty()) {
+    std::sort(others.begin(), others.end());
+    print_warning(path + ": " + std::to_string(others.size()) + (others.size() == 1 ? " file is" : " files are") +
+                  " left out, by their names (" + terminal_text(others.front()) + (others.size() > 1 ? ", ..." : "") +
+                  "): only .json, .jsonl, .ndjson, .har, .http and .txt files are sent");
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
-    add_file(file, items);
+    add_file(file, catalog, items, true);
   }
 }
 
 }  // namespace
 
-std::vector<ReplayItem> load_replay_inputs(const std::vector<std::string>& inputs) {
+std::vector<ReplayItem> load_replay_inputs(const std::vector<std::string>& inputs, FixtureCatalog& catalog) {
   std::vector<ReplayItem> items;
   if (inputs.empty()) {
-    items.push_back(fixture_item(*find_fixture(k_builtin_payload_name)));
+    items.push_back(fixture_item(*catalog.find(k_builtin_payload_name)));
     return items;
   }
   for (const auto& input : inputs) {
     if (input.rfind(k_fixture_prefix, 0) == 0) {
-      const auto name = input.substr(k_fixture_prefix.size());
-      const auto* fixture = find_fixture(name);
-      if (fixture == nullptr) {
-        fail(ErrorCode::usage, "no built-in fixture is called '" + name + "'",
-             {"list them with: epilot-action fixtures"});
-      }
-      items.push_back(fixture_item(*fixture));
+      items.push_back(fixture_item(resolve_fixture(catalog, input.substr(k_fixture_prefix.size()))));
     } else if (input == "-") {
-      add_file(input, items);
+      add_file(input, catalog, items, false);
     } else if (is_directory(input)) {
-      add_directory(input, items);
+      add_directory(input, catalog, items);
     } else if (exists(input)) {
-      add_file(input, items);
+      add_file(input, catalog, items, false);
     } else if (input.find_first_of("*?[") != std::string::npos) {
       glob_t matches{};
       const int rc = ::glob(input.c_str(), GLOB_ERR, nullptr, &matches);
@@ -136,13 +187,13 @@ std::vector<ReplayItem> load_replay_inputs(const std::vector<std::string>& input
         fail(ErrorCode::usage, "no file matches '" + input + "'");
       }
       for (const auto& file : files) {  // glob sorts them
-        add_file(file, items);
+        add_file(file, catalog, items, false);
       }
-    } else if (const auto* fixture = find_fixture(input)) {
+    } else if (const auto* fixture = catalog.find(input)) {
       items.push_back(fixture_item(*fixture));
     } else {
-      fail(ErrorCode::usage, "'" + input + "' is neither a file nor a built-in fixture",
-           {"list the fixtures with: epilot-action fixtures"});
+      fail(ErrorCode::usage, "'" + terminal_text(input) + "' is neither a file nor a fixture",
+           fixture_hints(catalog, input));
     }
   }
   return items;

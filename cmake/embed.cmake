@@ -14,7 +14,7 @@ foreach(input IN LISTS INPUTS)
   get_filename_component(name "${input}" NAME)
   string(REGEX REPLACE "\\.json$" "" name "${name}")
   string(APPEND arrays "constexpr unsigned char k_data_${index}[] = {\n${bytes}0};\n")
-  string(APPEND entries "    {\"${name}\", {reinterpret_cast<const char*>(k_data_${index}), ${size}}},\n")
+  string(APPEND entries "    {\"${name}\", {reinterpret_cast<const char*>(k_data_${index}), ${size}}, {}},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 file(WRITE "${OUTPUT}.tmp"

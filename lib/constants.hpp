@@ -64,6 +64,9 @@ inline constexpr std::size_t k_max_timestamp_digits = 18;  // fits int64 without
 inline constexpr std::string_view k_default_method = "POST";
 inline constexpr std::string_view k_default_url = "http://localhost:3000/";
 inline constexpr std::string_view k_json_content_type = "application/json";
+// For a body that is not JSON and names no type of its own.
+inline constexpr std::string_view k_text_content_type = "text/plain; charset=utf-8";
+inline constexpr std::string_view k_binary_content_type = "application/octet-stream";
 
 // epilot's public-key endpoints (reference/epilot.md section 2).
 inline constexpr std::string_view k_key_url_app = "https://cdn.app.sls.epilot.io/v1/.well-known/public-key";
@@ -76,6 +79,7 @@ inline constexpr std::size_t k_max_key_response_size = 64 * 1024;
 // Environment variables (read by cli/ only; lib/ never reads the environment).
 inline constexpr const char* k_env_secret = "EPILOT_ACTION_SECRET";
 inline constexpr const char* k_env_token = "EPILOT_ACTION_TOKEN";  // replay's x-epilot-token
+inline constexpr const char* k_env_fixtures = "EPILOT_ACTION_FIXTURES";  // a folder of the user's fixtures
 inline constexpr const char* k_env_xdg_config_home = "XDG_CONFIG_HOME";
 inline constexpr const char* k_env_xdg_cache_home = "XDG_CACHE_HOME";
 

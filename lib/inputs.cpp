@@ -9,6 +9,7 @@
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/har.hpp"
+#include "lib/json.hpp"
 #include "lib/wire.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
@@ -336,7 +337,63 @@ class FastReader {
   std::string m_key;
 };
 
+bool is_capture_object(const nlohmann::json& doc) {
+  if (!doc.is_object()) {
+    return false;
+  }
+  return doc.contains("headers") ||
+         ((doc.contains("body") || doc.contains("body_base64")) && (doc.contains("method") || doc.contains("url")));
+}
+
+// A request line ("POST /hook HTTP/1.1") first: raw HTTP, not text that
+// happens to start with a capital.
+bool starts_with_request_line(std::string_view data) {
+  auto line = data.substr(0, data.find('\n'));
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  return wire::parse_request_line(line).ok();
+}
+
+Error not_json(const Error& error) {
+  return make_error(ErrorCode::bad_input,
+                    "it starts as JSON but is not: " + error.message,
+                    {"a payload is sent byte for byte, so it must be what you mean to send; "
+                     "a capture must be whole"});
+}
+
 }  // namespace
+
+Result<InputKind> classify_input(std::string_view data, std::string_view path) {
+  const auto text = trim_whitespace(data.substr(data.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0));
+  if (text.empty()) {
+    return InputKind::payload;
+  }
+  if (text.front() != '{' && text.front() != '[') {
+    return starts_with_request_line(text) ? InputKind::captures : InputKind::payload;
+  }
+  if (looks_like_har(text.substr(0, 64 * 1024))) {
+    return InputKind::captures;
+  }
+  // JSON Lines of captures are told by their first record.
+  auto first = text;
+  if (const auto format = detect_input_format(text.substr(0, 64 * 1024));
+      format.ok() && *format == InputFormat::json_lines) {
+    first = trim_whitespace(text.substr(0, text.find('\n')));
+  }
+  auto doc = parse_json<nlohmann::json>(first);
+  if (!doc) {
+    return not_json(doc.error());
+  }
+  // The request form has headers as a capture does; its name says which it is.
+  constexpr std::string_view k_request_suffix = ".request.json";
+  if (first.size() == text.size() && path.size() > k_request_suffix.size() &&
+      path.substr(path.size() - k_request_suffix.size()) == k_request_suffix && doc->is_object() &&
+      doc->contains("body") && !doc->contains("method") && !doc->contains("url")) {
+    return InputKind::request_template;
+  }
+  return is_capture_object(*doc) ? InputKind::captures : InputKind::payload;
+}
 
 Result<InputFormat> detect_input_format(std::string_view prefix) {
   auto basic = detect_capture_format(prefix);

@@ -14,6 +14,20 @@ namespace epilot {
 
 enum class InputFormat { json, json_lines, har, raw_http };
 
+// What a file is, one meaning for every command:
+//   captures          requests as captured (a JSON capture, JSON Lines of them,
+//                     a HAR archive, a raw HTTP request);
+//   request_template  a NAME.request.json: {"description"?, "headers", "body"};
+//   payload           anything else: a body, sent or signed byte for byte,
+//                     its placeholders filled when it has any.
+// A JSON object is a capture when it has "headers", or a body ("body" or
+// "body_base64") beside "method" or "url"; an epilot payload has neither.
+enum class InputKind { captures, request_template, payload };
+
+// Decide from the bytes and the file's name. Text that starts as JSON but is
+// not (a capture cut short, say) is an error, not a payload.
+Result<InputKind> classify_input(std::string_view data, std::string_view path);
+
 // Decide the format from `prefix`, the start of the input; it must reach past
 // the first line end when there is one (JSON Lines are told from one JSON
 // capture by a complete object on the first line followed by more).

@@ -3,8 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 
 #include "lib/bytes.hpp"
+#include "lib/constants.hpp"
 #include "lib/json.hpp"
 #include "lib/timefmt.hpp"
 #include "lib/wire.hpp"
@@ -54,60 +57,170 @@ std::string make_uuid(const RandomSource& random) {
          hex.substr(20);
 }
 
-Result<std::string> fill_placeholders(std::string_view text, const FillContext& context) {
-  std::string out;
-  out.reserve(text.size());
+namespace {
+
+enum class PlaceholderKind { now, unix_time, uuid, env, option };
+
+struct Placeholder {
+  PlaceholderKind kind = PlaceholderKind::now;
+  std::string name;                     // env and option: the variable
+  std::optional<std::string> fallback;  // after '|'
+};
+
+// What the text between {{ and }} stands for, if it is a placeholder at all.
+std::optional<Placeholder> read_placeholder(std::string_view inside) {
+  const auto bar = inside.find('|');
+  const auto key = inside.substr(0, bar);
+  Placeholder p;
+  if (bar != std::string_view::npos) {
+    p.fallback = std::string(inside.substr(bar + 1));
+  }
+  if (key == "now" || key == "unix" || key == "uuid") {
+    if (p.fallback) {
+      return std::nullopt;  // they never lack a value
+    }
+    p.kind = key == "now" ? PlaceholderKind::now : key == "unix" ? PlaceholderKind::unix_time : PlaceholderKind::uuid;
+    return p;
+  }
+  const bool env = key.rfind("env.", 0) == 0;
+  if (!env && key.rfind("option.", 0) != 0) {
+    return std::nullopt;
+  }
+  p.kind = env ? PlaceholderKind::env : PlaceholderKind::option;
+  p.name = std::string(key.substr(env ? 4 : 7));
+  const bool name_ok = !p.name.empty() && std::all_of(p.name.begin(), p.name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+  });
+  if (!name_ok) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+// Calls `on_text` for the literal runs of `text` and `on_placeholder` for
+// each placeholder, in order; stops at the first error either returns.
+template <class OnText, class OnPlaceholder>
+Status scan_placeholders(std::string_view text, OnText on_text, OnPlaceholder on_placeholder) {
   std::size_t pos = 0;
+  std::size_t literal = 0;  // start of the literal run not yet handed out
   while (true) {
     const auto open = text.find("{{", pos);
     if (open == std::string_view::npos) {
-      out.append(text.substr(pos));
-      return out;
+      on_text(text.substr(literal));
+      return ok_status();
     }
     const auto close = text.find("}}", open + 2);
     if (close == std::string_view::npos) {
-      return payload_error("a placeholder opened at byte " + std::to_string(open) + " is never closed with }}");
+      on_text(text.substr(literal));
+      return ok_status();
     }
-    out.append(text.substr(pos, open - pos));
-    const auto inside = std::string(text.substr(open + 2, close - open - 2));
-    pos = close + 2;
-    const auto bar = inside.find('|');
-    const auto key = inside.substr(0, bar);
-    const std::optional<std::string> fallback =
-        bar == std::string::npos ? std::nullopt : std::optional<std::string>(inside.substr(bar + 1));
-    if (key == "now") {
-      const auto seconds = context.now_ms / 1000;
-      auto iso = iso8601(seconds);
-      char ms[8];
-      std::snprintf(ms, sizeof ms, ".%03lldZ", static_cast<long long>(context.now_ms % 1000));
-      out.append(iso.substr(0, iso.size() - 1)).append(ms);
-    } else if (key == "unix") {
-      out.append(std::to_string(context.now_ms / 1000));
-    } else if (key == "uuid") {
-      out.append(make_uuid(context.random));
-    } else if (key.rfind("env.", 0) == 0 || key.rfind("option.", 0) == 0) {
-      const bool env = key[0] == 'e';
-      const auto name = key.substr(env ? 4 : 7);
-      std::optional<std::string> value;
-      if (env) {
-        value = context.env ? context.env(name) : std::nullopt;
-      } else if (const auto it = context.options.find(name); it != context.options.end()) {
-        value = it->second;
-      }
-      if (!value) {
-        value = fallback;
-      }
-      if (!value) {
-        return payload_error("the fixture needs {{" + key + "}}, which is not set",
-                             {env ? "set the environment variable " + name
-                                  : "give it with --option " + name + "=VALUE"});
-      }
-      out.append(json_escaped(*value));
-    } else {
-      return payload_error("unknown placeholder {{" + inside + "}}",
-                           {"the placeholders are {{now}}, {{unix}}, {{uuid}}, {{env.NAME}}, {{option.NAME}}"});
+    const auto inside = text.substr(open + 2, close - open - 2);
+    const auto placeholder = read_placeholder(inside);
+    if (!placeholder) {
+      pos = open + 2;  // "{{a {{uuid}}": the second may still be one
+      continue;
+    }
+    on_text(text.substr(literal, open - literal));
+    EPILOT_TRY(on_placeholder(*placeholder, inside));
+    pos = literal = close + 2;
+  }
+}
+
+}  // namespace
+
+bool is_request_form(const Fixture& fixture) {
+  constexpr std::string_view k_suffix = ".request";
+  return fixture.name.size() > k_suffix.size() && fixture.name.substr(fixture.name.size() - k_suffix.size()) == k_suffix;
+}
+
+bool has_placeholders(std::string_view text) {
+  for (auto open = text.find("{{"); open != std::string_view::npos; open = text.find("{{", open + 2)) {
+    const auto close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      return false;
+    }
+    if (read_placeholder(text.substr(open + 2, close - open - 2))) {
+      return true;
     }
   }
+  return false;
+}
+
+std::vector<std::string> unknown_placeholders(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const auto open = text.find("{{", pos);
+    const auto close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      return out;
+    }
+    const auto inside = text.substr(open + 2, close - open - 2);
+    // Only a word, as placeholders are: not a stretch of JSON that happens
+    // to lie between two braces.
+    const bool word = !inside.empty() && inside.size() <= 64 &&
+                      inside.find_first_of("{}\"\n ") == std::string_view::npos;
+    if (word && !read_placeholder(inside)) {
+      auto whole = "{{" + std::string(inside) + "}}";
+      if (std::find(out.begin(), out.end(), whole) == out.end()) {
+        out.push_back(std::move(whole));
+      }
+    }
+    pos = word ? close + 2 : open + 2;
+  }
+}
+
+std::string_view content_type_for(std::string_view body) {
+  // accept() parses without building a document, iteratively: no depth limit needed.
+  if (nlohmann::json::accept(body)) {
+    return k_json_content_type;
+  }
+  return is_valid_utf8(body) ? k_text_content_type : k_binary_content_type;
+}
+
+Result<std::string> fill_placeholders(std::string_view text, const FillContext& context) {
+  std::string out;
+  out.reserve(text.size());
+  const auto on_text = [&](std::string_view literal) { out.append(literal); };
+  const auto on_placeholder = [&](const Placeholder& p, std::string_view inside) -> Status {
+    switch (p.kind) {
+      case PlaceholderKind::now: {
+        auto iso = iso8601(context.now_ms / 1000);
+        char ms[8];
+        std::snprintf(ms, sizeof ms, ".%03lldZ", static_cast<long long>(context.now_ms % 1000));
+        out.append(iso.substr(0, iso.size() - 1)).append(ms);
+        return ok_status();
+      }
+      case PlaceholderKind::unix_time:
+        out.append(std::to_string(context.now_ms / 1000));
+        return ok_status();
+      case PlaceholderKind::uuid:
+        out.append(make_uuid(context.random));
+        return ok_status();
+      case PlaceholderKind::env:
+      case PlaceholderKind::option:
+        break;
+    }
+    const bool env = p.kind == PlaceholderKind::env;
+    std::optional<std::string> value;
+    if (env) {
+      value = context.env ? context.env(p.name) : std::nullopt;
+    } else if (const auto it = context.options.find(p.name); it != context.options.end()) {
+      value = it->second;
+    }
+    if (!value) {
+      value = p.fallback;
+    }
+    if (!value) {
+      return payload_error("the template needs {{" + std::string(inside) + "}}, which is not set",
+                           {env ? "set the environment variable " + p.name
+                                : "give it with --option " + p.name + "=VALUE"});
+    }
+    out.append(json_escaped(*value));
+    return ok_status();
+  };
+  EPILOT_TRY(scan_placeholders(text, on_text, on_placeholder));
+  return out;
 }
 
 Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag) {
@@ -188,8 +301,7 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
   auto filled = fill_placeholders(fixture.text, context);
   EPILOT_TRY(filled);
   RequestTemplate out;
-  const bool with_headers = fixture.name.size() > 8 && fixture.name.substr(fixture.name.size() - 8) == ".request";
-  if (with_headers) {
+  if (is_request_form(fixture)) {
     auto parsed = parse_json<Json>(*filled);
     if (!parsed) {
       return payload_error("fixture " + std::string(fixture.name) + " is not valid JSON: " + parsed.error().message);

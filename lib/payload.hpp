@@ -1,7 +1,8 @@
 #pragma once
 
-// The payload fixtures compiled into the binary (fixtures/payloads/), and
-// turning one into a request: placeholders filled, fields overridden.
+// Templates: the payload fixtures compiled into the binary
+// (fixtures/payloads/), a user's own, and payload files; and turning one into
+// a request: placeholders filled, fields overridden.
 //
 // A fixture NAME.json is a body; NAME.request.json is
 // {"description"?, "headers": {...}, "body": <JSON>}, for requests that carry
@@ -14,6 +15,8 @@
 //   {{option.NAME}}  a value given with --option NAME=VALUE
 // `{{env.NAME|default}}` and `{{option.NAME|default}}` give a default.
 // Values are inserted JSON-escaped (placeholders stand inside JSON strings).
+// Any other {{...}} text (a Handlebars template in an email body, say) is
+// part of the payload and left as it is.
 
 #include <cstdint>
 #include <functional>
@@ -32,9 +35,27 @@
 namespace epilot {
 
 struct Fixture {
-  std::string_view name;  // the file name without .json
-  std::string_view text;  // its exact bytes
+  std::string_view name;    // the file name without .json
+  std::string_view text;    // its exact bytes
+  std::string_view origin;  // the file it was read from; empty for a built-in one
 };
+
+// True for the NAME.request.json form (headers and a body).
+bool is_request_form(const Fixture& fixture);
+
+// True when `text` holds a placeholder (one of the forms above): it is a
+// template, filled at every send. A payload without one is sent as it is.
+bool has_placeholders(std::string_view text);
+
+// The {{...}} texts in `text` that look like placeholders but are none of the
+// forms above ("{{uuidd}}", "{{contact.name}}"), each once, in order: they are
+// left as they are, and a template that has real placeholders too probably
+// meant them as such.
+std::vector<std::string> unknown_placeholders(std::string_view text);
+
+// The Content-Type a body is sent with when its request names none: JSON is
+// application/json; other text is text/plain; anything else is bytes.
+std::string_view content_type_for(std::string_view body);
 
 // Every built-in fixture, sorted by name.
 std::span<const Fixture> builtin_fixtures();
@@ -55,8 +76,8 @@ struct FillContext {
   std::map<std::string, std::string> options;
 };
 
-// Replace every placeholder in `text`; an unknown placeholder, or an env or
-// option value that is missing and has no default, is an error naming it.
+// Replace every placeholder in `text`; an env or option value that is missing
+// and has no default is an error naming it. Other {{...}} text is kept.
 Result<std::string> fill_placeholders(std::string_view text, const FillContext& context);
 
 // Set `path` (dotted, e.g. data.org_id) to `value` in the JSON `body`, for

@@ -27,8 +27,6 @@ constexpr std::string_view k_fallback_org_id = "739224";
 // near its expiry.
 constexpr std::int64_t k_mock_token_renew_seconds = 60;
 
-bool has_placeholders(std::string_view text) { return text.find("{{") != std::string_view::npos; }
-
 std::string org_id_of(std::string_view body) {
   const auto doc = parse_json_or_discarded<Json>(body);
   if (doc.is_object() && doc.contains("data") && doc["data"].is_object() && doc["data"].contains("org_id")) {
@@ -92,7 +90,8 @@ Result<std::string> with_callback(std::string_view body, const std::string& url,
   return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<Header>& own) const {
+Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<Header>& own,
+                                                  std::string_view body) const {
   std::string lines;
   bool content_type = false;
   bool user_agent = false;
@@ -126,7 +125,7 @@ Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const 
     EPILOT_TRY(add(h));
   }
   if (!content_type && m_options.mode == SendMode::resign) {
-    lines.append(k_header_content_type).append(": ").append(k_json_content_type).append("\r\n");
+    lines.append(k_header_content_type).append(": ").append(content_type_for(body)).append("\r\n");
   }
   if (!user_agent && !m_options.user_agent.empty()) {
     lines.append("user-agent: ").append(m_options.user_agent).append("\r\n");
@@ -169,8 +168,9 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     std::string body;
     if (item.fixture != nullptr) {
       if (r->m_options.mode == SendMode::as_is) {
-        return make_error(ErrorCode::usage, item.name + " is a fixture: it has no captured signature to send as is",
-                          {"--as-is sends captures; fixtures are always signed at send time"});
+        return make_error(ErrorCode::usage,
+                          item.name + " is a payload or fixture, not a capture: it has no captured signature to send as is",
+                          {"--as-is sends captures; payloads and fixtures are always signed at send time"});
       }
       prepared.dynamic = has_placeholders(item.fixture->text);
       // Rendering once finds a missing {{env.X}} or a bad --set before anything is sent.
@@ -195,7 +195,7 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     }
     prepared.callback = r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() &&
                         waits_for_callback(body);
-    auto lines = r->header_lines(item, own);
+    auto lines = r->header_lines(item, own, body);
     if (!lines.ok()) {
       return lines.error();
     }
@@ -278,7 +278,7 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
     // checked then is sent.
     out.storage = body.ok() ? std::move(body).value() : prepared.body;
     if (prepared.dynamic && body.ok()) {
-      auto lines = header_lines(item, headers);
+      auto lines = header_lines(item, headers, out.storage);
       if (lines.ok()) {
         out.head = prepared.prefix.substr(0, prepared.prefix.find("\r\n") + 2) + "host: " + m_options.host + "\r\n" +
                    lines.value();

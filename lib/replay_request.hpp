@@ -99,7 +99,9 @@ class RequestRenderer {
   };
 
   RequestRenderer() = default;
-  Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own) const;
+  // The header lines but host and the signature's; a Content-Type for `body`
+  // when the request has none.
+  Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own, std::string_view body) const;
   Result<std::string> body_for_send(std::size_t index, const SendContext& context, std::vector<Header>* headers) const;
   void random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const;
   std::string message_id(ThreadState& state) const;

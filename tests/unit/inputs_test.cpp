@@ -22,6 +22,54 @@ TEST(DetectInputFormat, TellsEveryFixtureApart) {
   }
 }
 
+// One meaning per file: what every command takes a file for.
+TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
+  for (const char* file : {"captures/tv-h1.json", "captures/tv-h1-pairs.json", "captures/stream.jsonl",
+                           "captures/chromium.har", "captures/tv-h1-crlf.http", "captures/tv-h1-lf.http",
+                           "captures/binary-body.json"}) {
+    const auto kind = classify_input(test::read_fixture(file), file);
+    ASSERT_TRUE(kind.ok()) << file << ": " << kind.error().message;
+    EXPECT_EQ(*kind, InputKind::captures) << file;
+  }
+  for (const char* file : {"payloads/contact-updated.json", "payloads/custom-action.json",
+                           "payloads/wait-for-callback.json"}) {
+    const auto kind = classify_input(test::read_fixture(file), file);
+    ASSERT_TRUE(kind.ok()) << file;
+    EXPECT_EQ(*kind, InputKind::payload) << file;
+  }
+  const auto request = classify_input(test::read_fixture("payloads/custom-headers.request.json"),
+                                      "fixtures/payloads/custom-headers.request.json");
+  ASSERT_TRUE(request.ok());
+  EXPECT_EQ(*request, InputKind::request_template);
+  // The same text under another name is a capture (it has headers), not a template.
+  EXPECT_EQ(*classify_input(test::read_fixture("payloads/custom-headers.request.json"), "x.json"),
+            InputKind::captures);
+  const std::pair<std::string_view, InputKind> cases[] = {
+      {"", InputKind::payload},
+      {"hello", InputKind::payload},
+      {"Hello world\nsecond line", InputKind::payload},  // a capital, but no request line
+      {"[1,2,3]", InputKind::payload},
+      {R"({"body":"a string field of an event"})", InputKind::payload},  // no method, url or headers
+      {R"({"url":"http://x/","body":"b"})", InputKind::captures},
+      {R"({"headers":{},"body":{"parsed":true}})", InputKind::captures},
+      {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload},  // JSON Lines of payloads
+      {"{\"headers\":{},\"body\":\"\"}\n{\"headers\":{},\"body\":\"x\"}\n", InputKind::captures},
+      {"POST /hook HTTP/1.1\r\nhost: x\r\n\r\n", InputKind::captures},
+  };
+  for (const auto& [text, kind] : cases) {
+    const auto got = classify_input(text, "in.json");
+    ASSERT_TRUE(got.ok()) << text;
+    EXPECT_EQ(*got, kind) << text;
+  }
+}
+
+TEST(ClassifyInput, TextThatStartsAsJsonButIsNotIsAnError) {
+  const auto cut = classify_input(R"({"method":"POST","headers":{"a")", "cut.json");
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.error().code, ErrorCode::bad_input);
+  EXPECT_FALSE(classify_input(std::string(100000, '[') + std::string(100000, ']'), "deep.json").ok());
+}
+
 TEST(ParseRequests, ReadsStreamsSkippingBlankLines) {
   const auto requests = parse_requests(test::read_fixture("captures/stream.jsonl"));
   ASSERT_TRUE(requests.ok()) << requests.error().message;

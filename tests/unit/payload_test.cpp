@@ -85,15 +85,49 @@ TEST(FillPlaceholders, FillsEachKind) {
   EXPECT_NE(two->substr(0, 36), two->substr(37));
 }
 
-TEST(FillPlaceholders, NamesWhatIsMissingOrUnknown) {
+TEST(FillPlaceholders, NamesWhatIsMissing) {
   const auto missing = fill_placeholders("{{option.api_key}}", context());
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.error().message.find("{{option.api_key}}"), std::string::npos);
   EXPECT_NE(missing.error().hints[0].find("--option api_key=VALUE"), std::string::npos);
   EXPECT_FALSE(fill_placeholders("{{env.NOPE}}", context()).ok());
-  EXPECT_NE(fill_placeholders("{{today}}", context()).error().message.find("unknown placeholder"), std::string::npos);
-  EXPECT_NE(fill_placeholders("{{now", context()).error().message.find("never closed"), std::string::npos);
   EXPECT_EQ(*fill_placeholders("no placeholders } {", context()), "no placeholders } {");
+}
+
+// A payload may carry {{...}} of its own (a Handlebars email template): only
+// the five forms are placeholders; everything else is the payload's.
+TEST(FillPlaceholders, KeepsTextThatIsNoPlaceholder) {
+  EXPECT_EQ(*fill_placeholders(R"({"t":"Hi {{contact.name}}, {{today}}"})", context()),
+            R"({"t":"Hi {{contact.name}}, {{today}}"})");
+  EXPECT_EQ(*fill_placeholders("{{now", context()), "{{now");
+  EXPECT_EQ(*fill_placeholders("{{uuid|x}} {{env.}} {{option.a b}}", context()), "{{uuid|x}} {{env.}} {{option.a b}}");
+  const auto mixed = fill_placeholders("{{a {{unix}}", context());
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_EQ(mixed->substr(0, 4), "{{a ");
+  EXPECT_NE(mixed->find_first_of("0123456789"), std::string::npos);
+  EXPECT_EQ(mixed->find("unix"), std::string::npos);
+}
+
+TEST(Placeholders, TellTemplatesFromPayloads) {
+  EXPECT_TRUE(has_placeholders(R"({"id":"{{uuid}}"})"));
+  EXPECT_TRUE(has_placeholders("{{env.HOME|/}}"));
+  EXPECT_TRUE(has_placeholders("{{option.org_id}}"));
+  EXPECT_FALSE(has_placeholders(R"({"t":"{{contact.name}}"})"));
+  EXPECT_FALSE(has_placeholders("{{now"));
+  EXPECT_FALSE(has_placeholders(""));
+  EXPECT_EQ(unknown_placeholders("{{uuidd}} {{uuid}} {{contact.name}} {{uuidd}}"),
+            (std::vector<std::string>{"{{uuidd}}", "{{contact.name}}"}));
+  // A stretch of JSON between two braces is not taken for a word.
+  EXPECT_TRUE(unknown_placeholders(R"({{"a":1}})").empty());
+}
+
+TEST(ContentTypeFor, JsonTextOrBytes) {
+  EXPECT_EQ(content_type_for(R"({"a":1})"), "application/json");
+  EXPECT_EQ(content_type_for("[1, 2]\n"), "application/json");
+  EXPECT_EQ(content_type_for("hello"), "text/plain; charset=utf-8");
+  EXPECT_EQ(content_type_for(R"({"a":)"), "text/plain; charset=utf-8");
+  EXPECT_EQ(content_type_for(std::string_view("\xff\x00", 2)), "application/octet-stream");
+  EXPECT_EQ(content_type_for(std::string(300000, '[') + std::string(300000, ']')), "application/json");
 }
 
 TEST(ApplyOverrides, SetsStringsOrJsonAndCreatesObjects) {

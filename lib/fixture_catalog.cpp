@@ -1,0 +1,122 @@
+#include "lib/fixture_catalog.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+
+namespace epilot {
+
+namespace {
+
+constexpr std::string_view k_json_suffix = ".json";
+
+std::string_view without_json_suffix(std::string_view name) {
+  if (name.size() > k_json_suffix.size() && name.substr(name.size() - k_json_suffix.size()) == k_json_suffix) {
+    name.remove_suffix(k_json_suffix.size());
+  }
+  return name;
+}
+
+// Levenshtein distance, for suggestions between short names.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+Status FixtureCatalog::add_directory(const std::string& dir) {
+  std::error_code error;
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const auto name = entry.path().filename().string();
+    std::error_code type_error;
+    if (!name.empty() && name.front() != '.' && without_json_suffix(name) != name &&
+        entry.is_regular_file(type_error)) {
+      files.push_back(entry.path());
+    }
+  }
+  if (error) {
+    return make_error(ErrorCode::io, "can't read the fixtures folder " + dir + ": " + error.message());
+  }
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    auto text = read_file(path.string(), k_max_input_size);
+    EPILOT_TRY(text);
+    add(std::string(without_json_suffix(path.filename().string())), std::move(text).value(), path.string());
+  }
+  return ok_status();
+}
+
+const Fixture& FixtureCatalog::add(std::string name, std::string text, std::string origin) {
+  m_text.push_back(std::move(name));
+  const std::string_view name_view = m_text.back();
+  m_text.push_back(std::move(text));
+  const std::string_view text_view = m_text.back();
+  m_text.push_back(std::move(origin));
+  const std::string_view origin_view = m_text.back();
+  m_user.push_back(Fixture{name_view, text_view, origin_view});
+  return m_user.back();
+}
+
+const Fixture* FixtureCatalog::find(std::string_view name) const {
+  name = without_json_suffix(name);
+  // The latest addition of a name wins: a folder named later overrides one before it.
+  for (auto it = m_user.rbegin(); it != m_user.rend(); ++it) {
+    if (it->name == name) {
+      return &*it;
+    }
+  }
+  return find_fixture(name);
+}
+
+std::vector<const Fixture*> FixtureCatalog::all() const {
+  std::vector<const Fixture*> out;
+  const auto add_unique = [&](const Fixture& f) {
+    if (find(f.name) == &f) {
+      out.push_back(&f);
+    }
+  };
+  for (const auto& f : m_user) {
+    add_unique(f);
+  }
+  for (const auto& f : builtin_fixtures()) {
+    add_unique(f);
+  }
+  std::sort(out.begin(), out.end(), [](const Fixture* a, const Fixture* b) { return a->name < b->name; });
+  return out;
+}
+
+std::vector<std::string> FixtureCatalog::similar(std::string_view name) const {
+  name = without_json_suffix(name);
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto* f : all()) {
+    const auto distance = edit_distance(name, f->name);
+    const bool prefix = name.size() >= 3 && f->name.substr(0, name.size()) == name;
+    if (distance <= std::max<std::size_t>(2, name.size() / 3) || prefix) {
+      scored.emplace_back(prefix ? 0 : distance, std::string(f->name));
+    }
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (auto& [score, n] : scored) {
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+}  // namespace epilot
