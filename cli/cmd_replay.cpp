@@ -59,6 +59,7 @@ struct ReplayOptions {
   std::vector<std::string> options;
   std::string fixtures_dir;
   std::vector<std::string> expects;
+  std::string expect_repeat;
   std::string token;
   std::string token_file;
   bool mock_token = false;
@@ -179,6 +180,46 @@ std::vector<Expectation> resolve_expectations(const std::vector<std::string>& te
     ++next;
   }
   return store;
+}
+
+// --expect-repeat: the expectation for sends of a webhook-id sent before.
+// Given where no id can repeat, it could never fail: that is a usage error.
+std::optional<Expectation> repeat_rule(const ReplayOptions& opts, const RequestRenderer& renderer,
+                                       std::uint64_t total) {
+  if (opts.expect_repeat.empty()) {
+    return std::nullopt;
+  }
+  auto expectation = parse_expectation(opts.expect_repeat);
+  if (!expectation.ok()) {
+    fail(ErrorCode::usage, "--expect-repeat: " + expectation.error().message, expectation.error().hints);
+  }
+  bool any = false;
+  const auto jobs = total == 0 ? 2 * renderer.items().size() : total;  // --duration: a second round comes in time
+  for (std::uint64_t job = 0; job < jobs && !any; ++job) {
+    any = renderer.is_repeat(job);
+  }
+  if (!any) {
+    fail(ErrorCode::usage, "--expect-repeat judges requests that repeat a webhook-id, and none of these does",
+         {"send each input twice with the same id: --keep-id -n 2"});
+  }
+  return std::move(expectation).value();
+}
+
+// Captures are signed afresh unless --as-is: a stale or forged capture
+// becomes a genuine request, which a correct endpoint accepts.
+void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::vector<const Expectation*>& expectations) {
+  const bool all_captures =
+      std::all_of(items.begin(), items.end(), [](const ReplayItem& i) { return i.fixture == nullptr; });
+  const bool wants_refusal = std::all_of(expectations.begin(), expectations.end(), [](const Expectation* e) {
+    return std::all_of(e->any_of.begin(), e->any_of.end(), [](const Expectation::Matcher& m) {
+      return m.status_class == 4 || (m.status >= 400 && m.status < 500);
+    });
+  });
+  if (mode == SendMode::resign && all_captures && wants_refusal) {
+    print_warning("--expect wants the captures refused, but replay signs each one afresh, so a correct endpoint "
+                  "accepts them");
+    print_hint("to send them as captured (their own signatures and timestamps), add --as-is");
+  }
 }
 
 std::atomic<bool> g_stop{false};
@@ -360,6 +401,8 @@ Outcome run_replay(const ReplayOptions& opts) {
   context.fill = fill_context(opts.options);
   auto renderer = take(RequestRenderer::create(std::move(items), request, std::move(context), plan.threads));
   renderer->on_callback = [&](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };
+  const auto repeat_expectation = repeat_rule(opts, *renderer, plan.total);
+  hint_as_is(renderer->items(), mode, expectation_of);
   const auto& sent_items = renderer->items();
   std::vector<std::string> names;
   std::size_t name_width = 0;
@@ -381,7 +424,8 @@ Outcome run_replay(const ReplayOptions& opts) {
   const auto judge = [&](ReplayRecord& r) {
     r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
     if (!r.met) {
-      r.why_unmet = "expected " + r.expectation->text + ", got " +
+      r.why_unmet = "expected " + r.expectation->text + (r.repeat && repeat_expectation ? " for a repeated webhook-id" : "") +
+                    ", got " +
                     (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
                     std::string(describe(r.classified.answer_class)) +
                     (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
@@ -399,7 +443,8 @@ Outcome run_replay(const ReplayOptions& opts) {
     r.item = renderer->item_of(delivered.job);
     r.input = &names[r.item];
     r.classified = classify(delivered);
-    r.expectation = expectation_of[r.item];
+    r.repeat = renderer->is_repeat(r.job);
+    r.expectation = r.repeat && repeat_expectation ? &*repeat_expectation : expectation_of[r.item];
     r.delivered = std::move(delivered);
     if (r.classified.answer_class == AnswerClass::unreachable) {
       std::lock_guard lock(unreachable_mutex);
@@ -433,6 +478,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   sigaction(SIGINT, &action, &old_int);
   sigaction(SIGTERM, &action, &old_term);
 
+  const auto started = std::chrono::steady_clock::now();
   LoadProgress progress;
   Result<LoadStats> stats = LoadStats{};
   {
@@ -461,6 +507,8 @@ Outcome run_replay(const ReplayOptions& opts) {
       reporter.record(r);
     }
   }
+  reporter.finish();
+  const auto elapsed = std::chrono::steady_clock::now() - started;  // callback waits included
   callbacks.stop();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
@@ -472,7 +520,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   }
   facts.url = opts.url;
   facts.connections = opts.concurrency;
-  facts.seconds = std::chrono::duration<double>(stats->elapsed).count();
+  facts.seconds = std::chrono::duration<double>(elapsed).count();
   facts.callbacks_received = board.received_count();
   facts.callback_problems = board.problems();
   facts.stopped = g_stop.load();
@@ -524,6 +572,9 @@ Command register_replay(CLI::App& app) {
                   "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
                   "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")
       ->allow_extra_args(false);
+  cmd->add_option("--expect-repeat", opts->expect_repeat,
+                  "what answers to a repeated webhook-id must be (with --keep-id -n 2, or --as-is), as for --expect: "
+                  "a deduplicating endpoint answers skipped or 409");
   cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)");
   cmd->add_option("--token-file", opts->token_file, "read the x-epilot-token JWT from FILE");
   cmd->add_flag("--mock-token", opts->mock_token,
@@ -557,7 +608,7 @@ Examples:
   $ epilot-action replay opportunity-created contact-updated --url http://127.0.0.1:3000/hook --mock-token
   $ epilot-action replay captures/ --url http://127.0.0.1:3000/hook --junit replay.xml
   $ epilot-action replay stale.json --as-is --url http://127.0.0.1:3000/hook --expect 401
-  $ epilot-action replay --keep-id -n 2 --url http://127.0.0.1:3000/hook --expect 2xx,409
+  $ epilot-action replay --keep-id -n 2 --expect-repeat skipped,409 --url http://127.0.0.1:3000/hook
   $ epilot-action replay -c 16 -d 30 --url http://127.0.0.1:3000/hook --secret-file webhook.secret -q)");
   return Command{cmd, [opts] { return run_replay(*opts); }};
 }

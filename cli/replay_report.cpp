@@ -120,6 +120,9 @@ std::string ReplayReporter::text_line(const ReplayRecord& r) const {
   if (!r.delivered.label.empty()) {
     line += "  " + terminal_text(r.delivered.label);
   }
+  if (r.repeat) {
+    line += " (repeat)";
+  }
   line += "  " + format_latency(r.delivered.latency);
   if (r.callback && r.callback->state == CallbackOutcome::State::received) {
     line += "  callback after " + format_latency(r.callback->after);
@@ -156,6 +159,9 @@ std::string ReplayReporter::json_line(const ReplayRecord& r) const {
     }
     doc["callback"] = cb;
   }
+  if (r.repeat) {
+    doc["repeat"] = true;
+  }
   doc["expected"] = r.expectation->text;
   doc["met"] = r.met;
   if (!r.met) {
@@ -179,20 +185,29 @@ void ReplayReporter::clear_progress() {
   }
 }
 
+void ReplayReporter::emit_in_order(std::uint64_t job, std::string line) {
+  m_waiting.emplace(job, std::move(line));
+  while (!m_waiting.empty() && m_waiting.begin()->first == m_next_job) {
+    flush_stdout(m_waiting.begin()->second);
+    m_waiting.erase(m_waiting.begin());
+    ++m_next_job;
+  }
+}
+
 void ReplayReporter::record(const ReplayRecord& record) {
   if (m_format == Format::json) {
-    const auto line = json_line(record);
+    auto line = json_line(record);
     std::lock_guard lock(m_mutex);
-    flush_stdout(line);
+    emit_in_order(record.job, std::move(line));
     return;
   }
   if (m_quiet) {
     return;
   }
   if (m_every_line) {
-    const auto line = text_line(record);
+    auto line = text_line(record);
     std::lock_guard lock(m_mutex);
-    flush_stdout(line);
+    emit_in_order(record.job, std::move(line));
     ++m_lines_printed;
   } else if (!record.met) {
     std::lock_guard lock(m_mutex);
@@ -201,6 +216,15 @@ void ReplayReporter::record(const ReplayRecord& record) {
       ++m_lines_printed;
     }
   }
+}
+
+void ReplayReporter::finish() {
+  std::lock_guard lock(m_mutex);
+  // Jobs a stop dropped never come: whatever waits behind them goes out now.
+  for (auto& [job, line] : m_waiting) {
+    flush_stdout(line);
+  }
+  m_waiting.clear();
 }
 
 void ReplayReporter::summary(const Tally& tally, const RunFacts& facts) {

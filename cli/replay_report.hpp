@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ struct ReplayRecord {
   Delivered delivered;
   Classified classified;
   const Expectation* expectation = nullptr;
+  bool repeat = false;  // its webhook-id was sent before in this run
   std::optional<CallbackOutcome> callback;
   bool met = false;
   std::string why_unmet;
@@ -66,8 +68,11 @@ class ReplayReporter {
   // `name_width`: the inputs' names are padded to this, so columns line up.
   ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width);
 
-  // Thread-safe: called as requests finish.
+  // Thread-safe: called as requests finish. Lines come out in job order
+  // (the inputs' order), each as soon as every job before it is reported.
   void record(const ReplayRecord& record);
+  // Print what still waits for a job that never came (a stop dropped it).
+  void finish();
 
   // The progress bar draws on stderr under the same lock as lines go to
   // stdout, and a line first wipes the bar, so that the two never mix on a
@@ -84,6 +89,7 @@ class ReplayReporter {
   std::string text_line(const ReplayRecord& record) const;
   std::string json_line(const ReplayRecord& record) const;
   void flush_stdout(const std::string& text);
+  void emit_in_order(std::uint64_t job, std::string line);
 
   Format m_format;
   bool m_every_line;
@@ -93,6 +99,8 @@ class ReplayReporter {
   std::uint64_t m_unmet_lines = 0;
   std::uint64_t m_lines_printed = 0;
   bool m_progress_shown = false;
+  std::map<std::uint64_t, std::string> m_waiting;  // lines of jobs reported before an earlier one
+  std::uint64_t m_next_job = 0;
 };
 
 // "3.2 ms", "1.24 s".

@@ -148,9 +148,10 @@ Result<Capture> parse_capture_json(std::string_view data) {
     return input_error(std::string("capture is a JSON ") + doc.type_name() + ", not an object");
   }
   if (!doc.contains("headers") && !doc.contains("body") && !doc.contains("body_base64")) {
-    return input_error("this JSON object has no 'headers' and no 'body': it is not a capture (a payload, perhaps)",
-                       {"a capture is what 'epilot-action sign' writes: method, url, headers and body",
-                        "to sign a payload: epilot-action sign FILE"});
+    return input_error("this is a payload, not a capture: a JSON object with no 'headers' and no 'body'",
+                       {"a capture is a request as received (what 'epilot-action sign' or 'listen' writes): "
+                        "method, url, headers and body",
+                        "to sign the payload: epilot-action sign FILE; to send it: epilot-action replay FILE --url URL"});
   }
   Capture capture;
   const auto get_string = [&](const char* key, std::string& out) -> Status {

@@ -600,10 +600,12 @@ void Worker::run() {
     }
     const bool stopping = m_shared.stop != nullptr && m_shared.stop->load(std::memory_order_relaxed);
     for (auto& c : m_connections) {
-      if (stopping && c.phase != Phase::idle && c.phase != Phase::done) {
-        // Interrupted: nobody wants to wait out the timeouts of the requests in flight.
+      if (stopping && (c.phase == Phase::waiting || c.phase == Phase::backoff)) {
+        // Stopped before it was (re)sent: the job is dropped, not reported.
+        // Requests on the wire go on to their answer or their timeout: the
+        // endpoint is acting on them, and their answers are what the user
+        // wants to see.
         close_socket(c);
-        deliver(c, Delivery::timeout, "interrupted before the answer came", now);
         c.phase = Phase::done;
         continue;
       }

@@ -9,7 +9,7 @@
 //
 // Jobs are numbered 0, 1, 2, ...; whichever connection is free takes the next
 // one and asks the caller to build its bytes (on that connection's thread,
-// so signing runs on every core). Each job ends in exactly one Delivered.
+// so signing runs on every core). Each job sent ends in exactly one Delivered.
 
 #include <atomic>
 #include <chrono>
@@ -85,8 +85,10 @@ struct LoadStats {
 
 // Run the plan. Fails only when nothing can start (the host does not
 // resolve, the CA file can't be read); every per-request failure is a Delivered. `stop`,
-// when set, ends the run early: no new jobs start, and jobs in flight are
-// delivered as timeouts ("interrupted") within 100 ms.
+// when set, ends the run early (noticed within 100 ms): no new job starts, a
+// job not yet sent (waiting for its rate slot or a retry) is dropped without
+// a Delivered, and requests on the wire are delivered as usual, with their
+// answers or their timeouts.
 Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
                            LoadProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
@@ -210,7 +211,28 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     prepared.body = std::move(body);  // for a dynamic fixture: the one checked here, sent only should a later fill fail
     r->m_prepared.push_back(std::move(prepared));
   }
+  r->mark_repeated_ids();
   return r;
+}
+
+bool RequestRenderer::ids_kept(std::size_t item) const {
+  if (m_options.mode == SendMode::as_is) {
+    const auto* id = m_items[item].capture.find_header(k_header_id);
+    return id != nullptr && !id->empty();
+  }
+  return m_options.keep_id;
+}
+
+void RequestRenderer::mark_repeated_ids() {
+  std::unordered_set<std::string_view> seen;
+  for (std::size_t i = 0; i < m_prepared.size(); ++i) {
+    m_prepared[i].repeats_earlier = ids_kept(i) && !seen.insert(m_prepared[i].kept_id).second;
+  }
+}
+
+bool RequestRenderer::is_repeat(std::uint64_t job) const {
+  const auto index = item_of(job);
+  return ids_kept(index) && (job >= m_items.size() || m_prepared[index].repeats_earlier);
 }
 
 void RequestRenderer::random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const {

@@ -77,6 +77,10 @@ class RequestRenderer {
   const std::vector<ReplayItem>& items() const { return m_items; }
   std::size_t item_of(std::uint64_t job) const { return static_cast<std::size_t>(job % m_items.size()); }
   bool is_callback(std::size_t item) const { return m_prepared[item].callback; }
+  // True when job N sends a webhook-id an earlier job sent (--keep-id on a
+  // second round, captures sent as they are, two inputs with one id): what
+  // an endpoint that deduplicates must recognise.
+  bool is_repeat(std::uint64_t job) const;
 
  private:
   struct Prepared {
@@ -85,6 +89,7 @@ class RequestRenderer {
     bool dynamic = false;     // a fixture with placeholders: filled at every send
     bool callback = false;    // wait_for_callback: callback_post_url and resume_token are set per send
     std::string kept_id;      // for --keep-id
+    bool repeats_earlier = false;  // an earlier item sends the same kept id
     std::string org_id;       // for --mock-token
   };
   struct ThreadState {
@@ -99,6 +104,8 @@ class RequestRenderer {
   };
 
   RequestRenderer() = default;
+  bool ids_kept(std::size_t item) const;
+  void mark_repeated_ids();
   // The header lines but host and the signature's; a Content-Type for `body`
   // when the request has none.
   Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own, std::string_view body) const;
