@@ -60,3 +60,29 @@ test('--set overrides fields with strings or JSON; a missing option is exit 2', 
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /is not NAME=VALUE/);
 });
+
+test('a fixtures folder of your own (--fixtures DIR or EPILOT_ACTION_FIXTURES) is listed, shown and signed', () => {
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'team-event.json'), '{"type":"external_integration","data":{"trigger_event":"team.changed","id":"{{uuid}}"}}');
+  fs.writeFileSync(path.join(dir, 'custom-action.json'), '{"mine":true}');
+  fs.writeFileSync(path.join(dir, 'notes.md'), 'not a fixture');
+  const listed = run(['fixtures', '--fixtures', dir]);
+  assert.equal(listed.status, 0, listed.stderr);
+  const rows = listed.stdout.trim().split('\n');
+  const names = rows.map((l) => l.split(/\s+/)[0]);
+  assert.deepEqual(names, [...new Set([...files, 'team-event'])].sort());
+  assert.match(rows.find((l) => l.startsWith('team-event')), /team\.changed.*\(.*team-event\.json\)/);
+  assert.match(rows.find((l) => l.startsWith('custom-action')), /custom-action\.json\)/, 'a name of yours replaces the built-in one');
+  const env = { EPILOT_ACTION_FIXTURES: dir };
+  assert.equal(run(['fixtures'], { env }).stdout, listed.stdout);
+  assert.equal(run(['fixtures', 'show', 'custom-action'], { env }).stdout, '{"mine":true}\n');
+  const signed = run(['sign', '--fixture', 'team-event', '--secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], { env });
+  assert.equal(signed.status, 0, signed.stderr);
+  assert.match(JSON.parse(JSON.parse(signed.stdout).body).data.id, /^[0-9a-f-]{36}$/);
+  const missing = run(['fixtures', '--fixtures', path.join(dir, 'absent')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /can't read the fixtures folder .*absent/);
+  const typo = run(['fixtures', 'show', 'team-evnt', '--fixtures', dir]);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /did you mean: team-event\?/);
+});

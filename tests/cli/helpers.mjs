@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const BIN = process.env.EPILOT_ACTION_BIN ?? path.resolve('build/epilot-action');
+export const BIN = path.resolve(process.env.EPILOT_ACTION_BIN ?? 'build/epilot-action');
 export const FIXTURES = process.env.EPILOT_FIXTURES_DIR ?? path.resolve('fixtures');
 
 // A fresh directory per call; removed when the process exits.

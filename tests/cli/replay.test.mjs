@@ -573,3 +573,175 @@ test('bad input is exit 2 with a clear message, and nothing is sent', async () =
     await s.close();
   }
 });
+
+// --- Issue 10: one meaning per file, and replay as users meet it ---
+
+// A server that answers 200 and, for a request that waits for a callback,
+// POSTs the resume_token back after `callbackDelay` ms (as a real action would).
+function actionServer({ callbackDelay = 50, status = 200 } = {}) {
+  return serve((req, record, res) => {
+    record.verdict = independentlyVerified(record);
+    answer(res, status, {});
+    let data;
+    try { data = JSON.parse(record.body).data; } catch { return; }
+    if (!data?.callback_post_url) return;
+    setTimeout(() => {
+      const cb = http.request(data.callback_post_url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => r.resume());
+      cb.on('error', () => {});
+      cb.end(JSON.stringify({ resume_token: data.resume_token }));
+    }, callbackDelay);
+  });
+}
+
+test('a payload file is sent byte for byte as the body, signed afresh; never an empty body', async () => {
+  const s = await actionServer();
+  try {
+    const dir = tmpdir();
+    const payload = path.join(dir, 'mypayload.json');
+    const bytes = '{\n  "type": "external_integration",\n  "data": {"n": 1.50, "name": "J\\u00fcrgen"}\n}\n';
+    fs.writeFileSync(payload, bytes);
+    const text = path.join(dir, 'note.txt');
+    fs.writeFileSync(text, 'not JSON at all\n');
+    const r = await replay([payload, text, '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(s.seen.length, 2);
+    assert.equal(s.seen[0].body, bytes, 'the payload, exactly');
+    assert.deepEqual(s.seen[0].verdict, { v1a: true, v1: false, fresh: true });
+    assert.equal(s.seen[0].headers['content-type'], 'application/json');
+    assert.equal(s.seen[1].body, 'not JSON at all\n');
+    assert.equal(s.seen[1].headers['content-type'], 'text/plain; charset=utf-8', 'not JSON: not labelled JSON');
+    // -H asks for a type: it is sent as asked.
+    const asked = await replay([text, '--url', s.url, '--private-key', privFile, '-H', 'content-type: application/json']);
+    assert.equal(asked.status, 0);
+    assert.equal(s.seen[2].headers['content-type'], 'application/json');
+    // The project's own payload fixture by path: a template, its placeholders filled.
+    const contact = await replay([fixture('payloads/contact-updated.json'), '--url', s.url, '--private-key', privFile]);
+    assert.equal(contact.status, 0, contact.stderr);
+    assert.doesNotMatch(s.seen[3].body, /\{\{/);
+    assert.match(JSON.parse(s.seen[3].body).data.entity._id, /^[0-9a-f-]{36}$/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the project\'s own folders replay: fixtures/payloads and fixtures/captures', async () => {
+  const s = await actionServer();
+  try {
+    const payloads = await replay([fixture('payloads'), '--url', s.url, '--private-key', privFile, '--callback-timeout', '3', '--format', 'json']);
+    assert.equal(payloads.status, 0, payloads.stdout + payloads.stderr);
+    const results = jsonLines(payloads.stdout).filter((l) => l.event === 'result');
+    assert.equal(results.length, FIXTURE_NAMES.length);
+    assert.ok(s.seen.every((x) => x.body.length > 0 && !x.body.includes('{{')));
+    const custom = s.seen.find((x) => x.headers['x-api-key']);
+    assert.ok(custom, 'custom-headers.request.json is a template with headers');
+    assert.equal(JSON.parse(custom.body).type, 'external_integration');
+
+    const before = s.seen.length;
+    const captures = await replay([fixture('captures'), '--url', s.url, '--private-key', privFile, '--format', 'json']);
+    assert.equal(captures.status, 0, captures.stdout + captures.stderr);
+    assert.match(captures.stderr, /README\.md/, 'the README is left out, and said so');
+    assert.match(captures.stderr, /empty\.har is left out: the archive holds no requests/);
+    const sent = s.seen.slice(before);
+    assert.ok(sent.length >= 10, `${sent.length} sent`);
+    assert.ok(sent.every((x) => x.verdict.v1a && x.verdict.fresh), 're-signed fresh');
+  } finally {
+    await s.close();
+  }
+});
+
+test('user fixtures: by path (replay ./my.json, fixture:./my.json) and from --fixtures DIR or EPILOT_ACTION_FIXTURES', async () => {
+  const s = await actionServer();
+  try {
+    const dir = tmpdir();
+    const mine = path.join(dir, 'my.json');
+    fs.writeFileSync(mine, '{"id":"{{uuid}}","org":"{{option.org|42}}","greeting":"Hi {{contact.first_name}}"}');
+    const folder = path.join(dir, 'fx');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'team-event.json'), '{"team":"{{option.team|core}}","at":"{{now}}"}');
+    fs.writeFileSync(path.join(folder, 'with-key.request.json'),
+      JSON.stringify({ description: 'd', headers: { 'x-api-key': '{{option.key|k1}}' }, body: { a: '{{unix}}' } }));
+    const a = await replay([mine, `fixture:${mine}`, '--url', s.url, '--private-key', privFile, '--option', 'org=7']);
+    assert.equal(a.status, 0, a.stdout + a.stderr);
+    for (const seen of s.seen.slice(0, 2)) {
+      const body = JSON.parse(seen.body);
+      assert.match(body.id, /^[0-9a-f-]{36}$/);
+      assert.equal(body.org, '7');
+      assert.equal(body.greeting, 'Hi {{contact.first_name}}', 'text that is no placeholder is kept');
+    }
+    assert.match(a.stderr, /\{\{contact\.first_name\}\} is not a placeholder; it is kept as written/);
+    const b = await replay(['team-event', 'with-key.request', '--fixtures', folder, '--url', s.url, '--private-key', privFile]);
+    assert.equal(b.status, 0, b.stdout + b.stderr);
+    assert.equal(JSON.parse(s.seen[2].body).team, 'core');
+    assert.equal(s.seen[3].headers['x-api-key'], 'k1');
+    const c = await replay(['fixture:team-event', '--url', s.url, '--private-key', privFile, '--option', 'team=x'],
+      { env: { EPILOT_ACTION_FIXTURES: folder } });
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(JSON.parse(s.seen[4].body).team, 'x');
+  } finally {
+    await s.close();
+  }
+});
+
+test('--expect-repeat: the dedupe recipe fails against an endpoint that does not deduplicate', async () => {
+  const naive = await actionServer();
+  const listen = await startListenProcess(['--public-key', pubFile]);
+  try {
+    const recipe = ['--keep-id', '-n', '2', '--expect-repeat', 'skipped,409', '--private-key', privFile, '--format', 'json'];
+    const fooled = await replay([...recipe, '--url', naive.url]);
+    assert.equal(fooled.status, 1, fooled.stdout);
+    const results = jsonLines(fooled.stdout).filter((l) => l.event === 'result');
+    assert.deepEqual(results.map((x) => [x.status, x.met, x.repeat ?? false]), [[200, true, false], [200, false, true]]);
+    assert.match(results[1].why, /expected skipped,409 for a repeated webhook-id, got 200 success/);
+    // listen deduplicates (409 for a webhook-id it has seen): the recipe passes.
+    const deduped = await replay([...recipe, '--url', listen.url]);
+    assert.equal(deduped.status, 0, deduped.stdout);
+    // Without a repeated id the rule could never fail: a usage error.
+    const pointless = await replay(['-n', '2', '--expect-repeat', '409', '--url', naive.url, '--private-key', privFile]);
+    assert.equal(pointless.status, 2);
+    assert.match(pointless.stderr, /--expect-repeat judges requests that repeat a webhook-id, and none of these does/);
+    assert.match(pointless.stderr, /hint: .*--keep-id -n 2/);
+    const help = run(['replay', '--help']);
+    assert.match(help.stdout, /--keep-id -n 2 --expect-repeat skipped,409/);
+  } finally {
+    await naive.close();
+    listen.proc.kill('SIGTERM');
+    await listen.exited;
+  }
+});
+
+test('results print in input order, a callback wait included, and the summary\'s time covers the wait', async () => {
+  const s = await actionServer({ callbackDelay: 700 });
+  try {
+    const r = await replay(['wait-for-callback', 'custom-action', 'order-created', '--url', s.url, '--private-key', privFile,
+      '--callback-timeout', '5']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const names = r.stdout.split('\n').filter((l) => l.startsWith('ok')).map((l) => l.split(/\s+/)[3]);
+    assert.deepEqual(names, ['wait-for-callback', 'custom-action', 'order-created']);
+    const seconds = Number(r.stdout.match(/in ([0-9.]+) s/)[1]);
+    assert.ok(seconds >= 0.6, `the summary says ${seconds} s; the callback came after 0.7 s`);
+    const json = await replay(['wait-for-callback', 'custom-action', '--url', s.url, '--private-key', privFile,
+      '--callback-timeout', '5', '--format', 'json']);
+    assert.deepEqual(jsonLines(json.stdout).filter((l) => l.event === 'result').map((l) => l.index), [0, 1]);
+  } finally {
+    await s.close();
+  }
+});
+
+test('captures re-signed while --expect wants them refused: a warning says --as-is', async () => {
+  const s = await verifier();
+  try {
+    const stale = path.join(tmpdir(), 'stale.json');
+    run(['sign', '--private-key', privFile, '--timestamp', String(Math.floor(Date.now() / 1000) - 3600), '-o', stale]);
+    const r = await replay([stale, '--url', s.url, '--private-key', privFile, '--expect', '4xx']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--expect wants the captures refused, but replay signs each one afresh/);
+    assert.match(r.stderr, /hint: .*add --as-is/);
+    const asIs = await replay([stale, '--url', s.url, '--as-is', '--expect', '4xx']);
+    assert.equal(asIs.status, 0, asIs.stdout);
+    assert.doesNotMatch(asIs.stderr, /--as-is/);
+    const fixtureOnly = await replay(['custom-action', '--url', s.url, '--private-key', privFile, '--expect', '4xx']);
+    assert.doesNotMatch(fixtureOnly.stderr, /signs each one afresh/, 'only for captures');
+  } finally {
+    await s.close();
+  }
+});

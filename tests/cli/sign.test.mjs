@@ -141,3 +141,87 @@ test('sign accepts a key made by openssl genpkey', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(nodeVerifies(JSON.parse(r.stdout), { pub: fixture('keys/openssl-ed25519.pub.pem') }), { v1a: true });
 });
+
+// --- Issue 10: one meaning per file ---
+
+test('sign of a payload with placeholders fills them; other {{...}} text is the payload\'s', () => {
+  const { priv, pub } = keypair();
+  const r = run(['sign', fixture('payloads/contact-updated.json'), '--private-key', priv]);
+  assert.equal(r.status, 0, r.stderr);
+  const capture = JSON.parse(r.stdout);
+  assert.doesNotMatch(capture.body, /\{\{/);
+  assert.match(JSON.parse(capture.body).data.entity._id, /^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+  assert.deepEqual(nodeVerifies(capture, { pub }), { v1a: true });
+  // A payload without a placeholder is signed as it is, Handlebars and all.
+  const dir = tmpdir();
+  const email = path.join(dir, 'email.json');
+  fs.writeFileSync(email, '{"template":"Hello {{contact.name}}, {{ order.total }}"}\n');
+  const e = run(['sign', email, '--private-key', priv]);
+  assert.equal(e.status, 0, e.stderr);
+  assert.equal(JSON.parse(e.stdout).body, fs.readFileSync(email, 'utf8'));
+  assert.equal(e.stderr, '');
+});
+
+test('sign --fixture takes a path; a capture given to sign is signed again, keeping its request', () => {
+  const { priv, pub } = keypair();
+  const dir = tmpdir();
+  const mine = path.join(dir, 'my.json');
+  fs.writeFileSync(mine, '{"id":"{{uuid}}","n":"{{option.n|1}}"}');
+  const f = run(['sign', '--fixture', mine, '--private-key', priv, '--option', 'n=5']);
+  assert.equal(f.status, 0, f.stderr);
+  const body = JSON.parse(JSON.parse(f.stdout).body);
+  assert.match(body.id, /^[0-9a-f-]{36}$/);
+  assert.equal(body.n, '5');
+  // Relative, as a user types it.
+  const rel = run(['sign', '--fixture', './my.json', '--private-key', priv], { cwd: dir });
+  assert.equal(rel.status, 0, rel.stderr);
+
+  const old = path.join(dir, 'old.json');
+  assert.equal(run(['sign', '--private-key', priv, '--timestamp', '1600000000', '--url', 'http://127.0.0.1:9/hook',
+    '-X', 'PUT', '-H', 'x-epilot-token: eyJ.x', '-o', old]).status, 0);
+  const again = run(['sign', old, '--private-key', priv]);
+  assert.equal(again.status, 0, again.stderr);
+  const before = JSON.parse(fs.readFileSync(old, 'utf8'));
+  const after = JSON.parse(again.stdout);
+  assert.equal(after.body, before.body);
+  assert.equal(after.url, 'http://127.0.0.1:9/hook');
+  assert.equal(after.method, 'PUT');
+  assert.equal(after.headers['x-epilot-token'], 'eyJ.x');
+  assert.notEqual(after.headers['webhook-timestamp'], '1600000000');
+  assert.equal(after.headers['webhook-signature'].split(' ').length, 1, 'the old signature is replaced, not kept');
+  assert.deepEqual(nodeVerifies(after, { pub }), { v1a: true });
+  // A file of many requests is for replay.
+  const many = run(['sign', fixture('captures/stream.jsonl'), '--private-key', priv]);
+  assert.equal(many.status, 2);
+  assert.match(many.stderr, /holds 3 requests; sign takes one/);
+});
+
+test('a payload on stdin that ends with a newline is signed with it, and a warning says so', () => {
+  const r = run(['sign', '-', '--secret', SECRET], { input: '{"a":1}\n' });
+  assert.equal(r.status, 0);
+  assert.equal(JSON.parse(r.stdout).body, '{"a":1}\n');
+  assert.match(r.stderr, /warning: the payload on stdin ends with a newline, which is signed as part of the body/);
+  const clean = run(['sign', '-', '--secret', SECRET], { input: '{"a":1}' });
+  assert.equal(clean.stderr, '');
+});
+
+test('a body that is not JSON is not labelled application/json unless asked', () => {
+  const text = run(['sign', '-', '--secret', SECRET], { input: 'plain words' });
+  assert.equal(JSON.parse(text.stdout).headers['content-type'], 'text/plain; charset=utf-8');
+  const bytes = run(['sign', '-', '--secret', SECRET], { input: Buffer.from([0xff, 0x00]) });
+  assert.equal(JSON.parse(bytes.stdout).headers['content-type'], 'application/octet-stream');
+  const asked = run(['sign', '-', '--secret', SECRET, '-H', 'content-type: application/json'], { input: 'plain words' });
+  assert.equal(JSON.parse(asked.stdout).headers['content-type'], 'application/json');
+  const json = run(['sign', '-', '--secret', SECRET], { input: '[1,2]' });
+  assert.equal(JSON.parse(json.stdout).headers['content-type'], 'application/json');
+});
+
+test('inspect and verify of a payload say it is a payload, not a capture', () => {
+  for (const command of ['inspect', 'verify']) {
+    const r = run([command, fixture('payloads/custom-action.json'), '--secret', SECRET].slice(0, command === 'inspect' ? 2 : 4));
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /this is a payload, not a capture/);
+    assert.match(r.stderr, /hint: .*epilot-action sign FILE/);
+    checkStderrGrammar(assert, r.stderr);
+  }
+});
