@@ -545,7 +545,7 @@ Command register_replay(CLI::App& app) {
   auto opts = std::make_shared<ReplayOptions>();
   auto* cmd = app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
   cmd->add_option("inputs", opts->inputs,
-                  "fixture names, capture files (any format verify reads), directories, globs, or - "
+                  "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
                   "(default: the built-in custom-action fixture)");
   cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
   cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
@@ -589,7 +589,11 @@ Command register_replay(CLI::App& app) {
   cmd->add_flag("-v,--verbose", opts->verbose, "a line for every request, however many");
   cmd->add_flag("-q,--quiet", opts->quiet, "only the summary");
   cmd->add_flag("--no-progress", opts->no_progress, "no progress bar, even on a terminal");
-  cmd->footer(R"(Every request is signed again as it is sent: a fresh webhook-id and timestamp,
+  cmd->footer(R"(A file means what it holds: captures (JSON, JSON Lines, HAR, raw HTTP) are
+replayed; any other file is a payload, sent byte for byte as the body (its
+{{...}} placeholders filled, if any); NAME.request.json adds headers.
+
+Every request is signed again as it is sent: a fresh webhook-id and timestamp,
 v1a with --private-key, v1 with each secret (with no key named: the default
 local keypair and EPILOT_ACTION_SECRET). --as-is sends captures untouched,
 to prove that stale or replayed requests are refused.
@@ -607,6 +611,7 @@ Examples:
   $ epilot-action replay --url http://127.0.0.1:3000/hook
   $ epilot-action replay opportunity-created contact-updated --url http://127.0.0.1:3000/hook --mock-token
   $ epilot-action replay captures/ --url http://127.0.0.1:3000/hook --junit replay.xml
+  $ epilot-action replay mypayload.json --url http://127.0.0.1:3000/hook
   $ epilot-action replay stale.json --as-is --url http://127.0.0.1:3000/hook --expect 401
   $ epilot-action replay --keep-id -n 2 --expect-repeat skipped,409 --url http://127.0.0.1:3000/hook
   $ epilot-action replay -c 16 -d 30 --url http://127.0.0.1:3000/hook --secret-file webhook.secret -q)");
