@@ -71,14 +71,26 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
   auto& catalog = fixture_catalog(opts.fixtures_dir);
   const Fixture* fixture = nullptr;
   Capture request;
-  if (!opts.fixture.empty()) {
-    fixture = &resolve_fixture(catalog, opts.fixture);
-  } else if (opts.payload.empty()) {
+  // The spellings replay takes: fixture:NAME or fixture:PATH, and a
+  // fixture's bare name where no file has it.
+  std::string fixture_ref = opts.fixture;
+  std::string payload = opts.payload;
+  if (payload.rfind(k_fixture_prefix, 0) == 0 ||
+      (!payload.empty() && payload != "-" && !file_exists(payload) && catalog.find(payload) != nullptr)) {
+    fixture_ref = payload;
+    payload.clear();
+  }
+  if (fixture_ref.rfind(k_fixture_prefix, 0) == 0) {
+    fixture_ref.erase(0, k_fixture_prefix.size());
+  }
+  if (!fixture_ref.empty()) {
+    fixture = &resolve_fixture(catalog, fixture_ref);
+  } else if (payload.empty()) {
     fixture = catalog.find(k_builtin_payload_name);
   } else {
-    auto data = read_input(opts.payload, k_max_input_size);
-    const auto name = opts.payload == "-" ? std::string("stdin") : opts.payload;
-    const auto kind = classify_input(data, opts.payload);
+    auto data = read_input(payload, k_max_input_size);
+    const auto name = payload == "-" ? std::string("stdin") : payload;
+    const auto kind = classify_input(data, payload);
     if (kind.ok() && *kind == InputKind::captures) {
       request = resign_capture(name, data);
       request.body = take(apply_overrides(request.body, sets));
@@ -87,7 +99,7 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
     if (!kind.ok()) {
       // sign signs any bytes, a broken JSON text included (to see how an endpoint copes).
       print_warning(name + ": " + kind.error().message + "; it is signed byte for byte as it is");
-    } else if (opts.payload == "-" && !data.empty() && data.back() == '\n') {
+    } else if (payload == "-" && !data.empty() && data.back() == '\n') {
       print_warning("the payload on stdin ends with a newline, which is signed as part of the body "
                     "(echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
     }

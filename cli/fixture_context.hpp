@@ -17,6 +17,9 @@ namespace epilot::cli {
 
 FillContext fill_context(const std::vector<std::string>& options);
 
+// `fixture:NAME` or `fixture:PATH`: a fixture, whatever files there are.
+inline constexpr std::string_view k_fixture_prefix = "fixture:";
+
 // --fixtures DIR, for the commands that name fixtures.
 void add_fixtures_flag(CLI::App& cmd, std::string& dir);
 

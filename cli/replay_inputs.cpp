@@ -22,8 +22,6 @@ namespace epilot::cli {
 
 namespace {
 
-constexpr std::string_view k_fixture_prefix = "fixture:";
-
 // The extensions a folder's request files have: a README beside them is not one.
 constexpr std::string_view k_request_extensions[] = {".json", ".jsonl", ".ndjson", ".har", ".http", ".txt"};
 
