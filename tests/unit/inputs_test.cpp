@@ -91,5 +91,36 @@ TEST(ParseCaptureLine, FallsBackWithTheFullReadersErrors) {
   EXPECT_EQ(*pairs->find_header("webhook-id"), "msg_1");
 }
 
+Capture request(const char* method, std::vector<Header> headers) {
+  Capture c;
+  c.method = method;
+  c.headers = std::move(headers);
+  return c;
+}
+
+TEST(SelectWebhookRequests, KeepsTheRequestsWithWebhookHeaders) {
+  const std::vector<Capture> session = {
+      request("GET", {{"accept", "text/html"}}),
+      request("POST", {{"Webhook-Signature", "v1,x"}}),
+      request("POST", {{"content-type", "application/json"}}),
+      request("PUT", {{"webhook-id", "msg_1"}}),
+      request("POST", {{"svix-id", "msg_2"}}),
+  };
+  const auto selection = select_webhook_requests(session);
+  EXPECT_EQ(selection.rule, WebhookRule::webhook_headers);
+  EXPECT_EQ(selection.kept, (std::vector<std::size_t>{1, 3, 4}));
+}
+
+TEST(SelectWebhookRequests, KeepsThePostsOfAnExportMadeBeforeSigning) {
+  std::vector<Capture> session = {request("GET", {}), request("POST", {}), request("OPTIONS", {}),
+                                  request("POST", {{"x", "2"}})};
+  const auto selection = select_webhook_requests(session);
+  EXPECT_EQ(selection.rule, WebhookRule::posts);
+  EXPECT_EQ(selection.kept, (std::vector<std::size_t>{1, 3}));
+  EXPECT_EQ(keep_webhook_requests(session), WebhookRule::posts);
+  ASSERT_EQ(session.size(), 2u);
+  EXPECT_EQ(session[1].headers[0].value, "2");
+}
+
 }  // namespace
 }  // namespace epilot
