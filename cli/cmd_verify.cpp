@@ -16,6 +16,7 @@
 #include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
+#include "cli/output.hpp"
 #include "cli/verify_keys.hpp"
 #include "lib/bulk.hpp"
 #include "lib/constants.hpp"
@@ -37,6 +38,7 @@ struct VerifyOptions {
   std::vector<std::string> headers;
   unsigned jobs = 0;
   bool quiet = false;
+  bool all_entries = false;
 };
 
 std::string age_text(std::int64_t age) {
@@ -80,6 +82,9 @@ class Reporter {
                         {"verified", m_verified},
                         {"failed", m_failed},
                         {"unreadable", m_unreadable}};
+      if (left_out) {
+        doc["summary"]["left_out"] = *left_out;
+      }
       std::printf("%s\n", doc.dump().c_str());
     } else {
       std::printf("%zu requests: %zu verified, %zu not verified%s\n", m_total, m_verified, m_failed,
@@ -97,7 +102,9 @@ class Reporter {
 
   bool any_failed() const { return m_failed > 0; }
 
-  bool multiple = false;  // number the records in text output
+  bool multiple = false;                  // number the records in text output
+  const VerifyKeys* keys = nullptr;       // what the entries were checked under, for their outcomes
+  std::optional<std::size_t> left_out;    // HAR entries that were not webhook requests
 
  private:
   void print_text(const RecordResult& r) const {
@@ -114,10 +121,25 @@ class Reporter {
                   m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
       return;
     }
-    for (std::size_t i = 0; i < r.reasons.size(); ++i) {
-      std::printf("%s%s: %s\n", i == 0 ? ("FAIL  " + id + "  ").c_str() : "      ",
-                  r.reasons[i].code.c_str(), terminal_text(r.reasons[i].message).c_str());
+    // The record is named on its own line, so that `grep ^FAIL` lists every
+    // failed request once; its reasons follow, indented.
+    std::printf("FAIL  %s  %s\n", id.c_str(), record_name(r).c_str());
+    for (const auto& reason : r.reasons) {
+      std::printf("      %s: %s\n", reason.code.c_str(), terminal_text(reason.message).c_str());
     }
+  }
+
+  // "entry 3 POST http://...", "line 7 POST ...": where the record is and what it is.
+  std::string record_name(const RecordResult& r) const {
+    std::string where;
+    if (r.entry > 0) {
+      where = "entry " + std::to_string(r.entry) + " ";
+    } else if (r.line > 0) {
+      where = "line " + std::to_string(r.line) + " ";
+    } else if (multiple) {
+      where = "request " + std::to_string(r.index + 1) + " ";
+    }
+    return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(r.url));
   }
 
   void print_json(const RecordResult& r) const {
@@ -127,6 +149,9 @@ class Reporter {
       if (r.line > 0) {
         doc["line"] = r.line;
       }
+    }
+    if (r.entry > 0) {
+      doc["entry"] = r.entry;
     }
     if (r.error) {
       doc["valid"] = false;
@@ -229,6 +254,39 @@ void open_input(const std::string& path, OpenInput& in) {
   }
 }
 
+// The entries of a HAR archive to check, 1-based: its webhook requests (the
+// rule replay sends by), or with --all-entries every one. A browser export
+// holds the page, its scripts and its API calls beside the webhooks.
+std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests, const VerifyOptions& opts,
+                                            const std::string& name) {
+  std::vector<std::size_t> entries;
+  if (opts.all_entries) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      entries.push_back(i + 1);
+    }
+    return entries;
+  }
+  const auto selection = select_webhook_requests(requests);
+  const bool by_headers = selection.rule == WebhookRule::webhook_headers;
+  const auto total = std::to_string(requests.size());
+  if (selection.kept.empty()) {
+    fail(ErrorCode::bad_input,
+         name + " holds no webhook request: none of its " + total + " entries is a POST or carries webhook-* headers",
+         {"check every entry anyway with --all-entries"});
+  }
+  for (const auto i : selection.kept) {
+    entries.push_back(i + 1);
+  }
+  const auto left_out = requests.size() - entries.size();
+  if (left_out > 0 && !opts.quiet) {
+    print_warning(name + ": " + std::to_string(left_out) + " of its " + total + " entries " +
+                  (left_out == 1 ? "is" : "are") + " left out: only those " +
+                  (by_headers ? "with webhook-* headers" : "that are POSTs") +
+                  " are checked (--all-entries checks every one)");
+  }
+  return entries;
+}
+
 Outcome run_verify(const VerifyOptions& opts) {
   VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
@@ -282,12 +340,21 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!requests) {
     throw with_name(requests.error());
   }
+  std::vector<std::size_t> entries;  // 1-based HAR entry numbers, when a HAR
+  if (format && *format == InputFormat::har) {
+    entries = select_har_entries(*requests, opts, in.name);
+    report.left_out = requests->size() - entries.size();
+  }
   auto keys = collect_verify_keys(opts.keys);
+  report.keys = &keys.keys;
   const auto verify_all = [&] {
     std::vector<RecordResult> results;
-    for (std::size_t i = 0; i < requests->size(); ++i) {
-      results.push_back(verify_one((*requests)[i], keys.keys, keys.other, policy));
+    const auto count = entries.empty() ? requests->size() : entries.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto entry = entries.empty() ? 0 : entries[i];
+      results.push_back(verify_one((*requests)[entry == 0 ? i : entry - 1], keys.keys, keys.other, policy));
       results.back().index = i;
+      results.back().entry = entry;
     }
     return results;
   };
@@ -313,7 +380,7 @@ Outcome run_verify(const VerifyOptions& opts) {
       results = verify_all();
     }
   }
-  report.multiple = requests->size() > 1;
+  report.multiple = results.size() > 1;
   for (const auto& r : results) {
     report(r);
   }
@@ -346,6 +413,9 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
+  cmd->add_flag("--all-entries", opts->all_entries,
+                "HAR: check every entry, not only the webhook requests (those with webhook-* headers, or "
+                "the POSTs when none has them)");
   cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. When it does not,
 the reasons follow, most likely first (body_reserialized, wrong_key, ...).

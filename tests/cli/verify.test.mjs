@@ -32,7 +32,7 @@ test('a tampered body fails with exit 1 and says why', () => {
   const tampered = write('t.json', JSON.stringify({ ...TV_H1, body: '{"test": 2432232315}' }));
   const r = run(['verify', tampered, '--secret', SECRET, '--now', NOW]);
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /^FAIL {2}msg_p5jXN8AQM9LWM0D4loKWxJek {2}signature_mismatch: /);
+  assert.match(r.stdout, /^FAIL {2}msg_p5jXN8AQM9LWM0D4loKWxJek {2}POST http:\/\/localhost:3000\/hook\n {6}signature_mismatch: /);
   const j = run(['verify', tampered, '--secret', SECRET, '--now', NOW, '--format', 'json']);
   assert.equal(j.status, 1);
   const doc = JSON.parse(j.stdout);
@@ -157,4 +157,66 @@ test('an unknown command is exit 2 and --help is exit 0 with examples', () => {
 test('colour never appears when output is not a terminal', () => {
   const r = run(['verify', '/nonexistent']);
   assert.doesNotMatch(r.stderr, /\x1b\[/);
+});
+
+// Issue 10: a browser HAR holds the page beside the webhooks.
+const E1 = 'whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=';
+const SESSION = fixture('captures/session.har');
+
+test('of a HAR session only the webhook requests are checked, and the left-out entries are counted', () => {
+  const r = run(['verify', SESSION, '--secret', SECRET, '--public-key', E1, '--now', NOW]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 3);
+  assert.match(r.stdout, /\n2 requests: 2 verified, 0 not verified\n$/);
+  assert.equal(r.stderr, 'epilot-action: warning: ' + SESSION + ': 1 of its 3 entries is left out: only those with ' +
+    'webhook-* headers are checked (--all-entries checks every one)\n');
+  checkStderrGrammar(assert, r.stderr);
+  const j = run(['verify', SESSION, '--secret', SECRET, '--public-key', E1, '--now', NOW, '--format', 'json']);
+  const docs = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(docs.slice(0, 2).map((d) => [d.index, d.entry, d.valid]), [[0, 2, true], [1, 3, true]]);
+  assert.deepEqual(docs[2], { summary: { requests: 2, verified: 2, failed: 0, unreadable: 0, left_out: 1 } });
+  assert.equal(run(['verify', SESSION, '--secret', SECRET, '--public-key', E1, '--now', NOW, '-q']).stderr, '');
+});
+
+test('--all-entries checks every entry of a HAR, and a FAIL line names the entry, its method and URL', () => {
+  const r = run(['verify', SESSION, '--all-entries', '--secret', SECRET, '--public-key', E1, '--now', NOW]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.equal(r.stderr, '');
+  const lines = r.stdout.split('\n');
+  assert.equal(lines[0], 'FAIL  -  entry 1 GET http://localhost:3000/');
+  assert.match(lines[1], /^ {6}missing_header: webhook-id is missing$/);
+  assert.match(r.stdout, /\n3 requests: 2 verified, 1 not verified\n$/);
+});
+
+test('a HAR without any webhook request is an input error that points to --all-entries', () => {
+  const har = JSON.parse(fs.readFileSync(SESSION, 'utf8'));
+  har.log.entries = har.log.entries.slice(0, 1).concat(har.log.entries.slice(0, 1));
+  const file = write('pages.har', JSON.stringify(har));
+  const r = run(['verify', file, '--secret', SECRET, '--now', NOW]);
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /pages\.har holds no webhook request: none of its 2 entries is a POST or carries webhook-\* headers\n/);
+  assert.match(r.stderr, /hint: check every entry anyway with --all-entries/);
+  checkStderrGrammar(assert, r.stderr);
+  assert.equal(run(['verify', file, '--all-entries', '--secret', SECRET, '--now', NOW]).status, 1);
+});
+
+test('a HAR exported before signing: its POSTs are checked', () => {
+  const har = JSON.parse(fs.readFileSync(SESSION, 'utf8'));
+  for (const e of har.log.entries) e.request.headers = e.request.headers.filter((h) => !h.name.startsWith('webhook-'));
+  const r = run(['verify', write('unsigned.har', JSON.stringify(har)), '--secret', SECRET, '--now', NOW]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /1 of its 3 entries is left out: only those that are POSTs are checked/);
+  assert.match(r.stdout, /^FAIL {2}- {2}entry 2 POST http:\/\/localhost:3000\/hook\n/);
+});
+
+test('FAIL lines of a JSON Lines stream name the line; a lone capture without an id is named by method and URL', () => {
+  const good = JSON.stringify(TV_H1);
+  const bad = JSON.stringify({ ...TV_H1, url: 'http://localhost:3000/other', body: '{}' });
+  const r = run(['verify', write('s.jsonl', [good, '', bad].join('\n') + '\n'), '--secret', SECRET, '--now', NOW]);
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /\nFAIL {2}msg_p5jXN8AQM9LWM0D4loKWxJek {2}line 3 POST http:\/\/localhost:3000\/other\n {6}signature_mismatch: /);
+  const noId = { ...TV_H1, headers: { 'webhook-timestamp': NOW, 'webhook-signature': 'v1,x' } };
+  const one = run(['verify', write('n.json', JSON.stringify(noId)), '--secret', SECRET, '--now', NOW]);
+  assert.equal(one.stdout.split('\n')[0], 'FAIL  -  POST http://localhost:3000/hook');
 });
