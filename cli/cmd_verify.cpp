@@ -173,8 +173,10 @@ class Reporter {
     }
     auto& entries = doc["entries"];
     entries = nlohmann::ordered_json::array();
-    for (const auto& e : v.entries) {
-      entries.push_back({{"version", e.version}, {"status", std::string(describe(e.status))}});
+    static const VerifyKeys k_none;
+    const auto outcomes = entry_outcomes(v, keys != nullptr ? *keys : k_none);
+    for (std::size_t i = 0; i < v.entries.size(); ++i) {
+      entries.push_back({{"version", v.entries[i].version}, {"status", std::string(outcomes[i])}});
     }
     auto& list = doc["reasons"];
     list = nlohmann::ordered_json::array();
@@ -297,6 +299,7 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!opts.body.empty()) {
     const auto request = request_from_flags(opts);
     const auto keys = collect_verify_keys(opts.keys);
+    report.keys = &keys.keys;
     report(verify_one(request, keys.keys, keys.other, policy));
     return report.outcome();
   }
@@ -315,6 +318,7 @@ Outcome run_verify(const VerifyOptions& opts) {
   const auto format = detect_input_format(in.prefix);
   if (format && *format == InputFormat::json_lines) {
     const auto keys = collect_verify_keys(opts.keys);
+    report.keys = &keys.keys;
     report.multiple = true;
     StreamOptions stream;
     stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());

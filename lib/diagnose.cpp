@@ -220,6 +220,29 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
   }
 }
 
+// "a, b or c", or a count when there are too many names to read.
+std::string key_names(const VerifyKeys& keys) {
+  std::vector<std::string> names;
+  for (const auto& k : keys.public_keys) {
+    names.push_back(k.name);
+  }
+  for (const auto& s : keys.secrets) {
+    names.push_back(s.name);
+  }
+  if (names.empty()) {
+    return "no key at all";
+  }
+  if (names.size() > 3) {
+    return "any of the " + plural(keys.public_keys.size(), "public key") + " and " +
+           plural(keys.secrets.size(), "secret") + " used";
+  }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  }
+  return out;
+}
+
 // Why no signature matched. Pushes at least one reason.
 void explain_mismatch(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
                       const Verification& result, std::vector<Reason>& out) {
@@ -244,11 +267,9 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
   explain_entries(result, keys, out, trailing);
   if (out.size() == first) {
     out.push_back({"signature_mismatch",
-                   "no entry of webhook-signature verifies under the " +
-                       plural(keys.public_keys.size(), "public key") + " and " +
-                       plural(keys.secrets.size(), "secret") +
-                       " given, and no common mistake explains it: the request was signed with "
-                       "another key, or its id, timestamp or body changed after signing"});
+                   "no entry of webhook-signature verifies under " + key_names(keys) +
+                       ", and no common mistake explains it: the request was signed with another key, or "
+                       "its id, timestamp or body changed after signing"});
   }
   out.insert(out.end(), trailing.begin(), trailing.end());
 }

@@ -123,6 +123,15 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
 Verification verify_request(const Capture& request, const VerifyKeys& keys,
                             const VerifyPolicy& policy);
 
+// What became of each entry of `result` (a verification under `keys`), as
+// stable codes for reports: `verified`; `not_verified` (checked under every
+// key of its scheme); `no_key` (no key of its scheme was used); `not_tried`
+// (an earlier entry verified); `not_checked` (a header problem stopped the
+// check before the signatures); or, for an entry skipped as unusable,
+// `unknown_version`, `no_version`, `bad_base64`, `wrong_length`. Never "ok":
+// an entry that did not verify never reads as if it had.
+std::vector<std::string_view> entry_outcomes(const Verification& result, const VerifyKeys& keys);
+
 // Parse a timestamp header: digits only, at most 18 of them.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 

@@ -2,6 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { run, tmpdir, fixture, checkStderrGrammar } from './helpers.mjs';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -219,4 +220,48 @@ test('FAIL lines of a JSON Lines stream name the line; a lone capture without an
   const noId = { ...TV_H1, headers: { 'webhook-timestamp': NOW, 'webhook-signature': 'v1,x' } };
   const one = run(['verify', write('n.json', JSON.stringify(noId)), '--secret', SECRET, '--now', NOW]);
   assert.equal(one.stdout.split('\n')[0], 'FAIL  -  POST http://localhost:3000/hook');
+});
+
+// Issue 10: each entry's outcome in JSON, never "ok" for one that did not verify.
+test('--format json names what became of each signature entry', () => {
+  const other = 'v1,' + crypto.randomBytes(32).toString('base64');
+  const e1 = 'v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==';
+  const signature = [other, TV_H1.headers['Webhook-Signature'], e1, 'v2,abc', 'v1,!!', 'nocomma', 'v1,AAAA'].join(' ');
+  const statuses = (capture) => {
+    const r = run(['verify', write('e.json', JSON.stringify(capture)), '--secret', SECRET, '--now', NOW, '--format', 'json']);
+    return { status: r.status, doc: JSON.parse(r.stdout) };
+  };
+  const headers = { ...TV_H1.headers, 'Webhook-Signature': signature };
+  const ok = statuses({ ...TV_H1, headers });
+  assert.equal(ok.status, 0);
+  assert.deepEqual(ok.doc.entries.map((e) => e.status),
+    ['not_verified', 'verified', 'not_tried', 'unknown_version', 'bad_base64', 'no_version', 'wrong_length']);
+  const bad = statuses({ ...TV_H1, headers, body: '{}' });
+  assert.equal(bad.status, 1);
+  assert.deepEqual(bad.doc.entries.map((e) => e.status),
+    ['not_verified', 'not_verified', 'no_key', 'unknown_version', 'bad_base64', 'no_version', 'wrong_length']);
+  const { 'Webhook-Id': _, ...noId } = headers;
+  const unchecked = statuses({ ...TV_H1, headers: noId });
+  assert.equal(unchecked.doc.verdict, 'missing_header');
+  assert.deepEqual(unchecked.doc.entries.slice(0, 3).map((e) => e.status), ['not_checked', 'not_checked', 'not_checked']);
+  for (const doc of [bad.doc, unchecked.doc]) assert.ok(doc.entries.every((e) => e.status !== 'ok'));
+});
+
+test('with no key named, results and reasons name the default key and its path', () => {
+  const config = tmpdir();
+  assert.equal(run(['keygen'], { config }).status, 0);
+  const path_ = path.join(config, 'epilot-action', 'public-key.pem');
+  const signed = write('d.json', run(['sign'], { config }).stdout);
+  const ok = run(['verify', signed], { config });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, new RegExp(`v1a verified with the default local public key \\(${path_.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`));
+  const doc = JSON.parse(fs.readFileSync(signed, 'utf8'));
+  const tampered = write('t.json', JSON.stringify({ ...doc, body: '{"tampered": true}' }));
+  const r = run(['verify', tampered, '--format', 'json'], { config });
+  assert.equal(r.status, 1);
+  const reasons = JSON.parse(r.stdout).reasons;
+  const mismatch = reasons.find((x) => x.code === 'signature_mismatch');
+  assert.ok(mismatch, JSON.stringify(reasons));
+  assert.ok(mismatch.message.includes(`under the default local public key (${path_})`), mismatch.message);
+  assert.doesNotMatch(mismatch.message, /1 public key/);
 });
