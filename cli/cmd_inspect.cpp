@@ -93,6 +93,10 @@ void print_text(const Json& d) {
   const auto& b = d["body"];
   row("body", std::to_string(b["bytes"].get<std::size_t>()) + " bytes, " + str(b["encoding"]) +
                   (b["json"].get<bool>() ? ", JSON" : ""));
+  if (b["parsed"].get<bool>()) {
+    std::printf("  body_parsed: the body was parsed before it was logged (the capture holds JSON, not text); "
+                "signatures cover the raw bytes; log the raw body (the size above is its compact re-serialisation's)\n");
+  }
   const auto& p = d["payload"];
   if (p.is_object() && !p.empty()) {
     row("payload", (p.contains("type") ? str(p["type"]) : std::string("(no type)")) +

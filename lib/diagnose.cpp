@@ -274,6 +274,15 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
   out.insert(out.end(), trailing.begin(), trailing.end());
 }
 
+std::string body_parsed_message(const Capture& request, const Verification& result) {
+  const auto* kind = request.body.substr(0, 1) == "[" ? "an array" : "an object";
+  return std::string("the body was parsed before it was logged (the capture holds it as ") + kind +
+         ", not as text); signatures cover the raw bytes; log the raw body" +
+         (result.match ? "; its compact re-serialisation (JSON.stringify) does verify under " +
+                             result.match->key_name + ", so the sender most likely sent exactly that"
+                       : "; its compact re-serialisation (JSON.stringify) does not verify");
+}
+
 }  // namespace
 
 std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
@@ -297,6 +306,12 @@ std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
       return out;
     case Verdict::malformed_header:
       out.push_back({"malformed_header", result.detail});
+      return out;
+    case Verdict::body_parsed:
+      out.push_back({"body_parsed", body_parsed_message(request, result)});
+      if (!result.match) {
+        explain_mismatch(request, keys, other_keys, result, out);
+      }
       return out;
     case Verdict::timestamp_too_old:
     case Verdict::timestamp_too_new: {

@@ -35,6 +35,7 @@ class FastReader {
     capture.method.clear();
     capture.url.clear();
     capture.body.clear();
+    capture.body_parsed = false;  // a string body only: a parsed one goes to the full reader
     m_header_count = 0;
     bool seen_method = false;
     bool seen_url = false;

@@ -233,6 +233,8 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
   body["bytes"] = request.body.size();
   body["encoding"] = is_valid_utf8(request.body) ? "utf-8" : "binary";
   body["json"] = nlohmann::json::accept(request.body);
+  // The capture held the body as JSON, not text: what verify reports as body_parsed.
+  body["parsed"] = request.body_parsed;
   out["body"] = body;
   out["payload"] = describe_payload(request.body);
   return out;

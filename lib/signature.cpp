@@ -107,6 +107,8 @@ std::string_view verdict_code(Verdict verdict) {
       return "timestamp_too_old";
     case Verdict::timestamp_too_new:
       return "timestamp_too_new";
+    case Verdict::body_parsed:
+      return "body_parsed";
     case Verdict::signature_mismatch:
       return "signature_mismatch";
   }
@@ -205,6 +207,12 @@ Verification verify_request(const Capture& request, const VerifyKeys& keys,
   }
   result.age = policy.now - *result.timestamp;
   result.match = find_match(result.entries, keys, result.id, result.timestamp_text, request.body);
+  // A match over a re-serialised body proves only what it was re-serialised
+  // into; the capture cannot pass, but `match` still tells whether it would.
+  if (request.body_parsed) {
+    result.verdict = Verdict::body_parsed;
+    return result;
+  }
   if (policy.timestamp_check == TimestampCheck::enforce) {
     if (result.age > policy.tolerance) {
       result.verdict = Verdict::timestamp_too_old;

@@ -84,6 +84,7 @@ enum class Verdict {
   valid,
   missing_header,      // a webhook-* header is absent or empty
   malformed_header,    // repeated header, non-numeric or overflowing timestamp
+  body_parsed,         // the capture logged its body parsed (Capture::body_parsed): no raw bytes to check
   timestamp_too_old,
   timestamp_too_new,
   signature_mismatch,  // no entry verifies under any supplied key

@@ -265,3 +265,50 @@ test('with no key named, results and reasons name the default key and its path',
   assert.ok(mismatch.message.includes(`under the default local public key (${path_})`), mismatch.message);
   assert.doesNotMatch(mismatch.message, /1 public key/);
 });
+
+// Issue 10: the usual Express log `{headers, body: req.body}`.
+test('a capture whose body was logged parsed is exit 1 with body_parsed, not an input error', () => {
+  const r = run(['verify', fixture('captures/express-log.json'), '--secret', SECRET, '--now', NOW, '--format', 'json']);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.verdict, 'body_parsed');
+  assert.equal(doc.valid, false);
+  assert.deepEqual(doc.reasons.map((x) => x.code), ['body_parsed', 'body_reserialized']);
+  assert.match(doc.reasons[0].message, /the body was parsed before it was logged .*signatures cover the raw bytes; log the raw body; its compact re-serialisation \(JSON\.stringify\) does not verify/);
+  assert.match(doc.reasons[1].message, /Python json\.dumps/);
+  const text = run(['verify', fixture('captures/express-log.json'), '--secret', SECRET, '--now', NOW]);
+  assert.equal(text.status, 1);
+  assert.match(text.stdout, /\n {6}body_parsed: the body was parsed before it was logged/);
+});
+
+test('body_parsed says when the compact re-serialisation verifies, arrays too, and in a JSON Lines stream', () => {
+  const key = Buffer.from(SECRET.slice(6), 'base64');
+  const line = (body) => {
+    const sig = crypto.createHmac('sha256', key).update(`msg_1.${NOW}.${JSON.stringify(body)}`).digest('base64');
+    return JSON.stringify({ headers: { 'webhook-id': 'msg_1', 'webhook-timestamp': NOW, 'webhook-signature': `v1,${sig}` }, body });
+  };
+  const file = write('parsed.jsonl', [line({ a: 'ü', b: [1, 2] }), line([{ x: null }])].join('\n') + '\n');
+  const r = run(['verify', file, '--secret', SECRET, '--now', NOW, '--format', 'json']);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  for (const doc of docs.slice(0, 2)) {
+    assert.equal(doc.verdict, 'body_parsed');
+    assert.deepEqual(doc.reasons.map((x) => x.code), ['body_parsed']);
+    assert.match(doc.reasons[0].message, /does verify under --secret #1, so the sender most likely sent exactly that/);
+    assert.deepEqual(doc.matched, { version: 'v1', key: '--secret #1' });
+  }
+  assert.deepEqual(docs[2].summary, { requests: 2, verified: 0, failed: 2, unreadable: 0 });
+});
+
+test('a structured body without headers is not a capture (exit 2), and inspect shows body_parsed', () => {
+  const r = run(['verify', write('p.json', '{"body": {"a": 1}}'), '--secret', SECRET]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /has 'body' as an object and no 'headers': it is not a capture/);
+  checkStderrGrammar(assert, r.stderr);
+  const i = run(['inspect', fixture('captures/express-log.json'), '--now', NOW]);
+  assert.equal(i.status, 0, i.stderr);
+  assert.match(i.stdout, /\n {2}body_parsed: the body was parsed before it was logged/);
+  const j = JSON.parse(run(['inspect', fixture('captures/express-log.json'), '--format', 'json']).stdout);
+  assert.equal(j.body.parsed, true);
+  assert.equal(JSON.parse(run(['inspect', fixture('captures/tv-h1.json'), '--format', 'json']).stdout).body.parsed, false);
+});

@@ -58,6 +58,17 @@ TEST(ParseCaptureFast, AgreesWithTheFullReader) {
   expect_same(R"(  { "method" : "PUT" , "body" : "" }  )");
 }
 
+TEST(ParseCaptureFast, LeavesAParsedBodyToTheFullReaderAndResetsTheMark) {
+  const char* parsed = R"({"headers":{"webhook-id":"msg_1"},"body":{"a":1}})";
+  EXPECT_FALSE(parse_capture_fast(parsed).has_value());
+  // One Capture reused across a stream: a parsed record must not mark the next.
+  Capture reused;
+  ASSERT_TRUE(parse_capture_line(parsed, reused).ok());
+  EXPECT_TRUE(reused.body_parsed);
+  ASSERT_TRUE(parse_capture_line(R"({"headers":{},"body":"{\"a\":1}"})", reused).ok());
+  EXPECT_FALSE(reused.body_parsed);
+}
+
 TEST(ParseCaptureFast, LeavesEverythingElseToTheFullReader) {
   for (const char* line : {
            R"({"body":"a","body":"b"})",               // duplicate key

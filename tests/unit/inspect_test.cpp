@@ -53,5 +53,13 @@ TEST(InspectRequest, ReportsMissingAndMalformedParts) {
 }
 
 
+TEST(InspectRequest, MarksABodyLoggedParsed) {
+  const auto parsed = parse_capture(test::read_fixture("captures/express-log.json"));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(inspect_request(*parsed, 1614265330, 300)["body"]["parsed"], true);
+  const auto raw = parse_capture(test::read_fixture("captures/tv-h1.json"));
+  EXPECT_EQ(inspect_request(*raw, 1614265330, 300)["body"]["parsed"], false);
+}
+
 }  // namespace
 }  // namespace epilot

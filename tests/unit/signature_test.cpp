@@ -178,5 +178,16 @@ TEST(EntryOutcomes, NameWhatBecameOfEachEntry) {
   EXPECT_EQ(outcomes_of(unchecked, secret_only())[1], "not_checked");
 }
 
+// A body logged parsed cannot verify, but whether its compact form would is kept.
+TEST(VerifyRequest, ABodyLoggedParsedNeverVerifies) {
+  auto c = request_with(sign_v1(tv_h1_secret(), k_id, k_ts, k_body));
+  c.body_parsed = true;
+  const auto result = verify_request(c, secret_only(), at(1614265330));
+  EXPECT_EQ(result.verdict, Verdict::body_parsed);
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(result.match.has_value());
+  EXPECT_EQ(verdict_code(result.verdict), "body_parsed");
+}
+
 }  // namespace
 }  // namespace epilot
