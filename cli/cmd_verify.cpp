@@ -422,10 +422,15 @@ Command register_verify(CLI::App& app) {
                 "the POSTs when none has them)");
   cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. When it does not,
-the reasons follow, most likely first (body_reserialized, wrong_key, ...).
-Several requests (JSON Lines, HAR) give one result each, in order, then a
-summary. With no key named, verify uses EPILOT_ACTION_SECRET and the default
-local public key (see keygen).
+the reasons follow, most likely first, each with a stable code: body_parsed,
+body_base64_encoded, trailing_newline, line_endings_changed,
+body_reserialized, timestamp_in_milliseconds, timestamp_not_canonical,
+signature_hex_encoded, svix_headers, wrong_key, secret_format, ... (all of
+them in the man page). Several requests (JSON Lines, HAR) give one result
+each, in order, then a summary; of a HAR archive, only the webhook requests
+are checked (with webhook-* headers, or the POSTs if none has them), unless
+--all-entries. With no key named, verify uses EPILOT_ACTION_SECRET and the
+default local public key (see keygen).
 Exit status: 0 all verified, 1 any not verified, 2 bad input or usage.
 
 Examples:
