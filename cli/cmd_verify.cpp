@@ -289,6 +289,98 @@ std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests
   return entries;
 }
 
+// A JSON Lines stream, verified on every core as it is read.
+Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const VerifyPolicy& policy, Reporter& report) {
+  const auto keys = collect_verify_keys(opts.keys);
+  report.keys = &keys.keys;
+  report.multiple = true;
+  StreamOptions stream;
+  stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+  auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
+                              [&](const RecordResult& r) { report(r); });
+  if (!status) {
+    auto error = status.error();
+    error.message = in.name + ": " + error.message;
+    throw Failure(error);
+  }
+  report.summary();
+  // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
+  if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
+    print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
+               "--epilot-key-max-age 0");
+  }
+  return report.outcome();
+}
+
+// epilot rotates keys without a key id: a cached key that fails is refetched
+// once. True if it changed (and `keys` now hold the new one).
+bool refetch_epilot_key(KeySet& keys, const VerifyOptions& opts) {
+  const auto fresh = obtain_epilot_key(opts.keys.epilot, CacheMode::refresh);
+  if (fresh.key == keys.epilot->key) {
+    std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
+    return false;
+  }
+  std::fprintf(stderr, "epilot-action: epilot's key has changed since it was cached; verifying again with %s\n",
+               fingerprint(fresh.key).c_str());
+  for (auto& k : keys.keys.public_keys) {
+    if (k.key == keys.epilot->key) {
+      k = {epilot_key_name(fresh.key), fresh.key};
+    }
+  }
+  keys.epilot = fresh;
+  return true;
+}
+
+// Any other input, read whole (bounded) and detected again, so that errors
+// speak of the whole input.
+Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, const VerifyPolicy& policy,
+                     Reporter& report) {
+  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
+  if (!rest) {
+    throw Failure(rest.error());
+  }
+  auto requests = parse_requests(in.prefix + *rest);
+  if (!requests) {
+    auto error = requests.error();
+    error.message = in.name + ": " + error.message;
+    throw Failure(error);
+  }
+  std::vector<std::size_t> entries;  // 1-based HAR entry numbers, when a HAR
+  if (har) {
+    entries = select_har_entries(*requests, opts, in.name);
+    report.left_out = requests->size() - entries.size();
+  }
+  auto keys = collect_verify_keys(opts.keys);
+  report.keys = &keys.keys;
+  const auto verify_all = [&] {
+    std::vector<RecordResult> results;
+    const auto count = har ? entries.size() : requests->size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto entry = har ? entries[i] : 0;
+      results.push_back(verify_one((*requests)[har ? entry - 1 : i], keys.keys, keys.other, policy));
+      results.back().index = i;
+      results.back().entry = entry;
+    }
+    return results;
+  };
+  auto results = verify_all();
+  const auto mismatch = [](const RecordResult& r) {
+    return r.verification.verdict == Verdict::signature_mismatch;
+  };
+  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
+      std::any_of(results.begin(), results.end(), mismatch) && refetch_epilot_key(keys, opts)) {
+    results = verify_all();
+  }
+  report.multiple = results.size() > 1;
+  for (const auto& r : results) {
+    report(r);
+  }
+  if (report.multiple) {
+    report.summary();
+  }
+  return report.outcome();
+}
+
 Outcome run_verify(const VerifyOptions& opts) {
   VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
@@ -306,92 +398,14 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!opts.headers.empty()) {
     fail(ErrorCode::usage, "-H is for --body; a capture carries its own headers");
   }
-
   OpenInput in;
   open_input(opts.capture.empty() ? "-" : opts.capture, in);
-  const auto with_name = [&](Error error) {
-    error.message = in.name + ": " + error.message;
-    return Failure(error);
-  };
-  // Only JSON Lines are streamed; everything else is read whole (bounded)
-  // and detected again, so that errors speak of the whole input.
+  // Only JSON Lines are streamed.
   const auto format = detect_input_format(in.prefix);
   if (format && *format == InputFormat::json_lines) {
-    const auto keys = collect_verify_keys(opts.keys);
-    report.keys = &keys.keys;
-    report.multiple = true;
-    StreamOptions stream;
-    stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-    auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
-                                [&](const RecordResult& r) { report(r); });
-    if (!status) {
-      throw with_name(status.error());
-    }
-    report.summary();
-    // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
-    if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
-      print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
-                 "--epilot-key-max-age 0");
-    }
-    return report.outcome();
+    return verify_lines(in, opts, policy, report);
   }
-
-  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
-  if (!rest) {
-    throw Failure(rest.error());
-  }
-  auto requests = parse_requests(in.prefix + *rest);
-  if (!requests) {
-    throw with_name(requests.error());
-  }
-  std::vector<std::size_t> entries;  // 1-based HAR entry numbers, when a HAR
-  if (format && *format == InputFormat::har) {
-    entries = select_har_entries(*requests, opts, in.name);
-    report.left_out = requests->size() - entries.size();
-  }
-  auto keys = collect_verify_keys(opts.keys);
-  report.keys = &keys.keys;
-  const auto verify_all = [&] {
-    std::vector<RecordResult> results;
-    const auto count = entries.empty() ? requests->size() : entries.size();
-    for (std::size_t i = 0; i < count; ++i) {
-      const auto entry = entries.empty() ? 0 : entries[i];
-      results.push_back(verify_one((*requests)[entry == 0 ? i : entry - 1], keys.keys, keys.other, policy));
-      results.back().index = i;
-      results.back().entry = entry;
-    }
-    return results;
-  };
-  auto results = verify_all();
-  // epilot rotates keys without a key id: a cached key that fails is refetched once.
-  const auto mismatch = [](const RecordResult& r) {
-    return r.verification.verdict == Verdict::signature_mismatch;
-  };
-  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
-      std::any_of(results.begin(), results.end(), mismatch)) {
-    const auto fresh = obtain_epilot_key(opts.keys.epilot, CacheMode::refresh);
-    if (fresh.key == keys.epilot->key) {
-      std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
-    } else {
-      std::fprintf(stderr, "epilot-action: epilot's key has changed since it was cached; verifying again with %s\n",
-                   fingerprint(fresh.key).c_str());
-      for (auto& k : keys.keys.public_keys) {
-        if (k.key == keys.epilot->key) {
-          k = {epilot_key_name(fresh.key), fresh.key};
-        }
-      }
-      keys.epilot = fresh;
-      results = verify_all();
-    }
-  }
-  report.multiple = results.size() > 1;
-  for (const auto& r : results) {
-    report(r);
-  }
-  if (report.multiple) {
-    report.summary();
-  }
-  return report.outcome();
+  return verify_whole(in, format && *format == InputFormat::har, opts, policy, report);
 }
 
 }  // namespace
