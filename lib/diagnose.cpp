@@ -142,6 +142,13 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
                                 escaped(std::string_view(body).substr(body.size() - trailing)) +
                                 "): something (jq, an editor, echo, a CRLF convention) added it after signing",
         body.substr(0, body.size() - trailing));
+    // Signed with one final line end, received with more (or another).
+    for (const char* end : {"\n", "\r\n"}) {
+      add("trailing_newline", "the signature matches this body with its trailing whitespace (" +
+                                  escaped(std::string_view(body).substr(body.size() - trailing)) + ") replaced by " +
+                                  escaped(end) + ": something changed the end of the body after signing",
+          body.substr(0, body.size() - trailing) + end);
+    }
   }
   if (body.find("\r\n") != std::string::npos) {
     add("line_endings_changed", "the signature matches this body with CRLF line ends turned into LF",

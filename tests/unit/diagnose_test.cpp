@@ -312,6 +312,9 @@ TEST(ExplainCodes, AnyTrailingWhitespaceIsTrailingNewline) {
               (std::vector<std::string>{"trailing_newline"}))
         << tail;
   }
+  // Signed with one newline, received with two (an editor added one to jq's output).
+  EXPECT_EQ(codes(signed_request("{}\n", "{}\n\n", secret), keys), (std::vector<std::string>{"trailing_newline"}));
+  EXPECT_EQ(codes(signed_request("{}\r\n", "{}\n \n", secret), keys), (std::vector<std::string>{"trailing_newline"}));
 }
 
 TEST(ExplainCodes, ABodyLoggedParsed) {
