@@ -62,6 +62,9 @@ class Reporter {
     } else {
       ++m_failed;
     }
+    for (const auto& reason : r.reasons) {
+      m_scheme_mismatch = m_scheme_mismatch || reason.code == "scheme_mismatch";
+    }
     if (m_opts.quiet) {
       return;
     }
@@ -93,6 +96,11 @@ class Reporter {
   }
 
   Outcome outcome() const {
+    // lib/ names no flag: how to give the missing kind of key is said here, once.
+    if (m_scheme_mismatch && !m_opts.quiet) {
+      print_hint("a secret: --secret-file FILE or EPILOT_ACTION_SECRET; a public key: --public-key KEY, "
+                 "or --epilot-key for requests from epilot");
+    }
     if (m_unreadable > 0) {
       fail(ErrorCode::bad_input, std::to_string(m_unreadable) + " of " + std::to_string(m_total) +
                                      " records could not be read");
@@ -192,6 +200,7 @@ class Reporter {
   std::size_t m_verified = 0;
   std::size_t m_failed = 0;
   std::size_t m_unreadable = 0;
+  bool m_scheme_mismatch = false;
 };
 
 Capture request_from_flags(const VerifyOptions& opts) {

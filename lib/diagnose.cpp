@@ -236,12 +236,12 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
   }
   if (hmac > 0 && ed25519 == 0 && keys.secrets.empty()) {
     out.push_back({"scheme_mismatch",
-                   "the signature has only v1 (HMAC) entries but no secret was given; pass "
-                   "--secret-file or set EPILOT_ACTION_SECRET"});
+                   "the signature has only v1 (HMAC) entries, but no secret was used: verify with the "
+                   "sender's whsec_ secret"});
   } else if (ed25519 > 0 && hmac == 0 && keys.public_keys.empty()) {
     out.push_back({"scheme_mismatch",
-                   "the signature has only v1a (Ed25519) entries but no public key was given; pass "
-                   "--public-key"});
+                   "the signature has only v1a (Ed25519) entries, but no public key was used: verify with "
+                   "the sender's public key (epilot's, for requests from epilot)"});
   }
   if (skipped > 0) {
     trailing.push_back({"skipped_entries", plural(skipped, "signature entry") +

@@ -101,7 +101,9 @@ test('verify with a PEM public key and several keys names the one that matched',
 test('only a public key for a v1-only request names the scheme mismatch', () => {
   const r = run(['verify', fixture('captures/tv-h1.json'), '--public-key', fixture('keys/tv-e1.pub.pem'), '--now', NOW]);
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /scheme_mismatch: the signature has only v1 \(HMAC\) entries but no secret was given/);
+  assert.match(r.stdout, /scheme_mismatch: the signature has only v1 \(HMAC\) entries, but no secret was used/);
+  assert.match(r.stderr, /^epilot-action: hint: a secret: --secret-file FILE or EPILOT_ACTION_SECRET; a public key: /);
+  checkStderrGrammar(assert, r.stderr);
 });
 
 test('bad input is exit 2 with a clear message, never a crash or a pass', () => {
