@@ -1,5 +1,6 @@
 // `epilot-action inspect`: everything about captured requests, at a glance.
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -39,29 +40,42 @@ void print_text(const Json& d) {
     std::printf("  %s: %s\n", str(h["name"]).c_str(), str(h["value"]).c_str());
   }
   const auto& id = d["webhook_id"];
-  row("webhook-id", id.is_null() ? "missing" : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
+  // A value read from a svix-* header is labelled with that header's name.
+  const auto label = [](const Json& field, const char* standard) {
+    return field.is_object() && field.contains("header") ? str(field["header"]) : std::string(standard);
+  };
+  row(label(id, "webhook-id").c_str(),
+      id.is_null() ? "missing" : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
   const auto& ts = d["timestamp"];
+  const auto ts_label = label(ts, "timestamp");
   if (ts.is_null()) {
     row("timestamp", "missing");
   } else if (ts.contains("error")) {
-    row("timestamp", str(ts["value"]) + "  (" + str(ts["error"]) + ")");
+    row(ts_label.c_str(), str(ts["value"]) + "  (" + str(ts["error"]) + ")");
   } else {
     const auto age = ts["age_seconds"].get<std::int64_t>();
-    row("timestamp", str(ts["value"]) + " = " + str(ts["iso"]) + ", " + describe_duration(age) +
+    row(ts_label.c_str(), str(ts["value"]) + " = " + str(ts["iso"]) + ", " + describe_duration(age) +
                          (age >= 0 ? " ago" : " in the future") +
                          (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
   }
   const auto& sig = d["signature"];
+  const auto& svix = d["svix_headers"];
+  const bool svix_signature = std::find(svix.begin(), svix.end(), Json(std::string(k_svix_header_signature))) != svix.end();
   if (sig.is_null()) {
     row("signature", "missing");
   } else {
-    row("signature", std::to_string(sig.size()) + (sig.size() == 1 ? " entry" : " entries"));
+    row(svix_signature ? "svix-signature" : "signature",
+        std::to_string(sig.size()) + (sig.size() == 1 ? " entry" : " entries"));
     std::size_t i = 0;
     for (const auto& e : sig) {
       std::printf("  [%zu] %-4s %-11s %s%s\n", ++i, str(e["version"]).c_str(), str(e["scheme"]).c_str(),
                   e.contains("bytes") ? (std::to_string(e["bytes"].get<std::size_t>()) + " bytes, ").c_str() : "",
                   str(e["status"]).c_str());
     }
+  }
+  if (!svix.empty()) {
+    std::printf("  note: read from svix-* headers; Standard Webhooks and epilot send webhook-id, "
+                "webhook-timestamp and webhook-signature, and verify reads svix-* ones only to explain a failure\n");
   }
   if (d.contains("epilot_token")) {
     const auto& t = d["epilot_token"];
@@ -93,6 +107,10 @@ void print_text(const Json& d) {
   const auto& b = d["body"];
   row("body", std::to_string(b["bytes"].get<std::size_t>()) + " bytes, " + str(b["encoding"]) +
                   (b["json"].get<bool>() ? ", JSON" : ""));
+  if (b["parsed"].get<bool>()) {
+    std::printf("  body_parsed: the body was parsed before it was logged (the capture holds JSON, not text); "
+                "signatures cover the raw bytes; log the raw body (the size above is its compact re-serialisation's)\n");
+  }
   const auto& p = d["payload"];
   if (p.is_object() && !p.empty()) {
     row("payload", (p.contains("type") ? str(p["type"]) : std::string("(no type)")) +

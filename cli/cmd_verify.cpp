@@ -16,6 +16,7 @@
 #include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
+#include "cli/output.hpp"
 #include "cli/verify_keys.hpp"
 #include "lib/bulk.hpp"
 #include "lib/constants.hpp"
@@ -37,6 +38,7 @@ struct VerifyOptions {
   std::vector<std::string> headers;
   unsigned jobs = 0;
   bool quiet = false;
+  bool all_entries = false;
 };
 
 std::string age_text(std::int64_t age) {
@@ -60,6 +62,9 @@ class Reporter {
     } else {
       ++m_failed;
     }
+    for (const auto& reason : r.reasons) {
+      m_scheme_mismatch = m_scheme_mismatch || reason.code == "scheme_mismatch";
+    }
     if (m_opts.quiet) {
       return;
     }
@@ -80,6 +85,9 @@ class Reporter {
                         {"verified", m_verified},
                         {"failed", m_failed},
                         {"unreadable", m_unreadable}};
+      if (left_out) {
+        doc["summary"]["left_out"] = *left_out;
+      }
       std::printf("%s\n", doc.dump().c_str());
     } else {
       std::printf("%zu requests: %zu verified, %zu not verified%s\n", m_total, m_verified, m_failed,
@@ -88,6 +96,11 @@ class Reporter {
   }
 
   Outcome outcome() const {
+    // lib/ names no flag: how to give the missing kind of key is said here, once.
+    if (m_scheme_mismatch && !m_opts.quiet) {
+      print_hint("a secret: --secret-file FILE or EPILOT_ACTION_SECRET; a public key: --public-key KEY, "
+                 "or --epilot-key for requests from epilot");
+    }
     if (m_unreadable > 0) {
       fail(ErrorCode::bad_input, std::to_string(m_unreadable) + " of " + std::to_string(m_total) +
                                      " records could not be read");
@@ -97,7 +110,9 @@ class Reporter {
 
   bool any_failed() const { return m_failed > 0; }
 
-  bool multiple = false;  // number the records in text output
+  bool multiple = false;                  // number the records in text output
+  const VerifyKeys* keys = nullptr;       // what the entries were checked under, for their outcomes
+  std::optional<std::size_t> left_out;    // HAR entries that were not webhook requests
 
  private:
   void print_text(const RecordResult& r) const {
@@ -114,10 +129,25 @@ class Reporter {
                   m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
       return;
     }
-    for (std::size_t i = 0; i < r.reasons.size(); ++i) {
-      std::printf("%s%s: %s\n", i == 0 ? ("FAIL  " + id + "  ").c_str() : "      ",
-                  r.reasons[i].code.c_str(), terminal_text(r.reasons[i].message).c_str());
+    // The record is named on its own line, so that `grep ^FAIL` lists every
+    // failed request once; its reasons follow, indented.
+    std::printf("FAIL  %s  %s\n", id.c_str(), record_name(r).c_str());
+    for (const auto& reason : r.reasons) {
+      std::printf("      %s: %s\n", reason.code.c_str(), terminal_text(reason.message).c_str());
     }
+  }
+
+  // "entry 3 POST http://...", "line 7 POST ...": where the record is and what it is.
+  std::string record_name(const RecordResult& r) const {
+    std::string where;
+    if (r.entry > 0) {
+      where = "entry " + std::to_string(r.entry) + " ";
+    } else if (r.line > 0) {
+      where = "line " + std::to_string(r.line) + " ";
+    } else if (multiple) {
+      where = "request " + std::to_string(r.index + 1) + " ";
+    }
+    return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(r.url));
   }
 
   void print_json(const RecordResult& r) const {
@@ -127,6 +157,9 @@ class Reporter {
       if (r.line > 0) {
         doc["line"] = r.line;
       }
+    }
+    if (r.entry > 0) {
+      doc["entry"] = r.entry;
     }
     if (r.error) {
       doc["valid"] = false;
@@ -148,8 +181,10 @@ class Reporter {
     }
     auto& entries = doc["entries"];
     entries = nlohmann::ordered_json::array();
-    for (const auto& e : v.entries) {
-      entries.push_back({{"version", e.version}, {"status", std::string(describe(e.status))}});
+    static const VerifyKeys k_none;
+    const auto outcomes = entry_outcomes(v, keys != nullptr ? *keys : k_none);
+    for (std::size_t i = 0; i < v.entries.size(); ++i) {
+      entries.push_back({{"version", v.entries[i].version}, {"status", std::string(outcomes[i])}});
     }
     auto& list = doc["reasons"];
     list = nlohmann::ordered_json::array();
@@ -165,6 +200,7 @@ class Reporter {
   std::size_t m_verified = 0;
   std::size_t m_failed = 0;
   std::size_t m_unreadable = 0;
+  bool m_scheme_mismatch = false;
 };
 
 Capture request_from_flags(const VerifyOptions& opts) {
@@ -229,6 +265,131 @@ void open_input(const std::string& path, OpenInput& in) {
   }
 }
 
+// The entries of a HAR archive to check, 1-based: its webhook requests (the
+// rule replay sends by), or with --all-entries every one. A browser export
+// holds the page, its scripts and its API calls beside the webhooks.
+std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests, const VerifyOptions& opts,
+                                            const std::string& name) {
+  std::vector<std::size_t> entries;
+  if (opts.all_entries) {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      entries.push_back(i + 1);
+    }
+    return entries;
+  }
+  const auto selection = select_webhook_requests(requests);
+  const bool by_headers = selection.rule == WebhookRule::webhook_headers;
+  const auto total = std::to_string(requests.size());
+  if (selection.kept.empty()) {
+    fail(ErrorCode::bad_input,
+         name + " holds no webhook request: none of its " + total + " entries is a POST or carries webhook-* headers",
+         {"check every entry anyway with --all-entries"});
+  }
+  for (const auto i : selection.kept) {
+    entries.push_back(i + 1);
+  }
+  const auto left_out = requests.size() - entries.size();
+  if (left_out > 0 && !opts.quiet) {
+    print_warning(name + ": " + std::to_string(left_out) + " of its " + total + " entries " +
+                  (left_out == 1 ? "is" : "are") + " left out: only those " +
+                  (by_headers ? "with webhook-* headers" : "that are POSTs") +
+                  " are checked (--all-entries checks every one)");
+  }
+  return entries;
+}
+
+// A JSON Lines stream, verified on every core as it is read.
+Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const VerifyPolicy& policy, Reporter& report) {
+  const auto keys = collect_verify_keys(opts.keys);
+  report.keys = &keys.keys;
+  report.multiple = true;
+  StreamOptions stream;
+  stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
+  auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
+                              [&](const RecordResult& r) { report(r); });
+  if (!status) {
+    auto error = status.error();
+    error.message = in.name + ": " + error.message;
+    throw Failure(error);
+  }
+  report.summary();
+  // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
+  if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
+    print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
+               "--epilot-key-max-age 0");
+  }
+  return report.outcome();
+}
+
+// epilot rotates keys without a key id: a cached key that fails is refetched
+// once. True if it changed (and `keys` now hold the new one).
+bool refetch_epilot_key(KeySet& keys, const VerifyOptions& opts) {
+  const auto fresh = obtain_epilot_key(opts.keys.epilot, CacheMode::refresh);
+  if (fresh.key == keys.epilot->key) {
+    std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
+    return false;
+  }
+  std::fprintf(stderr, "epilot-action: epilot's key has changed since it was cached; verifying again with %s\n",
+               fingerprint(fresh.key).c_str());
+  for (auto& k : keys.keys.public_keys) {
+    if (k.key == keys.epilot->key) {
+      k = {epilot_key_name(fresh.key), fresh.key};
+    }
+  }
+  keys.epilot = fresh;
+  return true;
+}
+
+// Any other input, read whole (bounded) and detected again, so that errors
+// speak of the whole input.
+Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, const VerifyPolicy& policy,
+                     Reporter& report) {
+  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
+  if (!rest) {
+    throw Failure(rest.error());
+  }
+  auto requests = parse_requests(in.prefix + *rest);
+  if (!requests) {
+    auto error = requests.error();
+    error.message = in.name + ": " + error.message;
+    throw Failure(error);
+  }
+  std::vector<std::size_t> entries;  // 1-based HAR entry numbers, when a HAR
+  if (har) {
+    entries = select_har_entries(*requests, opts, in.name);
+    report.left_out = requests->size() - entries.size();
+  }
+  auto keys = collect_verify_keys(opts.keys);
+  report.keys = &keys.keys;
+  const auto verify_all = [&] {
+    std::vector<RecordResult> results;
+    const auto count = har ? entries.size() : requests->size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const auto entry = har ? entries[i] : 0;
+      results.push_back(verify_one((*requests)[har ? entry - 1 : i], keys.keys, keys.other, policy));
+      results.back().index = i;
+      results.back().entry = entry;
+    }
+    return results;
+  };
+  auto results = verify_all();
+  const auto mismatch = [](const RecordResult& r) {
+    return r.verification.verdict == Verdict::signature_mismatch;
+  };
+  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
+      std::any_of(results.begin(), results.end(), mismatch) && refetch_epilot_key(keys, opts)) {
+    results = verify_all();
+  }
+  report.multiple = results.size() > 1;
+  for (const auto& r : results) {
+    report(r);
+  }
+  if (report.multiple) {
+    report.summary();
+  }
+  return report.outcome();
+}
+
 Outcome run_verify(const VerifyOptions& opts) {
   VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
@@ -239,88 +400,21 @@ Outcome run_verify(const VerifyOptions& opts) {
   if (!opts.body.empty()) {
     const auto request = request_from_flags(opts);
     const auto keys = collect_verify_keys(opts.keys);
+    report.keys = &keys.keys;
     report(verify_one(request, keys.keys, keys.other, policy));
     return report.outcome();
   }
   if (!opts.headers.empty()) {
     fail(ErrorCode::usage, "-H is for --body; a capture carries its own headers");
   }
-
   OpenInput in;
   open_input(opts.capture.empty() ? "-" : opts.capture, in);
-  const auto with_name = [&](Error error) {
-    error.message = in.name + ": " + error.message;
-    return Failure(error);
-  };
-  // Only JSON Lines are streamed; everything else is read whole (bounded)
-  // and detected again, so that errors speak of the whole input.
+  // Only JSON Lines are streamed.
   const auto format = detect_input_format(in.prefix);
   if (format && *format == InputFormat::json_lines) {
-    const auto keys = collect_verify_keys(opts.keys);
-    report.multiple = true;
-    StreamOptions stream;
-    stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-    auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
-                                [&](const RecordResult& r) { report(r); });
-    if (!status) {
-      throw with_name(status.error());
-    }
-    report.summary();
-    // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
-    if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
-      print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
-                 "--epilot-key-max-age 0");
-    }
-    return report.outcome();
+    return verify_lines(in, opts, policy, report);
   }
-
-  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
-  if (!rest) {
-    throw Failure(rest.error());
-  }
-  auto requests = parse_requests(in.prefix + *rest);
-  if (!requests) {
-    throw with_name(requests.error());
-  }
-  auto keys = collect_verify_keys(opts.keys);
-  const auto verify_all = [&] {
-    std::vector<RecordResult> results;
-    for (std::size_t i = 0; i < requests->size(); ++i) {
-      results.push_back(verify_one((*requests)[i], keys.keys, keys.other, policy));
-      results.back().index = i;
-    }
-    return results;
-  };
-  auto results = verify_all();
-  // epilot rotates keys without a key id: a cached key that fails is refetched once.
-  const auto mismatch = [](const RecordResult& r) {
-    return r.verification.verdict == Verdict::signature_mismatch;
-  };
-  if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
-      std::any_of(results.begin(), results.end(), mismatch)) {
-    const auto fresh = obtain_epilot_key(opts.keys.epilot, CacheMode::refresh);
-    if (fresh.key == keys.epilot->key) {
-      std::fprintf(stderr, "epilot-action: refetched epilot's key after a mismatch: it has not changed\n");
-    } else {
-      std::fprintf(stderr, "epilot-action: epilot's key has changed since it was cached; verifying again with %s\n",
-                   fingerprint(fresh.key).c_str());
-      for (auto& k : keys.keys.public_keys) {
-        if (k.key == keys.epilot->key) {
-          k = {epilot_key_name(fresh.key), fresh.key};
-        }
-      }
-      keys.epilot = fresh;
-      results = verify_all();
-    }
-  }
-  report.multiple = requests->size() > 1;
-  for (const auto& r : results) {
-    report(r);
-  }
-  if (report.multiple) {
-    report.summary();
-  }
-  return report.outcome();
+  return verify_whole(in, format && *format == InputFormat::har, opts, policy, report);
 }
 
 }  // namespace
@@ -346,12 +440,20 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
+  cmd->add_flag("--all-entries", opts->all_entries,
+                "HAR: check every entry, not only the webhook requests (those with webhook-* headers, or "
+                "the POSTs when none has them)");
   cmd->footer(R"(A request verifies if any webhook-signature entry verifies under any key
 given, and webhook-timestamp is within --tolerance of now. When it does not,
-the reasons follow, most likely first (body_reserialized, wrong_key, ...).
-Several requests (JSON Lines, HAR) give one result each, in order, then a
-summary. With no key named, verify uses EPILOT_ACTION_SECRET and the default
-local public key (see keygen).
+the reasons follow, most likely first, each with a stable code: body_parsed,
+body_base64_encoded, trailing_newline, line_endings_changed,
+body_reserialized, timestamp_in_milliseconds, timestamp_not_canonical,
+signature_hex_encoded, svix_headers, wrong_key, secret_format, ... (all of
+them in the man page). Several requests (JSON Lines, HAR) give one result
+each, in order, then a summary; of a HAR archive, only the webhook requests
+are checked (with webhook-* headers, or the POSTs if none has them), unless
+--all-entries. With no key named, verify uses EPILOT_ACTION_SECRET and the
+default local public key (see keygen).
 Exit status: 0 all verified, 1 any not verified, 2 bad input or usage.
 
 Examples:

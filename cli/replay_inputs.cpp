@@ -60,13 +60,8 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   // made before signing, its POSTs).
   const auto format = detect_input_format(std::string_view(data).substr(0, 64 * 1024));
   if (format.ok() && *format == InputFormat::har) {
-    const auto is_webhook = [](const Capture& c) {
-      return c.find_header(k_header_signature) != nullptr || c.find_header(k_header_id) != nullptr;
-    };
-    const auto is_post = [](const Capture& c) { return c.method == "POST"; };
-    const bool any_webhook = std::any_of(requests->begin(), requests->end(), is_webhook);
     const auto total = requests->size();
-    std::erase_if(*requests, [&](const Capture& c) { return any_webhook ? !is_webhook(c) : !is_post(c); });
+    const bool any_webhook = keep_webhook_requests(*requests) == WebhookRule::webhook_headers;
     if (requests->empty()) {
       fail(ErrorCode::bad_input, path + " holds no webhook request: none of its " + std::to_string(total) +
                                      " entries is a POST or carries webhook-* headers");

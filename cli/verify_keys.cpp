@@ -42,7 +42,8 @@ KeySet collect_verify_keys(const VerifyKeyFlags& opts) {
             "your own test requests: create the default local keypair once with: epilot-action keygen"});
     }
     auto key = load_public_key(default_path);
-    key.name = "default (" + default_path + ")";
+    // Named with its path: a message about it must say which file was used.
+    key.name = "the default local public key (" + default_path + ")";
     set.keys.public_keys.push_back(std::move(key));
   } else if (have_default) {
     // Keys that were not asked for but explain a mismatch when they match.

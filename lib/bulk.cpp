@@ -69,6 +69,8 @@ RecordResult verify_one(const Capture& request, const VerifyKeys& keys, const Ve
   r.verification = verify_request(request, keys, policy);
   if (!r.verification.ok()) {
     r.reasons = explain(request, keys, other_keys, policy, r.verification);
+    r.method = request.method;
+    r.url = request.url;
   }
   return r;
 }

@@ -19,9 +19,14 @@ namespace epilot {
 struct RecordResult {
   std::size_t index = 0;        // 0-based, counting records (non-blank lines)
   std::size_t line = 0;         // 1-based line number in the input
+  std::size_t entry = 0;        // 1-based entry number in a HAR archive, 0 otherwise
   std::optional<Error> error;   // set when the record could not be read
   Verification verification;
   std::vector<Reason> reasons;  // empty when valid
+  // The request's method and URL, kept only when it did not verify (a report
+  // names the failed record; copying them for every record would cost).
+  std::string method;
+  std::string url;
 };
 
 struct StreamOptions {

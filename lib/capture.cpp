@@ -40,13 +40,19 @@ Error input_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
 }
 
+// "an object", "a string": a JSON type as a message names it.
+std::string a_type(const json& value) {
+  const std::string name = value.type_name();
+  return (value.is_object() || value.is_array() ? "an " : "a ") + name;
+}
+
 Status add_json_header(Capture& capture, const json& name, const json& value, std::string_view where) {
   if (!name.is_string()) {
     return input_error("capture header name at " + std::string(where) + " is not a string");
   }
   if (!value.is_string()) {
-    return input_error("capture header '" + name.get<std::string>() + "' has a " +
-                           std::string(value.type_name()) + " value; header values are strings",
+    return input_error("capture header '" + name.get<std::string>() + "' has " + a_type(value) +
+                           " value; header values are strings",
                        {"write numbers as strings too, e.g. \"webhook-timestamp\": \"1749649159\""});
   }
   EPILOT_TRY(validate_header(name.get<std::string>(), value.get<std::string>()));
@@ -81,13 +87,28 @@ Status read_json_headers(Capture& capture, const json& headers) {
       }
     }
   } else if (!headers.is_null()) {
-    return input_error("capture 'headers' is a " + std::string(headers.type_name()) +
-                       "; expected an object or an array");
+    return input_error("capture 'headers' is " + a_type(headers) + "; expected an object or an array");
   }
   if (capture.headers.size() > k_max_header_count) {
     return input_error("capture has " + std::to_string(capture.headers.size()) +
                        " headers; at most " + std::to_string(k_max_header_count) + " are accepted");
   }
+  return ok_status();
+}
+
+// A body logged as JSON (`{headers, body: req.body}`): the request as its
+// receiver saw it after parsing. Only a document with headers is such a log;
+// anything else with a structured `body` is a payload, not a capture.
+Status read_parsed_body(const json& doc, Capture& capture) {
+  const auto& body = doc["body"];
+  if (!doc.contains("headers")) {
+    return input_error("this JSON object has 'body' as " + a_type(body) +
+                           " and no 'headers': it is not a capture (a payload, perhaps)",
+                       {"a capture is what 'epilot-action sign' writes: method, url, headers and body (a string)"});
+  }
+  // Compact, keys in their logged order: what JSON.stringify would write.
+  capture.body = body.dump(-1, ' ', false, json::error_handler_t::strict);
+  capture.body_parsed = true;
   return ok_status();
 }
 
@@ -160,8 +181,7 @@ Result<Capture> parse_capture_json(std::string_view data) {
       return ok_status();
     }
     if (!it->is_string()) {
-      return input_error(std::string("capture field '") + key + "' is a " + it->type_name() +
-                         ", not a string");
+      return input_error(std::string("capture field '") + key + "' is " + a_type(*it) + ", not a string");
     }
     out = it->get<std::string>();
     return ok_status();
@@ -187,7 +207,9 @@ Result<Capture> parse_capture_json(std::string_view data) {
   if (has_body && has_b64) {
     return input_error("capture has both 'body' and 'body_base64'; keep one");
   }
-  if (has_body) {
+  if (has_body && (doc["body"].is_object() || doc["body"].is_array())) {
+    EPILOT_TRY(read_parsed_body(doc, capture));
+  } else if (has_body) {
     EPILOT_TRY(get_string("body", capture.body));
   } else if (has_b64) {
     std::string b64;

@@ -25,7 +25,14 @@ struct Capture {
   std::string method;
   std::string url;
   std::vector<Header> headers;
-  std::string body;  // raw bytes, never re-serialised
+  std::string body;  // raw bytes, never re-serialised (but see body_parsed)
+  // True when the capture file held `body` as a JSON object or array rather
+  // than a string: whoever logged the request had parsed its body first (the
+  // Express log `{headers, body: req.body}`), so the raw bytes are lost.
+  // `body` then holds the compact serialisation (what JSON.stringify writes),
+  // which is what the sender most likely signed but cannot be trusted to be.
+  // verify reports such a capture as `body_parsed`; a sender of it must warn.
+  bool body_parsed = false;
 
   // First value of header `name` (case-insensitive), or nullptr.
   const std::string* find_header(std::string_view name) const;

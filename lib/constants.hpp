@@ -15,8 +15,12 @@ inline constexpr std::string_view k_header_timestamp = "webhook-timestamp";
 inline constexpr std::string_view k_header_signature = "webhook-signature";
 inline constexpr std::string_view k_header_epilot_token = "x-epilot-token";
 inline constexpr std::string_view k_header_content_type = "content-type";
-// Svix's own names for the same headers; only ever used to explain a failure.
+// Svix's own names for the same headers: only ever read to explain a failure
+// (and to show them), never to verify.
 inline constexpr std::string_view k_svix_header_prefix = "svix-";
+inline constexpr std::string_view k_svix_header_id = "svix-id";
+inline constexpr std::string_view k_svix_header_timestamp = "svix-timestamp";
+inline constexpr std::string_view k_svix_header_signature = "svix-signature";
 
 // Signature versions inside `webhook-signature`.
 inline constexpr std::string_view k_version_hmac = "v1";

@@ -19,11 +19,17 @@ struct Reason {
 };
 
 // The reason codes, in the order they are reported when several apply.
-//   missing_header, svix_headers, malformed_header,
-//   timestamp_too_old, timestamp_too_new,
-//   body_reserialized, trailing_newline, line_endings_changed,
+//   svix_headers (whether the request verifies with them read as webhook-*),
+//   missing_header, malformed_header, body_parsed,
+//   timestamp_in_milliseconds, timestamp_too_old, timestamp_too_new,
+//   timestamp_not_canonical, signature_hex_encoded,
+//   body_base64_encoded, trailing_newline (any trailing whitespace),
+//   line_endings_changed, body_reserialized,
 //   wrong_key, secret_format, scheme_mismatch, malformed_signature_header,
-//   signature_mismatch (when nothing above explains a mismatch), skipped_entries
+//   signature_mismatch (when nothing above explains a mismatch),
+//   skipped_entries, diagnosis_limited
+// When svix-* headers stand in for webhook-* ones, the reasons of the request
+// read with them renamed follow missing_header.
 
 // Explain `result`, the verification of `request` under `keys`. `other_keys`
 // are keys the tool knows of but was not asked to use (the default local

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -35,6 +36,7 @@ class FastReader {
     capture.method.clear();
     capture.url.clear();
     capture.body.clear();
+    capture.body_parsed = false;  // a string body only: a parsed one goes to the full reader
     m_header_count = 0;
     bool seen_method = false;
     bool seen_url = false;
@@ -447,6 +449,42 @@ Result<Capture> parse_capture_line(std::string_view line) {
   Capture capture;
   EPILOT_TRY(parse_capture_line(line, capture));
   return capture;
+}
+
+namespace {
+
+bool is_webhook(const Capture& c) {
+  for (const auto name : {k_header_signature, k_header_id, k_svix_header_signature, k_svix_header_id}) {
+    if (c.find_header(name) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+WebhookSelection select_webhook_requests(const std::vector<Capture>& requests) {
+  WebhookSelection selection;
+  const bool any_webhook = std::any_of(requests.begin(), requests.end(), is_webhook);
+  selection.rule = any_webhook ? WebhookRule::webhook_headers : WebhookRule::posts;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (any_webhook ? is_webhook(requests[i]) : requests[i].method == "POST") {
+      selection.kept.push_back(i);
+    }
+  }
+  return selection;
+}
+
+WebhookRule keep_webhook_requests(std::vector<Capture>& requests) {
+  const auto selection = select_webhook_requests(requests);
+  std::vector<Capture> kept;
+  kept.reserve(selection.kept.size());
+  for (const auto i : selection.kept) {
+    kept.push_back(std::move(requests[i]));
+  }
+  requests = std::move(kept);
+  return selection.rule;
 }
 
 Result<std::vector<Capture>> parse_requests(std::string_view data) {

@@ -33,6 +33,23 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path);
 // capture by a complete object on the first line followed by more).
 Result<InputFormat> detect_input_format(std::string_view prefix);
 
+// Which requests of a browser or proxy export are webhook requests. A HAR
+// archive holds a whole session (pages, scripts, API calls); its webhook
+// requests are those carrying webhook-signature or webhook-id (or their
+// svix-* names), or, when none does (an export made before signing), its
+// POSTs. replay sends only these and verify checks only these.
+enum class WebhookRule { webhook_headers, posts };
+
+struct WebhookSelection {
+  WebhookRule rule = WebhookRule::webhook_headers;
+  std::vector<std::size_t> kept;  // indices into the requests, in order
+};
+
+WebhookSelection select_webhook_requests(const std::vector<Capture>& requests);
+
+// The same, removing every other request from `requests`; returns the rule applied.
+WebhookRule keep_webhook_requests(std::vector<Capture>& requests);
+
 // Every request in `data`, whatever its format. A bad JSON Lines record is an
 // error naming its line.
 Result<std::vector<Capture>> parse_requests(std::string_view data);

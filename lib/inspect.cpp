@@ -186,15 +186,36 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
     headers.push_back({{"name", h.name}, {"value", is_credential(h.name) ? redact(h.value) : h.value}});
   }
 
-  if (const auto* id = request.find_header(k_header_id)) {
+  // Svix's names stand in for a missing webhook-* header, marked with the
+  // name they were read from: they are what the sender meant to send.
+  Json svix_used = Json::array();
+  const auto find = [&](std::string_view standard, std::string_view svix) -> const std::string* {
+    if (const auto* value = request.find_header(standard)) {
+      return value;
+    }
+    const auto* value = request.find_header(svix);
+    if (value != nullptr) {
+      svix_used.push_back(std::string(svix));
+    }
+    return value;
+  };
+  const auto mark = [&](Json& field, std::string_view svix) {
+    if (!svix_used.empty() && svix_used.back() == std::string(svix)) {
+      field["header"] = std::string(svix);
+    }
+  };
+
+  if (const auto* id = find(k_header_id, k_svix_header_id)) {
     out["webhook_id"] = {{"value", *id}, {"epilot_shape", is_epilot_id(*id)}};
+    mark(out["webhook_id"], k_svix_header_id);
   } else {
     out["webhook_id"] = nullptr;
   }
 
-  if (const auto* ts = request.find_header(k_header_timestamp)) {
+  if (const auto* ts = find(k_header_timestamp, k_svix_header_timestamp)) {
     Json t;
     t["value"] = *ts;
+    mark(t, k_svix_header_timestamp);
     if (const auto unix = parse_timestamp(*ts)) {
       t["unix"] = *unix;
       t["iso"] = iso8601(*unix);
@@ -208,7 +229,7 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
     out["timestamp"] = nullptr;
   }
 
-  if (const auto* sig = request.find_header(k_header_signature)) {
+  if (const auto* sig = find(k_header_signature, k_svix_header_signature)) {
     auto& entries = out["signature"];
     entries = Json::array();
     for (const auto& e : parse_signature_header(*sig)) {
@@ -225,6 +246,8 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
     out["signature"] = nullptr;
   }
 
+  out["svix_headers"] = svix_used;
+
   if (const auto* token = request.find_header(k_header_epilot_token)) {
     out["epilot_token"] = describe_token(*token, now);
   }
@@ -233,6 +256,8 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
   body["bytes"] = request.body.size();
   body["encoding"] = is_valid_utf8(request.body) ? "utf-8" : "binary";
   body["json"] = nlohmann::json::accept(request.body);
+  // The capture held the body as JSON, not text: what verify reports as body_parsed.
+  body["parsed"] = request.body_parsed;
   out["body"] = body;
   out["payload"] = describe_payload(request.body);
   return out;

@@ -13,8 +13,11 @@ namespace epilot {
 // Describe `request` as of `now` (unix seconds): method and URL, headers
 // (credentials shortened), webhook-id and its shape, the timestamp as a date
 // and an age checked against `tolerance`, each signature entry, the
-// x-epilot-token decoded (never verified, and marked so), the body and a
-// summary of the custom-action payload. Keys are stable: scripts read them.
+// x-epilot-token decoded (never verified, and marked so), the body (and
+// whether it was logged parsed, see Capture::body_parsed) and a summary of
+// the custom-action payload. A svix-* header stands in for a missing
+// webhook-* one (`header` names it; `svix_headers` lists those read). Keys
+// are stable: scripts read them.
 nlohmann::ordered_json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance);
 
 // True if `text` looks like a key rather than a request (PEM, whpk_, whsk_).

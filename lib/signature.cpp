@@ -107,6 +107,8 @@ std::string_view verdict_code(Verdict verdict) {
       return "timestamp_too_old";
     case Verdict::timestamp_too_new:
       return "timestamp_too_new";
+    case Verdict::body_parsed:
+      return "body_parsed";
     case Verdict::signature_mismatch:
       return "signature_mismatch";
   }
@@ -205,6 +207,12 @@ Verification verify_request(const Capture& request, const VerifyKeys& keys,
   }
   result.age = policy.now - *result.timestamp;
   result.match = find_match(result.entries, keys, result.id, result.timestamp_text, request.body);
+  // A match over a re-serialised body proves only what it was re-serialised
+  // into; the capture cannot pass, but `match` still tells whether it would.
+  if (request.body_parsed) {
+    result.verdict = Verdict::body_parsed;
+    return result;
+  }
   if (policy.timestamp_check == TimestampCheck::enforce) {
     if (result.age > policy.tolerance) {
       result.verdict = Verdict::timestamp_too_old;
@@ -217,6 +225,42 @@ Verification verify_request(const Capture& request, const VerifyKeys& keys,
   }
   result.verdict = result.match ? Verdict::valid : Verdict::signature_mismatch;
   return result;
+}
+
+std::vector<std::string_view> entry_outcomes(const Verification& result, const VerifyKeys& keys) {
+  const bool checked = result.verdict != Verdict::missing_header && result.verdict != Verdict::malformed_header;
+  std::vector<std::string_view> out;
+  out.reserve(result.entries.size());
+  for (std::size_t i = 0; i < result.entries.size(); ++i) {
+    const auto& e = result.entries[i];
+    switch (e.status) {
+      case EntryStatus::unknown_version:
+        out.emplace_back("unknown_version");
+        continue;
+      case EntryStatus::no_comma:
+        out.emplace_back("no_version");
+        continue;
+      case EntryStatus::bad_base64:
+        out.emplace_back("bad_base64");
+        continue;
+      case EntryStatus::wrong_length:
+        out.emplace_back("wrong_length");
+        continue;
+      case EntryStatus::ok:
+        break;
+    }
+    const bool have_key = e.scheme == Scheme::hmac ? !keys.secrets.empty() : !keys.public_keys.empty();
+    if (!checked) {
+      out.emplace_back("not_checked");
+    } else if (result.match && result.match->entry_index == i) {
+      out.emplace_back("verified");
+    } else if (result.match && result.match->entry_index < i) {
+      out.emplace_back("not_tried");  // find_match stops at the first entry that verifies
+    } else {
+      out.emplace_back(have_key ? "not_verified" : "no_key");
+    }
+  }
+  return out;
 }
 
 }  // namespace epilot

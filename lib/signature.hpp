@@ -84,6 +84,7 @@ enum class Verdict {
   valid,
   missing_header,      // a webhook-* header is absent or empty
   malformed_header,    // repeated header, non-numeric or overflowing timestamp
+  body_parsed,         // the capture logged its body parsed (Capture::body_parsed): no raw bytes to check
   timestamp_too_old,
   timestamp_too_new,
   signature_mismatch,  // no entry verifies under any supplied key
@@ -122,6 +123,15 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
 // too old".
 Verification verify_request(const Capture& request, const VerifyKeys& keys,
                             const VerifyPolicy& policy);
+
+// What became of each entry of `result` (a verification under `keys`), as
+// stable codes for reports: `verified`; `not_verified` (checked under every
+// key of its scheme); `no_key` (no key of its scheme was used); `not_tried`
+// (an earlier entry verified); `not_checked` (a header problem stopped the
+// check before the signatures); or, for an entry skipped as unusable,
+// `unknown_version`, `no_version`, `bad_base64`, `wrong_length`. Never "ok":
+// an entry that did not verify never reads as if it had.
+std::vector<std::string_view> entry_outcomes(const Verification& result, const VerifyKeys& keys);
 
 // Parse a timestamp header: digits only, at most 18 of them.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);

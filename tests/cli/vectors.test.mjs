@@ -58,6 +58,9 @@ for (const v of vectors) {
       return;
     }
     assert.equal(r.status, expect === 'valid' ? 0 : 1, r.stdout + r.stderr);
-    assert.equal(JSON.parse(r.stdout).verdict, expect);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.verdict, expect);
+    const codes = doc.reasons.map((x) => x.code);
+    for (const code of v.fields.reason ?? []) assert.ok(codes.includes(code), `no ${code} among ${codes}`);
   });
 }

@@ -193,5 +193,26 @@ TEST(WriteRawHttp, RoundTripsThroughTheRawReader) {
   EXPECT_EQ(*back->find_header("content-length"), "7");
 }
 
+// The usual Express log, `{headers, body: req.body}`: the body comes back as
+// its compact serialisation, marked, so that verify can say what happened.
+TEST(ParseCaptureJson, ABodyLoggedParsedIsMarkedAndCompact) {
+  const auto c = parse_capture(test::read_fixture("captures/express-log.json"));
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->body_parsed);
+  EXPECT_EQ(c->body, R"({"test":2432232314})");
+  const auto array = parse_capture(R"({"headers": {}, "body": [{"b": 1, "a": "\u00fc"}, null]})");
+  ASSERT_TRUE(array.ok()) << array.error().message;
+  EXPECT_TRUE(array->body_parsed);
+  EXPECT_EQ(array->body, "[{\"b\":1,\"a\":\"\xc3\xbc\"},null]");  // key order kept, UTF-8 kept
+  const auto text = parse_capture(R"({"headers": {}, "body": "{\"a\": 1}"})");
+  ASSERT_TRUE(text.ok());
+  EXPECT_FALSE(text->body_parsed);
+}
+
+TEST(ParseCaptureJson, AStructuredBodyWithoutHeadersIsNoCapture) {
+  EXPECT_NE(error_of(R"({"body": {"a": 1}})").find("has 'body' as an object and no 'headers'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"headers": {}, "body": 5})").find("'body' is a number, not a string"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace epilot

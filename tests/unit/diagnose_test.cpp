@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace epilot {
 namespace {
@@ -79,6 +80,23 @@ TEST(Explain, SvixHeadersInsteadOfWebhookHeaders) {
                         {"svix-timestamp", "1614265330"},
                         {"svix-signature", k_sig}});
   EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
+            (std::vector<std::string>{"svix_headers", "missing_header"}));
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto reasons = explain(c, secret_keys(), {}, policy, verify_request(c, secret_keys(), policy));
+  EXPECT_NE(reasons[0].message.find("read as webhook-* headers, it verifies (v1 under s)"), std::string::npos)
+      << reasons[0].message;
+}
+
+TEST(Explain, SvixHeadersThatDoNotVerifyEitherSayWhy) {
+  auto c = tv_h1({{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
+                  {"svix-timestamp", "1614265330"},
+                  {"svix-signature", k_sig}});
+  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330 + 400),
+            (std::vector<std::string>{"svix_headers", "missing_header", "timestamp_too_old"}));
+  // Other svix-* headers alone cannot be read as webhook-*: only named.
+  c.headers = {{"svix-event", "x"}};
+  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
             (std::vector<std::string>{"missing_header", "svix_headers"}));
 }
 
@@ -143,6 +161,14 @@ std::vector<std::string> codes(const Capture& c, const VerifyKeys& keys, const V
   const auto result = verify_request(c, keys, policy);
   std::vector<std::string> out;
   for (const auto& r : explain(c, keys, other, policy, result)) {
+    out.push_back(r.code);
+  }
+  return out;
+}
+
+std::vector<std::string> codes_at(const Capture& c, const VerifyKeys& keys, const VerifyPolicy& policy) {
+  std::vector<std::string> out;
+  for (const auto& r : explain(c, keys, {}, policy, verify_request(c, keys, policy))) {
     out.push_back(r.code);
   }
   return out;
@@ -221,6 +247,104 @@ TEST(ExplainCodes, HeaderProblems) {
   EXPECT_EQ(codes(c, secret_keys()), (std::vector<std::string>{"malformed_header"}));
   c.set_header("webhook-timestamp", "");
   EXPECT_EQ(codes(c, secret_keys()), (std::vector<std::string>{"missing_header"}));
+}
+
+TEST(ExplainCodes, TimestampInMilliseconds) {
+  const auto keys = secret_keys();
+  auto c = signed_request("x", "x", keys.secrets[0].secret);
+  const std::string ms = std::string(k_ts) + "123";
+  c.set_header("webhook-timestamp", ms);
+  c.set_header("webhook-signature", sign_v1(keys.secrets[0].secret, k_id, ms, "x"));
+  VerifyPolicy policy;
+  policy.now = 1614265330 + 5;
+  const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
+  ASSERT_EQ(reasons.size(), 2u);
+  EXPECT_EQ(reasons[0].code, "timestamp_in_milliseconds");
+  EXPECT_NE(reasons[0].message.find("as seconds it would be 1614265330 (2021-02-25T15:02:10Z, 5 s before now)"),
+            std::string::npos) << reasons[0].message;
+  EXPECT_EQ(reasons[1].code, "timestamp_too_new");
+  // Thirteen digits far in the future are no milliseconds of now.
+  c.set_header("webhook-timestamp", "9999999999999");
+  EXPECT_EQ(codes(c, keys)[0], "timestamp_too_new");
+}
+
+TEST(ExplainCodes, TimestampNotCanonical) {
+  const auto keys = secret_keys();
+  auto c = signed_request("x", "x", keys.secrets[0].secret);  // signed over the integer
+  c.set_header("webhook-timestamp", "00" + std::string(k_ts));
+  EXPECT_EQ(codes(c, keys), (std::vector<std::string>{"timestamp_not_canonical"}));
+  c.set_header("webhook-timestamp", "+" + std::string(k_ts));
+  EXPECT_EQ(codes(c, keys), (std::vector<std::string>{"malformed_header", "timestamp_not_canonical"}));
+  // Not the cause, but still worth saying: the header is not what libraries write.
+  c.body = "y";
+  c.set_header("webhook-timestamp", "0" + std::string(k_ts));
+  EXPECT_EQ(codes(c, keys), (std::vector<std::string>{"signature_mismatch", "timestamp_not_canonical"}));
+}
+
+TEST(ExplainCodes, SignatureHexEncoded) {
+  const auto keys = secret_keys();
+  auto c = signed_request("x", "x", keys.secrets[0].secret);
+  const auto mac = hmac_sha256(keys.secrets[0].secret.bytes, {k_id, ".", k_ts, ".", "x"});
+  c.set_header("webhook-signature", "v1," + to_hex(Bytes(mac.begin(), mac.end())));
+  EXPECT_EQ(codes(c, keys), (std::vector<std::string>{"signature_hex_encoded", "malformed_signature_header"}));
+  // Upper-case hex, and a hex entry beside a usable one.
+  std::string upper = *c.find_header("webhook-signature");
+  for (auto& ch : upper) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  upper[0] = 'v';
+  c.set_header("webhook-signature", upper + " v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+  EXPECT_EQ(codes(c, keys)[0], "signature_hex_encoded");
+}
+
+TEST(ExplainCodes, BodyBase64Encoded) {
+  const auto keys = secret_keys();
+  EXPECT_EQ(codes(signed_request(R"({"a":1})", "eyJhIjoxfQ==", keys.secrets[0].secret), keys)[0],
+            "body_base64_encoded");
+}
+
+// jq writes a newline, an editor adds another: trailing whitespace, not a re-encoding.
+TEST(ExplainCodes, AnyTrailingWhitespaceIsTrailingNewline) {
+  const auto keys = secret_keys();
+  const auto& secret = keys.secrets[0].secret;
+  for (const char* tail : {"\n\n", "\r\n", " \n", "\t", "\r\n\r\n"}) {
+    EXPECT_EQ(codes(signed_request(R"({"a":1})", std::string(R"({"a":1})") + tail, secret), keys),
+              (std::vector<std::string>{"trailing_newline"}))
+        << tail;
+  }
+  // Signed with one newline, received with two (an editor added one to jq's output).
+  EXPECT_EQ(codes(signed_request("{}\n", "{}\n\n", secret), keys), (std::vector<std::string>{"trailing_newline"}));
+  EXPECT_EQ(codes(signed_request("{}\r\n", "{}\n \n", secret), keys), (std::vector<std::string>{"trailing_newline"}));
+}
+
+TEST(ExplainCodes, ABodyLoggedParsed) {
+  const auto keys = secret_keys();
+  auto c = signed_request(R"({"a":1})", R"({"a":1})", keys.secrets[0].secret);
+  c.body_parsed = true;
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_EQ(reasons[0].code, "body_parsed");
+  EXPECT_NE(reasons[0].message.find("does verify under s"), std::string::npos) << reasons[0].message;
+  // Signed with Python's separators: the re-encoding that does verify is named.
+  c = signed_request(R"({"a": 1})", R"({"a":1})", keys.secrets[0].secret);
+  c.body_parsed = true;
+  policy.now += 1000;
+  EXPECT_EQ(codes_at(c, keys, policy), (std::vector<std::string>{"body_parsed", "timestamp_too_old", "body_reserialized"}));
+}
+
+TEST(ExplainCodes, SignatureMismatchNamesTheKeysUsed) {
+  const auto stranger = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+  auto keys = secret_keys();
+  keys.secrets[0].name = "the default secret (/x/secret)";
+  const auto c = signed_request("x", "x", stranger);
+  VerifyPolicy policy;
+  policy.now = 1614265330;
+  const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_NE(reasons[0].message.find("verifies under the default secret (/x/secret), and no common"), std::string::npos)
+      << reasons[0].message;
 }
 
 TEST(ExplainCodes, TimestampTooNewGivesTheSkew) {

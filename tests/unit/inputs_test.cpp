@@ -106,6 +106,17 @@ TEST(ParseCaptureFast, AgreesWithTheFullReader) {
   expect_same(R"(  { "method" : "PUT" , "body" : "" }  )");
 }
 
+TEST(ParseCaptureFast, LeavesAParsedBodyToTheFullReaderAndResetsTheMark) {
+  const char* parsed = R"({"headers":{"webhook-id":"msg_1"},"body":{"a":1}})";
+  EXPECT_FALSE(parse_capture_fast(parsed).has_value());
+  // One Capture reused across a stream: a parsed record must not mark the next.
+  Capture reused;
+  ASSERT_TRUE(parse_capture_line(parsed, reused).ok());
+  EXPECT_TRUE(reused.body_parsed);
+  ASSERT_TRUE(parse_capture_line(R"({"headers":{},"body":"{\"a\":1}"})", reused).ok());
+  EXPECT_FALSE(reused.body_parsed);
+}
+
 TEST(ParseCaptureFast, LeavesEverythingElseToTheFullReader) {
   for (const char* line : {
            R"({"body":"a","body":"b"})",               // duplicate key
@@ -137,6 +148,37 @@ TEST(ParseCaptureLine, FallsBackWithTheFullReadersErrors) {
   const auto pairs = parse_capture_line(R"({"headers":[["webhook-id","msg_1"]],"body":"x"})");
   ASSERT_TRUE(pairs.ok());
   EXPECT_EQ(*pairs->find_header("webhook-id"), "msg_1");
+}
+
+Capture request(const char* method, std::vector<Header> headers) {
+  Capture c;
+  c.method = method;
+  c.headers = std::move(headers);
+  return c;
+}
+
+TEST(SelectWebhookRequests, KeepsTheRequestsWithWebhookHeaders) {
+  const std::vector<Capture> session = {
+      request("GET", {{"accept", "text/html"}}),
+      request("POST", {{"Webhook-Signature", "v1,x"}}),
+      request("POST", {{"content-type", "application/json"}}),
+      request("PUT", {{"webhook-id", "msg_1"}}),
+      request("POST", {{"svix-id", "msg_2"}}),
+  };
+  const auto selection = select_webhook_requests(session);
+  EXPECT_EQ(selection.rule, WebhookRule::webhook_headers);
+  EXPECT_EQ(selection.kept, (std::vector<std::size_t>{1, 3, 4}));
+}
+
+TEST(SelectWebhookRequests, KeepsThePostsOfAnExportMadeBeforeSigning) {
+  std::vector<Capture> session = {request("GET", {}), request("POST", {}), request("OPTIONS", {}),
+                                  request("POST", {{"x", "2"}})};
+  const auto selection = select_webhook_requests(session);
+  EXPECT_EQ(selection.rule, WebhookRule::posts);
+  EXPECT_EQ(selection.kept, (std::vector<std::size_t>{1, 3}));
+  EXPECT_EQ(keep_webhook_requests(session), WebhookRule::posts);
+  ASSERT_EQ(session.size(), 2u);
+  EXPECT_EQ(session[1].headers[0].value, "2");
 }
 
 }  // namespace

@@ -53,5 +53,28 @@ TEST(InspectRequest, ReportsMissingAndMalformedParts) {
 }
 
 
+TEST(InspectRequest, ReadsSvixHeadersWhereWebhookOnesAreMissingAndSaysSo) {
+  const auto capture = parse_capture(test::read_fixture("captures/svix-headers.json"));
+  ASSERT_TRUE(capture.ok());
+  const auto d = inspect_request(*capture, 1614265330, 300);
+  EXPECT_EQ(d["svix_headers"], nlohmann::ordered_json({"svix-id", "svix-timestamp", "svix-signature"}));
+  EXPECT_EQ(d["webhook_id"]["header"], "svix-id");
+  EXPECT_EQ(d["timestamp"]["header"], "svix-timestamp");
+  EXPECT_EQ(d["timestamp"]["within_tolerance"], true);
+  ASSERT_EQ(d["signature"].size(), 1u);
+  EXPECT_EQ(d["signature"][0]["scheme"], "hmac-sha256");
+  const auto standard = inspect_request(*parse_capture(test::read_fixture("captures/tv-h1.json")), 1614265330, 300);
+  EXPECT_TRUE(standard["svix_headers"].empty());
+  EXPECT_FALSE(standard["webhook_id"].contains("header"));
+}
+
+TEST(InspectRequest, MarksABodyLoggedParsed) {
+  const auto parsed = parse_capture(test::read_fixture("captures/express-log.json"));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(inspect_request(*parsed, 1614265330, 300)["body"]["parsed"], true);
+  const auto raw = parse_capture(test::read_fixture("captures/tv-h1.json"));
+  EXPECT_EQ(inspect_request(*raw, 1614265330, 300)["body"]["parsed"], false);
+}
+
 }  // namespace
 }  // namespace epilot

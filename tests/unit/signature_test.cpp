@@ -150,5 +150,44 @@ TEST(ParseTimestamp, DigitsOnlyAndBounded) {
   EXPECT_FALSE(parse_timestamp("1e9"));
 }
 
+VerifyKeys secret_only() {
+  VerifyKeys keys;
+  keys.secrets.push_back({"s", tv_h1_secret()});
+  return keys;
+}
+
+std::vector<std::string_view> outcomes_of(const Capture& c, const VerifyKeys& keys) {
+  return entry_outcomes(verify_request(c, keys, at(1614265330)), keys);
+}
+
+TEST(EntryOutcomes, NameWhatBecameOfEachEntry) {
+  const std::string good = sign_v1(tv_h1_secret(), k_id, k_ts, k_body);
+  const std::string other = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  const std::string v1a = "v1a," + std::string(86, 'A') + "==";
+  const auto c = request_with(other + " " + good + " " + v1a + " v9,x v1,!! bare v1,AAAA");
+  EXPECT_EQ(outcomes_of(c, secret_only()),
+            (std::vector<std::string_view>{"not_verified", "verified", "not_tried", "unknown_version",
+                                           "bad_base64", "no_version", "wrong_length"}));
+  auto tampered = c;
+  tampered.body = "{}";
+  EXPECT_EQ(outcomes_of(tampered, secret_only()),
+            (std::vector<std::string_view>{"not_verified", "not_verified", "no_key", "unknown_version",
+                                           "bad_base64", "no_version", "wrong_length"}));
+  auto unchecked = c;
+  unchecked.set_header("webhook-timestamp", "soon");
+  EXPECT_EQ(outcomes_of(unchecked, secret_only())[1], "not_checked");
+}
+
+// A body logged parsed cannot verify, but whether its compact form would is kept.
+TEST(VerifyRequest, ABodyLoggedParsedNeverVerifies) {
+  auto c = request_with(sign_v1(tv_h1_secret(), k_id, k_ts, k_body));
+  c.body_parsed = true;
+  const auto result = verify_request(c, secret_only(), at(1614265330));
+  EXPECT_EQ(result.verdict, Verdict::body_parsed);
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(result.match.has_value());
+  EXPECT_EQ(verdict_code(result.verdict), "body_parsed");
+}
+
 }  // namespace
 }  // namespace epilot

@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <set>
 
+#include "lib/diagnose.hpp"
 #include "lib/keys.hpp"
 #include "lib/signature.hpp"
 #include "tests/unit/support.hpp"
@@ -78,6 +80,16 @@ TEST_P(VectorTest, MatchesExpectation) {
   policy.now = std::stoll(v.get("now"));
   const auto result = verify_request(request, keys, policy);
   EXPECT_EQ(verdict_code(result.verdict), expect) << v.get("comment");
+  if (v.has("reason")) {
+    std::vector<std::string> codes;
+    for (const auto& r : explain(request, keys, VerifyKeys{}, policy, result)) {
+      codes.push_back(r.code);
+    }
+    for (const auto& code : v.all("reason")) {
+      EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end())
+          << v.name << ": no " << code << " among " << ::testing::PrintToString(codes);
+    }
+  }
 
   const auto signature = v.get("signature");
   if (expect == "valid" && signature.find(' ') == std::string::npos) {
