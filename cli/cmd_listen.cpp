@@ -358,6 +358,11 @@ ReceiverConfig receiver_config(const ListenOptions& opts) {
 
 void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
   const auto url = shown_url(o.call.url);
+  // The client's message names the whole URL; its query may hold a credential.
+  auto error = o.error;
+  if (const auto at = error.find(o.call.url); at != std::string::npos && url != o.call.url) {
+    error.replace(at, o.call.url.size(), url + "?...");
+  }
   if (opts.format == "json") {
     Json doc;
     doc["event"] = "callback";
@@ -365,13 +370,13 @@ void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
     doc["url"] = url;
     doc["status"] = o.status ? Json(*o.status) : Json();
     doc["ok"] = o.ok();
-    doc["error"] = o.error.empty() ? Json() : Json(o.error);
+    doc["error"] = error.empty() ? Json() : Json(error);
     doc["ms"] = o.took.count();
     emit(opts, json_line(doc));
     return;
   }
   const auto outcome = o.status ? "answered " + std::to_string(*o.status) + " in " + std::to_string(o.took.count()) + " ms"
-                                : terminal_text(o.error);
+                                : terminal_text(error);
   emit(opts, std::string(o.ok() ? "callback" : "CALLBACK FAILED") + "  " + terminal_text(o.call.webhook_id) +
                  "  POST " + terminal_text(url) + "  " + outcome + "\n");
 }

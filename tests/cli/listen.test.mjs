@@ -461,3 +461,21 @@ test('a forged, duplicate, skipped or --no-callback request sends nothing; a red
     await elsewhere.close();
   }
 });
+
+test('a callback that cannot be delivered is reported, without the URL\'s query, and does not change the exit status', async () => {
+  const gone = await counter((res) => res.end());
+  await gone.close();  // nothing listens there any more
+  const l = await startListen([]);
+  const request = signed(waiting(`${gone.url}/resume?key=hunter2`));
+  assert.equal((await send(l.url, request)).status, 200);
+  l.proc.kill('SIGTERM');
+  const end = await l.exited;
+  assert.equal(end.status, 0, end.stderr);
+  const callback = l.events.find((e) => e.event === 'callback');
+  assert.equal(callback.webhook_id, request.id);
+  assert.equal(callback.ok, false);
+  assert.equal(callback.status, null);
+  assert.equal(callback.url, `${gone.url}/resume`);
+  assert.match(callback.error, /Connection refused/);
+  assert.doesNotMatch(JSON.stringify(l.events) + end.stderr, /hunter2/);
+});
