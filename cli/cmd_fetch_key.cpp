@@ -64,15 +64,17 @@ Outcome run_fetch_key(const FetchKeyOptions& opts) {
   if (opts.refresh && opts.key.offline) {
     fail(ErrorCode::usage, "--refresh can't be combined with --offline");
   }
+  // A malformed pin is caught before the network is touched.
+  const auto pinned = opts.expect_fingerprint.empty() ? std::string() : take(parse_fingerprint(opts.expect_fingerprint));
   const auto url = epilot_key_url(opts.key);
   const auto key = obtain_epilot_key(opts.key, opts.refresh ? CacheMode::refresh : CacheMode::normal);
   const auto print = fingerprint(key.key);
   const auto where = key.source == KeySource::network ? "fetched from " + url
                                                       : "cached " + describe_duration(current_time() - key.fetched_at) + " ago";
   std::fprintf(stderr, "epilot-action: key %s (%s)\n", print.c_str(), where.c_str());
-  if (!opts.expect_fingerprint.empty() && opts.expect_fingerprint != print) {
+  if (!pinned.empty() && pinned != print) {
     print_error(make_error(ErrorCode::bad_key,
-                           "the key does not match the pinned fingerprint: expected " + opts.expect_fingerprint +
+                           "the key does not match the pinned fingerprint: expected " + pinned +
                                ", got " + print,
                            {"if epilot rotated its key, check the new one out of band, then pin " + print}));
     return Outcome::check_failed;
@@ -94,7 +96,7 @@ Command register_fetch_key(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
-                  "fail (exit 1) unless the key's fingerprint is this SHA256:...");
+                  "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)");
   cmd->footer(R"(Keys are cached per URL under $XDG_CACHE_HOME/epilot-action/keys for
 --max-age seconds. When the network fails, a cached key of any age is used,
 with a warning. A key that differs from the cached one is reported.

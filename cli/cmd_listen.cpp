@@ -23,6 +23,7 @@
 #include "lib/file.hpp"
 #include "lib/json.hpp"
 #include "lib/receiver.hpp"
+#include "lib/resume.hpp"
 #include "lib/server.hpp"
 
 namespace epilot::cli {
@@ -51,7 +52,15 @@ struct ListenOptions {
   std::size_t max_connections = 1000;
   double read_timeout = 10;
   bool quiet = false;
+  bool no_callback = false;
 };
+
+// A resume POST may take this long; while listen stops, the last ones get
+// this long to start.
+constexpr std::chrono::seconds k_callback_timeout{10};
+// Calls waiting to be sent; beyond this a verified request's call is
+// dropped, and said so, rather than letting memory grow.
+constexpr std::size_t k_max_pending_callbacks = 256;
 
 // Where captures go: appended to one JSON Lines file, or one file each in a
 // directory; synced before the answer is sent, so what was answered is kept.
@@ -209,52 +218,114 @@ class Stopper {
   const char* m_why = nullptr;
 };
 
-void print_event(const ListenOptions& opts, const Received& r) {
-  if (opts.quiet) {
-    return;
-  }
-  const auto& v = r.result.verification;
-  const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
-  std::string line;
-  if (opts.format == "json") {
-    nlohmann::ordered_json doc;
-    doc["event"] = "request";
-    doc["method"] = r.request.method;
-    doc["url"] = r.request.url;
-    doc["webhook_id"] = v.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v.id);
-    doc["verdict"] = verdict_code(v.verdict);
-    doc["duplicate"] = r.duplicate;
-    doc["status"] = r.answer.status;
-    auto& reasons = doc["reasons"];
-    reasons = nlohmann::ordered_json::array();
-    for (const auto& reason : r.result.reasons) {
-      reasons.push_back({{"code", reason.code}, {"message", reason.message}});
-    }
-    line = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } else if (r.duplicate) {
-    line = std::to_string(r.answer.status) + "  DUP   " + id + "  seen within the last " +
-           std::to_string(2 * opts.tolerance) + " s\n";
-  } else if (v.ok()) {
-    line = std::to_string(r.answer.status) + "  ok    " + id + "  " + v.match->version + " verified with " +
-           v.match->key_name + "\n";
-  } else {
-    line = std::to_string(r.answer.status) + "  FAIL  " + id + "  " +
-           (r.result.reasons.empty() ? std::string(verdict_code(v.verdict))
-                                     : r.result.reasons[0].code + ": " + terminal_text(r.result.reasons[0].message)) +
-           "\n";
-  }
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
-}
-
 // The path of a request target: origin form (/a?b) or absolute form
-// (http://host/a?b).
+// (http://host/a?b). The query is left out: it may carry a token.
 std::string_view target_path(std::string_view target) {
   if (const auto scheme = target.find("://"); scheme != std::string_view::npos && target.front() != '/') {
     const auto slash = target.find('/', scheme + 3);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   }
   return target.substr(0, target.find('?'));
+}
+
+using Json = nlohmann::ordered_json;
+
+std::string json_line(const Json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+void emit(const ListenOptions& opts, const std::string& line) {
+  if (opts.quiet) {
+    return;
+  }
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+// What the text lines start with: the status, a tag, the method and path.
+std::string text_prefix(int status, const char* tag, std::string_view method, std::string_view path) {
+  char head[32];
+  std::snprintf(head, sizeof head, "%d  %-7s  ", status, tag);
+  return head + terminal_text(method) + " " + terminal_text(path);
+}
+
+// The same for a request whose request line could not be read: the start of
+// the line, quoted.
+std::string text_prefix(int status, const char* tag, std::string_view line) {
+  char head[32];
+  std::snprintf(head, sizeof head, "%d  %-7s  ", status, tag);
+  return head + ("\"" + terminal_text(line) + "\"");
+}
+
+void print_event(const ListenOptions& opts, const Received& r, std::string_view path) {
+  const auto& v = r.result.verification;
+  const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
+  if (opts.format == "json") {
+    Json doc;
+    doc["event"] = "request";
+    doc["method"] = r.request.method;
+    doc["path"] = std::string(path);
+    doc["url"] = r.request.url;
+    doc["webhook_id"] = v.id.empty() ? Json() : Json(v.id);
+    doc["verdict"] = verdict_code(v.verdict);
+    doc["duplicate"] = r.duplicate;
+    doc["status"] = r.answer.status;
+    auto& reasons = doc["reasons"];
+    reasons = Json::array();
+    for (const auto& reason : r.result.reasons) {
+      reasons.push_back({{"code", reason.code}, {"message", reason.message}});
+    }
+    emit(opts, json_line(doc));
+    return;
+  }
+  std::string line;
+  if (r.duplicate) {
+    line = text_prefix(r.answer.status, "DUP", r.request.method, path) + "  " + id + "  seen within the last " +
+           std::to_string(2 * opts.tolerance) + " s";
+  } else if (v.ok()) {
+    line = text_prefix(r.answer.status, "ok", r.request.method, path) + "  " + id + "  " + v.match->version +
+           " verified with " + v.match->key_name;
+  } else {
+    line = text_prefix(r.answer.status, "FAIL", r.request.method, path) + "  " + id + "  " +
+           (r.result.reasons.empty() ? std::string(verdict_code(v.verdict))
+                                     : r.result.reasons[0].code + ": " + terminal_text(r.result.reasons[0].message));
+  }
+  emit(opts, line + "\n");
+}
+
+// A request answered without being verified: refused by the server (400,
+// 408, 413, 431, 505) or by --path (404). `code` is a snake_case reason.
+void print_refusal(const ListenOptions& opts, const Refusal& refusal, std::string_view code) {
+  const auto path = target_path(refusal.target);
+  // An unreadable request line is shown as far as it is known (already
+  // escaped), its query left out as for any other request.
+  const auto line = std::string_view(refusal.line).substr(0, refusal.line.find('?'));
+  if (opts.format == "json") {
+    Json doc;
+    doc["event"] = "request";
+    doc["method"] = refusal.method.empty() ? Json() : Json(refusal.method);
+    doc["path"] = refusal.method.empty() ? Json() : Json(std::string(path));
+    if (refusal.method.empty()) {
+      doc["request_line"] = std::string(line);
+    }
+    doc["webhook_id"] = nullptr;
+    doc["verdict"] = "refused";
+    doc["duplicate"] = false;
+    doc["status"] = refusal.status;
+    doc["reasons"] = Json::array({{{"code", std::string(code)}, {"message", refusal.message}}});
+    emit(opts, json_line(doc));
+    return;
+  }
+  const auto prefix = refusal.method.empty() ? text_prefix(refusal.status, "REFUSED", line)
+                                             : text_prefix(refusal.status, "REFUSED", refusal.method, path);
+  emit(opts, prefix + "  -  " + std::string(code) + ": " + terminal_text(refusal.message) + "\n");
+}
+
+// The reason code of a server refusal: its short error, in snake_case.
+std::string refusal_code(const Refusal& refusal) {
+  auto code = refusal.error;
+  std::replace(code.begin(), code.end(), ' ', '_');
+  return code;
 }
 
 ReceiverConfig receiver_config(const ListenOptions& opts) {
@@ -285,20 +356,211 @@ ReceiverConfig receiver_config(const ListenOptions& opts) {
   return config;
 }
 
-Outcome run_listen(const ListenOptions& opts) {
-  if (!opts.out.empty() && !opts.out_dir.empty()) {
-    fail(ErrorCode::usage, "--out can't be combined with --out-dir");
+void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
+  const auto url = shown_url(o.call.url);
+  // The client's message names the whole URL; its query may hold a credential.
+  auto error = o.error;
+  if (const auto at = error.find(o.call.url); at != std::string::npos && url != o.call.url) {
+    error.replace(at, o.call.url.size(), url + "?...");
   }
-  Receiver receiver(receiver_config(opts));
-  CaptureSink sink(opts);
+  if (opts.format == "json") {
+    Json doc;
+    doc["event"] = "callback";
+    doc["webhook_id"] = o.call.webhook_id;
+    doc["url"] = url;
+    doc["status"] = o.status ? Json(*o.status) : Json();
+    doc["ok"] = o.ok();
+    doc["error"] = error.empty() ? Json() : Json(error);
+    doc["ms"] = o.took.count();
+    emit(opts, json_line(doc));
+    return;
+  }
+  const auto outcome = o.status ? "answered " + std::to_string(*o.status) + " in " + std::to_string(o.took.count()) + " ms"
+                                : terminal_text(error);
+  emit(opts, std::string(o.ok() ? "callback" : "CALLBACK FAILED") + "  " + terminal_text(o.call.webhook_id) +
+                 "  POST " + terminal_text(url) + "  " + outcome + "\n");
+}
 
-  // Signals are taken by one thread with sigwait, never by a handler.
+// Whether a refused request already took its place among --max-requests.
+enum class Admitted { no, yes };
+
+// What listen does with what the server gives it: every request, answered
+// by the handler or refused by the server, is logged, counted toward
+// --max-requests, and judged for the exit status.
+class Session {
+ public:
+  Session(const ListenOptions& opts, Stopper& stopper)
+      : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_sink(opts), m_stopper(stopper) {
+    if (!opts.no_callback) {
+      HttpOptions http;
+      http.ca_cert = opts.keys.epilot.ca_cert;
+      http.timeout = k_callback_timeout;
+      m_http = make_http_client(http);
+      m_callbacks = std::make_unique<ResumeQueue>(*m_http, 2, k_max_pending_callbacks,
+                                                  [this](const ResumeOutcome& o) { print_callback(m_opts, o); });
+    }
+  }
+
+  ServerAnswer handle(wire::Request&& request);
+  void refused(const Refusal& refusal, Admitted admitted);
+
+  // Send the callbacks still due, each within its timeout.
+  void finish_callbacks() {
+    if (m_callbacks) {
+      m_callbacks->finish(std::chrono::steady_clock::now() + k_callback_timeout);
+    }
+  }
+  std::size_t taken() const { return m_done.load(); }
+  std::size_t failed() const { return m_failed.load(); }
+  std::size_t unsaved() const { return m_unsaved.load(); }
+
+ private:
+  // Exactly --max-requests are taken, however many connections race for them.
+  bool admit() { return m_opts.max_requests == 0 || ++m_admitted <= m_opts.max_requests; }
+  void done() {
+    if (++m_done == m_opts.max_requests) {
+      m_stopper.stop("max-requests");
+    }
+  }
+  bool verifying() const { return !m_config.keys.public_keys.empty() || !m_config.keys.secrets.empty(); }
+  void call_back(const Received& received);
+
+  const ListenOptions& m_opts;
+  ReceiverConfig m_config;
+  Receiver m_receiver;
+  CaptureSink m_sink;
+  Stopper& m_stopper;
+  std::unique_ptr<HttpClient> m_http;
+  std::unique_ptr<ResumeQueue> m_callbacks;
+  std::atomic<std::size_t> m_admitted{0};
+  std::atomic<std::size_t> m_done{0};
+  std::atomic<std::size_t> m_failed{0};   // did not verify, or were refused
+  std::atomic<std::size_t> m_unsaved{0};  // captures that could not be written
+};
+
+ServerAnswer Session::handle(wire::Request&& request) {
+  if (!admit()) {
+    return {503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})", {}, true};
+  }
+  const auto path = std::string(target_path(request.target));
+  if (!m_opts.path.empty() && path != m_opts.path) {
+    refused(Refusal{404, "not found", "listen answers " + m_opts.path + " only", request.method, request.target, {}},
+            Admitted::yes);
+    return {404, "{\"error\":\"not found\",\"path\":" + json_quote(m_opts.path) + "}", {}};
+  }
+  auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
+  if (const auto error = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
+                                          : std::string();
+      !error.empty()) {
+    // Never answer 2xx for a request that could not be kept.
+    print_warning(error);
+    received.answer = {503, "{\"error\":\"capture failed\"}"};
+    ++m_unsaved;
+  }
+  if (verifying() && !received.result.verification.ok()) {
+    ++m_failed;
+  }
+  print_event(m_opts, received, path);
+  call_back(received);
+  done();
+  return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(m_opts.delay_ms), false};
+}
+
+void Session::refused(const Refusal& refusal, Admitted admitted) {
+  if (admitted == Admitted::no && !admit()) {
+    return;  // beyond --max-requests: answered, not taken
+  }
+  ++m_failed;
+  print_refusal(m_opts, refusal, refusal_code(refusal));
+  done();
+}
+
+// The wait_for_callback flow's last step, as the action would take it once
+// it has answered. Only for a request that verified, was new and was
+// answered as a success: a forged request must never make listen send
+// anything anywhere, and epilot waits for no callback from an action that
+// failed or was skipped.
+void Session::call_back(const Received& received) {
+  const bool success = received.answer.status >= 200 && received.answer.status < 300;
+  if (!m_callbacks || !verifying() || !received.result.verification.ok() || received.duplicate || !success ||
+      m_config.shape == AnswerShape::skip) {
+    return;
+  }
+  auto call = resume_call_of(received.request.body);
+  if (!call) {
+    return;
+  }
+  call->webhook_id = received.result.verification.id;
+  call->not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_opts.delay_ms);
+  if (!m_callbacks->submit(*call)) {
+    print_callback(m_opts, ResumeOutcome{std::move(*call), std::nullopt,
+                                         "not sent: " + std::to_string(k_max_pending_callbacks) + " callbacks wait already",
+                                         {}});
+  }
+}
+
+// The hints for a bind failure, in terms of listen's flags.
+Error bind_error(Error error, HttpServer::BindFailure why, const ListenOptions& opts) {
+  switch (why) {
+    case HttpServer::BindFailure::in_use:
+      error.hints.push_back("another program is listening on port " + std::to_string(opts.port) +
+                            "; --port 0 picks a free one");
+      break;
+    case HttpServer::BindFailure::not_local:
+      error.hints.push_back(opts.host + " is not an address of this machine: --host 127.0.0.1 listens on this "
+                            "machine only, --host 0.0.0.0 on every interface");
+      break;
+    case HttpServer::BindFailure::denied:
+      error.hints.push_back("ports below 1024 need privileges; pick a higher --port");
+      break;
+    case HttpServer::BindFailure::none:
+    case HttpServer::BindFailure::other:
+      break;
+  }
+  return error;
+}
+
+// Why listen's run counts as a failed check, or "" when it does not.
+std::string check_failure(const ListenOptions& opts, const Session& session, const char* why) {
+  if (session.failed() > 0) {
+    return std::to_string(session.failed()) + " of " + std::to_string(session.taken()) +
+           " requests did not verify or were refused";
+  }
+  if (std::strcmp(why, "timeout") == 0 && opts.max_requests > 0 && session.taken() < opts.max_requests) {
+    return "--timeout came after " + std::to_string(session.taken()) + " of the " + std::to_string(opts.max_requests) +
+           " requests of --max-requests";
+  }
+  return "";
+}
+
+// Blocks SIGINT and SIGTERM in every thread; one thread takes them with
+// sigwait, never a handler.
+sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
 
+void print_ready(const ListenOptions& opts, int port) {
+  const bool ipv6 = opts.host.find(':') != std::string::npos;
+  const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
+                   (opts.path.empty() ? "/" : opts.path);
+  if (opts.format == "json") {
+    std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
+  } else {
+    std::printf("listening on %s\n", url.c_str());
+  }
+  std::fflush(stdout);
+}
+
+Outcome run_listen(const ListenOptions& opts) {
+  if (!opts.out.empty() && !opts.out_dir.empty()) {
+    fail(ErrorCode::usage, "--out can't be combined with --out-dir");
+  }
+  auto signals = block_stop_signals();
   ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
@@ -306,38 +568,11 @@ Outcome run_listen(const ListenOptions& opts) {
   limits.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.read_timeout * 1000));
   HttpServer server(limits);
   Stopper stopper(server);
-  const int port = take(server.bind(opts.host, opts.port));
-
-  std::atomic<std::size_t> admitted{0};
-  std::atomic<std::size_t> handled{0};
-  std::atomic<std::size_t> failures{0};
-  const auto handler = [&](wire::Request&& request) -> ServerAnswer {
-    // Exactly --max-requests are taken, however many connections race for
-    // them; the others are told the endpoint is going away.
-    if (opts.max_requests > 0 && ++admitted > opts.max_requests) {
-      return {503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})", {}, true};
-    }
-    if (!opts.path.empty() && target_path(request.target) != opts.path) {
-      return {404, "{\"error\":\"not found\",\"path\":" + json_quote(opts.path) + "}", {}};
-    }
-    auto received = receiver.handle(capture_from_request(std::move(request)), current_time());
-    if (const auto error = sink.enabled() ? sink.store(received_record(received), received.result.verification.id)
-                                          : std::string();
-        !error.empty()) {
-      // Never answer 2xx for a request that could not be kept.
-      print_warning(error);
-      received.answer = {503, "{\"error\":\"capture failed\"}"};
-      ++failures;
-    }
-    print_event(opts, received);
-    if (opts.max_requests > 0 && ++handled >= opts.max_requests) {
-      stopper.stop("max-requests");
-    }
-    return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(opts.delay_ms), false};
-  };
-  const bool ipv6 = opts.host.find(':') != std::string::npos;
-  const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
-                   (opts.path.empty() ? "/" : opts.path);
+  Session session(opts, stopper);
+  auto bound = server.bind(opts.host, opts.port);
+  if (!bound) {
+    throw Failure(bind_error(bound.error(), server.bind_failure(), opts));
+  }
 
   std::thread signal_thread([&] {
     int signal = 0;
@@ -351,14 +586,11 @@ Outcome run_listen(const ListenOptions& opts) {
       stopper.stop("timeout");
     });
   }
-
-  if (opts.format == "json") {
-    std::printf("%s\n", nlohmann::ordered_json{{"event", "ready"}, {"url", url}}.dump().c_str());
-  } else {
-    std::printf("listening on %s\n", url.c_str());
-  }
-  std::fflush(stdout);
-  server.run(handler);  // returns once stopped, after the answers already made are sent
+  print_ready(opts, *bound);
+  // Returns once stopped, after the answers already made are sent.
+  server.run([&](wire::Request&& request) { return session.handle(std::move(request)); },
+             [&](const Refusal& refusal) { session.refused(refusal, Admitted::no); });
+  session.finish_callbacks();
 
   stopper.stop("done");
   // Wake the signal thread if no signal came.
@@ -369,12 +601,18 @@ Outcome run_listen(const ListenOptions& opts) {
   if (clock_thread.joinable()) {
     clock_thread.join();
   }
+  const auto failure = check_failure(opts, session, stopper.why());
   if (!opts.quiet && opts.format == "json") {
-    std::printf("%s\n", nlohmann::ordered_json{{"event", "stopped"}, {"reason", stopper.why()}}.dump().c_str());
+    std::printf("%s\n", Json{{"event", "stopped"}, {"reason", stopper.why()}, {"requests", session.taken()},
+                             {"failed", session.failed()}}.dump().c_str());
   }
   std::fprintf(stderr, "epilot-action: listen stopped (%s)\n", stopper.why());
-  if (failures > 0) {
-    fail(ErrorCode::io, std::to_string(failures.load()) + " captures could not be written");
+  if (session.unsaved() > 0) {
+    fail(ErrorCode::io, std::to_string(session.unsaved()) + " captures could not be written");
+  }
+  if (!failure.empty()) {
+    print_error(make_error(ErrorCode::bad_input, failure));
+    return Outcome::check_failed;
   }
   return Outcome::success;
 }
@@ -415,16 +653,30 @@ Command register_listen(CLI::App& app) {
       ->check(CLI::Range(0.01, 3600.0))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
+  cmd->add_flag("--no-callback", opts->no_callback,
+                "do not POST the resume_token of a verified wait_for_callback request to its callback_post_url");
   cmd->footer(R"(Answers: a verified request gets 200 {} (or --skip, --fail, --respond,
 --respond-body); one that does not verify gets 401 with the reasons as JSON; a
 verified webhook-id seen within twice the tolerance gets 409. Requests are
-captured (with verdict and answer) before the answer is sent. SIGINT and
-SIGTERM stop it cleanly (exit 0) after the requests in flight are answered.
+captured (with verdict and answer) before the answer is sent. Every request
+gets a line, refused ones (404, 400, 413, ...) included, and counts toward
+--max-requests.
+
+wait_for_callback: after answering a verified request whose data carries
+resume_token and callback_post_url with success, listen POSTs
+{"resume_token": ...} to that URL, as the real action would (not for forged,
+duplicate, skipped or failed ones; redirects are not followed; --no-callback
+turns it off).
+
+Exit status: 1 when a request did not verify or was refused, or when
+--timeout came before --max-requests requests; 0 otherwise, SIGINT and
+SIGTERM included (they stop it cleanly after the requests in flight).
 
 Examples:
   $ epilot-action listen --port 3000 --epilot-key --out requests.jsonl
   $ epilot-action listen --port 0 --public-key test.pub.pem --format json --max-requests 10
-  $ epilot-action listen --secret-file webhook.secret --fail "credit check failed")");
+  $ epilot-action listen --secret-file webhook.secret --fail "credit check failed"
+  $ epilot-action listen --max-requests 1 --timeout 60   # CI: exit 0 only if one request came and verified)");
   return Command{cmd, [opts] { return run_listen(*opts); }};
 }
 

@@ -530,10 +530,16 @@ Outcome run_replay(const ReplayOptions& opts) {
   }
 
   if (unreachable) {
-    const bool tls = unreachable->find("TLS") != std::string::npos;
-    fail(ErrorCode::network, "can't reach " + opts.url + ": " + *unreachable,
-         {tls ? "for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE"
-              : "is the endpoint running and listening on that port?"});
+    // The hint fits the failure: a server without TLS is not a certificate problem.
+    std::vector<std::string> hints;
+    if (unreachable->find("not trusted") != std::string::npos) {
+      hints.push_back("for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE");
+    } else if (unreachable->find("does not speak TLS") != std::string::npos) {
+      hints.push_back("the server there speaks plain HTTP: use an http:// URL");
+    } else if (unreachable->find("TLS") == std::string::npos) {
+      hints.push_back("is the endpoint running and listening on that port?");
+    }
+    fail(ErrorCode::network, "can't reach " + opts.url + ": " + *unreachable, std::move(hints));
   }
   return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
                                                                                : Outcome::check_failed;

@@ -1,6 +1,9 @@
 #include "cli/epilot_key.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "cli/keysource.hpp"
@@ -62,6 +65,55 @@ std::string epilot_key_url(const EpilotKeyFlags& flags) {
   return take(key_endpoint_url(endpoint, flags.org_id, flags.base_url));
 }
 
+namespace {
+
+// `word` as a shell reads it back: quoted unless it is plainly one word.
+std::string shell_word(const std::string& word) {
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./:=@%+,").find(c) != std::string_view::npos;
+  });
+  if (plain) {
+    return word;
+  }
+  std::string out = "'";
+  for (char c : word) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+// The fetch-key command that caches the key these flags name, whichever
+// command they were given to (fetch-key's flags have no prefix).
+std::string fetch_key_command(const EpilotKeyFlags& flags) {
+  std::string command = "epilot-action fetch-key";
+  const auto add = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) {
+      command.append(" ").append(flag).append(" ").append(shell_word(value));
+    }
+  };
+  if (!flags.url.empty()) {
+    add("--url", flags.url);
+  } else {
+    add("--endpoint", flags.endpoint == "app" ? std::string() : flags.endpoint);
+    add("--org-id", flags.org_id);
+    add("--base-url", flags.base_url);
+  }
+  add("--ca-cert", flags.ca_cert);
+  return command;
+}
+
+// The lib says what failed; this adds what to do, in terms of the flags.
+Error with_hints(Error error, const EpilotKeyFlags& flags) {
+  if (flags.offline && error.code == ErrorCode::usage && error.message.rfind("no key for ", 0) == 0) {
+    error.hints.push_back("fetch it once while online: " + fetch_key_command(flags));
+  } else if (error.code == ErrorCode::untrusted) {
+    error.hints.push_back("for a server with a private CA, pass --ca-cert FILE");
+  }
+  return error;
+}
+
+}  // namespace
+
 ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
   KeyRequest request;
   request.url = epilot_key_url(flags);
@@ -74,7 +126,11 @@ ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
   options.ca_cert = flags.ca_cert;
   options.timeout = std::chrono::seconds(flags.timeout);
   const auto http = make_http_client(options);
-  return take(obtain_key(*http, request, current_time()));
+  auto key = obtain_key(*http, request, current_time());
+  if (!key) {
+    throw Failure(with_hints(key.error(), flags));
+  }
+  return std::move(*key);
 }
 
 }  // namespace epilot::cli

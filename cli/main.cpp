@@ -27,6 +27,8 @@ int exit_status(epilot::ErrorCode code) {
   switch (code) {
     case epilot::ErrorCode::network:
     case epilot::ErrorCode::untrusted:
+    case epilot::ErrorCode::timeout:
+    case epilot::ErrorCode::protocol:
       return k_exit_network;
     case epilot::ErrorCode::usage:
     case epilot::ErrorCode::io:

@@ -18,6 +18,8 @@ enum class ErrorCode {
   bad_key,    // a key or secret is malformed, the wrong kind or the wrong size
   network,    // connection refused, TLS failure, timeout
   untrusted,  // the server's certificate is not trusted: a network error no retry can fix
+  timeout,    // no answer in time: a network error that a retry at once would only wait out again
+  protocol,   // the server does not speak what the URL says (https to plain HTTP): no retry can fix it
 };
 
 struct Error {

@@ -13,7 +13,7 @@ namespace epilot {
 
 namespace {
 
-// One GET over the same client `replay` uses (lib/loadgen): non-blocking
+// One request over the same client `replay` uses (lib/loadgen): non-blocking
 // sockets and OpenSSL, certificates and host names always verified. It
 // replaced cpp-httplib, whose library sets up OpenSSL in a static
 // initialiser: every process paid for it, `verify` of one capture included.
@@ -21,7 +21,16 @@ class LoadgenClient : public HttpClient {
  public:
   explicit LoadgenClient(HttpOptions options) : m_options(std::move(options)) {}
 
-  Result<HttpResponse> get(const std::string& url) override {
+  Result<HttpResponse> get(const std::string& url) override { return exchange("GET", url, "", ""); }
+
+  Result<HttpResponse> post(const std::string& url, const std::string& content_type, const std::string& body) override {
+    return exchange("POST", url, content_type, body);
+  }
+
+ private:
+  // One request, one attempt; redirects are answers like any other, never followed.
+  Result<HttpResponse> exchange(const std::string& method, const std::string& url, const std::string& content_type,
+                                const std::string& body) {
     auto parsed = parse_url(url);
     EPILOT_TRY(parsed);
     if (parsed->scheme == "http" && !is_loopback_host(parsed->host)) {
@@ -37,20 +46,16 @@ class LoadgenClient : public HttpClient {
     plan.retries = 0;  // the caller decides about retries (fetch_public_key does)
     plan.timeout = m_options.timeout;
 
-    // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
-    const bool ipv6 = parsed->host.find(':') != std::string::npos;
-    std::string head = "GET ";
-    head.append(parsed->target).append(" HTTP/1.1\r\nhost: ");
-    head.append(ipv6 ? "[" : "").append(parsed->host).append(ipv6 ? "]" : "");
-    if (parsed->port != (plan.tls ? 443 : 80)) {
-      head.append(":").append(std::to_string(parsed->port));
-    }
-    head.append("\r\naccept: application/json\r\nconnection: close\r\n\r\n");
     Delivered delivered;
     auto ran = run_load(
-        plan, [&](unsigned, std::uint64_t, OutgoingRequest& out) { out.head = head; },
+        plan,
+        [&](unsigned, std::uint64_t, OutgoingRequest& out) {
+          out.head = request_head(method, *parsed, plan.tls, content_type, body.size());
+          out.body = body;
+        },
         [&](unsigned, Delivered& d) { delivered = std::move(d); });
     EPILOT_TRY(ran);
+    const auto what = method + " " + url;
     switch (delivered.delivery) {
       case Delivery::answered: {
         HttpResponse response;
@@ -60,21 +65,41 @@ class LoadgenClient : public HttpClient {
         return response;
       }
       case Delivery::timeout:
-        return make_error(ErrorCode::network,
-                          "GET " + url + ": no answer within " + std::to_string(m_options.timeout.count()) + " s");
+        return make_error(ErrorCode::timeout,
+                          what + ": no answer within " + std::to_string(m_options.timeout.count()) + " s");
       case Delivery::unreachable:
       case Delivery::broken:
         break;
     }
-    std::vector<std::string> hints;
-    if (delivered.error.find("TLS") != std::string::npos) {
-      hints.push_back("for a server with a private CA, pass --ca-cert FILE");
+    if (delivered.not_tls) {
+      std::vector<std::string> hints;
+      if (is_loopback_host(parsed->host)) {
+        hints.push_back("a local server without TLS is reached with http://, not https://");
+      }
+      return make_error(ErrorCode::protocol, what + ": " + delivered.error, std::move(hints));
     }
-    return make_error(delivered.untrusted ? ErrorCode::untrusted : ErrorCode::network, "GET " + url + ": " + delivered.error,
-                      std::move(hints));
+    return make_error(delivered.untrusted ? ErrorCode::untrusted : ErrorCode::network, what + ": " + delivered.error);
   }
 
- private:
+  static std::string request_head(const std::string& method, const ParsedUrl& url, bool tls,
+                                  const std::string& content_type, std::size_t body_size) {
+    // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
+    const bool ipv6 = url.host.find(':') != std::string::npos;
+    std::string head = method;
+    head.append(" ").append(url.target).append(" HTTP/1.1\r\nhost: ");
+    head.append(ipv6 ? "[" : "").append(url.host).append(ipv6 ? "]" : "");
+    if (url.port != (tls ? 443 : 80)) {
+      head.append(":").append(std::to_string(url.port));
+    }
+    head.append("\r\naccept: application/json\r\n");
+    if (method != "GET") {
+      head.append("content-type: ").append(content_type).append("\r\ncontent-length: ");
+      head.append(std::to_string(body_size)).append("\r\n");
+    }
+    head.append("connection: close\r\n\r\n");
+    return head;
+  }
+
   HttpOptions m_options;
 };
 

@@ -21,9 +21,14 @@ struct HttpResponse {
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // GET `url`. Connection, TLS and timeout failures are ErrorCode::network;
-  // any HTTP status is a response.
+  // GET `url`, once. Failures are ErrorCode::network (no connection, a
+  // broken one), untrusted (the certificate), timeout, or protocol (no TLS
+  // where the URL says https); any HTTP status is a response. Safe to call
+  // from several threads at once.
   virtual Result<HttpResponse> get(const std::string& url) = 0;
+  // POST `body` to `url`, the same way. Redirects are answers, never followed.
+  virtual Result<HttpResponse> post(const std::string& url, const std::string& content_type,
+                                    const std::string& body) = 0;
 };
 
 struct HttpOptions {

@@ -2,11 +2,31 @@
 
 namespace epilot {
 
-RequestReader::Step RequestReader::refuse(int status, std::string error, std::string message) {
-  m_refusal_status = status;
-  m_refusal_error = std::move(error);
-  m_refusal_message = std::move(message);
+RequestReader::Step RequestReader::refuse(int status, std::string error, std::string message, std::string_view in) {
+  abandon(status, std::move(error), std::move(message), in);
   return Step::refuse;
+}
+
+void RequestReader::abandon(int status, std::string error, std::string message, std::string_view in) {
+  m_refusal = Refusal{status, std::move(error), std::move(message), {}, {}, {}};
+  if (m_pending) {
+    m_refusal.method = m_request.method;
+    m_refusal.target = m_request.target;
+    return;
+  }
+  // The head is still in `in`: its first line, if it is a request line,
+  // says what was asked for even when a later line is what was wrong.
+  auto line = in.substr(std::min(m_scanner.start(), in.size()));
+  line = line.substr(0, std::min(line.find('\n'), std::size_t{4096}));
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (const auto parsed = wire::parse_request_line(line)) {
+    m_refusal.method = std::string(parsed->method);
+    m_refusal.target = std::string(parsed->target);
+  } else {
+    m_refusal.line = wire::printable(line);
+  }
 }
 
 std::size_t RequestReader::wanted() const {
@@ -18,27 +38,27 @@ RequestReader::Step RequestReader::read_head(std::string& in) {
   const auto size = m_scanner.scan(in);
   if (!size || *size > m_limits.max_head) {
     if (in.size() > m_limits.max_head || (size && *size > m_limits.max_head)) {
-      return refuse(431, "headers too large", "the request head exceeds " + std::to_string(m_limits.max_head) + " bytes");
+      return refuse(431, "headers too large", "the request head exceeds " + std::to_string(m_limits.max_head) + " bytes", in);
     }
     return Step::need_more;
   }
   const auto head = wire::parse_head(std::string_view(in).substr(m_scanner.start(), *size - m_scanner.start()));
   if (!head) {
-    return refuse(400, "bad request", head.error().message);
+    return refuse(400, "bad request", head.error().message, in);
   }
   const auto line = wire::parse_request_line(head->start_line);
   if (!line) {
-    return refuse(400, "bad request", line.error().message);
+    return refuse(400, "bad request", line.error().message, in);
   }
   if (!line->version) {
-    return refuse(505, "http version not supported", "this server speaks HTTP/1.0 and HTTP/1.1 only");
+    return refuse(505, "http version not supported", "this server speaks HTTP/1.0 and HTTP/1.1 only", in);
   }
   const auto framing = wire::request_framing(*line->version, head->fields);
   if (!framing) {
-    return refuse(400, "bad request", framing.error().message);
+    return refuse(400, "bad request", framing.error().message, in);
   }
   if (framing->body == wire::BodyKind::length && framing->length > m_limits.max_body) {
-    return refuse(413, "too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes");
+    return refuse(413, "too large", "the body exceeds " + std::to_string(m_limits.max_body) + " bytes", in);
   }
   m_request = wire::Request{};
   m_request.method = std::string(line->method);
@@ -71,8 +91,8 @@ RequestReader::Step RequestReader::read_body(std::string& in) {
     const auto state = m_chunked->feed(in, m_request.body, used);
     in.erase(0, used);
     if (state == wire::ChunkedDecoder::State::error) {
-      return m_chunked->too_large() ? refuse(413, "too large", m_chunked->error())
-                                    : refuse(400, "bad request", m_chunked->error());
+      return m_chunked->too_large() ? refuse(413, "too large", m_chunked->error(), in)
+                                    : refuse(400, "bad request", m_chunked->error(), in);
     }
     if (state == wire::ChunkedDecoder::State::need_more) {
       return Step::need_more;

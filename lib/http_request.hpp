@@ -9,10 +9,24 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lib/wire.hpp"
 
 namespace epilot {
+
+// A request the reader refused, with what could be read of it, so that
+// the server can report it: the method and target when the request line
+// parsed, otherwise the start of that line, made printable (it may hold any
+// bytes a client sent).
+struct Refusal {
+  int status = 0;
+  std::string error;    // a short code: "bad request"
+  std::string message;
+  std::string method;   // empty when the request line could not be read
+  std::string target;
+  std::string line;     // when `method` is empty: the start of the request line, escaped
+};
 
 struct RequestLimits {
   std::size_t max_head = wire::k_max_head;   // 431 beyond
@@ -27,7 +41,7 @@ class RequestReader {
 
   // Read from the front of `in`, erasing what was used. `request` means
   // take_request() has one; `refuse` means the connection must be answered
-  // refusal_status() and closed; `need_more` means all of `in` that could
+  // refusal().status and closed; `need_more` means all of `in` that could
   // be used was (bytes beyond a head still arriving stay in `in`).
   Step next(std::string& in);
 
@@ -43,12 +57,15 @@ class RequestReader {
   // How much of `in` the request under way can use: more is not read yet.
   std::size_t wanted() const;
 
-  int refusal_status() const { return m_refusal_status; }
-  const std::string& refusal_error() const { return m_refusal_error; }  // a short code: "bad request"
-  const std::string& refusal_message() const { return m_refusal_message; }
+  const Refusal& refusal() const { return m_refusal; }
+
+  // Refuse the request under way from outside (the server's deadline ran
+  // out): refusal() then describes it as far as `in`, the unread input,
+  // shows it.
+  void abandon(int status, std::string error, std::string message, std::string_view in);
 
  private:
-  Step refuse(int status, std::string error, std::string message);
+  Step refuse(int status, std::string error, std::string message, std::string_view in);
   Step read_head(std::string& in);
   Step read_body(std::string& in);
 
@@ -60,9 +77,7 @@ class RequestReader {
   wire::Request m_request;
   wire::Framing m_framing;
   std::optional<wire::ChunkedDecoder> m_chunked;
-  int m_refusal_status = 0;
-  std::string m_refusal_error;
-  std::string m_refusal_message;
+  Refusal m_refusal;
 };
 
 }  // namespace epilot

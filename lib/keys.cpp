@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "lib/base64.hpp"
+#include "lib/wire.hpp"
 
 namespace epilot {
 
@@ -323,6 +324,27 @@ std::string fingerprint(const PublicKey& key) {
     b64.pop_back();
   }
   return "SHA256:" + b64;
+}
+
+Result<std::string> parse_fingerprint(std::string_view text) {
+  constexpr std::string_view k_prefix = "SHA256:";
+  auto b64 = text;
+  if (b64.size() >= k_prefix.size() && iequals_ascii(b64.substr(0, k_prefix.size()), k_prefix)) {
+    b64.remove_prefix(k_prefix.size());
+  }
+  std::string padded(b64);
+  if (padded.size() == 43) {
+    padded += '=';
+  }
+  const auto digest = base64_decode(padded);
+  if (!digest || digest->size() != 32) {
+    // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
+    std::string message = "'";
+    message.append(wire::printable(text, 60)).append("' is not a key fingerprint");
+    return make_error(ErrorCode::usage, std::move(message),
+                      {"a fingerprint is SHA256: followed by 43 characters of base64"});
+  }
+  return std::string(k_prefix) + padded.substr(0, 43);
 }
 
 bool looks_like_key_material(std::string_view text) {

@@ -60,6 +60,12 @@ std::string to_whsec(const Secret& secret);
 // "SHA256:" + base64 of the SHA-256 of the SPKI DER, a short stable name for a key.
 std::string fingerprint(const PublicKey& key);
 
+// A fingerprint as a person may give it, in the form fingerprint() writes:
+// the "SHA256:" prefix (any case) may be left out and the base64 may keep
+// its "=" padding. Anything that is not the base64 of 32 bytes is an error
+// (ErrorCode::usage), so that a typo cannot pass as "a different key".
+Result<std::string> parse_fingerprint(std::string_view text);
+
 // True when `text` looks like a key or secret rather than a file name:
 // a whsk_/whsec_/whpk_ string, a PEM block, a signature entry, or a long
 // run of base64. Such values are never quoted in a message.

@@ -134,7 +134,8 @@ class Worker {
   void close_socket(Connection& c);
   void want_write(Connection& c, bool on);
   void connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now);
-  void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now, bool untrusted = false);
+  void deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now,
+               Delivered::Failure failure = Delivered::Failure::other);
 
   Shared& m_shared;
   unsigned m_index;
@@ -282,11 +283,13 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
   deliver(c, kind, std::move(error), now);
 }
 
-void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now, bool untrusted) {
+void Worker::deliver(Connection& c, Delivery kind, std::string error, Clock::time_point now,
+                     Delivered::Failure failure) {
   Delivered d;
   d.job = c.job;
   d.delivery = kind;
-  d.untrusted = untrusted;
+  d.untrusted = failure == Delivered::Failure::untrusted;
+  d.not_tls = failure == Delivered::Failure::not_tls;
   d.error = std::move(error);
   d.latency = now - c.sent;
   d.attempts = c.attempts;
@@ -348,18 +351,27 @@ void Worker::handshake(Connection& c, Clock::time_point now) {
   }
   const long verify = SSL_get_verify_result(c.ssl);
   std::string why;
+  // The first bytes back were not a TLS record: most often a plain-HTTP
+  // server answering the handshake with "HTTP/1.1 400" (OpenSSL reads the
+  // "TP" of "HTTP" as a record version).
+  bool not_tls = false;
   if (verify != X509_V_OK) {
     why = std::string("the certificate is not trusted: ") + X509_verify_cert_error_string(verify);
   } else if (const auto code = ERR_peek_last_error(); code != 0) {
-    why = ERR_reason_error_string(code) != nullptr ? ERR_reason_error_string(code) : "TLS error";
+    not_tls = ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_WRONG_VERSION_NUMBER;
+    why = not_tls ? "the server does not speak TLS on port " + std::to_string(m_shared.plan.port) +
+                        " (it answered like a plain-HTTP server)"
+          : ERR_reason_error_string(code) != nullptr ? ERR_reason_error_string(code)
+                                                     : "TLS error";
   } else {
     why = "the connection closed during the handshake";
   }
   ERR_clear_error();
-  if (verify != X509_V_OK) {
-    // Trying again will not change the certificate.
+  if (verify != X509_V_OK || not_tls) {
+    // Trying again will not change the certificate, nor the protocol spoken.
     close_socket(c);
-    deliver(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now, true);
+    Delivered::Failure failure = not_tls ? Delivered::Failure::not_tls : Delivered::Failure::untrusted;
+    deliver(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now, failure);
     return;
   }
   connection_failed(c, Delivery::unreachable, "TLS handshake with " + m_shared.plan.host + " failed: " + why, now);

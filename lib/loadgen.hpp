@@ -65,6 +65,8 @@ struct Delivered {
   unsigned attempts = 0;
   std::string label;
   bool untrusted = false;  // unreachable because the certificate is not trusted (never retried)
+  bool not_tls = false;    // unreachable because the server does not speak TLS there (never retried)
+  enum class Failure { other, untrusted, not_tls };
 };
 
 // Called on worker thread `thread` (0 .. threads-1); calls on one thread

@@ -17,6 +17,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// The network failed us, one way or another: a cached key may stand in.
+bool is_network_failure(ErrorCode code) {
+  return code == ErrorCode::network || code == ErrorCode::untrusted || code == ErrorCode::timeout ||
+         code == ErrorCode::protocol;
+}
+
 std::string excerpt(const std::string& body) {
   std::string out;
   for (char c : body.substr(0, 120)) {
@@ -122,7 +128,10 @@ Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, con
     auto response = http.get(url);
     if (!response) {
       if (response.error().code != ErrorCode::network) {
-        return response.error();  // a bad URL, plain http, an untrusted certificate: retrying cannot help
+        // A bad URL, plain http, an untrusted certificate, a server without
+        // TLS: retrying cannot help. Nor after a timeout: the next attempt
+        // would most likely wait out the whole timeout again.
+        return response.error();
       }
       last = response.error();
       continue;
@@ -228,8 +237,8 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
 
   if (request.mode == CacheMode::offline) {
     if (!cached) {
-      return make_error(ErrorCode::usage, "--offline, but no key for " + request.url + " is cached",
-                        {"fetch it once while online: epilot-action fetch-key"});
+      // The caller knows how the user asked for this, so it adds the hint.
+      return make_error(ErrorCode::usage, "no key for " + request.url + " is cached, and the network is not to be used");
     }
     out.key = cached->key;
     out.source = KeySource::cache;
@@ -246,7 +255,7 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
 
   auto fetched = fetch_public_key(http, request.url, request.retry);
   if (!fetched) {
-    if ((fetched.error().code == ErrorCode::network || fetched.error().code == ErrorCode::untrusted) && cached) {
+    if (is_network_failure(fetched.error().code) && cached) {
       warn(fetched.error().message + "; using the cached key fetched " +
                              describe_duration(now - cached->fetched_at) + " ago");
       out.key = cached->key;

@@ -33,7 +33,8 @@ struct RetryPolicy {
   std::function<void(std::chrono::milliseconds)> sleep;  // injected so tests need not wait
 };
 
-// GET and check the key at `url`, retrying on connection errors and 5xx.
+// GET and check the key at `url`, retrying on connection errors and 5xx
+// (not on timeouts, untrusted certificates or a server without TLS).
 // A 5xx that persists is a network error; any other bad answer is bad_input.
 Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, const RetryPolicy& retry);
 

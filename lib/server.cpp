@@ -109,9 +109,9 @@ struct Connection {
 class Worker {
  public:
   Worker(const ServerLimits& limits, int listen_fd, int stop_fd, const std::atomic<bool>& stopping,
-         std::atomic<std::size_t>& open, const RequestHandler& handler)
+         std::atomic<std::size_t>& open, const RequestHandler& handler, const RefusalHandler& on_refusal)
       : m_limits(limits), m_listen_fd(listen_fd), m_stop_fd(stop_fd), m_stopping(stopping), m_open(open),
-        m_handler(handler) {}
+        m_handler(handler), m_on_refusal(on_refusal) {}
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -127,7 +127,7 @@ class Worker {
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
   void answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now);
-  void refuse(Connection& c, int status, std::string_view error, std::string_view message);
+  void refuse(Connection& c, const Refusal& refusal);
   bool flush(Connection& c, Clock::time_point now);
   void linger(Connection& c, Clock::time_point now);
   void drain(Connection& c);
@@ -145,6 +145,7 @@ class Worker {
   const std::atomic<bool>& m_stopping;
   std::atomic<std::size_t>& m_open;
   const RequestHandler& m_handler;
+  const RefusalHandler& m_on_refusal;
   int m_epoll = -1;
   std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
   bool m_listening = false;
@@ -324,10 +325,17 @@ bool Worker::read_input(Connection& c) {
   return false;  // the rest is read once this is used up (see update_interest)
 }
 
-void Worker::refuse(Connection& c, int status, std::string_view error, std::string_view message) {
-  c.out += response(status, error_body(error, message), true);
+void Worker::refuse(Connection& c, const Refusal& refusal) {
+  c.out += response(refusal.status, error_body(refusal.error, refusal.message), true);
   c.close_after_write = true;
   c.in.clear();
+  if (m_on_refusal) {
+    try {
+      m_on_refusal(refusal);
+    } catch (const std::exception&) {
+      // Reporting is the caller's business; one request can never stop the server.
+    }
+  }
 }
 
 void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now) {
@@ -354,7 +362,7 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
     c.request_deadline = now + m_limits.request_timeout;
   }
   if (step == RequestReader::Step::refuse) {
-    refuse(c, c.reader.refusal_status(), c.reader.refusal_error(), c.reader.refusal_message());
+    refuse(c, c.reader.refusal());
     return false;
   }
   if (step == RequestReader::Step::need_more) {
@@ -457,8 +465,11 @@ void Worker::expire(Clock::time_point now) {
       c.deadline = now + m_limits.idle_timeout;
       process(c, now);  // the input that waited behind it
     } else if (c.in_request && c.request_deadline <= now && c.out.empty()) {
-      refuse(c, 408, "request timeout",
-             "the request did not arrive whole within " + std::to_string(m_limits.request_timeout.count()) + " ms");
+      c.reader.abandon(408, "request timeout",
+                       "the request did not arrive whole within " +
+                           std::to_string(m_limits.request_timeout.count()) + " ms",
+                       c.in);
+      refuse(c, c.reader.refusal());
       flush(c, now);
     } else {
       close(c);  // idle, or not reading what it was sent
@@ -580,6 +591,7 @@ HttpServer::~HttpServer() {
 }
 
 Result<int> HttpServer::bind(const std::string& host, int port) {
+  m_bind_failure = BindFailure::none;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -599,8 +611,11 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
   if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
     const int err = errno;
     ::close(fd);
-    return make_error(ErrorCode::io, "cannot listen on " + host + ":" + service + ": " + std::strerror(err),
-                      {"is another server on that port? --port 0 picks a free one"});
+    m_bind_failure = err == EADDRINUSE      ? BindFailure::in_use
+                     : err == EADDRNOTAVAIL ? BindFailure::not_local
+                     : err == EACCES        ? BindFailure::denied
+                                            : BindFailure::other;
+    return make_error(ErrorCode::io, "cannot listen on " + host + ":" + service + ": " + std::strerror(err));
   }
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
@@ -619,8 +634,8 @@ void HttpServer::stop() {
   }
 }
 
-void HttpServer::run(const RequestHandler& handler) {
-  const auto serve = [&] { Worker(m_limits, m_listen_fd, m_stop_fd, m_stopping, m_open, handler).run(); };
+void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal) {
+  const auto serve = [&] { Worker(m_limits, m_listen_fd, m_stop_fd, m_stopping, m_open, handler, on_refusal).run(); };
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < std::max(1u, m_limits.threads); ++i) {
     threads.emplace_back(serve);

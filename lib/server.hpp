@@ -19,6 +19,7 @@
 #include <string>
 
 #include "lib/error.hpp"
+#include "lib/http_request.hpp"
 #include "lib/wire.hpp"
 
 namespace epilot {
@@ -43,6 +44,11 @@ struct ServerAnswer {
 // Called on the event-loop threads, concurrently: must be thread-safe.
 using RequestHandler = std::function<ServerAnswer(wire::Request&& request)>;
 
+// Told of every request the server answered itself without the handler
+// seeing it (400, 408, 413, 431, 505), as it is answered, so that a caller
+// can account for every request. The same threading as RequestHandler.
+using RefusalHandler = std::function<void(const Refusal& refusal)>;
+
 class HttpServer {
  public:
   explicit HttpServer(ServerLimits limits);
@@ -53,10 +59,21 @@ class HttpServer {
   // Listen on `host`:`port` (0 picks a free port); returns the port.
   Result<int> bind(const std::string& host, int port);
 
+  // Why the last bind() failed, for the caller to say what to do about it.
+  enum class BindFailure {
+    none,
+    in_use,     // another socket has that address and port
+    not_local,  // the address is not one of this machine's
+    denied,     // a privileged port
+    other,
+  };
+  BindFailure bind_failure() const { return m_bind_failure; }
+
   // Serve until stop(). Then every request already received (whole, or
   // completed within the grace time) is answered, and every connection is
-  // closed after its last answer.
-  void run(const RequestHandler& handler);
+  // closed after its last answer. `on_refusal`, when set, is told of the
+  // requests refused before they reached `handler`.
+  void run(const RequestHandler& handler, const RefusalHandler& on_refusal = {});
 
   // Thread-safe and async-signal-safe; returns at once.
   void stop();
@@ -67,6 +84,7 @@ class HttpServer {
   int m_stop_fd = -1;
   std::atomic<bool> m_stopping{false};
   std::atomic<std::size_t> m_open{0};  // connections open, all workers together
+  BindFailure m_bind_failure = BindFailure::none;
 };
 
 }  // namespace epilot

@@ -147,7 +147,12 @@ test('a request must arrive whole within --read-timeout of its first byte: slow 
     l.proc.kill('SIGTERM');
   }
   const end = await l.exited;
-  assert.equal(end.status, 0, end.stderr);
+  // Each got a line, with what had come of it; refused requests fail the run.
+  const refused = l.events.filter((e) => e.status === 408);
+  assert.equal(refused.length, 2, JSON.stringify(l.events));
+  for (const e of refused) assert.equal(e.verdict, 'refused');
+  assert.ok(refused.some((e) => e.method === 'POST' && e.path === '/'), 'the dripped one had its head in');
+  assert.equal(end.status, 1, end.stderr);
 });
 
 test('300 slow connections do not starve a genuine request', async () => {

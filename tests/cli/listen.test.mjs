@@ -8,11 +8,14 @@ import path from 'node:path';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { tmpdir, run, startListenProcess } from './helpers.mjs';
+import { spawn } from 'node:child_process';
+import { BIN, tmpdir, run, runAsync, startListenProcess } from './helpers.mjs';
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
 const pubFile = path.join(tmpdir(), 'pub.pem');
 fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+const privFile = path.join(tmpdir(), 'priv.pem');
+fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
 
 function startListen(args) {
   return startListenProcess(['--public-key', pubFile, ...args]);
@@ -90,13 +93,22 @@ test('genuine, forged, stale, duplicated, malformed, oversized and chunked reque
     const again = path.join(tmpdir(), 'again.json');
     fs.writeFileSync(again, JSON.stringify(records[5]));
     assert.equal(run(['verify', again, '--public-key', pubFile]).status, 0);
-    // The events name the same outcomes.
-    assert.deepEqual(l.events.filter((e) => e.event === 'request').map((e) => e.status), [200, 409, 401, 401, 401, 200]);
+    // The events name the same outcomes, the refused 413 included, each with its method and path.
+    const events = l.events.filter((e) => e.event === 'request');
+    assert.deepEqual(events.map((e) => e.status), [200, 409, 401, 401, 401, 413, 200]);
+    assert.deepEqual(events[5], { event: 'request', method: 'POST', path: '/', webhook_id: null, verdict: 'refused',
+      duplicate: false, status: 413, reasons: [{ code: 'too_large', message: 'the body exceeds 4096 bytes' }] });
+    for (const e of events) assert.equal(e.method, 'POST');
   } finally {
     l.proc.kill('SIGTERM');
   }
+  // A signal ends it cleanly, but requests failed verification: exit 1, for CI.
   const end = await l.exited;
-  assert.equal(end.status, 0, end.stderr);
+  assert.equal(end.status, 1, end.stderr);
+  assert.match(end.stderr, /listen stopped \(SIGTERM\)/);
+  assert.match(end.stderr, /error: 4 of 7 requests did not verify or were refused/);
+  const stopped = l.events.at(-1);
+  assert.deepEqual(stopped, { event: 'stopped', reason: 'SIGTERM', requests: 7, failed: 4 });
 });
 
 test('many concurrent requests are all answered and all captured', async () => {
@@ -189,22 +201,35 @@ test('--timeout, --path and --out-dir', async () => {
   const answer = await raw(url.port, `POST /hook HTTP/1.0\r\n${head}Content-Length: ${Buffer.byteLength(bare.body)}\r\n\r\n${bare.body}`);
   assert.match(answer, /^HTTP\/1\.1 200 OK/);
   const end = await l.exited;
-  assert.equal(end.status, 0);
+  // --timeout with no --max-requests is the expected end; the 404 is a failed request.
+  assert.equal(end.status, 1);
   assert.match(end.stderr, /stopped \(timeout\)/);
+  assert.match(end.stderr, /1 of 3 requests did not verify or were refused/);
+  const notFound = l.events.find((e) => e.status === 404);
+  assert.equal(notFound.path, '/other');
+  assert.equal(notFound.verdict, 'refused');
+  assert.deepEqual(notFound.reasons.map((r) => r.code), ['not_found']);
   const files = fs.readdirSync(dir).sort();
   assert.equal(files.length, 2);
   assert.match(files[0], new RegExp(`^000001-${r.id}\\.json$`));
   assert.equal(run(['verify', path.join(dir, files[0]), '--public-key', pubFile, '--no-timestamp-check']).status, 0);
 });
 
-test('listen refuses a port in use and bad flags with exit 2', async () => {
+test('listen refuses a port in use, an address not its own and bad flags with exit 2, each with its own hint', async () => {
   const l = await startListen([]);
   try {
     const port = new URL(l.url).port;
     const r = run(['listen', '--port', port, '--public-key', pubFile]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+/);
+    assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);
+    assert.match(r.stderr, new RegExp(`hint: another program is listening on port ${port}; --port 0 picks a free one`));
     assert.equal(run(['listen', '--skip', 'a', '--fail', 'b', '--public-key', pubFile]).status, 2);
+    // An address that is not this machine's is not a port problem (192.0.2.1 is TEST-NET-1).
+    const far = run(['listen', '--host', '192.0.2.1', '--port', '0', '--public-key', pubFile]);
+    assert.equal(far.status, 2);
+    assert.match(far.stderr, /cannot listen on 192\.0\.2\.1:0: Cannot assign requested address/);
+    assert.match(far.stderr, /hint: 192\.0\.2\.1 is not an address of this machine: --host 127\.0\.0\.1 .*--host 0\.0\.0\.0/);
+    assert.doesNotMatch(far.stderr, /another program|--port 0/);
   } finally {
     l.proc.kill('SIGTERM');
   }
@@ -284,8 +309,173 @@ test('pipelining, 100-continue, HTTP/1.0, oversized heads and garbage', async ()
     assert.match(await raw(port, 'hello there\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
     // And it still serves.
     assert.equal((await send(l.url, signed())).status, 200);
+    // The refused ones were logged: what could be read of them, escaped.
+    const refused = l.events.filter((e) => e.verdict === 'refused');
+    assert.deepEqual(refused.map((e) => [e.status, e.method, e.path]), [[431, 'POST', '/'], [400, null, null]]);
+    assert.equal(refused[1].request_line, 'hello there');
   } finally {
     l.proc.kill('SIGTERM');
   }
-  assert.equal((await l.exited).status, 0);
+  assert.equal((await l.exited).status, 1, 'two requests were refused');
+});
+
+test('every request gets a line with its method and path, refused ones too, and counts toward --max-requests', async () => {
+  const proc = spawn(BIN, ['listen', '--port', '0', '--public-key', pubFile, '--path', '/hook', '--max-body', '200',
+    '--max-requests', '5'], { env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() } });
+  let stdout = '';
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const ready = new Promise((resolve) => proc.stdout.on('data', (d) => {
+    stdout += d;
+    if (stdout.includes('\n')) resolve(stdout.split('\n')[0]);
+  }));
+  const exited = new Promise((resolve) => proc.on('close', resolve));
+  const url = new URL((await ready).replace('listening on ', ''));
+  const at = (p) => new URL(p, url).href;
+  assert.equal((await send(at('/other?token=hunter2'), signed())).status, 404);
+  assert.equal((await send(url.href, signed('x'.repeat(300)))).status, 413);
+  assert.match(await raw(url.port, 'G\x01T /\x1b[2J HTTP/1.1\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  const forged = signed();
+  forged.headers['webhook-signature'] = signed().headers['webhook-signature'];
+  assert.equal((await send(url.href, forged)).status, 401);
+  assert.equal((await send(url.href, signed())).status, 200);
+  // The fifth request ended it: the refused ones counted.
+  const status = await exited;
+  const lines = stdout.trim().split('\n').slice(1);
+  assert.equal(lines.length, 5, stdout);
+  assert.match(lines[0], /^404 +REFUSED +POST \/other +- +not_found: listen answers \/hook only$/);
+  assert.doesNotMatch(stdout, /hunter2/, 'the query is not shown');
+  assert.match(lines[1], /^413 +REFUSED +POST \/hook +- +too_large: /);
+  assert.match(lines[2], /^400 +REFUSED +"G\\x01T \/\\x1b\[2J HTTP\/1\.1" +- +bad_request: /);
+  assert.doesNotMatch(stdout, /\x1b/, 'no escape byte reaches the terminal');
+  assert.match(lines[3], /^401 +FAIL +POST \/hook +msg_\w+ +signature_mismatch/);
+  assert.match(lines[4], /^200 +ok +POST \/hook +msg_\w+ +v1a verified with /);
+  assert.equal(status, 1, stderr);
+  assert.match(stderr, /listen stopped \(max-requests\)/);
+  assert.match(stderr, /error: 4 of 5 requests did not verify or were refused/);
+});
+
+test('exit status for CI: 0 when every request verified, 1 when --timeout came before --max-requests', async () => {
+  const enough = await startListen(['--max-requests', '2']);
+  assert.equal((await send(enough.url, signed())).status, 200);
+  assert.equal((await send(enough.url, signed())).status, 200);
+  assert.equal((await enough.exited).status, 0);
+
+  const short = await startListen(['--max-requests', '3', '--timeout', '1']);
+  assert.equal((await send(short.url, signed())).status, 200);
+  const end = await short.exited;
+  assert.equal(end.status, 1, end.stderr);
+  assert.match(end.stderr, /listen stopped \(timeout\)/);
+  assert.match(end.stderr, /error: --timeout came after 1 of the 3 requests of --max-requests/);
+
+  const quiet = await startListen(['--timeout', '1']);
+  assert.equal((await quiet.exited).status, 0, 'no --max-requests: the timeout is the expected end');
+
+  const signalled = await startListen([]);
+  assert.equal((await send(signalled.url, signed())).status, 200);
+  signalled.proc.kill('SIGINT');
+  assert.equal((await signalled.exited).status, 0, 'a signal with nothing failed is success');
+});
+
+// A server that counts what reaches it: the callback target, and where it redirects to.
+function counter(answer) {
+  const hits = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      hits.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
+      answer(res);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    hits,
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+  })));
+}
+
+const waiting = (callbackUrl, token = 'rt_' + crypto.randomUUID()) => JSON.stringify({ type: 'external_integration',
+  data: { org_id: '739224', action_config: { wait_for_callback: true }, resume_token: token, callback_post_url: callbackUrl } });
+
+test('wait_for_callback: listen POSTs the resume_token after answering, so replay wait-for-callback passes', async () => {
+  const l = await startListen([]);
+  let r;
+  try {
+    r = await runAsync(['replay', 'wait-for-callback', '--url', l.url, '--private-key', privFile,
+      '--callback-timeout', '10', '--format', 'json']);
+  } finally {
+    l.proc.kill('SIGTERM');
+  }
+  const end = await l.exited;
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const result = r.stdout.trim().split('\n').map((x) => JSON.parse(x)).find((x) => x.event === 'result');
+  assert.equal(result.callback.state, 'received');
+  assert.equal(end.status, 0, end.stderr);
+  const request = l.events.find((e) => e.event === 'request');
+  const callback = l.events.find((e) => e.event === 'callback');
+  assert.equal(callback.webhook_id, request.webhook_id);
+  assert.equal(callback.ok, true);
+  assert.equal(callback.status, 200);
+  assert.match(callback.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/automation\/public\/executions:resume$/);
+  assert.doesNotMatch(JSON.stringify(l.events), /rt_/, 'the resume token is never shown');
+});
+
+test('a forged, duplicate, skipped or --no-callback request sends nothing; a redirect is not followed', async () => {
+  const elsewhere = await counter((res) => { res.writeHead(200); res.end('{}'); });
+  const target = await counter((res) => { res.writeHead(302, { location: `${elsewhere.url}/stolen` }); res.end(); });
+  const callbackUrl = `${target.url}/v1/automation/public/executions:resume`;
+  try {
+    // --accept-unsigned answers a forged request 200 like a genuine one: it still must not call back.
+    const l = await startListen(['--accept-unsigned']);
+    const forged = signed(waiting(callbackUrl));
+    forged.body = forged.body.replace('739224', '666');
+    assert.equal((await send(l.url, forged)).status, 200);
+    const stranger = signed(waiting(callbackUrl), { key: crypto.generateKeyPairSync('ed25519').privateKey });
+    assert.equal((await send(l.url, stranger)).status, 200);
+    const genuine = signed(waiting(callbackUrl, 'rt_genuine'));
+    assert.equal((await send(l.url, genuine)).status, 200);
+    assert.equal((await send(l.url, genuine)).status, 409, 'a replay of it');
+    l.proc.kill('SIGTERM');
+    const end = await l.exited;  // pending callbacks are sent before it exits
+    assert.equal(end.status, 1, 'two requests did not verify');
+    assert.deepEqual(target.hits, [{ method: 'POST', url: '/v1/automation/public/executions:resume',
+      type: 'application/json', body: '{"resume_token":"rt_genuine"}' }]);
+    assert.equal(elsewhere.hits.length, 0, 'the redirect was not followed');
+    const callbacks = l.events.filter((e) => e.event === 'callback');
+    assert.equal(callbacks.length, 1);
+    assert.equal(callbacks[0].webhook_id, genuine.id);
+    assert.equal(callbacks[0].status, 302);
+    assert.equal(callbacks[0].ok, false);
+
+    for (const flags of [['--skip', 'not today'], ['--fail', 'no'], ['--no-callback']]) {
+      const quiet = await startListen(flags);
+      await send(quiet.url, signed(waiting(callbackUrl)));
+      quiet.proc.kill('SIGTERM');
+      await quiet.exited;
+      assert.equal(quiet.events.filter((e) => e.event === 'callback').length, 0, flags.join(' '));
+    }
+    assert.equal(target.hits.length, 1, 'still only the genuine one');
+  } finally {
+    await target.close();
+    await elsewhere.close();
+  }
+});
+
+test('a callback that cannot be delivered is reported, without the URL\'s query, and does not change the exit status', async () => {
+  const gone = await counter((res) => res.end());
+  await gone.close();  // nothing listens there any more
+  const l = await startListen([]);
+  const request = signed(waiting(`${gone.url}/resume?key=hunter2`));
+  assert.equal((await send(l.url, request)).status, 200);
+  l.proc.kill('SIGTERM');
+  const end = await l.exited;
+  assert.equal(end.status, 0, end.stderr);
+  const callback = l.events.find((e) => e.event === 'callback');
+  assert.equal(callback.webhook_id, request.id);
+  assert.equal(callback.ok, false);
+  assert.equal(callback.status, null);
+  assert.equal(callback.url, `${gone.url}/resume`);
+  assert.match(callback.error, /Connection refused/);
+  assert.doesNotMatch(JSON.stringify(l.events) + end.stderr, /hunter2/);
 });

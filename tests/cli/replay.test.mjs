@@ -297,6 +297,20 @@ test('https: the certificate is verified (a CA of your own with --ca-cert), and 
   }
 });
 
+test('https to a plain-HTTP endpoint says so, and does not suggest --ca-cert', async () => {
+  const s = await serve((req, record, res) => answer(res, 200, {}));
+  try {
+    const r = await replay(['--url', s.url.replace('http:', 'https:'), '--private-key', privFile, '-q']);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /the server does not speak TLS on port \d+/);
+    assert.match(r.stderr, /hint: the server there speaks plain HTTP: use an http:\/\/ URL/);
+    assert.doesNotMatch(r.stderr, /ca-cert/);
+    assert.equal(s.seen.length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
 test('--mock-token sends a JWT with epilot\'s claims, marked as not epilot\'s; --token-file passes one through', async () => {
   const s = await verifier();
   try {

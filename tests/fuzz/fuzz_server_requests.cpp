@@ -35,7 +35,7 @@ Outcome read_all(const std::vector<std::string_view>& pieces) {
     while (true) {
       const auto step = reader.next(in);
       if (step == epilot::RequestReader::Step::refuse) {
-        out.refusal = reader.refusal_status();
+        out.refusal = reader.refusal().status;
         return out;
       }
       if (step == epilot::RequestReader::Step::need_more) {

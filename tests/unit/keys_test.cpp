@@ -119,5 +119,25 @@ TEST(Fingerprint, IsSha256OfTheSpkiDer) {
   EXPECT_EQ(fingerprint(*key), test::read_fixture("keys/tv-e1.fingerprint").substr(0, 50));
 }
 
+TEST(ParseFingerprint, TakesItWithOrWithoutPrefixAndPadding) {
+  const auto canonical = test::read_fixture("keys/tv-e1.fingerprint").substr(0, 50);
+  const auto b64 = canonical.substr(7);
+  for (const auto& given : {canonical, b64, b64 + "=", "sha256:" + b64}) {
+    const auto parsed = parse_fingerprint(given);
+    ASSERT_TRUE(parsed.ok()) << given;
+    EXPECT_EQ(*parsed, canonical) << given;
+  }
+}
+
+TEST(ParseFingerprint, RefusesWhatIsNotOne) {
+  const auto b64 = test::read_fixture("keys/tv-e1.fingerprint").substr(7, 43);
+  for (const std::string& given : {std::string(""), std::string("SHA256:"), "SHA256:" + b64.substr(1), "MD5:" + b64,
+                                  "SHA256:" + b64 + "==", "SHA256:" + b64.substr(0, 42) + "!", "SHA256: " + b64}) {
+    const auto parsed = parse_fingerprint(given);
+    ASSERT_FALSE(parsed.ok()) << given;
+    EXPECT_EQ(parsed.error().code, ErrorCode::usage);
+  }
+}
+
 }  // namespace
 }  // namespace epilot

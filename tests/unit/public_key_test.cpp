@@ -27,6 +27,9 @@ class ScriptedHttp : public HttpClient {
     answers.pop_front();
     return next;
   }
+  Result<HttpResponse> post(const std::string&, const std::string&, const std::string&) override {
+    return make_error(ErrorCode::usage, "the key is only ever fetched with GET");
+  }
 };
 
 HttpResponse ok_key(const PublicKey& key, const char* field = "public_key") {
@@ -112,6 +115,18 @@ TEST(FetchPublicKey, GivesUpAfterTheLastAttemptAndNeverRetries4xx) {
   EXPECT_EQ(missing.asked.size(), 1u);
 }
 
+TEST(FetchPublicKey, NeverRetriesATimeoutAnUntrustedCertificateOrAServerWithoutTls) {
+  for (const auto code : {ErrorCode::timeout, ErrorCode::untrusted, ErrorCode::protocol}) {
+    ScriptedHttp http;
+    http.answers = {make_error(code, "no"), ok_key(key_of(2))};
+    const auto r = fetch_public_key(http, "https://k/", no_wait());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, code);
+    EXPECT_EQ(http.asked.size(), 1u);
+    EXPECT_EQ(r.error().message.find("attempts"), std::string::npos) << r.error().message;
+  }
+}
+
 class KeyCacheTest : public test::TempDirTest {
  protected:
   KeyRequest request(CacheMode mode) {
@@ -162,6 +177,8 @@ TEST_F(KeyCacheTest, FallsBackToAStaleKeyOnlyWhenTheNetworkFails) {
   EXPECT_EQ(stale->source, KeySource::stale_cache);
   ASSERT_EQ(m_warnings.size(), 1u);
   EXPECT_NE(m_warnings[0].find("fetched 66 min ago"), std::string::npos) << m_warnings[0];
+  http.answers = {make_error(ErrorCode::timeout, "no answer within 10 s")};
+  EXPECT_EQ(obtain_key(http, request(CacheMode::refresh), 5001)->source, KeySource::stale_cache) << "a timeout too";
   http.answers = {HttpResponse{200, "not json", ""}};
   EXPECT_FALSE(obtain_key(http, request(CacheMode::refresh), 5001).ok()) << "a bad answer is not a network failure";
 }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -79,8 +80,16 @@ class ServerTest : public ::testing::Test {
       m_server->run([this, delay](wire::Request&& request) {
         ++m_handled;
         return ServerAnswer{200, "{\"target\":\"" + request.target + "\"}", delay};
+      }, [this](const Refusal& refusal) {
+        std::lock_guard lock(m_mutex);
+        m_refusals.push_back(refusal);
       });
     });
+  }
+  // The refusals reported so far (each is reported before its answer is sent).
+  std::vector<Refusal> refusals() {
+    std::lock_guard lock(m_mutex);
+    return m_refusals;
   }
   void stop() {
     if (m_thread.joinable()) {
@@ -94,6 +103,8 @@ class ServerTest : public ::testing::Test {
   int m_port = 0;
   std::atomic<int> m_handled{0};
   std::thread m_thread;
+  std::mutex m_mutex;
+  std::vector<Refusal> m_refusals;
 };
 
 TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
@@ -118,6 +129,11 @@ TEST_F(ServerTest, ABadMethodIs400AndTheServerGoesOn) {
     EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << out;
     EXPECT_NE(out.find("\\\\xff"), std::string::npos) << "the byte is escaped in the JSON message: " << out;
   }
+  const auto reported = refusals();
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].status, 400);
+  EXPECT_EQ(reported[0].method, "") << "the request line did not parse";
+  EXPECT_EQ(reported[0].line, "G\\xffT / HTTP/1.1");
   Client good(m_port);
   good.send("GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(good.read_until_closed().rfind("HTTP/1.1 200 ", 0), 0u);
@@ -139,6 +155,8 @@ TEST_F(ServerTest, AHeadOverTheLimitIs431EvenInOneRead) {
   c.send("GET /" + std::string(4000, 'a') + " HTTP/1.1\r\n\r\n");
   EXPECT_EQ(c.read_until_closed().rfind("HTTP/1.1 431 ", 0), 0u);
   EXPECT_EQ(m_handled, 0);
+  ASSERT_EQ(refusals().size(), 1u);
+  EXPECT_EQ(refusals()[0].status, 431);
 }
 
 // The deadline runs from a request's first byte: dripping bytes does not
@@ -159,6 +177,10 @@ TEST_F(ServerTest, ARequestThatDripsPastItsDeadlineIs408AndNeverHandled) {
   const auto out = c.read_until_closed();
   EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
   EXPECT_EQ(m_handled, 0);
+  ASSERT_EQ(refusals().size(), 1u);
+  EXPECT_EQ(refusals()[0].status, 408);
+  // The request line had not all come: what had is shown as it is.
+  EXPECT_EQ(refusals()[0].line.rfind("POST /", 0), 0u) << refusals()[0].line;
 }
 
 // More clients than the cap wait in the backlog, and are served once the
@@ -225,6 +247,7 @@ TEST_F(ServerTest, ARefusedUploadStillGetsItsAnswer) {
     c.send(std::string(300000, 'x'));  // still sending when the 413 comes
     EXPECT_EQ(c.read_until_closed().rfind("HTTP/1.1 413 ", 0), 0u);
   }
+  EXPECT_EQ(refusals().size(), 5u);
 }
 
 TEST_F(ServerTest, StopServesTheBacklogHeldAtTheCap) {
