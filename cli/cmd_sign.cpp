@@ -55,6 +55,10 @@ Capture resign_capture(const std::string& path, std::string_view data) {
          {"to send them all signed afresh: epilot-action replay " + path + " --url URL"});
   }
   Capture request = std::move(requests->front());
+  if (request.body_parsed) {
+    print_warning(path + ": the body was logged parsed (JSON, not the text received); it is signed re-encoded "
+                  "compactly, which may not be the bytes epilot sent");
+  }
   std::erase_if(request.headers, [](const Header& h) { return is_transport_header(h.name) || is_signature_header(h.name); });
   return request;
 }

@@ -72,6 +72,12 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
                     (any_webhook ? std::string("with webhook-* headers") : std::string("that are POSTs")) + " are sent");
     }
   }
+  const auto parsed = std::count_if(requests->begin(), requests->end(), [](const Capture& c) { return c.body_parsed; });
+  if (parsed > 0) {
+    print_warning(terminal_text(path) + ": " + (parsed == 1 ? std::string("a body was") : std::to_string(parsed) + " bodies were") +
+                  " logged parsed (JSON, not the text received); it is sent re-encoded compactly, which may not be "
+                  "the bytes epilot sent");
+  }
   const auto count = requests->size();
   for (std::size_t i = 0; i < count; ++i) {
     ReplayItem item;

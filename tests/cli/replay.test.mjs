@@ -759,3 +759,21 @@ test('captures re-signed while --expect wants them refused: a warning says --as-
     await s.close();
   }
 });
+
+test('a capture whose body was logged parsed (an Express log) is sent re-encoded, with a warning', async () => {
+  const s = await actionServer();
+  try {
+    const logged = JSON.parse(fs.readFileSync(fixture('captures/express-log.json'), 'utf8'));
+    const r = await replay([fixture('captures/express-log.json'), '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /express-log\.json: a body was logged parsed .* sent re-encoded compactly/);
+    assert.equal(s.seen[0].body, JSON.stringify(logged.body));
+    assert.ok(s.seen[0].verdict.v1a && s.seen[0].verdict.fresh);
+    const signed = run(['sign', fixture('captures/express-log.json'), '--private-key', privFile]);
+    assert.equal(signed.status, 0, signed.stderr);
+    assert.match(signed.stderr, /the body was logged parsed/);
+    assert.equal(JSON.parse(signed.stdout).body, JSON.stringify(logged.body));
+  } finally {
+    await s.close();
+  }
+});
