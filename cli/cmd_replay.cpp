@@ -305,13 +305,8 @@ struct CallbackEndpoint {
   ~CallbackEndpoint() { stop(); }
 };
 
-Outcome run_replay(const ReplayOptions& opts) {
-  // --- What to send, where, and how ---
-  if (opts.url.empty()) {
-    fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
-  }
-  const auto url = take(parse_url(opts.url));
-
+// Flags that contradict each other or make no sense.
+void check_flags(const ReplayOptions& opts) {
   if (opts.concurrency == 0 || opts.repeat == 0 || opts.timeout <= 0 || opts.rate < 0 || opts.duration < 0 ||
       opts.callback_timeout <= 0) {
     fail(ErrorCode::usage, "--concurrency, --repeat, --timeout and --callback-timeout must be positive");
@@ -320,7 +315,6 @@ Outcome run_replay(const ReplayOptions& opts) {
     fail(ErrorCode::usage, "--duration and --repeat can't be combined",
          {"--duration cycles through the inputs until the time is up"});
   }
-  const auto mode = opts.as_is ? SendMode::as_is : SendMode::resign;
   if (opts.as_is && (!opts.private_key.empty() || !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty() ||
                      opts.keep_id || !opts.sets.empty() || opts.mock_token || !opts.token.empty() ||
                      !opts.token_file.empty())) {
@@ -329,11 +323,10 @@ Outcome run_replay(const ReplayOptions& opts) {
   if (opts.mock_token && (!opts.token.empty() || !opts.token_file.empty())) {
     fail(ErrorCode::usage, "--mock-token and --token/--token-file can't be combined");
   }
+}
 
-  auto items = load_replay_inputs(opts.inputs, fixture_catalog(opts.fixtures_dir));
-  std::vector<const Expectation*> expectation_of;
-  const auto expectations = resolve_expectations(opts.expects, items, expectation_of);
-
+// How every request is made: where it goes, what it carries, how it is signed.
+ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl& url, SendMode mode) {
   ReplayRequestOptions request;
   request.host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   if (url.port != (url.scheme == "https" ? 443 : 80)) {
@@ -370,6 +363,42 @@ Outcome run_replay(const ReplayOptions& opts) {
       request.token = std::move(token);
     }
   }
+  return request;
+}
+
+// How the load client runs: connections, threads, pace and limits.
+LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t inputs) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  LoadPlan plan;
+  plan.host = url.host;
+  plan.port = url.port;
+  plan.tls = url.scheme == "https";
+  plan.ca_cert = opts.ca_cert;
+  plan.connections = opts.concurrency;
+  plan.threads = std::min(opts.threads == 0 ? cores : opts.threads, opts.concurrency);
+  plan.rate = opts.rate;
+  plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(opts.duration * 1000));
+  plan.total = opts.duration > 0 ? 0 : static_cast<std::uint64_t>(inputs) * opts.repeat;
+  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  plan.retries = opts.retries;
+  return plan;
+}
+
+Outcome run_replay(const ReplayOptions& opts) {
+  // --- What to send, where, and how ---
+  if (opts.url.empty()) {
+    fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
+  }
+  const auto url = take(parse_url(opts.url));
+
+  check_flags(opts);
+  const auto mode = opts.as_is ? SendMode::as_is : SendMode::resign;
+
+  auto items = load_replay_inputs(opts.inputs, fixture_catalog(opts.fixtures_dir));
+  std::vector<const Expectation*> expectation_of;
+  const auto expectations = resolve_expectations(opts.expects, items, expectation_of);
+
+  auto request = request_options(opts, url, mode);
   warn_expired_tokens(items, request.token_mode);
 
   // --- The callback endpoint, when some request waits for one ---
@@ -382,19 +411,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   }
   auto& board = callbacks.board;
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  LoadPlan plan;
-  plan.host = url.host;
-  plan.port = url.port;
-  plan.tls = url.scheme == "https";
-  plan.ca_cert = opts.ca_cert;
-  plan.connections = opts.concurrency;
-  plan.threads = std::min(opts.threads == 0 ? cores : opts.threads, opts.concurrency);
-  plan.rate = opts.rate;
-  plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(opts.duration * 1000));
-  plan.total = opts.duration > 0 ? 0 : static_cast<std::uint64_t>(items.size()) * opts.repeat;
-  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
-  plan.retries = opts.retries;
+  const auto plan = load_plan(opts, url, items.size());
 
   SendContext context;
   context.now_ms = wall_ms;

@@ -12,6 +12,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& keys = epilot::fuzz::fixed_keys();
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // What a file is decides what every command does with it: it must always say.
+  (void)epilot::classify_input(text, "input.json");
+  (void)epilot::classify_input(text, "input.request.json");
   const auto requests = epilot::parse_requests(text);
   if (!requests) {
     return 0;
