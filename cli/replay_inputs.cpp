@@ -78,6 +78,16 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
                   " logged parsed (JSON, not the text received); it is sent re-encoded compactly, which may not be "
                   "the bytes epilot sent");
   }
+  // A log that kept the body under another name ("payload", "data") reads
+  // as a capture without one: its Content-Length gives it away.
+  const auto lost = std::find_if(requests->begin(), requests->end(), [](const Capture& c) {
+    const auto* length = c.find_header("content-length");
+    return c.body.empty() && length != nullptr && *length != "0";
+  });
+  if (lost != requests->end()) {
+    print_warning(terminal_text(path) + ": a request's content-length is " + terminal_text(*lost->find_header("content-length")) +
+                  " but the capture holds no body (was it logged under another name than \"body\"?); it is sent empty");
+  }
   const auto count = requests->size();
   for (std::size_t i = 0; i < count; ++i) {
     ReplayItem item;

@@ -364,6 +364,32 @@ Error not_json(const Error& error) {
                      "a capture must be whole"});
 }
 
+// A JSON array of captures, each read as a capture file is.
+Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
+  auto doc = parse_json<nlohmann::json>(text);
+  if (!doc) {
+    return doc.error();
+  }
+  if (!doc->is_array()) {
+    return make_error(ErrorCode::bad_input, "the input is a JSON array, not captures");
+  }
+  std::vector<Capture> out;
+  for (std::size_t i = 0; i < doc->size(); ++i) {
+    const auto& element = (*doc)[i];
+    auto capture = element.is_object()
+                       ? parse_capture_json(element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+                       : Result<Capture>(make_error(ErrorCode::bad_input, std::string("a JSON ") + element.type_name() +
+                                                                             ", not a capture object"));
+    if (!capture) {
+      auto error = capture.error();
+      error.message = "entry " + std::to_string(i + 1) + " of the array: " + error.message;
+      return error;
+    }
+    out.push_back(std::move(*capture));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<InputKind> classify_input(std::string_view data, std::string_view path) {
@@ -394,7 +420,10 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
       doc->contains("body") && !doc->contains("method") && !doc->contains("url")) {
     return InputKind::request_template;
   }
-  return is_capture_object(*doc) ? InputKind::captures : InputKind::payload;
+  // An array of captures (jq -s over a log) is captures too.
+  const bool captures = is_capture_object(*doc) ||
+                        (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
+  return captures ? InputKind::captures : InputKind::payload;
 }
 
 Result<InputFormat> detect_input_format(std::string_view prefix) {
@@ -491,6 +520,10 @@ Result<std::vector<Capture>> parse_requests(std::string_view data) {
   if (data.size() > k_max_input_size) {
     return make_error(ErrorCode::bad_input,
                       "the input is larger than " + std::to_string(k_max_input_size >> 20) + " MiB");
+  }
+  const auto text = trim_whitespace(data);
+  if (!text.empty() && text.front() == '[') {
+    return parse_capture_array(text);
   }
   auto format = detect_input_format(data);
   EPILOT_TRY(format);

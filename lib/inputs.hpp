@@ -15,8 +15,8 @@ namespace epilot {
 enum class InputFormat { json, json_lines, har, raw_http };
 
 // What a file is, one meaning for every command:
-//   captures          requests as captured (a JSON capture, JSON Lines of them,
-//                     a HAR archive, a raw HTTP request);
+//   captures          requests as captured (a JSON capture, JSON Lines or a
+//                     JSON array of them, a HAR archive, a raw HTTP request);
 //   request_template  a NAME.request.json: {"description"?, "headers", "body"};
 //   payload           anything else: a body, sent or signed byte for byte,
 //                     its placeholders filled when it has any.

@@ -777,3 +777,34 @@ test('a capture whose body was logged parsed (an Express log) is sent re-encoded
     await s.close();
   }
 });
+
+test('a capture whose body was logged under another name is not sent empty without a word', async () => {
+  const s = await actionServer();
+  try {
+    const log = path.join(tmpdir(), 'log.json');
+    fs.writeFileSync(log, JSON.stringify({ headers: { 'content-type': 'application/json', 'content-length': '15' },
+      payload: { type: 'x', n: 1 } }));
+    const r = await replay([log, '--url', s.url, '--private-key', privFile]);
+    assert.match(r.stderr, /content-length is 15 but the capture holds no body .*it is sent empty/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a JSON array of captures (jq -s over a log) is captures: replay sends each, verify checks each', async () => {
+  const s = await actionServer();
+  try {
+    const one = JSON.parse(run(['sign', '--private-key', privFile, '--compact']).stdout);
+    const two = JSON.parse(run(['sign', '--private-key', privFile, '--compact', '--fixture', 'order-created']).stdout);
+    const file = path.join(tmpdir(), 'log.json');
+    fs.writeFileSync(file, JSON.stringify([one, two], null, 2));
+    const r = await replay([file, '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(s.seen.map((x) => x.body), [one.body, two.body]);
+    const v = run(['verify', file, '--public-key', pubFile]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /2 requests: 2 verified/);
+  } finally {
+    await s.close();
+  }
+});

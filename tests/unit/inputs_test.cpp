@@ -55,6 +55,8 @@ TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
       {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload},  // JSON Lines of payloads
       {"{\"headers\":{},\"body\":\"\"}\n{\"headers\":{},\"body\":\"x\"}\n", InputKind::captures},
       {"POST /hook HTTP/1.1\r\nhost: x\r\n\r\n", InputKind::captures},
+      {R"([{"headers":{"webhook-id":"a"},"body":"x"},{"headers":{},"body":"y"}])", InputKind::captures},
+      {R"([{"type":"x"}])", InputKind::payload},
   };
   for (const auto& [text, kind] : cases) {
     const auto got = classify_input(text, "in.json");
@@ -68,6 +70,18 @@ TEST(ClassifyInput, TextThatStartsAsJsonButIsNotIsAnError) {
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.error().code, ErrorCode::bad_input);
   EXPECT_FALSE(classify_input(std::string(100000, '[') + std::string(100000, ']'), "deep.json").ok());
+}
+
+TEST(ParseRequests, ReadsAnArrayOfCaptures) {
+  const auto requests = parse_requests(R"( [{"headers":{"webhook-id":"a"},"body":"x"},
+                                           {"method":"PUT","url":"http://h/p","headers":{},"body":"y"}] )");
+  ASSERT_TRUE(requests.ok()) << requests.error().message;
+  ASSERT_EQ(requests->size(), 2u);
+  EXPECT_EQ((*requests)[0].body, "x");
+  EXPECT_EQ((*requests)[1].method, "PUT");
+  const auto bad = parse_requests(R"([{"headers":{},"body":"x"}, 5])");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("entry 2 of the array"), std::string::npos);
 }
 
 TEST(ParseRequests, ReadsStreamsSkippingBlankLines) {
