@@ -26,6 +26,9 @@ struct FixturesOptions {
 std::string summary(const Fixture& f) {
   try {
     auto doc = parse_json_or_discarded<nlohmann::json>(f.text);
+    if (doc.is_object() && doc.contains("description") && doc["description"].is_string()) {
+      return doc["description"].get<std::string>() + ", " + std::to_string(f.text.size()) + " bytes";
+    }
     if (doc.contains("body")) {
       doc = doc["body"];
     }

@@ -143,6 +143,7 @@ Outcome run_inspect(const InspectOptions& opts) {
     }
     return Outcome::success;
   }
+  require_captures(source == "-" ? std::string("stdin") : source, input, source);
   auto requests = parse_requests(input);
   if (!requests) {
     auto error = requests.error();

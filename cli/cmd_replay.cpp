@@ -145,7 +145,11 @@ std::vector<Expectation> resolve_expectations(const std::vector<std::string>& te
                                               std::vector<const Expectation*>& per_item) {
   std::vector<ExpectRule> rules;
   for (const auto& text : texts) {
-    rules.push_back(take(parse_expect_rule(text)));
+    auto rule = parse_expect_rule(text);
+    if (!rule.ok()) {
+      fail(rule.error().code, "--expect " + rule.error().message, rule.error().hints);
+    }
+    rules.push_back(std::move(rule).value());
   }
   std::vector<Expectation> store;
   store.reserve(rules.size() + 1);
@@ -191,7 +195,7 @@ std::optional<Expectation> repeat_rule(const ReplayOptions& opts, const RequestR
   }
   auto expectation = parse_expectation(opts.expect_repeat);
   if (!expectation.ok()) {
-    fail(ErrorCode::usage, "--expect-repeat: " + expectation.error().message, expectation.error().hints);
+    fail(ErrorCode::usage, "--expect-repeat " + expectation.error().message, expectation.error().hints);
   }
   bool any = false;
   const auto jobs = total == 0 ? 2 * renderer.items().size() : total;  // --duration: a second round comes in time
@@ -210,10 +214,13 @@ std::optional<Expectation> repeat_rule(const ReplayOptions& opts, const RequestR
 void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::vector<const Expectation*>& expectations) {
   const bool all_captures =
       std::all_of(items.begin(), items.end(), [](const ReplayItem& i) { return i.fixture == nullptr; });
-  const bool wants_refusal = std::all_of(expectations.begin(), expectations.end(), [](const Expectation* e) {
-    return std::all_of(e->any_of.begin(), e->any_of.end(), [](const Expectation::Matcher& m) {
-      return m.status_class == 4 || (m.status >= 400 && m.status < 500);
-    });
+  // An expectation no 2xx can meet asks for a refusal.
+  const auto accepts_success = [](const Expectation::Matcher& m) {
+    return m.status_class == 2 || (m.status >= 200 && m.status < 300) || m.answer_class == AnswerClass::success ||
+           m.answer_class == AnswerClass::skipped;
+  };
+  const bool wants_refusal = std::all_of(expectations.begin(), expectations.end(), [&](const Expectation* e) {
+    return std::none_of(e->any_of.begin(), e->any_of.end(), accepts_success);
   });
   if (mode == SendMode::resign && all_captures && wants_refusal) {
     print_warning("--expect wants the captures refused, but replay signs each one afresh, so a correct endpoint "

@@ -38,11 +38,6 @@ struct SignOptions {
   bool compact = false;
 };
 
-bool is_signature_header(std::string_view name) {
-  return iequals_ascii(name, k_header_id) || iequals_ascii(name, k_header_timestamp) ||
-         iequals_ascii(name, k_header_signature);
-}
-
 // A capture given to sign is signed again: its method, URL, body and headers
 // (but its framing and old signature) are kept.
 Capture resign_capture(const std::string& path, std::string_view data) {
@@ -55,11 +50,16 @@ Capture resign_capture(const std::string& path, std::string_view data) {
          {"to send them all signed afresh: epilot-action replay " + path + " --url URL"});
   }
   Capture request = std::move(requests->front());
+  if (auto body = decoded_event_body(request)) {
+    print_warning(path + ": its body is base64 (\"isBase64Encoded\": true); the decoded bytes are signed");
+    request.body = std::move(*body);
+    request.body_base64_event = false;
+  }
   if (request.body_parsed) {
     print_warning(path + ": the body was logged parsed (JSON, not the text received); it is signed re-encoded "
                   "compactly, which may not be the bytes epilot sent");
   }
-  std::erase_if(request.headers, [](const Header& h) { return is_transport_header(h.name) || is_signature_header(h.name); });
+  std::erase_if(request.headers, [](const Header& h) { return is_transport_header(h.name) || is_signing_header(h.name); });
   return request;
 }
 
@@ -95,6 +95,10 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
     auto data = read_input(payload, k_max_input_size);
     const auto name = payload == "-" ? std::string("stdin") : payload;
     const auto kind = classify_input(data, payload);
+    if (kind.ok() && *kind == InputKind::payload_lines) {
+      fail(ErrorCode::usage, name + " holds JSON Lines, a payload a line; sign takes one payload",
+           {"to send a request per line, signed: epilot-action replay " + name + " --url URL"});
+    }
     if (kind.ok() && *kind == InputKind::captures) {
       request = resign_capture(name, data);
       request.body = take(apply_overrides(request.body, sets));

@@ -223,6 +223,7 @@ struct OpenInput {
   bool owned = false;
   std::string name;
   std::string prefix;
+  std::string path;  // as given ("-" for stdin)
   ~OpenInput() {
     if (owned && fd >= 0) {
       ::close(fd);
@@ -232,6 +233,7 @@ struct OpenInput {
 
 void open_input(const std::string& path, OpenInput& in) {
   in.name = path == "-" ? "stdin" : path;
+  in.path = path;
   if (path == "-") {
     if (::isatty(STDIN_FILENO) == 1) {
       fail(ErrorCode::usage, "refusing to read a capture from a terminal", {"pipe one in, or name a file"});
@@ -348,7 +350,9 @@ Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, c
   if (!rest) {
     throw Failure(rest.error());
   }
-  auto requests = parse_requests(in.prefix + *rest);
+  const auto text = in.prefix + *rest;
+  require_captures(in.name, text, in.path);
+  auto requests = parse_requests(text);
   if (!requests) {
     auto error = requests.error();
     error.message = in.name + ": " + error.message;
@@ -412,6 +416,7 @@ Outcome run_verify(const VerifyOptions& opts) {
   // Only JSON Lines are streamed.
   const auto format = detect_input_format(in.prefix);
   if (format && *format == InputFormat::json_lines) {
+    require_captures(in.name, in.prefix, in.path);  // the first record tells
     return verify_lines(in, opts, policy, report);
   }
   return verify_whole(in, format && *format == InputFormat::har, opts, policy, report);

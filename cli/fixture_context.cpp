@@ -40,11 +40,18 @@ FixtureCatalog& fixture_catalog(const std::string& dir) {
   if (!catalog) {
     catalog = std::make_unique<FixtureCatalog>();
     std::string folder = dir;
-    if (const char* env = std::getenv(k_env_fixtures); folder.empty() && env != nullptr) {
+    const char* env = std::getenv(k_env_fixtures);
+    const bool from_env = folder.empty() && env != nullptr && *env != '\0';
+    if (from_env) {
       folder = env;
     }
-    if (!folder.empty()) {
-      take(catalog->add_directory(folder));
+    if (auto added = folder.empty() ? ok_status() : catalog->add_directory(folder); !added.ok()) {
+      auto error = added.error();
+      if (from_env) {
+        error.message = std::string(k_env_fixtures) + ": " + error.message;
+        error.hints.push_back("unset it, or point it at your fixtures folder");
+      }
+      throw Failure(error);
     }
   }
   return *catalog;
@@ -76,25 +83,36 @@ const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& pat
   return catalog.add(std::move(name), std::move(data), path);
 }
 
+const Fixture& checked_fixture(const Fixture& fixture) {
+  if (fixture.origin.empty()) {
+    return fixture;  // built in: the tests read every one
+  }
+  const auto origin = terminal_text(fixture.origin);
+  const auto kind = classify_input(fixture.text, fixture.origin);
+  if (!kind.ok()) {
+    fail(kind.error().code, origin + ": " + kind.error().message, kind.error().hints);
+  }
+  if (*kind == InputKind::captures) {
+    fail(ErrorCode::usage, origin + " is a capture, not a fixture",
+         {"replay it with: epilot-action replay " + origin, "a fixture is a payload or a NAME.request.json template"});
+  }
+  if (*kind == InputKind::payload_lines) {
+    fail(ErrorCode::usage, origin + " holds JSON Lines: a fixture is one payload",
+         {"to send a request per line: epilot-action replay " + origin + " --url URL"});
+  }
+  return fixture;
+}
+
 const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref) {
   const bool path_like = ref.find('/') != std::string::npos ||
                          (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".json") == 0 && file_exists(ref));
   if (!path_like) {
     if (const auto* fixture = catalog.find(ref)) {
-      return *fixture;
+      return checked_fixture(*fixture);
     }
     fail(ErrorCode::usage, "no fixture is called '" + terminal_text(ref) + "'", fixture_hints(catalog, ref));
   }
-  auto data = read_input(ref, k_max_input_size);
-  const auto kind = classify_input(data, ref);
-  if (!kind.ok()) {
-    fail(kind.error().code, ref + ": " + kind.error().message, kind.error().hints);
-  }
-  if (*kind == InputKind::captures) {
-    fail(ErrorCode::usage, ref + " is a capture, not a fixture",
-         {"replay it with: epilot-action replay " + ref, "a fixture is a payload or a NAME.request.json template"});
-  }
-  return fixture_from_file(catalog, ref, std::move(data));
+  return checked_fixture(fixture_from_file(catalog, ref, read_input(ref, k_max_input_size)));
 }
 
 }  // namespace epilot::cli

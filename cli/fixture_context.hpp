@@ -31,6 +31,10 @@ FixtureCatalog& fixture_catalog(const std::string& dir);
 // .json) or a name in the catalog. Fails with what there is.
 const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref);
 
+// `fixture` itself, once a user's file has been found to be one: a payload
+// or template, not a capture, JSON Lines or JSON cut short. Fails otherwise.
+const Fixture& checked_fixture(const Fixture& fixture);
+
 // A payload or NAME.request.json file, already read, as a fixture named by
 // its path. Warns once about {{...}} text that is not a placeholder.
 const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& path, std::string data);

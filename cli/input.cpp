@@ -5,7 +5,9 @@
 #include <cstdio>
 
 #include "cli/output.hpp"
+#include "lib/bytes.hpp"
 #include "lib/file.hpp"
+#include "lib/inputs.hpp"
 
 namespace epilot::cli {
 
@@ -44,6 +46,19 @@ Header parse_header_flag(const std::string& text) {
   }
   take(validate_header(name, value));
   return Header{std::move(name), std::move(value)};
+}
+
+void require_captures(const std::string& name, std::string_view text, std::string_view path) {
+  const auto kind = classify_input(text, path);
+  if (trim_whitespace(text).empty() || !kind.ok() || *kind == InputKind::captures) {
+    return;
+  }
+  const char* what = *kind == InputKind::request_template ? "a request template"
+                     : *kind == InputKind::payload_lines  ? "JSON Lines of payloads"
+                                                          : "a payload";
+  fail(ErrorCode::bad_input, name + ": this is " + what + ", not a capture",
+       {"a capture is a request as received, headers and body (what 'epilot-action sign' or 'listen' writes)",
+        "to sign the payload: epilot-action sign FILE; to send it: epilot-action replay FILE --url URL"});
 }
 
 }  // namespace epilot::cli

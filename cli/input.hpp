@@ -19,4 +19,9 @@ void write_output(const std::string& path, std::string_view text);
 // "name: value" as given to -H/--header, validated.
 Header parse_header_flag(const std::string& text);
 
+// verify and inspect read captures: fail, naming what `text` (read from
+// `path`, shown as `name`) is instead, when it is a payload or template.
+// Text no reader takes is left for the capture reader to explain.
+void require_captures(const std::string& name, std::string_view text, std::string_view path);
+
 }  // namespace epilot::cli

@@ -11,6 +11,7 @@
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/output.hpp"
+#include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/fixture_catalog.hpp"
 #include "lib/har.hpp"
@@ -67,10 +68,23 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
                                      " entries is a POST or carries webhook-* headers");
     }
     if (requests->size() < total) {
-      print_warning(path + ": " + std::to_string(total - requests->size()) + " of its " + std::to_string(total) +
-                    " requests are left out: only those " +
+      const auto left = total - requests->size();
+      print_warning(path + ": " + std::to_string(left) + " of its " + std::to_string(total) + " requests " +
+                    (left == 1 ? "is" : "are") + " left out: only those " +
                     (any_webhook ? std::string("with webhook-* headers") : std::string("that are POSTs")) + " are sent");
     }
+  }
+  // An AWS Lambda event carries the body base64-encoded: send the bytes it stands for.
+  std::size_t decoded = 0;
+  for (auto& capture : *requests) {
+    if (auto body = decoded_event_body(capture)) {
+      capture.body = std::move(*body);
+      capture.body_base64_event = false;
+      ++decoded;
+    }
+  }
+  if (decoded > 0) {
+    print_warning(terminal_text(path) + ": its body is base64 (\"isBase64Encoded\": true); the decoded bytes are sent");
   }
   const auto parsed = std::count_if(requests->begin(), requests->end(), [](const Capture& c) { return c.body_parsed; });
   if (parsed > 0) {
@@ -98,6 +112,23 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   }
 }
 
+// JSON Lines of payloads: a request per line, each sent as the line's bytes.
+void add_payload_lines(const std::string& name, std::string_view data, FixtureCatalog& catalog,
+                       std::vector<ReplayItem>& items) {
+  std::size_t number = 0;
+  for (std::size_t pos = 0; pos < data.size();) {
+    auto eol = data.find('\n', pos);
+    eol = eol == std::string_view::npos ? data.size() : eol;
+    const auto line = data.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++number;
+    if (trim_whitespace(line).empty()) {
+      continue;
+    }
+    items.push_back(fixture_item(fixture_from_file(catalog, name + "#" + std::to_string(number), std::string(line))));
+  }
+}
+
 // A file means what it holds: captures are replayed, anything else is a
 // payload (or template) sent as the body of a request signed afresh.
 void add_file(const std::string& path, FixtureCatalog& catalog, std::vector<ReplayItem>& items, bool in_folder) {
@@ -111,10 +142,21 @@ void add_file(const std::string& path, FixtureCatalog& catalog, std::vector<Repl
   if (!kind.ok()) {
     fail(kind.error().code, name + ": " + kind.error().message, kind.error().hints);
   }
-  if (*kind == InputKind::captures) {
-    add_captures(path, data, items);
-  } else {
-    items.push_back(fixture_item(fixture_from_file(catalog, name, std::move(data))));
+  switch (*kind) {
+    case InputKind::captures:
+      add_captures(path, data, items);
+      return;
+    case InputKind::payload_lines:
+      add_payload_lines(name, data, catalog, items);
+      return;
+    case InputKind::payload:
+    case InputKind::request_template:
+      if (path == "-" && !data.empty() && data.back() == '\n') {
+        print_warning("the payload on stdin ends with a newline, which is sent as part of the body "
+                      "(echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
+      }
+      items.push_back(fixture_item(fixture_from_file(catalog, name, std::move(data))));
+      return;
   }
 }
 
@@ -140,11 +182,14 @@ void add_directory(const std::string& path, FixtureCatalog& catalog, std::vector
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
     const auto name = entry.path().filename().string();
-    std::error_code type_error;
-    if (name.empty() || name.front() == '.' || !entry.is_regular_file(type_error)) {
+    if (name.empty() || name.front() == '.') {
       continue;
     }
-    (has_request_extension(name) ? files : others).push_back(entry.path().string());
+    // A symlink may point anywhere (a secret outside the folder): only the
+    // folder's own regular files are sent.
+    std::error_code type_error;
+    const bool regular = !entry.is_symlink(type_error) && entry.is_regular_file(type_error);
+    (regular && has_request_extension(name) ? files : others).push_back(entry.path().string());
   }
   if (error) {
     fail(ErrorCode::io, "cannot read the directory " + path + ": " + error.message());
@@ -156,8 +201,8 @@ void add_directory(const std::string& path, FixtureCatalog& catalog, std::vector
   if (!others.empty()) {
     std::sort(others.begin(), others.end());
     print_warning(path + ": " + std::to_string(others.size()) + (others.size() == 1 ? " file is" : " files are") +
-                  " left out, by their names (" + terminal_text(others.front()) + (others.size() > 1 ? ", ..." : "") +
-                  "): only .json, .jsonl, .ndjson, .har, .http and .txt files are sent");
+                  " left out (" + terminal_text(others.front()) + (others.size() > 1 ? ", ..." : "") +
+                  "): only regular .json, .jsonl, .ndjson, .har, .http and .txt files are sent, and no symlink");
   }
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
@@ -199,7 +244,7 @@ std::vector<ReplayItem> load_replay_inputs(const std::vector<std::string>& input
         add_file(file, catalog, items, false);
       }
     } else if (const auto* fixture = catalog.find(input)) {
-      items.push_back(fixture_item(*fixture));
+      items.push_back(fixture_item(checked_fixture(*fixture)));
     } else {
       fail(ErrorCode::usage, "'" + terminal_text(input) + "' is neither a file nor a fixture",
            fixture_hints(catalog, input));

@@ -211,6 +211,8 @@ Result<Capture> parse_capture_json(std::string_view data) {
     EPILOT_TRY(read_parsed_body(doc, capture));
   } else if (has_body) {
     EPILOT_TRY(get_string("body", capture.body));
+    const auto flag = doc.find("isBase64Encoded");
+    capture.body_base64_event = flag != doc.end() && flag->is_boolean() && flag->get<bool>();
   } else if (has_b64) {
     std::string b64;
     EPILOT_TRY(get_string("body_base64", b64));
@@ -221,6 +223,17 @@ Result<Capture> parse_capture_json(std::string_view data) {
     capture.body.assign(as_chars(*bytes));
   }
   return capture;
+}
+
+std::optional<std::string> decoded_event_body(const Capture& capture) {
+  if (!capture.body_base64_event) {
+    return std::nullopt;
+  }
+  auto bytes = base64_decode(capture.body);
+  if (!bytes) {
+    return std::nullopt;
+  }
+  return std::string(as_chars(*bytes));
 }
 
 Result<Capture> parse_raw_http(std::string_view data) {

@@ -10,6 +10,7 @@
 // the wire (CRLF or LF, Content-Length, chunked transfer coding).
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,11 @@ struct Capture {
   // which is what the sender most likely signed but cannot be trusted to be.
   // verify reports such a capture as `body_parsed`; a sender of it must warn.
   bool body_parsed = false;
+  // True when the capture is an AWS Lambda / API Gateway event that says
+  // `"isBase64Encoded": true`: `body` is then the base64 text of the bytes
+  // received, kept as captured (verify explains it as body_base64_encoded);
+  // a sender decodes it with decoded_event_body().
+  bool body_base64_event = false;
 
   // First value of header `name` (case-insensitive), or nullptr.
   const std::string* find_header(std::string_view name) const;
@@ -40,6 +46,10 @@ struct Capture {
   // Replace every header `name` with one `value`, or append it.
   void set_header(std::string_view name, std::string value);
 };
+
+// For a body_base64_event capture: its body decoded, the bytes the event
+// stands for; nullopt when it is not valid base64 (or not such a capture).
+std::optional<std::string> decoded_event_body(const Capture& capture);
 
 enum class CaptureFormat { json, raw_http };
 

@@ -73,8 +73,7 @@ const Fixture& FixtureCatalog::add(std::string name, std::string text, std::stri
   return m_user.back();
 }
 
-const Fixture* FixtureCatalog::find(std::string_view name) const {
-  name = without_json_suffix(name);
+const Fixture* FixtureCatalog::find_exact(std::string_view name) const {
   // The latest addition of a name wins: a folder named later overrides one before it.
   for (auto it = m_user.rbegin(); it != m_user.rend(); ++it) {
     if (it->name == name) {
@@ -84,10 +83,19 @@ const Fixture* FixtureCatalog::find(std::string_view name) const {
   return find_fixture(name);
 }
 
+const Fixture* FixtureCatalog::find(std::string_view name) const {
+  name = without_json_suffix(name);
+  if (const auto* found = find_exact(name)) {
+    return found;
+  }
+  // NAME for NAME.request: the file's name without its two extensions.
+  return find_exact(std::string(name) + ".request");
+}
+
 std::vector<const Fixture*> FixtureCatalog::all() const {
   std::vector<const Fixture*> out;
   const auto add_unique = [&](const Fixture& f) {
-    if (find(f.name) == &f) {
+    if (find_exact(f.name) == &f) {
       out.push_back(&f);
     }
   };

@@ -30,7 +30,8 @@ class FixtureCatalog {
   // ".request" for the request form) and return it.
   const Fixture& add(std::string name, std::string text, std::string origin);
 
-  // The fixture called `name` (with or without .json): the user's first.
+  // The fixture called `name` (with or without .json; NAME finds
+  // NAME.request too): the user's first.
   const Fixture* find(std::string_view name) const;
 
   // Every fixture a name reaches, sorted by name (a user's fixture in place
@@ -41,6 +42,8 @@ class FixtureCatalog {
   std::vector<std::string> similar(std::string_view name) const;
 
  private:
+  const Fixture* find_exact(std::string_view name) const;
+
   std::deque<std::string> m_text;  // owns every string a Fixture of m_user views
   std::deque<Fixture> m_user;      // a deque: adding never moves the ones handed out
 };

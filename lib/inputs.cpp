@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include "lib/base64.hpp"
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/har.hpp"
 #include "lib/json.hpp"
+#include "lib/payload.hpp"
 #include "lib/wire.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
@@ -37,6 +39,7 @@ class FastReader {
     capture.url.clear();
     capture.body.clear();
     capture.body_parsed = false;  // a string body only: a parsed one goes to the full reader
+    capture.body_base64_event = false;  // and so does an event that says isBase64Encoded
     m_header_count = 0;
     bool seen_method = false;
     bool seen_url = false;
@@ -339,12 +342,50 @@ class FastReader {
   std::string m_key;
 };
 
+// Whether an object with these keys is a capture.
+template <class HasKey>
+bool is_capture_shape(const HasKey& has) {
+  return has("headers") || has("body_base64") || (has("body") && (has("method") || has("url")));
+}
+
 bool is_capture_object(const nlohmann::json& doc) {
-  if (!doc.is_object()) {
-    return false;
+  return doc.is_object() && is_capture_shape([&](const char* key) { return doc.contains(key); });
+}
+
+bool is_capture_shape(const std::set<std::string>& keys) {
+  return is_capture_shape([&](const char* key) { return keys.count(key) != 0; });
+}
+
+// The keys of a top-level object, read without building the document (the
+// SAX reader keeps its own stack, so any depth is fine); nullopt when `text`
+// is not JSON. An array or scalar has none.
+std::optional<std::set<std::string>> top_level_keys(std::string_view text) {
+  struct Keys : nlohmann::json_sax<nlohmann::json> {
+    std::set<std::string> keys;
+    std::size_t depth = 0;
+    bool null() override { return true; }
+    bool boolean(bool) override { return true; }
+    bool number_integer(number_integer_t) override { return true; }
+    bool number_unsigned(number_unsigned_t) override { return true; }
+    bool number_float(number_float_t, const string_t&) override { return true; }
+    bool string(string_t&) override { return true; }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return ++depth, true; }
+    bool end_object() override { return --depth, true; }
+    bool start_array(std::size_t) override { return ++depth, true; }
+    bool end_array() override { return --depth, true; }
+    bool key(string_t& name) override {
+      if (depth == 1) {
+        keys.insert(name);
+      }
+      return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  } sax;
+  if (!nlohmann::json::sax_parse(text, &sax)) {
+    return std::nullopt;
   }
-  return doc.contains("headers") ||
-         ((doc.contains("body") || doc.contains("body_base64")) && (doc.contains("method") || doc.contains("url")));
+  return std::move(sax.keys);
 }
 
 // A request line ("POST /hook HTTP/1.1") first: raw HTTP, not text that
@@ -403,27 +444,43 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
   if (looks_like_har(text.substr(0, 64 * 1024))) {
     return InputKind::captures;
   }
-  // JSON Lines of captures are told by their first record.
+  constexpr std::string_view k_request_suffix = ".request.json";
+  const bool request_name = path.size() > k_request_suffix.size() &&
+                            path.substr(path.size() - k_request_suffix.size()) == k_request_suffix;
+  // JSON Lines are told by their first record.
   auto first = text;
-  if (const auto format = detect_input_format(text.substr(0, 64 * 1024));
-      format.ok() && *format == InputFormat::json_lines) {
+  const auto format = detect_input_format(text.substr(0, 64 * 1024));
+  const bool lines = format.ok() && *format == InputFormat::json_lines;
+  if (lines) {
     first = trim_whitespace(text.substr(0, text.find('\n')));
   }
   auto doc = parse_json<nlohmann::json>(first);
   if (!doc) {
+    // A template's placeholders may stand where a value goes ("n": {{unix}}):
+    // it is JSON once filled.
+    if (has_placeholders(text)) {
+      return request_name ? InputKind::request_template : InputKind::payload;
+    }
+    // Valid, but nested too deep to read as a document: a payload is sent
+    // as it is; a capture (its keys tell) is refused by the capture reader.
+    if (const auto keys = top_level_keys(first)) {
+      return is_capture_shape(*keys) ? InputKind::captures
+                                     : (lines ? InputKind::payload_lines : InputKind::payload);
+    }
     return not_json(doc.error());
   }
   // The request form has headers as a capture does; its name says which it is.
-  constexpr std::string_view k_request_suffix = ".request.json";
-  if (first.size() == text.size() && path.size() > k_request_suffix.size() &&
-      path.substr(path.size() - k_request_suffix.size()) == k_request_suffix && doc->is_object() &&
-      doc->contains("body") && !doc->contains("method") && !doc->contains("url")) {
+  if (!lines && request_name && doc->is_object() && doc->contains("body") && !doc->contains("method") &&
+      !doc->contains("url")) {
     return InputKind::request_template;
   }
   // An array of captures (jq -s over a log) is captures too.
   const bool captures = is_capture_object(*doc) ||
                         (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
-  return captures ? InputKind::captures : InputKind::payload;
+  if (captures) {
+    return InputKind::captures;
+  }
+  return lines ? InputKind::payload_lines : InputKind::payload;
 }
 
 Result<InputFormat> detect_input_format(std::string_view prefix) {

@@ -9,6 +9,7 @@
 #include "lib/bytes.hpp"
 #include "lib/constants.hpp"
 #include "lib/json.hpp"
+#include "lib/signature.hpp"
 #include "lib/timefmt.hpp"
 #include "lib/wire.hpp"
 
@@ -159,7 +160,8 @@ std::vector<std::string> unknown_placeholders(std::string_view text) {
     // Only a word, as placeholders are: not a stretch of JSON that happens
     // to lie between two braces.
     const bool word = !inside.empty() && inside.size() <= 64 &&
-                      inside.find_first_of("{}\"\n ") == std::string_view::npos;
+                      inside.find_first_of("{}\"\n\\") == std::string_view::npos &&
+                      inside.find_first_not_of(' ') != std::string_view::npos;
     if (word && !read_placeholder(inside)) {
       auto whole = "{{" + std::string(inside) + "}}";
       if (std::find(out.begin(), out.end(), whole) == out.end()) {
@@ -316,6 +318,10 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
           return payload_error("fixture header " + name + " is not a string");
         }
         EPILOT_TRY(validate_header(name, value.get<std::string>()));
+        if (is_signing_header(name)) {
+          return payload_error("fixture " + std::string(fixture.name) + " sets " + wire::printable(name) +
+                               ", which the signer computes: leave it out");
+        }
         out.headers.push_back({name, value.get<std::string>()});
       }
     }

@@ -147,7 +147,7 @@ Result<Expectation> parse_expectation(std::string_view text) {
     } else if (auto c = parse_answer_class(item)) {
       matcher.answer_class = c;
     } else {
-      return make_error(ErrorCode::usage, "--expect '" + std::string(text) + "': '" + std::string(item) +
+      return make_error(ErrorCode::usage, "'" + std::string(text) + "': '" + std::string(item) +
                                               "' is not a status (200), a status class (2xx) or an answer class",
                         {"answer classes: success, skipped, failed, other, timeout, broken"});
     }
@@ -187,12 +187,12 @@ Result<ExpectRule> parse_expect_rule(std::string_view text) {
     rule.input = std::string(text.substr(0, equals));
     spec = text.substr(equals + 1);
     if (rule.input.empty()) {
-      return make_error(ErrorCode::usage, "--expect '" + std::string(text) + "' names no input before '='");
+      return make_error(ErrorCode::usage, "'" + std::string(text) + "' names no input before '='");
     }
   }
   if (spec.empty()) {
-    return make_error(ErrorCode::usage, "--expect '" + std::string(text) + "' expects nothing",
-                      {"for example: --expect 2xx, --expect 401, --expect stale.json=401"});
+    return make_error(ErrorCode::usage, "'" + std::string(text) + "' expects nothing",
+                      {"for example: 2xx, 401, skipped,409, or stale.json=401 for one input"});
   }
   auto expectation = parse_expectation(spec);
   if (!expectation.ok()) {

@@ -42,11 +42,6 @@ std::string org_id_of(std::string_view body) {
   return std::string(k_fallback_org_id);
 }
 
-bool is_signature_header(std::string_view name) {
-  return iequals_ascii(name, k_header_id) || iequals_ascii(name, k_header_timestamp) ||
-         iequals_ascii(name, k_header_signature);
-}
-
 }  // namespace
 
 bool is_transport_header(std::string_view name) {
@@ -116,7 +111,7 @@ Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const 
       continue;
     }
     if (m_options.mode == SendMode::resign &&
-        (is_signature_header(h.name) ||
+        (is_signing_header(h.name) ||
          (m_options.token_mode != TokenMode::keep && iequals_ascii(h.name, k_header_epilot_token)))) {
       continue;
     }

@@ -263,4 +263,14 @@ std::vector<std::string_view> entry_outcomes(const Verification& result, const V
   return out;
 }
 
+bool is_signing_header(std::string_view name) {
+  for (const auto known : {k_header_id, k_header_timestamp, k_header_signature, k_svix_header_id,
+                           k_svix_header_timestamp, k_svix_header_signature}) {
+    if (iequals_ascii(name, known)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace epilot

@@ -21,6 +21,11 @@ std::string signed_content(std::string_view id, std::string_view timestamp, std:
 // `msg_` + 32 lowercase hex digits, the shape epilot sends.
 std::string generate_message_id(const RandomSource& random);
 
+// The headers a signature travels in: webhook-id, -timestamp and -signature,
+// and the svix-* names Svix's libraries read first. A request signed afresh
+// carries none of the old ones.
+bool is_signing_header(std::string_view name);
+
 // One entry each: "v1,<base64>" and "v1a,<base64>".
 std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp,
                     std::string_view body);

@@ -12,9 +12,14 @@ import fs from 'node:fs';
 const src = fs.readFileSync(process.argv[2], 'utf8').split('\n');
 
 const escape = (s) => s.replace(/\\/g, '\\e').replace(/-/g, '\\-');
+// Code spans first, their asterisks kept literal (webhook-*), so that two of
+// them in one paragraph never read as one italic run.
 const inline = (s) => escape(s)
-  .replace(/`([^`]+)`/g, '\\fB$1\\fR')
-  .replace(/\*([^*\s][^*]*)\*/g, '\\fI$1\\fR');
+  .split(/(`[^`]+`)/)
+  .map((part) => (part.startsWith('`') && part.endsWith('`') && part.length > 1
+    ? `\\fB${part.slice(1, -1)}\\fR`
+    : part.replace(/\*([^*\s][^*]*)\*/g, '\\fI$1\\fR')))
+  .join('');
 // A roff line must not start with a control character.
 const line = (s) => (/^[.']/.test(s) ? '\\&' + s : s);
 

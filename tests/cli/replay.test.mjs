@@ -387,7 +387,7 @@ test('captures in every format, directories and globs are inputs; --set and -H c
     const before = s.seen.length;
     const fromHar = await replay([session, '--url', s.url, '--private-key', privFile]);
     assert.equal(fromHar.status, 0, fromHar.stdout + fromHar.stderr);
-    assert.match(fromHar.stderr, /session\.har: 1 of its 3 requests are left out: only those with webhook-\* headers are sent/);
+    assert.match(fromHar.stderr, /session\.har: 1 of its 3 requests is left out: only those with webhook-\* headers are sent/);
     assert.equal(s.seen.length - before, 2);
     assert.ok(s.seen.slice(before).every((x) => x.method === 'POST'));
 
@@ -804,6 +804,137 @@ test('a JSON array of captures (jq -s over a log) is captures: replay sends each
     const v = run(['verify', file, '--public-key', pubFile]);
     assert.equal(v.status, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /2 requests: 2 verified/);
+  } finally {
+    await s.close();
+  }
+});
+
+// --- Found by a newcomer's try of issue 10 ---
+
+test('templates may put placeholders where a JSON value goes; signing headers in a template are refused', async () => {
+  const s = await actionServer();
+  try {
+    const dir = tmpdir();
+    const numeric = path.join(dir, 'numeric.json');
+    fs.writeFileSync(numeric, '{"id":"{{uuid}}","at":{{unix}},"n":{{option.n|3}}}');
+    const r = await replay([numeric, `fixture:${numeric}`, '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    for (const seen of s.seen) {
+      const body = JSON.parse(seen.body);
+      assert.equal(typeof body.at, 'number');
+      assert.equal(body.n, 3);
+      assert.equal(seen.headers['content-type'], 'application/json');
+    }
+    const signed = run(['sign', numeric, '--private-key', privFile]);
+    assert.equal(signed.status, 0, signed.stderr);
+    assert.equal(signed.stderr, '', 'no "signed byte for byte" warning: it is a template');
+    assert.equal(typeof JSON.parse(JSON.parse(signed.stdout).body).at, 'number');
+    const evil = path.join(dir, 'evil.request.json');
+    fs.writeFileSync(evil, JSON.stringify({ headers: { 'Webhook-Signature': 'v1,AAAA' }, body: { a: 1 } }));
+    for (const args of [['sign', '--fixture', evil, '--private-key', privFile], ['replay', evil, '--url', s.url, '--private-key', privFile]]) {
+      const e = await runAsync(args);
+      assert.equal(e.status, 2, `${args[0]}: ${e.stdout}${e.stderr}`);
+      assert.match(e.stderr, /sets Webhook-Signature, which the signer computes/);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+test('a user fixture that is cut-short JSON, a capture or JSON Lines is refused by name, as by path', async () => {
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'broken.json'), '{"broken":');
+  fs.writeFileSync(path.join(dir, 'cap.json'), fs.readFileSync(fixture('captures/tv-h1.json')));
+  fs.writeFileSync(path.join(dir, 'described.request.json'), JSON.stringify({ description: 'my described request', headers: {}, body: {} }));
+  const env = { EPILOT_ACTION_FIXTURES: dir };
+  const broken = await replay(['broken', '--url', 'http://127.0.0.1:9/', '--private-key', privFile], { env });
+  assert.equal(broken.status, 2);
+  assert.match(broken.stderr, /broken\.json: it starts as JSON but is not/);
+  const cap = run(['sign', '--fixture', 'cap', '--private-key', privFile], { env });
+  assert.equal(cap.status, 2);
+  assert.match(cap.stderr, /cap\.json is a capture, not a fixture/);
+  // NAME finds NAME.request, and the list shows its description.
+  const listed = run(['fixtures'], { env });
+  assert.match(listed.stdout, /described\.request +my described request/);
+  assert.equal(run(['sign', '--fixture', 'described', '--private-key', privFile], { env }).status, 0);
+  const stale = run(['sign', '--private-key', privFile], { env: { EPILOT_ACTION_FIXTURES: path.join(dir, 'gone') } });
+  assert.equal(stale.status, 2);
+  assert.match(stale.stderr, /EPILOT_ACTION_FIXTURES: can't read the fixtures folder/);
+});
+
+test('svix-* headers of a capture are not forwarded beside fresh webhook-* ones; a Lambda event is sent decoded', async () => {
+  const s = await actionServer();
+  try {
+    const r = await replay([fixture('captures/svix-headers.json'), fixture('captures/lambda-event.json'), '--url', s.url,
+      '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(s.seen[0].headers['svix-signature'], undefined);
+    assert.equal(s.seen[0].headers['svix-id'], undefined);
+    assert.ok(s.seen[0].verdict.v1a);
+    assert.equal(s.seen[1].body, '{"test": 2432232314}');
+    assert.match(r.stderr, /lambda-event\.json: its body is base64 \("isBase64Encoded": true\); the decoded bytes are sent/);
+    const signed = JSON.parse(run(['sign', fixture('captures/svix-headers.json'), '--private-key', privFile]).stdout);
+    assert.equal(Object.keys(signed.headers).filter((h) => h.toLowerCase().startsWith('svix-')).length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('JSON Lines of payloads send a request a line; deep but valid JSON is a payload; stdin\'s newline is pointed out', async () => {
+  const s = await actionServer();
+  try {
+    const dir = tmpdir();
+    const two = path.join(dir, 'two.jsonl');
+    fs.writeFileSync(two, '{"a":1}\n\n{"b":2}\n');
+    const deep = path.join(dir, 'deep.json');
+    fs.writeFileSync(deep, '['.repeat(5000) + ']'.repeat(5000));
+    const r = await replay([two, deep, '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(s.seen.map((x) => x.body), ['{"a":1}', '{"b":2}', '['.repeat(5000) + ']'.repeat(5000)]);
+    assert.match(r.stdout, /two\.jsonl#1/);
+    assert.match(r.stdout, /two\.jsonl#3/);
+    const piped = await replay(['-', '--url', s.url, '--private-key', privFile], { input: '{"a":1}\n' });
+    assert.equal(piped.status, 0);
+    assert.match(piped.stderr, /the payload on stdin ends with a newline, which is sent as part of the body/);
+    const sign = run(['sign', two, '--private-key', privFile]);
+    assert.equal(sign.status, 2);
+    assert.match(sign.stderr, /holds JSON Lines, a payload a line; sign takes one payload/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a folder\'s symlinks, subfolders and other files are left out, and said so', async () => {
+  const s = await actionServer();
+  try {
+    const dir = tmpdir();
+    const secret = path.join(tmpdir(), 'secret.json');
+    fs.writeFileSync(secret, '{"secret":"do not send"}');
+    fs.symlinkSync(secret, path.join(dir, 'link.json'));
+    fs.mkdirSync(path.join(dir, 'sub.json'));
+    fs.writeFileSync(path.join(dir, 'real.json'), '{"real":true}');
+    const r = await replay([dir, '--url', s.url, '--private-key', privFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(s.seen.map((x) => x.body), ['{"real":true}']);
+    assert.match(r.stderr, /2 files are left out .*no symlink/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('the --as-is warning covers per-input and 4xx,5xx expectations; --expect-repeat errors name the flag once', async () => {
+  const s = await verifier();
+  try {
+    const stale = path.join(tmpdir(), 'stale.json');
+    run(['sign', '--private-key', privFile, '--timestamp', '1600000000', '-o', stale]);
+    for (const expect of ['stale.json=401', '4xx,5xx', 'failed,other']) {
+      const r = await replay([stale, '--url', s.url, '--private-key', privFile, '--expect', expect]);
+      assert.match(r.stderr, /signs each one afresh/, expect);
+    }
+    const bogus = await replay(['--url', s.url, '--private-key', privFile, '--keep-id', '-n', '2', '--expect-repeat', 'bogus']);
+    assert.equal(bogus.status, 2);
+    assert.match(bogus.stderr, /error: --expect-repeat 'bogus': 'bogus' is not a status/);
+    assert.doesNotMatch(bogus.stderr, /--expect '/);
   } finally {
     await s.close();
   }

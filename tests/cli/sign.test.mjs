@@ -225,3 +225,20 @@ test('inspect and verify of a payload say it is a payload, not a capture', () =>
     checkStderrGrammar(assert, r.stderr);
   }
 });
+
+test('inspect names a request template and a text payload as what they are', () => {
+  const t = run(['inspect', fixture('payloads/custom-headers.request.json')]);
+  assert.equal(t.status, 2);
+  assert.match(t.stderr, /this is a request template, not a capture/);
+  const dir = tmpdir();
+  const note = path.join(dir, 'note.txt');
+  fs.writeFileSync(note, 'just words');
+  const n = run(['inspect', note]);
+  assert.equal(n.status, 2);
+  assert.match(n.stderr, /this is a payload, not a capture/);
+  const spaced = path.join(dir, 'spaced.json');
+  fs.writeFileSync(spaced, '{"id":"{{uuid}}","name":"{{ first_name }}"}');
+  const w = run(['sign', spaced, '--secret', SECRET]);
+  assert.equal(w.status, 0);
+  assert.match(w.stderr, /\{\{ first_name \}\} is not a placeholder; it is kept as written/);
+});

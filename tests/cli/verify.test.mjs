@@ -116,8 +116,10 @@ test('bad input is exit 2 with a clear message, never a crash or a pass', () => 
     ['truncated json', ['verify', write('t.json', '{"method": "POST", "body": "abc')], /not valid JSON/],
     ['invalid utf-8', ['verify', write('u.json', Buffer.concat([Buffer.from('{"body": "'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]))], /not valid JSON.*UTF-8/],
     ['nul bytes', ['verify', write('n.json', Buffer.from('{"body":\u0000"x"}'))], /NUL byte at offset 8/],
-    ['not a capture', ['verify', write('x.bin', Buffer.from([1, 2, 3]))], /neither a JSON capture nor a raw HTTP request/],
-    ['json array', ['verify', write('arr.json', '[1,2]')], /neither|not an object/],
+    ['not a capture', ['verify', write('x.bin', Buffer.from([1, 2, 3]))], /this is a payload, not a capture/],
+    ['json array', ['verify', write('arr.json', '[1,2]')], /this is a payload, not a capture/],
+    ['request template', ['verify', fixture('payloads/custom-headers.request.json')], /this is a request template, not a capture/],
+    ['json lines of payloads', ['verify', write('p.jsonl', '{"a":1}\n{"b":2}\n')], /this is JSON Lines of payloads, not a capture/],
     ['numeric header value', ['verify', write('h.json', '{"headers": {"webhook-timestamp": 1614265330}}')], /header values are strings/],
     ['truncated raw http', ['verify', write('r.http', 'POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\n{}')], /truncated/],
     ['huge file', ['verify', big], /larger than/],
@@ -305,7 +307,7 @@ test('body_parsed says when the compact re-serialisation verifies, arrays too, a
 test('a structured body without headers is not a capture (exit 2), and inspect shows body_parsed', () => {
   const r = run(['verify', write('p.json', '{"body": {"a": 1}}'), '--secret', SECRET]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /has 'body' as an object and no 'headers': it is not a capture/);
+  assert.match(r.stderr, /this is a payload, not a capture/);
   checkStderrGrammar(assert, r.stderr);
   const i = run(['inspect', fixture('captures/express-log.json'), '--now', NOW]);
   assert.equal(i.status, 0, i.stderr);

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto full = epilot::parse_capture_json(text);
   if (!full || full->method != fast->method || full->url != fast->url || full->body != fast->body ||
-      full->body_parsed != fast->body_parsed ||
+      full->body_parsed != fast->body_parsed || full->body_base64_event != fast->body_base64_event ||
       full->headers.size() != fast->headers.size()) {
     std::abort();
   }

@@ -44,6 +44,8 @@ TEST_F(FixtureCatalogTest, AFolderAddsFixturesAndShadowsBuiltInNames) {
   EXPECT_EQ(catalog.find("custom-action")->text, R"({"mine":true})");
   ASSERT_NE(catalog.find("with-headers.request"), nullptr);
   EXPECT_TRUE(is_request_form(*catalog.find("with-headers.request")));
+  EXPECT_EQ(catalog.find("with-headers"), catalog.find("with-headers.request"));
+  EXPECT_EQ(catalog.find("custom-headers"), catalog.find("custom-headers.request"));
   EXPECT_EQ(catalog.find("README"), nullptr);
   EXPECT_EQ(catalog.find(".hidden"), nullptr);
   // One entry per name, sorted: the user's custom-action in place of the built-in one.

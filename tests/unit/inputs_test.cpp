@@ -37,6 +37,8 @@ TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
     ASSERT_TRUE(kind.ok()) << file;
     EXPECT_EQ(*kind, InputKind::payload) << file;
   }
+  EXPECT_EQ(*classify_input(R"({"headers":{"x":"{{option.k}}"},"body":{"n":{{unix}}}})", "t.request.json"),
+            InputKind::request_template);
   const auto request = classify_input(test::read_fixture("payloads/custom-headers.request.json"),
                                       "fixtures/payloads/custom-headers.request.json");
   ASSERT_TRUE(request.ok());
@@ -52,7 +54,9 @@ TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
       {R"({"body":"a string field of an event"})", InputKind::payload},  // no method, url or headers
       {R"({"url":"http://x/","body":"b"})", InputKind::captures},
       {R"({"headers":{},"body":{"parsed":true}})", InputKind::captures},
-      {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload},  // JSON Lines of payloads
+      {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload_lines},  // JSON Lines of payloads, one request each
+      {R"({"id":"{{uuid}}","n":{{unix}}})", InputKind::payload},      // JSON once filled
+      {"{{uuid}}", InputKind::payload},
       {"{\"headers\":{},\"body\":\"\"}\n{\"headers\":{},\"body\":\"x\"}\n", InputKind::captures},
       {"POST /hook HTTP/1.1\r\nhost: x\r\n\r\n", InputKind::captures},
       {R"([{"headers":{"webhook-id":"a"},"body":"x"},{"headers":{},"body":"y"}])", InputKind::captures},
@@ -69,7 +73,10 @@ TEST(ClassifyInput, TextThatStartsAsJsonButIsNotIsAnError) {
   const auto cut = classify_input(R"({"method":"POST","headers":{"a")", "cut.json");
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.error().code, ErrorCode::bad_input);
-  EXPECT_FALSE(classify_input(std::string(100000, '[') + std::string(100000, ']'), "deep.json").ok());
+  EXPECT_FALSE(classify_input(R"({"n":{{nope}}})", "t.json").ok());
+  // Valid JSON nested past what is read as a document is a payload, sent as it is.
+  EXPECT_EQ(*classify_input(std::string(100000, '[') + std::string(100000, ']'), "deep.json"), InputKind::payload);
+  EXPECT_FALSE(classify_input(std::string(100000, '[') + std::string(99999, ']'), "deep.json").ok());
 }
 
 TEST(ParseRequests, ReadsAnArrayOfCaptures) {
