@@ -178,6 +178,9 @@ class Reporter {
     }
     if (v.match) {
       doc["matched"] = {{"version", v.match->version}, {"key", v.match->key_name}};
+      if (v.verdict == Verdict::body_parsed) {
+        doc["matched"]["reencoded_body"] = true;  // not the bytes received: they were not logged
+      }
     }
     auto& entries = doc["entries"];
     entries = nlohmann::ordered_json::array();

@@ -272,6 +272,17 @@ std::string key_names(const VerifyKeys& keys) {
   return out;
 }
 
+// Whether `keys` hold a key for a usable entry among `entries`: without one,
+// "does not match" would claim a check that was never made.
+bool can_check(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys) {
+  return std::any_of(entries.begin(), entries.end(), [&](const SignatureEntry& e) {
+    return e.status == EntryStatus::ok &&
+           (e.scheme == Scheme::hmac ? !keys.secrets.empty() : e.scheme != Scheme::unknown && !keys.public_keys.empty());
+  });
+}
+
+const char* const k_no_key_for_it = "no key of its scheme was given, so it could not be checked";
+
 // The timestamp as the Standard Webhooks libraries sign it (they parse the
 // header and sign the integer): no '+', no leading zeros. Empty when `text`
 // is already written so, or is no such number.
@@ -299,7 +310,9 @@ void explain_timestamp_text(const Verification& result, const VerifyKeys& keys, 
                      (match ? ": the signature matches with " + canonical +
                                   " in its place, so the sender signed the integer but wrote the header "
                                   "differently; the header must hold exactly the signed text"
-                            : "; the signature does not match with " + canonical + " in its place either")});
+                            : can_check(result.entries, keys)
+                                  ? "; the signature does not match with " + canonical + " in its place either"
+                                  : std::string("; ") + k_no_key_for_it)});
 }
 
 std::optional<Bytes> from_hex(std::string_view text) {
@@ -346,7 +359,8 @@ void explain_hex_entries(const Verification& result, const VerifyKeys& keys, con
                      " hex digits) where Standard Webhooks uses base64" +
                      (match ? "; decoded as hex it verifies under " + match->key_name +
                                   ": the sender must encode the signature in base64"
-                            : "; decoded as hex it does not verify either")});
+                            : can_check(as_hex, keys) ? std::string("; decoded as hex it does not verify either")
+                                                      : std::string("; ") + k_no_key_for_it)});
 }
 
 // Why no signature matched. Pushes at least one reason.
@@ -453,8 +467,7 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
     out.push_back(missing);
     return;
   }
-  out.push_back({"svix_headers", prefix + "read as webhook-* headers, it does not verify either (" +
-                                     std::string(verdict_code(again.verdict)) + ", see below)"});
+  out.push_back({"svix_headers", prefix + "read as webhook-* headers, it does not verify either (the reasons follow)"});
   out.push_back(missing);
   for (auto& reason : explain(renamed, keys, other_keys, policy, again)) {
     if (reason.code != missing.code || reason.message != missing.message) {

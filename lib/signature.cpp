@@ -253,7 +253,8 @@ std::vector<std::string_view> entry_outcomes(const Verification& result, const V
     if (!checked) {
       out.emplace_back("not_checked");
     } else if (result.match && result.match->entry_index == i) {
-      out.emplace_back("verified");
+      // A parsed body was matched as re-encoded: not the bytes received.
+      out.emplace_back(result.verdict == Verdict::body_parsed ? "matches_reencoded_body" : "verified");
     } else if (result.match && result.match->entry_index < i) {
       out.emplace_back("not_tried");  // find_match stops at the first entry that verifies
     } else {

@@ -299,7 +299,8 @@ test('body_parsed says when the compact re-serialisation verifies, arrays too, a
     assert.equal(doc.verdict, 'body_parsed');
     assert.deepEqual(doc.reasons.map((x) => x.code), ['body_parsed']);
     assert.match(doc.reasons[0].message, /does verify under --secret #1, so the sender most likely sent exactly that/);
-    assert.deepEqual(doc.matched, { version: 'v1', key: '--secret #1' });
+    assert.deepEqual(doc.matched, { version: 'v1', key: '--secret #1', reencoded_body: true });
+    assert.equal(doc.entries[0].status, 'matches_reencoded_body', 'a re-encoded match is no verification');
   }
   assert.deepEqual(docs[2].summary, { requests: 2, verified: 0, failed: 2, unreadable: 0 });
 });
