@@ -606,15 +606,13 @@ Outcome run_listen(const ListenOptions& opts) {
     std::printf("%s\n", Json{{"event", "stopped"}, {"reason", stopper.why()}, {"requests", session.taken()},
                              {"failed", session.failed()}}.dump().c_str());
   }
-  std::fprintf(stderr, "epilot-action: listen stopped (%s)\n", stopper.why());
+  // A failed check is a result, said with the stop, not an error (exit 1, not 2).
+  std::fprintf(stderr, "epilot-action: listen stopped (%s)%s\n", stopper.why(),
+               failure.empty() ? "" : ("; FAIL: " + failure).c_str());
   if (session.unsaved() > 0) {
     fail(ErrorCode::io, std::to_string(session.unsaved()) + " captures could not be written");
   }
-  if (!failure.empty()) {
-    print_error(make_error(ErrorCode::bad_input, failure));
-    return Outcome::check_failed;
-  }
-  return Outcome::success;
+  return failure.empty() ? Outcome::success : Outcome::check_failed;
 }
 
 }  // namespace

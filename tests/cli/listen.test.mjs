@@ -106,7 +106,7 @@ test('genuine, forged, stale, duplicated, malformed, oversized and chunked reque
   const end = await l.exited;
   assert.equal(end.status, 1, end.stderr);
   assert.match(end.stderr, /listen stopped \(SIGTERM\)/);
-  assert.match(end.stderr, /error: 4 of 7 requests did not verify or were refused/);
+  assert.match(end.stderr, /listen stopped \(.*\); FAIL: 4 of 7 requests did not verify or were refused/);
   const stopped = l.events.at(-1);
   assert.deepEqual(stopped, { event: 'stopped', reason: 'SIGTERM', requests: 7, failed: 4 });
 });
@@ -352,7 +352,7 @@ test('every request gets a line with its method and path, refused ones too, and 
   assert.match(lines[4], /^200 +ok +POST \/hook +msg_\w+ +v1a verified with /);
   assert.equal(status, 1, stderr);
   assert.match(stderr, /listen stopped \(max-requests\)/);
-  assert.match(stderr, /error: 4 of 5 requests did not verify or were refused/);
+  assert.match(stderr, /; FAIL: 4 of 5 requests did not verify or were refused/);
 });
 
 test('exit status for CI: 0 when every request verified, 1 when --timeout came before --max-requests', async () => {
@@ -366,7 +366,7 @@ test('exit status for CI: 0 when every request verified, 1 when --timeout came b
   const end = await short.exited;
   assert.equal(end.status, 1, end.stderr);
   assert.match(end.stderr, /listen stopped \(timeout\)/);
-  assert.match(end.stderr, /error: --timeout came after 1 of the 3 requests of --max-requests/);
+  assert.match(end.stderr, /listen stopped \(timeout\); FAIL: --timeout came after 1 of the 3 requests of --max-requests/);
 
   const quiet = await startListen(['--timeout', '1']);
   assert.equal((await quiet.exited).status, 0, 'no --max-requests: the timeout is the expected end');
