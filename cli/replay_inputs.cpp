@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <numeric>
 
 #include <nlohmann/json.hpp>
 
@@ -59,10 +60,20 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   // A browser or proxy export holds a whole session: pages, scripts, API
   // calls. Only its webhook requests are for an endpoint (or, in an export
   // made before signing, its POSTs).
+  const auto total = requests->size();
+  std::vector<std::size_t> numbers(total);  // each request's place in the file, 1-based, for its name
+  std::iota(numbers.begin(), numbers.end(), 1);
   const auto format = detect_input_format(std::string_view(data).substr(0, 64 * 1024));
   if (format.ok() && *format == InputFormat::har) {
-    const auto total = requests->size();
-    const bool any_webhook = keep_webhook_requests(*requests) == WebhookRule::webhook_headers;
+    const auto selection = select_webhook_requests(*requests);
+    const bool any_webhook = selection.rule == WebhookRule::webhook_headers;
+    std::vector<Capture> kept;
+    numbers.clear();
+    for (const auto index : selection.kept) {
+      kept.push_back(std::move((*requests)[index]));
+      numbers.push_back(index + 1);
+    }
+    *requests = std::move(kept);
     if (requests->empty()) {
       fail(ErrorCode::bad_input, path + " holds no webhook request: none of its " + std::to_string(total) +
                                      " entries is a POST or carries webhook-* headers");
@@ -106,7 +117,7 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   for (std::size_t i = 0; i < count; ++i) {
     ReplayItem item;
     item.source = path;
-    item.name = count == 1 ? path : path + "#" + std::to_string(i + 1);
+    item.name = total == 1 ? path : path + "#" + std::to_string(numbers[i]);
     item.capture = std::move((*requests)[i]);
     items.push_back(std::move(item));
   }

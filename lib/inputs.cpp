@@ -562,17 +562,6 @@ WebhookSelection select_webhook_requests(const std::vector<Capture>& requests) {
   return selection;
 }
 
-WebhookRule keep_webhook_requests(std::vector<Capture>& requests) {
-  const auto selection = select_webhook_requests(requests);
-  std::vector<Capture> kept;
-  kept.reserve(selection.kept.size());
-  for (const auto i : selection.kept) {
-    kept.push_back(std::move(requests[i]));
-  }
-  requests = std::move(kept);
-  return selection.rule;
-}
-
 Result<std::vector<Capture>> parse_requests(std::string_view data) {
   if (data.size() > k_max_input_size) {
     return make_error(ErrorCode::bad_input,

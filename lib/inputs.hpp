@@ -49,9 +49,6 @@ struct WebhookSelection {
 
 WebhookSelection select_webhook_requests(const std::vector<Capture>& requests);
 
-// The same, removing every other request from `requests`; returns the rule applied.
-WebhookRule keep_webhook_requests(std::vector<Capture>& requests);
-
 // Every request in `data`, whatever its format. A bad JSON Lines record is an
 // error naming its line.
 Result<std::vector<Capture>> parse_requests(std::string_view data);
