@@ -265,7 +265,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
     doc["event"] = "request";
     doc["method"] = r.request.method;
     doc["path"] = std::string(path);
-    doc["url"] = r.request.url;
+    doc["url"] = shown_url(r.request.url);  // the query may carry a token: the capture file has it all
     doc["webhook_id"] = v.id.empty() ? Json() : Json(v.id);
     doc["verdict"] = verdict_code(v.verdict);
     doc["duplicate"] = r.duplicate;

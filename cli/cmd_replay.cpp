@@ -37,6 +37,9 @@ namespace {
 
 // Runs up to this many requests print a line each by default.
 constexpr std::uint64_t k_small_run = 20;
+// Runs of up to this many requests report in input order (the lines held
+// back meanwhile are bounded by it).
+constexpr std::uint64_t k_max_ordered_run = 100000;
 // The progress bar appears only for runs that last longer than this.
 constexpr auto k_progress_delay = std::chrono::milliseconds(500);
 
@@ -230,7 +233,16 @@ void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::
 }
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGINT or SIGTERM asks for a stop; any second one, of either
+// kind, ends the process at once (sigaction is async-signal-safe).
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  sigemptyset(&fallback.sa_mask);
+  sigaction(SIGINT, &fallback, nullptr);
+  sigaction(SIGTERM, &fallback, nullptr);
+}
 
 // A one-line bar on stderr, redrawn ten times a second, through the
 // reporter so that it never mixes with the lines on stdout.
@@ -437,8 +449,11 @@ Outcome run_replay(const ReplayOptions& opts) {
 
   // --- Run ---
   const bool every_line = opts.verbose || (plan.total != 0 && plan.total <= k_small_run);
+  // In input order when the run's length is known and bounded: a line may
+  // wait for a callback to be judged at the run's end.
+  const bool in_order = plan.total != 0 && plan.total <= k_max_ordered_run;
   ReplayReporter reporter(opts.format == "json" ? ReplayReporter::Format::json : ReplayReporter::Format::text,
-                          every_line, opts.quiet, name_width);
+                          every_line, opts.quiet, name_width, in_order);
   std::vector<Tally> tallies(plan.threads);
   std::mutex pending_mutex;
   std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
@@ -495,7 +510,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   g_stop.store(false);
   struct sigaction action{};
   action.sa_handler = on_stop_signal;
-  action.sa_flags = SA_RESETHAND;  // a second Ctrl-C ends the process at once
+  action.sa_flags = 0;  // the handler itself makes a second signal end the process
   sigemptyset(&action.sa_mask);
   struct sigaction old_int{};
   struct sigaction old_term{};
@@ -521,7 +536,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   // --- Callbacks still on their way ---
   RunFacts facts;
   if (!pending.empty()) {
-    board.wait(std::chrono::milliseconds(static_cast<std::int64_t>(opts.callback_timeout * 1000)));
+    board.wait(std::chrono::milliseconds(static_cast<std::int64_t>(opts.callback_timeout * 1000)), &g_stop);
     std::sort(pending.begin(), pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
     for (auto& r : pending) {
       r.callback = board.outcome(r.job);

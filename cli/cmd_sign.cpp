@@ -90,7 +90,7 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
   if (!fixture_ref.empty()) {
     fixture = &resolve_fixture(catalog, fixture_ref);
   } else if (payload.empty()) {
-    fixture = catalog.find(k_builtin_payload_name);
+    fixture = &checked_fixture(*catalog.find(k_builtin_payload_name));
   } else {
     auto data = read_input(payload, k_max_input_size);
     const auto name = payload == "-" ? std::string("stdin") : payload;

@@ -21,6 +21,7 @@
 #include "lib/bulk.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
+#include "lib/http.hpp"
 #include "lib/inputs.hpp"
 
 namespace epilot::cli {
@@ -147,7 +148,8 @@ class Reporter {
     } else if (multiple) {
       where = "request " + std::to_string(r.index + 1) + " ";
     }
-    return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(r.url));
+    // The query and any user:password@ are left out: they may carry a credential.
+    return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(shown_url(r.url)));
   }
 
   void print_json(const RecordResult& r) const {

@@ -36,8 +36,13 @@ const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref);
 const Fixture& checked_fixture(const Fixture& fixture);
 
 // A payload or NAME.request.json file, already read, as a fixture named by
-// its path. Warns once about {{...}} text that is not a placeholder.
-const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& path, std::string data);
+// its path. With `warn`, warns about {{...}} text that is not a placeholder
+// (warn_unknown_placeholders).
+const Fixture& fixture_from_file(FixtureCatalog& catalog, const std::string& path, std::string data, bool warn = true);
+
+// Say once that `data` holds {{...}} text that is not a placeholder, when it
+// is a template (and so probably meant it as one).
+void warn_unknown_placeholders(const std::string& path, std::string_view data);
 
 // "did you mean" hints for a fixture name nothing has.
 std::vector<std::string> fixture_hints(const FixtureCatalog& catalog, const std::string& name);

@@ -126,17 +126,22 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
 // JSON Lines of payloads: a request per line, each sent as the line's bytes.
 void add_payload_lines(const std::string& name, std::string_view data, FixtureCatalog& catalog,
                        std::vector<ReplayItem>& items) {
+  warn_unknown_placeholders(name, data);
   std::size_t number = 0;
   for (std::size_t pos = 0; pos < data.size();) {
     auto eol = data.find('\n', pos);
     eol = eol == std::string_view::npos ? data.size() : eol;
-    const auto line = data.substr(pos, eol - pos);
+    auto line = data.substr(pos, eol - pos);
     pos = eol + 1;
     ++number;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);  // the line end is CRLF, not part of the record
+    }
     if (trim_whitespace(line).empty()) {
       continue;
     }
-    items.push_back(fixture_item(fixture_from_file(catalog, name + "#" + std::to_string(number), std::string(line))));
+    items.push_back(fixture_item(
+        fixture_from_file(catalog, name + "#" + std::to_string(number), std::string(line), false)));
   }
 }
 
@@ -226,7 +231,7 @@ void add_directory(const std::string& path, FixtureCatalog& catalog, std::vector
 std::vector<ReplayItem> load_replay_inputs(const std::vector<std::string>& inputs, FixtureCatalog& catalog) {
   std::vector<ReplayItem> items;
   if (inputs.empty()) {
-    items.push_back(fixture_item(*catalog.find(k_builtin_payload_name)));
+    items.push_back(fixture_item(checked_fixture(*catalog.find(k_builtin_payload_name))));
     return items;
   }
   for (const auto& input : inputs) {

@@ -95,8 +95,8 @@ void Tally::merge(const Tally& other) {
   }
 }
 
-ReplayReporter::ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width)
-    : m_format(format), m_every_line(every_line), m_quiet(quiet), m_name_width(name_width) {}
+ReplayReporter::ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width, bool in_order)
+    : m_format(format), m_every_line(every_line), m_quiet(quiet), m_name_width(name_width), m_in_order(in_order) {}
 
 void ReplayReporter::flush_stdout(const std::string& text) {
   if (m_progress_shown) {
@@ -186,6 +186,10 @@ void ReplayReporter::clear_progress() {
 }
 
 void ReplayReporter::emit_in_order(std::uint64_t job, std::string line) {
+  if (!m_in_order) {
+    flush_stdout(line);
+    return;
+  }
   m_waiting.emplace(job, std::move(line));
   while (!m_waiting.empty() && m_waiting.begin()->first == m_next_job) {
     flush_stdout(m_waiting.begin()->second);

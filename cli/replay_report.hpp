@@ -66,10 +66,13 @@ class ReplayReporter {
   // `every_line`: a line for every request; otherwise only for requests that
   // did not meet their expectation, at most a screenful.
   // `name_width`: the inputs' names are padded to this, so columns line up.
-  ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width);
+  // `in_order`: lines wait for the jobs before them (see record()); for runs
+  // of a bounded length only, since a line may wait for the run's end.
+  ReplayReporter(Format format, bool every_line, bool quiet, std::size_t name_width, bool in_order);
 
-  // Thread-safe: called as requests finish. Lines come out in job order
-  // (the inputs' order), each as soon as every job before it is reported.
+  // Thread-safe: called as requests finish. With in_order, lines come out in
+  // job order (the inputs' order), each as soon as every job before it is
+  // reported; otherwise as they come.
   void record(const ReplayRecord& record);
   // Print what still waits for a job that never came (a stop dropped it).
   void finish();
@@ -101,6 +104,7 @@ class ReplayReporter {
   bool m_progress_shown = false;
   std::map<std::uint64_t, std::string> m_waiting;  // lines of jobs reported before an earlier one
   std::uint64_t m_next_job = 0;
+  bool m_in_order;
 };
 
 // "3.2 ms", "1.24 s".

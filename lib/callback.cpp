@@ -74,7 +74,7 @@ ServerAnswer CallbackBoard::receive(const wire::Request& request) {
   return json_answer(200, R"({"resumed":true})");
 }
 
-void CallbackBoard::wait(std::chrono::milliseconds timeout) {
+void CallbackBoard::wait(std::chrono::milliseconds timeout, const std::atomic<bool>* stop) {
   std::unique_lock lock(m_mutex);
   for (;;) {
     auto next = Clock::time_point::max();
@@ -83,21 +83,23 @@ void CallbackBoard::wait(std::chrono::milliseconds timeout) {
         next = std::min(next, *entry.answered + timeout);
       }
     }
-    if (next == Clock::time_point::max() || Clock::now() >= next) {
+    const bool stopped = stop != nullptr && stop->load();
+    if (next == Clock::time_point::max() || Clock::now() >= next || stopped) {
       if (next == Clock::time_point::max()) {
         return;
       }
-      // Someone's time is up: mark it, then look again.
+      // Someone's time is up (everyone's, once stopped): mark it, then look again.
       const auto now = Clock::now();
       for (auto& [token, entry] : m_by_token) {
-        if (entry.awaited && !entry.received && entry.answered && now >= *entry.answered + timeout) {
+        if (entry.awaited && !entry.received && entry.answered && (stopped || now >= *entry.answered + timeout)) {
           entry.awaited = false;
           m_timed_out[entry.job] = CallbackOutcome{CallbackOutcome::State::timed_out, now - entry.issued};
         }
       }
       continue;
     }
-    m_changed.wait_until(lock, next);
+    // A stop is noticed within this.
+    m_changed.wait_until(lock, stop != nullptr ? std::min(next, Clock::now() + std::chrono::milliseconds(100)) : next);
   }
 }
 

@@ -6,6 +6,7 @@
 // POST {"resume_token": "..."} back, as epilot's
 // `executions:resume` takes it (JSON, no other fields, no auth).
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -42,8 +43,9 @@ class CallbackBoard {
   ServerAnswer receive(const wire::Request& request);
 
   // Block until every awaited callback has come or `timeout` has passed
-  // since its request's answer.
-  void wait(std::chrono::milliseconds timeout);
+  // since its request's answer, or `stop` is set (then every callback still
+  // awaited is timed out at once).
+  void wait(std::chrono::milliseconds timeout, const std::atomic<bool>* stop = nullptr);
 
   std::optional<CallbackOutcome> outcome(std::uint64_t job) const;
   // Callbacks that matched no request, came twice or were malformed, as sentences.

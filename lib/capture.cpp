@@ -171,8 +171,7 @@ Result<Capture> parse_capture_json(std::string_view data) {
   if (!doc.contains("headers") && !doc.contains("body") && !doc.contains("body_base64")) {
     return input_error("this is a payload, not a capture: a JSON object with no 'headers' and no 'body'",
                        {"a capture is a request as received (what 'epilot-action sign' or 'listen' writes): "
-                        "method, url, headers and body",
-                        "to sign the payload: epilot-action sign FILE; to send it: epilot-action replay FILE --url URL"});
+                        "method, url, headers and body"});
   }
   Capture capture;
   const auto get_string = [&](const char* key, std::string& out) -> Status {

@@ -81,6 +81,8 @@ inline constexpr std::int64_t k_default_key_max_age_seconds = 24 * 3600;
 inline constexpr std::size_t k_max_key_response_size = 64 * 1024;
 
 // Environment variables (read by cli/ only; lib/ never reads the environment).
+// The prefix of every variable the tool reads; a template may not read them.
+inline constexpr std::string_view k_env_own_prefix = "EPILOT_ACTION_";
 inline constexpr const char* k_env_secret = "EPILOT_ACTION_SECRET";
 inline constexpr const char* k_env_token = "EPILOT_ACTION_TOKEN";  // replay's x-epilot-token
 inline constexpr const char* k_env_fixtures = "EPILOT_ACTION_FIXTURES";  // a folder of the user's fixtures

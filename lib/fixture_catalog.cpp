@@ -62,15 +62,23 @@ Status FixtureCatalog::add_directory(const std::string& dir) {
   return ok_status();
 }
 
-const Fixture& FixtureCatalog::add(std::string name, std::string text, std::string origin) {
+Fixture FixtureCatalog::keep(std::string name, std::string text, std::string origin) {
   m_text.push_back(std::move(name));
   const std::string_view name_view = m_text.back();
   m_text.push_back(std::move(text));
   const std::string_view text_view = m_text.back();
   m_text.push_back(std::move(origin));
-  const std::string_view origin_view = m_text.back();
-  m_user.push_back(Fixture{name_view, text_view, origin_view});
+  return Fixture{name_view, text_view, m_text.back()};
+}
+
+const Fixture& FixtureCatalog::add(std::string name, std::string text, std::string origin) {
+  m_user.push_back(keep(std::move(name), std::move(text), std::move(origin)));
   return m_user.back();
+}
+
+const Fixture& FixtureCatalog::add_file(std::string name, std::string text, std::string origin) {
+  m_files.push_back(keep(std::move(name), std::move(text), std::move(origin)));
+  return m_files.back();
 }
 
 const Fixture* FixtureCatalog::find_exact(std::string_view name) const {

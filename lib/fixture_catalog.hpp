@@ -30,6 +30,10 @@ class FixtureCatalog {
   // ".request" for the request form) and return it.
   const Fixture& add(std::string name, std::string text, std::string origin);
 
+  // Keep a template file named by its path (replay ./my.json) and return it
+  // as a fixture; it has no name find() reaches, so it shadows nothing.
+  const Fixture& add_file(std::string name, std::string text, std::string origin);
+
   // The fixture called `name` (with or without .json; NAME finds
   // NAME.request too): the user's first.
   const Fixture* find(std::string_view name) const;
@@ -43,9 +47,12 @@ class FixtureCatalog {
 
  private:
   const Fixture* find_exact(std::string_view name) const;
+  // The three strings kept in m_text, viewed by the Fixture returned.
+  Fixture keep(std::string name, std::string text, std::string origin);
 
   std::deque<std::string> m_text;  // owns every string a Fixture of m_user views
   std::deque<Fixture> m_user;      // a deque: adding never moves the ones handed out
+  std::deque<Fixture> m_files;     // named by path only
 };
 
 }  // namespace epilot

@@ -109,6 +109,18 @@ std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options) {
   return std::make_unique<LoadgenClient>(options);
 }
 
+std::string shown_url(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  const auto scheme = url.find("://");
+  const auto authority = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const auto path = url.find('/', authority);
+  const auto at = url.substr(0, path).rfind('@');
+  if (at != std::string_view::npos && at >= authority) {
+    return std::string(url.substr(0, authority)) + std::string(url.substr(at + 1));
+  }
+  return std::string(url);
+}
+
 Result<ParsedUrl> parse_url(const std::string& url) {
   // A space, CR or LF would go onto the wire as it is and start a header
   // of the URL's choosing; bytes above 0x7e must be percent-encoded anyway.

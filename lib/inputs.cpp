@@ -470,8 +470,7 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     return not_json(doc.error());
   }
   // The request form has headers as a capture does; its name says which it is.
-  if (!lines && request_name && doc->is_object() && doc->contains("body") && !doc->contains("method") &&
-      !doc->contains("url")) {
+  if (!lines && request_name && doc->is_object() && !doc->contains("method") && !doc->contains("url")) {
     return InputKind::request_template;
   }
   // An array of captures (jq -s over a log) is captures too.

@@ -612,8 +612,9 @@ void Worker::run() {
     }
     const bool stopping = m_shared.stop != nullptr && m_shared.stop->load(std::memory_order_relaxed);
     for (auto& c : m_connections) {
-      if (stopping && (c.phase == Phase::waiting || c.phase == Phase::backoff)) {
-        // Stopped before it was (re)sent: the job is dropped, not reported.
+      if (stopping && (c.phase == Phase::waiting || c.phase == Phase::backoff || c.phase == Phase::connecting ||
+                       c.phase == Phase::handshaking)) {
+        // Stopped before a byte of it was sent: the job is dropped, not reported.
         // Requests on the wire go on to their answer or their timeout: the
         // endpoint is acting on them, and their answers are what the user
         // wants to see.

@@ -88,9 +88,9 @@ struct LoadStats {
 // Run the plan. Fails only when nothing can start (the host does not
 // resolve, the CA file can't be read); every per-request failure is a Delivered. `stop`,
 // when set, ends the run early (noticed within 100 ms): no new job starts, a
-// job not yet sent (waiting for its rate slot or a retry) is dropped without
-// a Delivered, and requests on the wire are delivered as usual, with their
-// answers or their timeouts.
+// job not yet sent (waiting for its rate slot, a retry, a connection or a TLS
+// handshake) is dropped without a Delivered, and requests on the wire are
+// delivered as usual, with their answers or their timeouts.
 Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
                            LoadProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
 

@@ -98,6 +98,21 @@ std::optional<Placeholder> read_placeholder(std::string_view inside) {
   return p;
 }
 
+// Placeholders are short: "}}" is looked for this far past "{{" and no
+// further, so that a text of many "{{" costs linear time, not quadratic.
+constexpr std::size_t k_max_placeholder = 256;
+
+// The text between the "{{" at `open` and the first "}}" after it, if that
+// comes within k_max_placeholder bytes.
+std::optional<std::string_view> braced_at(std::string_view text, std::size_t open) {
+  const auto window = text.substr(open + 2, k_max_placeholder + 2);
+  const auto close = window.find("}}");
+  if (close == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return window.substr(0, close);
+}
+
 // Calls `on_text` for the literal runs of `text` and `on_placeholder` for
 // each placeholder, in order; stops at the first error either returns.
 template <class OnText, class OnPlaceholder>
@@ -110,20 +125,15 @@ Status scan_placeholders(std::string_view text, OnText on_text, OnPlaceholder on
       on_text(text.substr(literal));
       return ok_status();
     }
-    const auto close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      on_text(text.substr(literal));
-      return ok_status();
-    }
-    const auto inside = text.substr(open + 2, close - open - 2);
-    const auto placeholder = read_placeholder(inside);
+    const auto inside = braced_at(text, open);
+    const auto placeholder = inside ? read_placeholder(*inside) : std::nullopt;
     if (!placeholder) {
       pos = open + 2;  // "{{a {{uuid}}": the second may still be one
       continue;
     }
     on_text(text.substr(literal, open - literal));
-    EPILOT_TRY(on_placeholder(*placeholder, inside));
-    pos = literal = close + 2;
+    EPILOT_TRY(on_placeholder(*placeholder, *inside));
+    pos = literal = open + 2 + inside->size() + 2;
   }
 }
 
@@ -136,11 +146,7 @@ bool is_request_form(const Fixture& fixture) {
 
 bool has_placeholders(std::string_view text) {
   for (auto open = text.find("{{"); open != std::string_view::npos; open = text.find("{{", open + 2)) {
-    const auto close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      return false;
-    }
-    if (read_placeholder(text.substr(open + 2, close - open - 2))) {
+    if (const auto inside = braced_at(text, open); inside && read_placeholder(*inside)) {
       return true;
     }
   }
@@ -149,27 +155,22 @@ bool has_placeholders(std::string_view text) {
 
 std::vector<std::string> unknown_placeholders(std::string_view text) {
   std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (true) {
-    const auto open = text.find("{{", pos);
-    const auto close = open == std::string_view::npos ? open : text.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      return out;
-    }
-    const auto inside = text.substr(open + 2, close - open - 2);
+  for (auto open = text.find("{{"); open != std::string_view::npos;) {
+    const auto inside = braced_at(text, open);
     // Only a word, as placeholders are: not a stretch of JSON that happens
     // to lie between two braces.
-    const bool word = !inside.empty() && inside.size() <= 64 &&
-                      inside.find_first_of("{}\"\n\\") == std::string_view::npos &&
-                      inside.find_first_not_of(' ') != std::string_view::npos;
-    if (word && !read_placeholder(inside)) {
-      auto whole = "{{" + std::string(inside) + "}}";
+    const bool word = inside && !inside->empty() && inside->size() <= 64 &&
+                      inside->find_first_of("{}\"\n\\") == std::string_view::npos &&
+                      inside->find_first_not_of(' ') != std::string_view::npos;
+    if (word && !read_placeholder(*inside)) {
+      auto whole = "{{" + std::string(*inside) + "}}";
       if (std::find(out.begin(), out.end(), whole) == out.end()) {
         out.push_back(std::move(whole));
       }
     }
-    pos = word ? close + 2 : open + 2;
+    open = text.find("{{", word ? open + 2 + inside->size() + 2 : open + 2);
   }
+  return out;
 }
 
 std::string_view content_type_for(std::string_view body) {
@@ -204,6 +205,12 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
         break;
     }
     const bool env = p.kind == PlaceholderKind::env;
+    // Any file may be a template, one from someone else too: the tool's own
+    // variables hold keys, secrets and tokens, never a payload's values.
+    if (env && p.name.rfind(k_env_own_prefix, 0) == 0) {
+      return payload_error("{{" + std::string(inside) + "}}: the tool's own " + std::string(k_env_own_prefix) +
+                           "* variables (secrets, tokens) are never filled into a payload");
+    }
     std::optional<std::string> value;
     if (env) {
       value = context.env ? context.env(p.name) : std::nullopt;

@@ -165,8 +165,8 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     if (item.fixture != nullptr) {
       if (r->m_options.mode == SendMode::as_is) {
         return make_error(ErrorCode::usage,
-                          item.name + " is a payload or fixture, not a capture: it has no captured signature to send as is",
-                          {"--as-is sends captures; payloads and fixtures are always signed at send time"});
+                          item.name + " is a payload or fixture, not a capture: it has no captured signature to send "
+                                      "as it is; payloads and fixtures are signed at send time");
       }
       prepared.dynamic = has_placeholders(item.fixture->text);
       // Rendering once finds a missing {{env.X}} or a bad --set before anything is sent.

@@ -28,11 +28,6 @@ std::optional<ResumeCall> resume_call_of(std::string_view body) {
 
 std::string resume_body(const std::string& token) { return "{\"resume_token\":" + json_quote(token) + "}"; }
 
-std::string shown_url(const std::string& url) {
-  const auto end = url.find_first_of("?#");
-  return url.substr(0, end);
-}
-
 ResumeQueue::ResumeQueue(HttpClient& http, unsigned threads, std::size_t max_pending, Report report)
     : m_http(http), m_max_pending(max_pending), m_report(std::move(report)) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) {

@@ -43,9 +43,6 @@ std::optional<ResumeCall> resume_call_of(std::string_view body);
 // {"resume_token": token}: all that epilot's ResumeReq allows.
 std::string resume_body(const std::string& token);
 
-// The URL as it may be shown: scheme, host and path; the query is left out,
-// as it may carry a credential.
-std::string shown_url(const std::string& url);
 
 struct ResumeOutcome {
   ResumeCall call;

@@ -1,5 +1,7 @@
-// replay's resume endpoint: any method, target and body gets an answer
-// (200, 400 or 404) and never a crash; only {"resume_token": issued} is 200.
+// Both ends of the callback flow: replay's resume endpoint (any method,
+// target and body gets an answer, 200, 400 or 404, never a crash; only
+// {"resume_token": issued} is 200) and listen's reading of the callback a
+// request body asks for (resume_call_of).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +9,7 @@
 
 #include "lib/callback.hpp"
 #include "lib/constants.hpp"
+#include "lib/resume.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -21,6 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.method = std::string(line.substr(0, space));
   request.target = space == std::string_view::npos ? std::string(epilot::k_callback_path) : std::string(line.substr(space + 1));
   request.body = eol == std::string_view::npos ? std::string() : std::string(text.substr(eol + 1));
+  if (const auto call = epilot::resume_call_of(request.body); call && call->token.empty()) {
+    std::abort();  // a call is only ever made with a token
+  }
   const auto answer = board.receive(request);
   if (answer.status != 200 && answer.status != 400 && answer.status != 404) {
     std::abort();

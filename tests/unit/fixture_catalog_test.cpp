@@ -72,6 +72,16 @@ TEST_F(FixtureCatalogTest, FixturesHandedOutStayValidAsMoreAreAdded) {
   EXPECT_EQ(first.text, "{}");
 }
 
+// replay custom-action.json custom-action: the file by its path, the
+// built-in one by its name.
+TEST_F(FixtureCatalogTest, AFileNamedByPathShadowsNoName) {
+  FixtureCatalog catalog;
+  const Fixture& file = catalog.add_file("custom-action", R"({"mine":true})", "custom-action.json");
+  EXPECT_EQ(file.text, R"({"mine":true})");
+  EXPECT_TRUE(catalog.find("custom-action")->origin.empty());
+  EXPECT_EQ(catalog.all().size(), builtin_fixtures().size());
+}
+
 TEST_F(FixtureCatalogTest, SuggestsCloseNames) {
   FixtureCatalog catalog;
   const auto close = catalog.similar("contct-updated");

@@ -108,6 +108,29 @@ TEST(FillPlaceholders, KeepsTextThatIsNoPlaceholder) {
   EXPECT_EQ(mixed->find("unix"), std::string::npos);
 }
 
+// A template from someone else must not carry the tool's own secrets away.
+TEST(FillPlaceholders, NeverFillsTheToolsOwnVariables) {
+  auto c = context();
+  c.env = [](const std::string&) -> std::optional<std::string> { return "whsec_secret"; };
+  const auto r = fill_placeholders(R"({"s":"{{env.EPILOT_ACTION_SECRET}}"})", c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("never filled"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("whsec_secret"), std::string::npos);
+  EXPECT_TRUE(fill_placeholders(R"({"h":"{{env.HOME}}"})", c).ok());
+}
+
+// Many "{{" with one "}}" far away: linear, not quadratic (it would take hours).
+TEST(Placeholders, ScanInLinearTime) {
+  std::string text;
+  for (int i = 0; i < 2000000; ++i) {
+    text += "{{";
+  }
+  text += "}}";
+  EXPECT_FALSE(has_placeholders(text));
+  EXPECT_TRUE(unknown_placeholders(text).empty());
+  EXPECT_EQ(*fill_placeholders(text, context()), text);
+}
+
 TEST(Placeholders, TellTemplatesFromPayloads) {
   EXPECT_TRUE(has_placeholders(R"({"id":"{{uuid}}"})"));
   EXPECT_TRUE(has_placeholders("{{env.HOME|/}}"));
