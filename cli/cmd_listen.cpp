@@ -58,6 +58,8 @@ struct ListenOptions {
 // A resume POST may take this long; while listen stops, the last ones get
 // this long to start.
 constexpr std::chrono::seconds k_callback_timeout{10};
+// How long after its answer a callback is sent, at the least (see call_back).
+constexpr auto k_callback_margin = std::chrono::milliseconds(50);
 // Calls waiting to be sent; beyond this a verified request's call is
 // dropped, and said so, rather than letting memory grow.
 constexpr std::size_t k_max_pending_callbacks = 256;
@@ -491,7 +493,11 @@ void Session::call_back(const Received& received) {
     return;
   }
   call->webhook_id = received.result.verification.id;
-  call->not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_opts.delay_ms);
+  // The answer is written after the handler returns (and after --delay):
+  // the margin lets it reach the caller first, as an action's callback
+  // comes after its answer.
+  call->not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_opts.delay_ms) +
+                     k_callback_margin;
   if (!m_callbacks->submit(*call)) {
     print_callback(m_opts, ResumeOutcome{std::move(*call), std::nullopt,
                                          "not sent: " + std::to_string(k_max_pending_callbacks) + " callbacks wait already",
