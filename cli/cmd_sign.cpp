@@ -100,6 +100,9 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
            {"to send a request per line, signed: epilot-action replay " + name + " --url URL"});
     }
     if (kind.ok() && *kind == InputKind::captures) {
+      if (!opts.options.empty()) {
+        print_warning("--option is ignored: a capture has no placeholders");
+      }
       request = resign_capture(name, data);
       request.body = take(apply_overrides(request.body, sets));
       return request;
