@@ -260,6 +260,9 @@ std::string text_prefix(int status, const char* tag, std::string_view line) {
 }
 
 void print_event(const ListenOptions& opts, const Received& r, std::string_view path) {
+  if (opts.quiet) {
+    return;  // before any line is built: this runs for every request
+  }
   const auto& v = r.result.verification;
   const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
   if (opts.format == "json") {

@@ -22,6 +22,13 @@ TEST(ResumeCallOf, FindsTheTokenAndTheUrlInData) {
   EXPECT_EQ(call->url, "https://a/b");
 }
 
+// The quick look for "resume_token" must not miss a key spelled with escapes.
+TEST(ResumeCallOf, ReadsAKeySpelledWithEscapes) {
+  const auto call = resume_call_of(R"({"data":{"resume\u005ftoken":"rt_2","callback_post_url":"https://a/"}})");
+  ASSERT_TRUE(call.has_value());
+  EXPECT_EQ(call->token, "rt_2");
+}
+
 TEST(ResumeCallOf, IgnoresBodiesThatDoNotWaitForACallback) {
   for (const char* body : {"", "not json", "[]", R"({"data":{}})", R"({"resume_token":"x","callback_post_url":"u"})",
                            R"({"data":{"resume_token":"","callback_post_url":"https://a/"}})",
