@@ -110,9 +110,8 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
     if (!kind.ok()) {
       // sign signs any bytes, a broken JSON text included (to see how an endpoint copes).
       print_warning(name + ": " + kind.error().message + "; it is signed byte for byte as it is");
-    } else if (payload == "-" && !data.empty() && data.back() == '\n') {
-      print_warning("the payload on stdin ends with a newline, which is signed as part of the body "
-                    "(echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
+    } else {
+      warn_stdin_newline(payload, data, "signed");
     }
     fixture = &fixture_from_file(catalog, name, std::move(data));
   }

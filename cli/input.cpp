@@ -61,4 +61,11 @@ void require_captures(const std::string& name, std::string_view text, std::strin
         "to sign the payload: epilot-action sign FILE; to send it: epilot-action replay FILE --url URL"});
 }
 
+void warn_stdin_newline(const std::string& path, std::string_view data, std::string_view verb) {
+  if (path == "-" && !data.empty() && data.back() == '\n') {
+    print_warning("the payload on stdin ends with a newline, which is " + std::string(verb) +
+                  " as part of the body (echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
+  }
+}
+
 }  // namespace epilot::cli

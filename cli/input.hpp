@@ -24,4 +24,8 @@ Header parse_header_flag(const std::string& text);
 // Text no reader takes is left for the capture reader to explain.
 void require_captures(const std::string& name, std::string_view text, std::string_view path);
 
+// Warn when a payload read from stdin ("-") ends with a newline, which the
+// shell's echo or a heredoc added and which is `verb` (signed, sent) with it.
+void warn_stdin_newline(const std::string& path, std::string_view data, std::string_view verb);
+
 }  // namespace epilot::cli

@@ -167,10 +167,7 @@ void add_file(const std::string& path, FixtureCatalog& catalog, std::vector<Repl
       return;
     case InputKind::payload:
     case InputKind::request_template:
-      if (path == "-" && !data.empty() && data.back() == '\n') {
-        print_warning("the payload on stdin ends with a newline, which is sent as part of the body "
-                      "(echo and heredocs add one); to leave it out: printf '%s' or jq -cj");
-      }
+      warn_stdin_newline(path, data, "sent");
       items.push_back(fixture_item(fixture_from_file(catalog, name, std::move(data))));
       return;
   }
