@@ -453,6 +453,12 @@ ServerAnswer Session::handle(wire::Request&& request) {
             Admitted::yes);
     return {404, "{\"error\":\"not found\",\"path\":" + json_quote(m_opts.path) + "}", {}};
   }
+  // epilot only ever POSTs; a GET that verifies is still not a webhook.
+  if (request.method != k_default_method) {
+    refused(Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
+            Admitted::yes);
+    return {405, R"({"error":"method not allowed","allow":"POST"})", {}};
+  }
   auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
   if (const auto error = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
                                           : std::string();

@@ -80,36 +80,6 @@ std::int64_t wall_ms() {
       .count();
 }
 
-// The token to pass through: --token, --token-file or EPILOT_ACTION_TOKEN.
-std::string load_token(const ReplayOptions& opts) {
-  std::string token = opts.token;
-  if (!opts.token_file.empty()) {
-    token = take(read_file(opts.token_file, k_max_key_file_size));
-  } else if (token.empty()) {
-    if (const char* env = std::getenv(k_env_token); env != nullptr) {
-      token = env;
-    }
-  }
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
-  }
-  if (token.empty() && !opts.token_file.empty()) {
-    // An empty file is a mistake (a failed export), not a wish to send none.
-    fail(ErrorCode::bad_input, "--token-file " + opts.token_file + " is empty",
-         {"to send no x-epilot-token, leave out --token-file"});
-  }
-  if (token.empty()) {
-    return token;
-  }
-  if (!validate_header(k_header_epilot_token, token).ok()) {
-    fail(ErrorCode::usage, "the x-epilot-token has a line break or NUL in it");
-  }
-  if (!decode_jwt(token).ok()) {
-    print_warning("the x-epilot-token given is not a JWT; it is sent anyway");
-  }
-  return token;
-}
-
 // A captured x-epilot-token expires 10 minutes after epilot issued it; say
 // so once instead of letting the endpoint's 401s puzzle the user.
 void warn_expired_tokens(const std::vector<ReplayItem>& items, TokenMode mode) {
@@ -377,7 +347,7 @@ ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl&
     if (opts.mock_token) {
       request.token_mode = TokenMode::mock;
       request.token_key = generate_private_key(system_random());
-    } else if (auto token = load_token(opts); !token.empty()) {
+    } else if (auto token = load_token(opts.token, opts.token_file); !token.empty()) {
       request.token_mode = TokenMode::given;
       request.token = std::move(token);
     }

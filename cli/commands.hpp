@@ -25,5 +25,6 @@ Command register_fetch_key(CLI::App& app);
 Command register_listen(CLI::App& app);
 Command register_fixtures(CLI::App& app);
 Command register_replay(CLI::App& app);
+Command register_check(CLI::App& app);
 
 }  // namespace epilot::cli

@@ -6,6 +6,7 @@
 #include "cli/output.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
+#include "lib/jwt.hpp"
 
 namespace epilot::cli {
 
@@ -144,6 +145,35 @@ SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags&
     keys.private_key = load_private_key(path);
   }
   return keys;
+}
+
+std::string load_token(const std::string& given, const std::string& token_file) {
+  std::string token = given;
+  if (!token_file.empty()) {
+    token = take(read_file(token_file, k_max_key_file_size));
+  } else if (token.empty()) {
+    if (const char* env = std::getenv(k_env_token); env != nullptr) {
+      token = env;
+    }
+  }
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  if (token.empty() && !token_file.empty()) {
+    // An empty file is a mistake (a failed export), not a wish to send none.
+    fail(ErrorCode::bad_input, "--token-file " + token_file + " is empty",
+         {"to send no x-epilot-token, leave out --token-file"});
+  }
+  if (token.empty()) {
+    return token;
+  }
+  if (!validate_header(k_header_epilot_token, token).ok()) {
+    fail(ErrorCode::usage, "the x-epilot-token has a line break or NUL in it");
+  }
+  if (!decode_jwt(token).ok()) {
+    print_warning("the x-epilot-token given is not a JWT; it is sent anyway");
+  }
+  return token;
 }
 
 std::int64_t current_time() { return static_cast<std::int64_t>(std::time(nullptr)); }

@@ -44,6 +44,10 @@ struct SigningKeys {
 };
 SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags& flags);
 
+// The x-epilot-token to send: `given` (--token), else the file, else
+// EPILOT_ACTION_TOKEN; empty for none. Warns when it is not a JWT.
+std::string load_token(const std::string& given, const std::string& token_file);
+
 // The current time, unless `--now` pinned it.
 std::int64_t current_time();
 

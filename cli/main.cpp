@@ -71,14 +71,14 @@ int main(int argc, char** argv) {
 
   const Command commands[] = {register_keygen(app), register_sign(app), register_verify(app),
                               register_inspect(app), register_fetch_key(app), register_listen(app),
-                              register_replay(app), register_fixtures(app)};
+                              register_replay(app), register_check(app), register_fixtures(app)};
 
   try {
     const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };
     if (argc > 1 && argv[1][0] != '-' && std::none_of(std::begin(commands), std::end(commands), is_command)) {
       throw Failure(epilot::make_error(epilot::ErrorCode::usage,
                                        std::string("unknown command '") + argv[1] + "'",
-                                       {"the commands are: keygen, sign, verify, inspect, replay, fetch-key, listen, fixtures"}));
+                                       {"the commands are: keygen, sign, verify, inspect, replay, check, fetch-key, listen, fixtures"}));
     }
     app.parse(argc, argv);
     for (const auto& command : commands) {

@@ -5,6 +5,7 @@
 
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
+#include "lib/suggest.hpp"
 
 namespace epilot {
 
@@ -17,24 +18,6 @@ std::string_view without_json_suffix(std::string_view name) {
     name.remove_suffix(k_json_suffix.size());
   }
   return name;
-}
-
-// Levenshtein distance, for suggestions between short names.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 }  // namespace
@@ -118,21 +101,13 @@ std::vector<const Fixture*> FixtureCatalog::all() const {
 }
 
 std::vector<std::string> FixtureCatalog::similar(std::string_view name) const {
-  name = without_json_suffix(name);
-  std::vector<std::pair<std::size_t, std::string>> scored;
+  std::vector<std::string_view> names;
   for (const auto* f : all()) {
-    const auto distance = edit_distance(name, f->name);
-    const bool prefix = name.size() >= 3 && f->name.substr(0, name.size()) == name;
-    if (distance <= std::max<std::size_t>(2, name.size() / 3) || prefix) {
-      scored.emplace_back(prefix ? 0 : distance, std::string(f->name));
-    }
+    names.push_back(f->name);
   }
-  std::sort(scored.begin(), scored.end());
-  std::vector<std::string> out;
-  for (auto& [score, n] : scored) {
-    out.push_back(std::move(n));
-  }
-  return out;
+  // Sorted by name first, so that equally close names come in a stable order.
+  std::sort(names.begin(), names.end());
+  return similar_names(without_json_suffix(name), names);
 }
 
 }  // namespace epilot

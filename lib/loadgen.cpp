@@ -265,7 +265,7 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
   const bool answered_before = c.reused;
   const bool got_bytes = c.parser.started();
   close_socket(c);
-  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used) {
+  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used && m_shared.plan.resend_on_stale) {
     // The server closed an idle keep-alive connection as we reused it: the
     // request never reached it. Resend at once on a new connection; this is
     // not one of the user's retries.

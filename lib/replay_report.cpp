@@ -299,8 +299,9 @@ std::string junit_xml(std::string_view suite, const std::vector<JunitCase>& case
                       std::string_view timestamp_iso8601) {
   const auto failures = std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.failure.has_value(); });
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  const auto skipped = std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.skipped.has_value(); });
   const auto counts = "tests=\"" + std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
-                      "\" errors=\"0\" skipped=\"0\" time=\"" + seconds_text(seconds) + "\"";
+                      "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds_text(seconds) + "\"";
   out += "<testsuites name=\"" + xml_escape(suite) + "\" " + counts + ">\n";
   out += "  <testsuite name=\"" + xml_escape(suite) + "\" " + counts + " timestamp=\"" +
          xml_escape(timestamp_iso8601) + "\">\n";
@@ -310,6 +311,8 @@ std::string junit_xml(std::string_view suite, const std::vector<JunitCase>& case
     if (c.failure) {
       out += ">\n      <failure message=\"" + xml_escape(*c.failure) + "\" type=\"expectation\">" +
              xml_escape(c.details) + "</failure>\n    </testcase>\n";
+    } else if (c.skipped) {
+      out += ">\n      <skipped message=\"" + xml_escape(*c.skipped) + "\"/>\n    </testcase>\n";
     } else if (!c.details.empty()) {
       out += ">\n      <system-out>" + xml_escape(c.details) + "</system-out>\n    </testcase>\n";
     } else {

@@ -99,6 +99,7 @@ struct JunitCase {
   std::string classname;
   double seconds = 0;
   std::optional<std::string> failure;  // message; absent when it passed
+  std::optional<std::string> skipped;  // why it did not run (never set with failure)
   std::string details;                 // body of <failure>, or <system-out> when it passed
 };
 

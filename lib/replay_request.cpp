@@ -28,6 +28,8 @@ constexpr std::string_view k_fallback_org_id = "739224";
 // near its expiry.
 constexpr std::int64_t k_mock_token_renew_seconds = 60;
 
+}  // namespace
+
 std::string org_id_of(std::string_view body) {
   const auto doc = parse_json_or_discarded<Json>(body);
   if (doc.is_object() && doc.contains("data") && doc["data"].is_object() && doc["data"].contains("org_id")) {
@@ -41,8 +43,6 @@ std::string org_id_of(std::string_view body) {
   }
   return std::string(k_fallback_org_id);
 }
-
-}  // namespace
 
 bool is_transport_header(std::string_view name) {
   static constexpr std::string_view k_names[] = {"host",    "content-length", "transfer-encoding", "connection",

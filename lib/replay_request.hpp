@@ -129,6 +129,10 @@ bool waits_for_callback(std::string_view body);
 // `body` with data.callback_post_url and data.resume_token set (compact JSON).
 Result<std::string> with_callback(std::string_view body, const std::string& url, const std::string& token);
 
+// The org a mock x-epilot-token names: the body's data.org_id, else
+// epilot's example org.
+std::string org_id_of(std::string_view body);
+
 // HTTP framing and connection headers a captured request carries that must
 // not be sent again as they were (Host, Content-Length, Transfer-Encoding,
 // Connection, ...), and HTTP/2 pseudo-headers.

@@ -40,6 +40,7 @@ const char* reason_phrase(int status) {
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
@@ -64,6 +65,9 @@ std::string response(int status, const std::string& body, bool close, Method met
   const bool bodiless = status == 204 || status == 304;
   if (!bodiless) {
     out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  if (status == 405) {
+    out += "Allow: POST\r\n";  // every endpoint this server stands in for takes POST only
   }
   if (close) {
     out += "Connection: close\r\n";

@@ -1,0 +1,391 @@
+// `epilot-action check`: run the conformance battery against an endpoint:
+// genuine requests must be accepted, forged, tampered, stale, unsigned and
+// replayed ones refused. The battery and its verdicts are lib/check's; this
+// file turns flags into a run and reports it.
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "cli/check_report.hpp"
+#include "cli/commands.hpp"
+#include "cli/fixture_context.hpp"
+#include "cli/input.hpp"
+#include "cli/keysource.hpp"
+#include "lib/check.hpp"
+#include "lib/constants.hpp"
+#include "lib/file.hpp"
+#include "lib/http.hpp"
+#include "lib/jwt.hpp"
+#include "lib/replay_request.hpp"
+#include "lib/suggest.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+struct CheckOptions {
+  std::string payload;  // a payload file, "-", or a fixture's name
+  std::string url;
+  std::string private_key;
+  SecretFlags secrets;
+  std::string fixture;
+  std::string fixtures_dir;
+  std::vector<std::string> options;
+  std::vector<std::string> sets;
+  std::int64_t tolerance = k_default_tolerance_seconds;
+  std::vector<std::string> only;
+  std::vector<std::string> skip;
+  bool strict = false;
+  std::string duplicate_answer;
+  bool list = false;
+  std::vector<std::string> headers;
+  double timeout = 10;
+  std::string ca_cert;
+  std::string format = "text";
+  std::string junit;
+  bool mock_token = false;
+  std::string token_file;
+  bool verbose = false;
+};
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "a,b" "c" -> a, b, c; every one a case id.
+std::vector<const CaseInfo*> case_list(const std::vector<std::string>& texts, const char* flag) {
+  std::vector<std::string_view> names;
+  for (const auto& info : check_battery()) {
+    names.push_back(info.name);
+  }
+  std::vector<const CaseInfo*> out;
+  for (const auto& text : texts) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const auto comma = std::min(text.find(',', start), text.size());
+      const auto id = text.substr(start, comma - start);
+      start = comma + 1;
+      if (id.empty()) {
+        continue;
+      }
+      const auto* info = find_case(id);
+      if (info == nullptr) {
+        auto close = similar_names(id, names);
+        std::vector<std::string> hints;
+        if (!close.empty()) {
+          hints.push_back("did you mean '" + close.front() + "'?");
+        }
+        hints.push_back("the cases: epilot-action check --list");
+        fail(ErrorCode::usage, std::string(flag) + " names '" + terminal_text(id) + "', which is not a case", hints);
+      }
+      out.push_back(info);
+    }
+  }
+  return out;
+}
+
+// Why each case of the battery is left out, from --only and --skip.
+std::vector<std::string> left_out(const CheckOptions& opts) {
+  const auto only = case_list(opts.only, "--only");
+  const auto skip = case_list(opts.skip, "--skip");
+  const auto battery = check_battery();
+  std::vector<std::string> out(battery.size());
+  for (std::size_t i = 0; i < battery.size(); ++i) {
+    const auto* info = &battery[i];
+    if (std::find(skip.begin(), skip.end(), info) != skip.end()) {
+      if (info->id == CaseId::genuine) {
+        fail(ErrorCode::usage, "--skip can't leave out genuine: every other case is judged against it");
+      }
+      out[i] = "left out by --skip";
+    } else if (!only.empty() && info->id != CaseId::genuine && std::find(only.begin(), only.end(), info) == only.end()) {
+      out[i] = "not named by --only";
+    }
+  }
+  return out;
+}
+
+// The genuine request's template: a payload file, a fixture, or the built-in
+// custom-action request.
+const Fixture& genuine_fixture(const CheckOptions& opts) {
+  auto& catalog = fixture_catalog(opts.fixtures_dir);
+  if (!opts.fixture.empty() && !opts.payload.empty()) {
+    fail(ErrorCode::usage, "--fixture can't be combined with a payload file");
+  }
+  std::string ref = opts.fixture.empty() ? opts.payload : opts.fixture;
+  if (ref.empty()) {
+    return checked_fixture(*catalog.find(k_builtin_payload_name));
+  }
+  if (ref.rfind(k_fixture_prefix, 0) == 0) {
+    return resolve_fixture(catalog, ref.substr(k_fixture_prefix.size()));
+  }
+  if (opts.fixture.empty() && (ref == "-" || file_exists(ref))) {
+    auto data = read_input(ref, k_max_input_size);
+    warn_stdin_newline(ref, data, "sent");
+    return checked_fixture(fixture_from_file(catalog, ref == "-" ? "stdin" : ref, std::move(data)));
+  }
+  return resolve_fixture(catalog, ref);
+}
+
+// Makes the genuine request, unsigned, at the moment a case is built: its
+// placeholders filled afresh, the headers every case carries.
+class BaseRequest {
+ public:
+  BaseRequest(const CheckOptions& opts, const ParsedUrl& url, const Fixture& fixture)
+      : m_fixture(fixture), m_url(opts.url), m_fill(fill_context(opts.options)) {
+    m_host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+    if (url.port != (url.scheme == "https" ? 443 : 80)) {
+      m_host += ":" + std::to_string(url.port);
+    }
+    for (const auto& text : opts.sets) {
+      m_sets.push_back(take(parse_assignment(text, "--set")));
+    }
+    for (const auto& text : opts.headers) {
+      auto header = parse_header_flag(text);
+      if (is_signing_header(header.name)) {
+        fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": check signs every request itself");
+      }
+      m_headers.push_back(std::move(header));
+    }
+    if (opts.mock_token) {
+      m_token_key = generate_private_key(system_random());
+    } else {
+      m_token = load_token("", opts.token_file);
+    }
+    m_last = make();  // fails here, not in the middle of the run
+  }
+
+  // Never throws: the first make() checked what could fail.
+  CaseContext context(std::int64_t tolerance) {
+    CaseContext context;
+    try {
+      m_last = make();
+    } catch (const Failure&) {
+      // keep the last good one
+    }
+    context.base = m_last;
+    context.now = wall_ms() / 1000;
+    context.tolerance = tolerance;
+    context.random = system_random();
+    return context;
+  }
+
+ private:
+  Capture make() {
+    auto fill = m_fill;
+    fill.now_ms = wall_ms();
+    auto instance = take(instantiate_fixture(m_fixture, fill, m_sets));
+    Capture request;
+    request.method = std::string(k_default_method);
+    request.url = m_url;
+    request.headers.push_back({"Host", m_host});
+    for (auto& h : instance.headers) {
+      request.set_header(h.name, std::move(h.value));
+    }
+    for (const auto& h : m_headers) {
+      request.set_header(h.name, h.value);
+    }
+    if (request.find_header(k_header_content_type) == nullptr) {
+      request.headers.push_back({"Content-Type", std::string(content_type_for(instance.body))});
+    }
+    if (request.find_header("user-agent") == nullptr) {
+      request.headers.push_back({"User-Agent", "epilot-action/" EPILOT_VERSION});
+    }
+    if (m_token_key) {
+      request.set_header(k_header_epilot_token, mock_epilot_token(org_id_of(instance.body), fill.now_ms / 1000, *m_token_key));
+    } else if (!m_token.empty()) {
+      request.set_header(k_header_epilot_token, m_token);
+    }
+    request.body = std::move(instance.body);
+    return request;
+  }
+
+  const Fixture& m_fixture;
+  std::string m_url;
+  std::string m_host;
+  FillContext m_fill;
+  std::vector<std::pair<std::string, std::string>> m_sets;
+  std::vector<Header> m_headers;
+  std::optional<PrivateKey> m_token_key;
+  std::string m_token;
+  Capture m_last;
+};
+
+// The keys, and how the report names the one the endpoint must trust.
+CheckKeys check_keys(const CheckOptions& opts, CheckFacts& facts) {
+  auto loaded = load_signing_keys(opts.private_key, opts.secrets);
+  CheckKeys keys;
+  keys.private_key = loaded.private_key;
+  if (!loaded.secrets.empty()) {
+    keys.secret = loaded.secrets.front().secret;
+    if (loaded.secrets.size() > 1) {
+      print_warning("check signs with one secret; the first is used (" + loaded.secrets.front().name + ")");
+    }
+  }
+  if (keys.private_key) {
+    facts.scheme = "v1a";
+    facts.key = "the public key " + to_whpk(keys.private_key->public_key) + " (" +
+                fingerprint(keys.private_key->public_key) + ")";
+  } else {
+    facts.scheme = "v1";
+    facts.key = "the secret from " + loaded.secrets.front().name;
+  }
+  return keys;
+}
+
+void check_flags(const CheckOptions& opts) {
+  if (opts.url.empty()) {
+    fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
+  }
+  if (opts.tolerance <= 0) {
+    fail(ErrorCode::usage, "--tolerance must be a positive number of seconds");
+  }
+  if (!(opts.timeout > 0)) {
+    fail(ErrorCode::usage, "--timeout must be a positive number of seconds");
+  }
+  if (opts.mock_token && !opts.token_file.empty()) {
+    fail(ErrorCode::usage, "--mock-token and --token-file can't be combined");
+  }
+}
+
+Outcome run_check(const CheckOptions& opts) {
+  if (opts.list) {
+    std::fputs(battery_listing(opts.format == "json").c_str(), stdout);
+    return Outcome::success;
+  }
+  check_flags(opts);
+  const auto url = take(parse_url(opts.url));
+  const auto skipped = left_out(opts);
+  std::optional<DuplicateAnswer> duplicate;
+  if (!opts.duplicate_answer.empty()) {
+    auto parsed = parse_duplicate_answer(opts.duplicate_answer);
+    if (!parsed.ok()) {
+      fail(parsed.error().code, "--duplicate-answer " + parsed.error().message, parsed.error().hints);
+    }
+    duplicate = std::move(parsed).value();
+  }
+  CheckFacts facts;
+  facts.url = shown_url(opts.url);
+  facts.tolerance = opts.tolerance;
+  facts.strict = opts.strict;
+
+  BatteryRun run;
+  run.keys = check_keys(opts, facts);
+  BaseRequest base(opts, url, genuine_fixture(opts));
+  run.context = [&] { return base.context(opts.tolerance); };
+  run.left_out = skipped;
+  run.duplicate = duplicate ? &*duplicate : nullptr;
+  CheckReporter reporter(opts.format == "json" ? CheckReporter::Format::json : CheckReporter::Format::text,
+                         opts.verbose, opts.strict);
+  // A genuine request that could not be delivered at all is exit 3, and
+  // the run says nothing else.
+  bool unreachable = false;
+  run.on_case = [&](const CaseResult& r) {
+    if (r.info->id == CaseId::genuine && !r.answers.empty() &&
+        r.answers.front().delivered.delivery == Delivery::unreachable) {
+      unreachable = true;
+    }
+    if (!unreachable) {
+      reporter.start(facts);
+      reporter.record(r);
+    }
+  };
+
+  LoadPlan plan;
+  plan.host = url.host;
+  plan.port = url.port;
+  plan.tls = url.scheme == "https";
+  plan.ca_cert = opts.ca_cert;
+  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  auto sender = make_load_sender(plan);
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto results = take(run_battery(run, *sender));
+  facts.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (unreachable) {
+    const auto& why = results.front().answers.front().classified.reason;
+    std::vector<std::string> hints;
+    if (why.find("not trusted") != std::string::npos) {
+      hints.push_back("for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE");
+    } else if (why.find("does not speak TLS") != std::string::npos) {
+      hints.push_back("the server there speaks plain HTTP: use an http:// URL");
+    } else {
+      hints.push_back("is the endpoint running and listening on that port?");
+    }
+    fail(ErrorCode::network, "can't reach " + facts.url + ": " + why, std::move(hints));
+  }
+  reporter.summary(results, facts);
+  if (!opts.junit.empty()) {
+    write_output(opts.junit, check_junit(results, facts));
+  }
+  return count(results).ok(opts.strict) ? Outcome::success : Outcome::check_failed;
+}
+
+}  // namespace
+
+Command register_check(CLI::App& app) {
+  auto opts = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand("check", "Prove that an endpoint accepts genuine requests and refuses forged ones");
+  cmd->add_option("payload", opts->payload,
+                  "the genuine request's payload: a file, - for stdin, or a fixture's name (default: the built-in "
+                  "custom-action request)");
+  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): tests v1a");
+  add_secret_flags(*cmd, opts->secrets);
+  cmd->add_option("--fixture", opts->fixture, "the genuine request's fixture: NAME or FILE");
+  add_fixtures_flag(*cmd, opts->fixtures_dir);
+  cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--tolerance", opts->tolerance, "seconds of clock skew the endpoint is meant to allow")
+      ->capture_default_str();
+  cmd->add_option("--only", opts->only, "run only these cases (comma-separated ids; genuine always runs)")
+      ->allow_extra_args(false);
+  cmd->add_option("--skip", opts->skip, "leave out these cases (comma-separated ids)")->allow_extra_args(false);
+  cmd->add_flag("--strict", opts->strict, "fail the run when any case fails, should cases included");
+  cmd->add_option("--duplicate-answer", opts->duplicate_answer,
+                  "how the endpoint answers a repeat when it deduplicates silently: SPEC or SPEC:TEXT "
+                  "(statuses or classes as for replay --expect; TEXT: in the answer's body), e.g. 200:duplicate");
+  cmd->add_flag("--list", opts->list, "list the battery's cases and exit");
+  cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--timeout", opts->timeout, "seconds a request may take, connecting included")->capture_default_str();
+  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
+  cmd->add_option("--format", opts->format, "text, or json (a JSON line per case, then a summary)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per case)");
+  cmd->add_flag("--mock-token", opts->mock_token,
+                "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
+  cmd->add_option("--token-file", opts->token_file, "send the JWT in FILE as x-epilot-token");
+  cmd->add_flag("-v,--verbose", opts->verbose, "show what each case sent and got");
+  cmd->footer(R"(Every case is a request built and signed as it is sent: v1a with
+--private-key (default: the local keypair), v1 when only a secret is named
+(--secret-file, EPILOT_ACTION_SECRET). genuine goes first; if the endpoint
+does not accept it, every other case is inconclusive.
+
+must cases (a failure means the endpoint can be fooled): forged-key,
+tampered-body, tampered-id, tampered-timestamp, unsigned, empty-signature,
+stale, future, wrong-scheme, version-swap. should cases (the endpoint will
+break on real traffic or under attack) count only with --strict.
+'epilot-action check --list' describes each one.
+
+Exit status: 0 when every must case passed (with --strict, every case that
+ran), 1 otherwise, 2 for bad usage, 3 when the endpoint can't be reached.
+
+Examples:
+  $ epilot-action check --url http://127.0.0.1:3000/hook
+  $ epilot-action check --url http://127.0.0.1:3000/hook --strict --junit check.xml
+  $ epilot-action check --url http://127.0.0.1:3000/hook --secret-file webhook.secret
+  $ epilot-action check mypayload.json --url http://127.0.0.1:3000/hook --tolerance 600
+  $ epilot-action check --url http://127.0.0.1:3000/hook --only stale,future,replayed
+  $ epilot-action check --url http://127.0.0.1:3000/hook --duplicate-answer 200:duplicate)");
+  return Command{cmd, [opts] { return run_check(*opts); }};
+}
+
+}  // namespace epilot::cli

@@ -1,0 +1,405 @@
+// check against real endpoints on 127.0.0.1: a correct receiver, the same
+// receiver with one flaw each (tests/cli/endpoints.mjs), one built on the
+// standardwebhooks package, listen itself, and no server at all. Each flaw
+// must be caught by the case that names it, and by no other case.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
+import { startEndpoint, FLAWS } from './endpoints.mjs';
+import { runAsync, tmpdir, startListenProcess, checkStderrGrammar } from './helpers.mjs';
+
+const { Webhook } = createRequire(import.meta.url)('standardwebhooks');
+
+const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+const keyDir = tmpdir();
+const privFile = path.join(keyDir, 'key.pem');
+const pubFile = path.join(keyDir, 'pub.pem');
+const publicPem = publicKey.export({ type: 'spki', format: 'pem' });
+fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+fs.writeFileSync(pubFile, publicPem);
+const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
+const secretFile = path.join(keyDir, 'secret');
+fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+
+// The battery's ids, in order: a public contract.
+const MUST = ['genuine', 'forged-key', 'tampered-body', 'tampered-id', 'tampered-timestamp', 'unsigned',
+  'empty-signature', 'stale', 'future', 'wrong-scheme', 'version-swap'];
+const SHOULD = ['genuine-last-of-many', 'genuine-unknown-version', 'genuine-header-case', 'genuine-near-edge',
+  'genuine-v1a-and-v1', 'genuine-noncanonical-json', 'genuine-non-ascii', 'replayed', 'malformed-signature',
+  'missing-id', 'missing-timestamp', 'timestamp-garbage', 'wrong-method', 'oversized'];
+
+function events(stdout) {
+  return stdout.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+async function check(url, args = []) {
+  const r = await runAsync(['check', '--url', url, '--format', 'json', ...args]);
+  const all = r.stdout.trim() ? events(r.stdout) : [];
+  const cases = all.filter((e) => e.event === 'case');
+  const failing = cases.filter((c) => c.verdict === 'fail' || c.verdict === 'inconclusive').map((c) => c.id).sort();
+  return { ...r, all, cases, failing, summary: all.find((e) => e.event === 'summary') };
+}
+
+const v1aOnly = ['--private-key', privFile];
+
+test('check --list names the battery in order, must cases first', async () => {
+  const r = await runAsync(['check', '--list']);
+  assert.equal(r.status, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((line) => line.split(/\s+/));
+  assert.deepEqual(rows.map((row) => row[0]), [...MUST, ...SHOULD]);
+  assert.deepEqual(rows.map((row) => row[1]), [...MUST.map(() => 'must'), ...SHOULD.map(() => 'should')]);
+  const json = events((await runAsync(['check', '--list', '--format', 'json'])).stdout);
+  assert.deepEqual(json.map((e) => e.id), [...MUST, ...SHOULD]);
+  for (const e of json) {
+    assert.equal(e.event, 'case');
+    assert.ok(e.summary.length > 10 && e.fix.length > 10, JSON.stringify(e));
+  }
+});
+
+test('a correct endpoint passes the whole battery with --strict, v1a and v1 together', async () => {
+  const endpoint = await startEndpoint({ publicKey: publicPem, secret });
+  try {
+    const r = await check(endpoint.url, ['--strict', '--private-key', privFile, '--secret-file', secretFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(r.cases.map((c) => c.id), [...MUST, ...SHOULD]);
+    assert.deepEqual(r.cases.filter((c) => c.verdict !== 'pass').map((c) => c.id), []);
+    assert.equal(r.summary.passed, 25);
+    assert.equal(r.summary.ok, true);
+    // Every case reached the endpoint: 25 cases, three of which send two requests.
+    assert.equal(endpoint.state.requests, 28);
+  } finally {
+    await endpoint.close();
+  }
+});
+
+test('a correct HMAC-only endpoint passes with a secret alone (testing v1)', async () => {
+  const endpoint = await startEndpoint({ secret });
+  try {
+    const r = await check(endpoint.url, ['--strict', '--secret-file', secretFile]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.summary.scheme, 'v1');
+    const skipped = r.cases.filter((c) => c.verdict === 'skipped');
+    assert.deepEqual(skipped.map((c) => c.id), ['genuine-v1a-and-v1']);
+    assert.match(skipped[0].why, /private key and a secret/);
+    // wrong-scheme sends a v1a entry only; version-swap the HMAC bytes labelled v1a.
+    const swap = r.cases.find((c) => c.id === 'version-swap');
+    assert.match(swap.requests[0].signing_headers['webhook-signature'], /^v1a,[A-Za-z0-9+/]{43}=$/);
+  } finally {
+    await endpoint.close();
+  }
+});
+
+// Each flaw, and the cases that must catch it: no more, no fewer.
+const CAUGHT_BY = {
+  'no-signature-check': ['empty-signature', 'forged-key', 'malformed-signature', 'tampered-body', 'tampered-id',
+    'tampered-timestamp', 'unsigned', 'version-swap', 'wrong-scheme'],
+  'stale-accepted': ['stale'],
+  'future-accepted': ['future', 'timestamp-garbage'],  // a millisecond timestamp is far in the future
+  'first-entry-only': ['genuine-last-of-many', 'genuine-unknown-version'],
+  'reserialises': ['genuine-noncanonical-json'],
+  'no-dedupe': ['replayed'],
+  '500-on-missing-header': ['missing-id', 'missing-timestamp'],
+  'any-v1': ['version-swap', 'wrong-scheme'],
+  'crash-on-malformed': ['malformed-signature'],
+  'accepts-ms': ['timestamp-garbage'],
+  'no-body-limit': ['oversized'],
+  'any-method': ['wrong-method'],
+  'exact-header-case': ['genuine-header-case'],
+  'tight-tolerance': ['genuine-near-edge'],
+  'hangs-on-oversized': ['oversized'],
+};
+
+for (const [flaw, cases] of Object.entries(CAUGHT_BY)) {
+  const mustCaught = cases.filter((id) => MUST.includes(id));
+  test(`flaw '${flaw}' (${FLAWS[flaw]}) is caught by ${cases.join(', ')} only`, async () => {
+    const endpoint = await startEndpoint({ flaw, publicKey: publicPem });
+    try {
+      const timeout = flaw === 'hangs-on-oversized' ? ['--timeout', '2'] : [];
+      const plain = await check(endpoint.url, [...v1aOnly, ...timeout]);
+      assert.deepEqual(plain.failing, [...cases].sort(), plain.stdout);
+      for (const id of cases) {
+        const c = plain.cases.find((e) => e.id === id);
+        assert.equal(c.verdict, 'fail', JSON.stringify(c));
+        assert.ok(c.why && c.fix, JSON.stringify(c));
+      }
+      // Exit 1 only for a must case, unless --strict.
+      assert.equal(plain.status, mustCaught.length > 0 ? 1 : 0, plain.stderr);
+      assert.equal(plain.summary.must_failed, mustCaught.length);
+      const strict = await check(endpoint.url, [...v1aOnly, ...timeout, '--strict', '--only', cases.join(',')]);
+      assert.equal(strict.status, 1, strict.stdout);
+    } finally {
+      await endpoint.close();
+    }
+  });
+}
+
+test('a flaw shows in text as a test runner would: FAIL or WARN lines, failures first with the fix', async () => {
+  const endpoint = await startEndpoint({ flaw: 'stale-accepted', publicKey: publicPem });
+  try {
+    const r = await runAsync(['check', '--url', endpoint.url, ...v1aOnly]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^ {2}FAIL {2}must {4}stale +200 success .*accepted a request signed 360 s ago \(tolerance 300 s\)/m);
+    assert.match(r.stdout, /^ {2}ok {4}must {4}future /m);
+    assert.match(r.stdout, /^25 cases in .*: 23 passed, 1 failed, 0 inconclusive, 1 skipped$/m);
+    const summary = r.stdout.slice(r.stdout.indexOf('25 cases'));
+    assert.match(summary, /FAIL stale: accepted a request signed 360 s ago[^\n]*\n {5}fix: refuse a webhook-timestamp/);
+    assert.match(summary, /hint: if the endpoint is meant to allow more than 300 s, say how much with --tolerance SECS/);
+    assert.match(summary, /FAIL: 1 must case did not pass/);
+    // With a wider tolerance the same endpoint's stale case is further back, and still accepted.
+    const wide = await check(endpoint.url, [...v1aOnly, '--tolerance', '600', '--only', 'stale,genuine-near-edge']);
+    assert.match(wide.cases.find((c) => c.id === 'stale').why, /signed 660 s ago/);
+    assert.equal(wide.cases.find((c) => c.id === 'genuine-near-edge').verdict, 'pass');
+  } finally {
+    await endpoint.close();
+  }
+  const dedupe = await startEndpoint({ flaw: 'no-dedupe', publicKey: publicPem });
+  try {
+    const r = await runAsync(['check', '--url', dedupe.url, ...v1aOnly, '--only', 'replayed']);
+    assert.equal(r.status, 0, 'a should case fails the run only with --strict');
+    assert.match(r.stdout, /^ {2}WARN {2}should {2}replayed .*accepted the same request twice/m);
+    assert.match(r.stdout, /hint: an endpoint that deduplicates without saying so: describe its answer to a repeat with --duplicate-answer SPEC/);
+    assert.match(r.stdout, /ok: every must case passed \(1 should case failed: they fail the run with --strict\)/);
+  } finally {
+    await dedupe.close();
+  }
+});
+
+test('a genuine request the endpoint refuses makes every other case inconclusive, and says which key to trust', async () => {
+  const endpoint = await startEndpoint({ flaw: 'ignores-timestamp-in-signature', publicKey: publicPem });
+  try {
+    const r = await check(endpoint.url, v1aOnly);
+    assert.equal(r.status, 1);
+    assert.equal(r.cases[0].verdict, 'fail');
+    assert.ok(r.cases.slice(1).every((c) => c.verdict === 'inconclusive' && c.requests.length === 0));
+    assert.equal(endpoint.state.requests, 1, 'nothing is sent after a refused genuine request');
+    const text = await runAsync(['check', '--url', endpoint.url, ...v1aOnly]);
+    const whpk = 'whpk_' + publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64');
+    assert.ok(text.stdout.includes(`the endpoint must trust the public key ${whpk} (SHA256:`), text.stdout);
+    assert.match(text.stdout, /the endpoint did not accept a genuine request, so the 24 other cases were not run/);
+    assert.equal(text.stdout.split('\n').filter((l) => /^ {2}(ok|FAIL|WARN|skip|\?{4}) /.test(l)).length, 1,
+      'one case line, not 25');
+  } finally {
+    await endpoint.close();
+  }
+  // A key the endpoint does not trust: the same.
+  const other = await startEndpoint({ publicKey: crypto.generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) });
+  try {
+    const r = await check(other.url, v1aOnly);
+    assert.equal(r.status, 1);
+    assert.equal(r.summary.inconclusive, 24);
+  } finally {
+    await other.close();
+  }
+});
+
+test('an endpoint that cannot be reached is exit 3, with nothing on stdout', async () => {
+  const server = http.createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  const r = await runAsync(['check', '--url', `http://127.0.0.1:${port}/hook`, ...v1aOnly]);
+  assert.equal(r.status, 3, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^epilot-action: error: can't reach http:\/\/127\.0\.0\.1:\d+\/hook: /);
+  checkStderrGrammar(assert, r.stderr);
+});
+
+test('an endpoint that crashes mid-battery: the case that killed it fails, the rest are inconclusive', async () => {
+  // Dies (closes its listener and every connection) on the first request without webhook-id.
+  let server;
+  const endpoint = await startEndpoint({ publicKey: publicPem });
+  const proxy = http.createServer((req, res) => {
+    if (!req.headers['webhook-id'] && req.method === 'POST') {
+      req.socket.destroy();
+      server.close();
+      server.closeAllConnections();
+      return;
+    }
+    const upstream = http.request(endpoint.url, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  server = proxy;
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const r = await check(`http://127.0.0.1:${proxy.address().port}/hook`, v1aOnly);
+    const byId = Object.fromEntries(r.cases.map((c) => [c.id, c]));
+    assert.equal(byId['missing-id'].verdict, 'fail');
+    assert.match(byId['missing-id'].why, /connection broke/);
+    for (const id of ['missing-timestamp', 'timestamp-garbage', 'wrong-method', 'oversized']) {
+      assert.equal(byId[id].verdict, 'inconclusive', JSON.stringify(byId[id]));
+      assert.match(byId[id].why, /stopped accepting connections/);
+    }
+    assert.equal(r.status, 0, 'every must case passed before the crash');
+  } finally {
+    await endpoint.close();
+  }
+});
+
+test('--duplicate-answer describes a silent deduplication; one that fits the first answer too is inconclusive', async () => {
+  const endpoint = await startEndpoint({ flaw: 'silent-dedupe', publicKey: publicPem });
+  try {
+    const plain = await check(endpoint.url, [...v1aOnly, '--only', 'replayed']);
+    assert.equal(plain.cases.find((c) => c.id === 'replayed').verdict, 'fail');
+    const described = await check(endpoint.url, [...v1aOnly, '--only', 'replayed', '--duplicate-answer', '200:duplicate']);
+    const c = described.cases.find((e) => e.id === 'replayed');
+    assert.equal(c.verdict, 'pass', JSON.stringify(c));
+    assert.equal(c.requests.length, 2);
+    assert.equal(c.requests[0].signing_headers['webhook-id'], c.requests[1].signing_headers['webhook-id']);
+    const vague = await check(endpoint.url, [...v1aOnly, '--only', 'replayed', '--duplicate-answer', '2xx']);
+    const v = vague.cases.find((e) => e.id === 'replayed');
+    assert.equal(v.verdict, 'inconclusive');
+    assert.match(v.why, /matches the first answer too/);
+    const bad = await runAsync(['check', '--url', endpoint.url, ...v1aOnly, '--duplicate-answer', '200:']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--duplicate-answer '200:' has nothing after its ':'/);
+  } finally {
+    await endpoint.close();
+  }
+});
+
+test('--only and --skip pick cases by id, with did-you-mean; genuine always runs', async () => {
+  const endpoint = await startEndpoint({ publicKey: publicPem });
+  try {
+    const only = await check(endpoint.url, [...v1aOnly, '--only', 'stale', '--only', 'future,replayed']);
+    assert.equal(only.status, 0);
+    const ran = only.cases.filter((c) => c.verdict !== 'skipped').map((c) => c.id);
+    assert.deepEqual(ran, ['genuine', 'stale', 'future', 'replayed']);
+    assert.equal(only.cases.find((c) => c.id === 'oversized').why, 'not named by --only');
+    const skip = await check(endpoint.url, [...v1aOnly, '--skip', 'oversized,wrong-method']);
+    assert.deepEqual(skip.cases.filter((c) => c.verdict === 'skipped').map((c) => c.id).sort(),
+      ['genuine-v1a-and-v1', 'oversized', 'wrong-method']);
+    const typo = await runAsync(['check', '--url', endpoint.url, ...v1aOnly, '--only', 'stael']);
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /--only names 'stael', which is not a case\nepilot-action: hint: did you mean 'stale'\?/);
+    const noGenuine = await runAsync(['check', '--url', endpoint.url, ...v1aOnly, '--skip', 'genuine']);
+    assert.equal(noGenuine.status, 2);
+    checkStderrGrammar(assert, typo.stderr + noGenuine.stderr);
+  } finally {
+    await endpoint.close();
+  }
+});
+
+test('--junit writes one test case per battery case: failures, skips and passes', async () => {
+  const endpoint = await startEndpoint({ flaw: 'stale-accepted', publicKey: publicPem });
+  const junit = path.join(tmpdir(), 'check.xml');
+  try {
+    const r = await runAsync(['check', '--url', endpoint.url, ...v1aOnly, '--junit', junit]);
+    assert.equal(r.status, 1);
+    const xml = fs.readFileSync(junit, 'utf8');
+    assert.match(xml, /<testsuite name="epilot-action check http:\/\/127\.0\.0\.1:\d+\/hook" tests="25" failures="1" errors="0" skipped="1"/);
+    for (const id of [...MUST, ...SHOULD]) assert.ok(xml.includes(`<testcase name="${id}" classname="epilot-action.check.`), id);
+    assert.match(xml, /<testcase name="stale" classname="epilot-action\.check\.must" time="[\d.]+">\n {6}<failure message="accepted a request signed 360 s ago/);
+    assert.match(xml, /<testcase name="genuine-v1a-and-v1" [^>]*>\n {6}<skipped message="it needs a private key and a secret"\/>/);
+  } finally {
+    await endpoint.close();
+  }
+});
+
+test('the genuine request is the payload or fixture given, and every case carries -H and the token', async () => {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(req.headers['x-api-key'] === 'k1' ? 200 : 403).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/hook`;
+  try {
+    const payload = path.join(tmpdir(), 'mine.json');
+    fs.writeFileSync(payload, '{"mine":true,"at":"{{unix}}"}');
+    const r = await check(url, [payload, ...v1aOnly, '-H', 'x-api-key: k1', '--mock-token', '--only', 'stale']);
+    assert.equal(r.cases[0].verdict, 'pass', r.stdout + r.stderr);
+    assert.equal(seen.length, 2);
+    for (const s of seen) {
+      assert.match(s.body, /^\{"mine":true,"at":"\d{10}"\}$/);
+      assert.equal(s.headers['content-type'], 'application/json');
+      assert.match(s.headers['x-epilot-token'], /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    }
+    const fixtureRun = await check(url, ['--fixture', 'contact-updated', ...v1aOnly, '-H', 'x-api-key: k1', '--only', 'stale']);
+    assert.equal(fixtureRun.cases[0].verdict, 'pass');
+    assert.match(seen[2].body, /"contact"/);
+    const signing = await runAsync(['check', '--url', url, ...v1aOnly, '-H', 'Webhook-Signature: v1a,x']);
+    assert.equal(signing.status, 2);
+    assert.match(signing.stderr, /-H can't set webhook-signature: check signs every request itself/);
+    const capture = path.join(tmpdir(), 'capture.json');
+    fs.writeFileSync(capture, JSON.stringify({ method: 'POST', url: 'http://x/', headers: { a: 'b' }, body: '{}' }));
+    const refused = await runAsync(['check', capture, '--url', url, ...v1aOnly]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /is a capture, not a fixture/);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('an endpoint built on the standardwebhooks package passes every case of the v1 battery', async () => {
+  const wh = new Webhook(secret);
+  const seen = new Set();
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'POST') return res.writeHead(405, { allow: 'POST' }).end();
+    const chunks = [];
+    let size = 0;
+    req.on('data', (d) => {
+      size += d.length;
+      if (size > 1 << 20 && !res.headersSent) res.writeHead(413, { connection: 'close' }).end();
+      else chunks.push(d);
+    });
+    req.on('end', () => {
+      if (res.headersSent) return;
+      try {
+        wh.verify(Buffer.concat(chunks).toString(), req.headers);
+      } catch {
+        return res.writeHead(401).end();
+      }
+      const id = req.headers['webhook-id'];
+      if (seen.has(id)) return res.writeHead(409).end();
+      seen.add(id);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = await check(`http://127.0.0.1:${server.address().port}/hook`, ['--secret-file', secretFile, '--strict']);
+    assert.equal(r.status, 0, r.stdout);
+    assert.equal(r.summary.passed, 24);
+  } finally {
+    await new Promise((r) => { server.closeAllConnections(); server.close(r); });
+  }
+});
+
+test('listen, as an endpoint, passes the whole battery with --strict', async () => {
+  const l = await startListenProcess(['--public-key', pubFile, '--secret-file', secretFile]);
+  try {
+    const r = await check(l.url, ['--private-key', privFile, '--secret-file', secretFile, '--strict']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.summary.passed, 25);
+  } finally {
+    l.proc.kill('SIGTERM');
+    await l.exited;
+  }
+});
+
+test('bad usage is exit 2 with a clear error', async () => {
+  for (const [args, message] of [
+    [['check'], /name the endpoint with --url/],
+    [['check', '--url', 'http://127.0.0.1:1/', '--tolerance', '0'], /--tolerance must be a positive number of seconds/],
+    [['check', '--url', 'http://127.0.0.1:1/', '--timeout', '0'], /--timeout must be a positive number of seconds/],
+    [['check', '--url', 'ftp://127.0.0.1:1/'], /error: /],
+    [['check', '--url', 'http://127.0.0.1:1/', '--mock-token', '--token-file', 'x'], /can't be combined/],
+    [['check', '--url', 'http://127.0.0.1:1/', '--fixture', 'no-such-fixture'], /no fixture is called 'no-such-fixture'/],
+  ]) {
+    const r = await runAsync([...args, '--private-key', privFile]);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    checkStderrGrammar(assert, r.stderr);
+  }
+});
