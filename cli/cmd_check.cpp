@@ -43,6 +43,7 @@ struct CheckOptions {
   bool list = false;
   std::vector<std::string> headers;
   double timeout = 10;
+  double wait = 0;
   std::string ca_cert;
   std::string format = "text";
   std::string junit;
@@ -246,6 +247,9 @@ void check_flags(const CheckOptions& opts) {
   if (!(opts.timeout > 0)) {
     fail(ErrorCode::usage, "--timeout must be a positive number of seconds");
   }
+  if (!(opts.wait >= 0) || opts.wait > 3600) {
+    fail(ErrorCode::usage, "--wait must be between 0 and 3600 seconds");
+  }
   if (opts.mock_token && !opts.token_file.empty()) {
     fail(ErrorCode::usage, "--mock-token and --token-file can't be combined");
   }
@@ -300,7 +304,7 @@ Outcome run_check(const CheckOptions& opts) {
   plan.tls = url.scheme == "https";
   plan.ca_cert = opts.ca_cert;
   plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
-  auto sender = make_load_sender(plan);
+  auto sender = make_load_sender(plan, std::chrono::milliseconds(static_cast<std::int64_t>(opts.wait * 1000)));
 
   const auto started = std::chrono::steady_clock::now();
   const auto results = take(run_battery(run, *sender));
@@ -355,6 +359,8 @@ Command register_check(CLI::App& app) {
   cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
       ->allow_extra_args(false);
   cmd->add_option("--timeout", opts->timeout, "seconds a request may take, connecting included")->capture_default_str();
+  cmd->add_option("--wait", opts->wait,
+                  "keep trying to connect for up to SECS while the endpoint starts (as in CI, just after starting the app)");
   cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
   cmd->add_option("--format", opts->format, "text, or json (a JSON line per case, then a summary)")
       ->check(CLI::IsMember({"text", "json"}))
@@ -380,7 +386,7 @@ ran), 1 otherwise, 2 for bad usage, 3 when the endpoint can't be reached.
 
 Examples:
   $ epilot-action check --url http://127.0.0.1:3000/hook
-  $ epilot-action check --url http://127.0.0.1:3000/hook --strict --junit check.xml
+  $ epilot-action check --url http://127.0.0.1:3000/hook --strict --junit check.xml --wait 30
   $ epilot-action check --url http://127.0.0.1:3000/hook --secret-file webhook.secret
   $ epilot-action check mypayload.json --url http://127.0.0.1:3000/hook --tolerance 600
   $ epilot-action check --url http://127.0.0.1:3000/hook --only stale,future,replayed

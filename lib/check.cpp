@@ -635,7 +635,7 @@ Judgement judge_client_error(const CaseAnswer& a, bool close_is_fine, const std:
     return fail("no answer in time: the endpoint hangs on " + sent);
   }
   if (a.delivered.delivery == Delivery::broken) {
-    return fail("the connection broke (" + a.classified.reason + "): the endpoint may have crashed");
+    return fail(a.classified.reason + ": the endpoint may have crashed on " + sent);
   }
   return unreachable_or(a, fail("expected 4xx, got " + answer_text(a)));
 }
@@ -738,7 +738,7 @@ namespace {
 
 class LoadSender : public CaseSender {
  public:
-  explicit LoadSender(LoadPlan plan) : m_plan(std::move(plan)) {}
+  LoadSender(LoadPlan plan, std::chrono::milliseconds wait) : m_plan(std::move(plan)), m_wait(wait) {}
 
   Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
               const std::function<void(Delivered&)>& done) override {
@@ -750,6 +750,12 @@ class LoadSender : public CaseSender {
     plan.duration = std::chrono::milliseconds(0);
     // Retries are for an endpoint still starting up; once it has answered,
     // a connection it closes on a case is that case's answer.
+    if (m_first && m_wait.count() > 0) {
+      // A try every quarter second until the wait is over.
+      plan.backoff = std::min(plan.backoff, k_wait_step);
+      plan.max_backoff = k_wait_step;
+      plan.retries = std::max(plan.retries, static_cast<unsigned>(m_wait / k_wait_step) + 1);
+    }
     if (!m_first) {
       plan.retries = 0;
       plan.resend_on_stale = false;
@@ -765,7 +771,9 @@ class LoadSender : public CaseSender {
   }
 
  private:
+  static constexpr std::chrono::milliseconds k_wait_step{250};
   LoadPlan m_plan;
+  std::chrono::milliseconds m_wait;
   bool m_first = true;
 };
 
@@ -840,7 +848,9 @@ class BatterySender {
 
 }  // namespace
 
-std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan) { return std::make_unique<LoadSender>(std::move(plan)); }
+std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan, std::chrono::milliseconds wait) {
+  return std::make_unique<LoadSender>(std::move(plan), wait);
+}
 
 Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& sender) {
   const auto battery = check_battery();

@@ -166,9 +166,11 @@ class CaseSender {
                       const std::function<void(Delivered&)>& done) = 0;
 };
 
-// The real sender: lib/loadgen with one connection, no retries after the
-// first send (a closed connection is an answer the battery judges).
-std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan);
+// The real sender: lib/loadgen with one connection. The first send (the
+// genuine request) keeps trying to connect for `wait` while the endpoint
+// starts (at least the plan's retries); later ones never retry: a closed
+// connection is an answer the battery judges.
+std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan, std::chrono::milliseconds wait);
 
 // What was sent, for reports (the bodies can be 12 MB: only their size).
 struct SentRequest {

@@ -277,7 +277,11 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
   const bool retriable = kind == Delivery::unreachable || (kind == Delivery::broken && !got_bytes);
   if (retriable && c.attempts <= m_shared.plan.retries) {
     c.phase = Phase::backoff;
-    c.wake = now + m_shared.plan.backoff * (1u << std::min(c.attempts - 1, 16u));
+    auto wait = m_shared.plan.backoff * (1u << std::min(c.attempts - 1, 16u));
+    if (m_shared.plan.max_backoff.count() > 0) {
+      wait = std::min(wait, m_shared.plan.max_backoff);
+    }
+    c.wake = now + wait;
     return;
   }
   deliver(c, kind, std::move(error), now);

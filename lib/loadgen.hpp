@@ -37,6 +37,7 @@ struct LoadPlan {
   std::chrono::milliseconds timeout{10000};    // per attempt: connect, send and the whole answer
   unsigned retries = 2;                        // extra attempts after a connection error
   std::chrono::milliseconds backoff{100};      // before retry n: backoff * 2^(n-1)
+  std::chrono::milliseconds max_backoff{0};    // no wait between attempts is longer than this; 0 = no cap
   // Resend a request once, at once, when a reused keep-alive connection
   // breaks before any answer (the server closed it while idle). Off where
   // a closed connection is itself the answer to judge.

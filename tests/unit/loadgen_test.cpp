@@ -112,6 +112,24 @@ TEST(Loadgen, NobodyListeningIsUnreachableAfterTheRetries) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(30)) << "10 + 20 ms of backoff";
 }
 
+TEST(Loadgen, MaxBackoffCapsTheWaitBetweenAttempts) {
+  const test::RefusedPort refused;
+  LoadPlan p;
+  p.host = "127.0.0.1";
+  p.port = refused.port();
+  p.total = 1;
+  p.retries = 6;
+  p.backoff = std::chrono::milliseconds(40);
+  p.max_backoff = std::chrono::milliseconds(40);
+  Delivered got;
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_load(p, post_with_body, [&](unsigned, Delivered& d) { got = d; }).ok());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(got.attempts, 7u);
+  EXPECT_GE(elapsed, std::chrono::milliseconds(240)) << "six waits of 40 ms";
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2520)) << "uncapped, the waits would add up to 2520 ms";
+}
+
 TEST(Loadgen, AHostThatDoesNotResolveIsAnError) {
   LoadPlan p;
   p.host = "no-such-host.invalid";
