@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 
+#include "cli/callback_endpoint.hpp"
 #include "cli/check_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/fixture_context.hpp"
@@ -159,6 +160,16 @@ class BaseRequest {
     m_last = make();  // fails here, not in the middle of the run
   }
 
+  // A body that waits for a callback has data.callback_post_url pointed at
+  // `callbacks`, which answers the app's resume POST (it is not judged).
+  void call_back_to(CallbackEndpoint& callbacks) {
+    m_callbacks = &callbacks;
+    m_callback_url = callbacks.start();
+    m_last = make();
+  }
+
+  bool waits_for_callback() const { return epilot::waits_for_callback(m_last.body); }
+
   // Never throws: the first make() checked what could fail.
   CaseContext context(std::int64_t tolerance) {
     CaseContext context;
@@ -201,6 +212,15 @@ class BaseRequest {
       request.set_header(k_header_epilot_token, m_token);
     }
     request.body = std::move(instance.body);
+    if (m_callbacks != nullptr) {
+      Bytes raw(16);
+      system_random()(raw.data(), raw.size());
+      const auto token = "rt_" + to_hex(raw);
+      request.body = take(with_callback(request.body, m_callback_url, token));
+      const auto n = m_issued++;
+      m_callbacks->board.issued(n, token);
+      m_callbacks->board.answered(n, false);
+    }
     return request;
   }
 
@@ -212,6 +232,9 @@ class BaseRequest {
   std::vector<Header> m_headers;
   std::optional<PrivateKey> m_token_key;
   std::string m_token;
+  CallbackEndpoint* m_callbacks = nullptr;
+  std::string m_callback_url;
+  std::uint64_t m_issued = 0;
   Capture m_last;
 };
 
@@ -279,6 +302,10 @@ Outcome run_check(const CheckOptions& opts) {
   BatteryRun run;
   run.keys = check_keys(opts, facts);
   BaseRequest base(opts, url, genuine_fixture(opts));
+  CallbackEndpoint callbacks;
+  if (base.waits_for_callback()) {
+    base.call_back_to(callbacks);
+  }
   run.context = [&] { return base.context(opts.tolerance); };
   run.left_out = skipped;
   run.duplicate = duplicate ? &*duplicate : nullptr;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli/callback_endpoint.hpp"
 #include "cli/commands.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
@@ -264,34 +265,6 @@ class ProgressBar {
   double m_duration;
   std::atomic<bool> m_done{false};
   std::thread m_thread;
-};
-
-// The local resume endpoint on 127.0.0.1, served on a thread of its own for
-// as long as this lives (an error anywhere stops it cleanly).
-struct CallbackEndpoint {
-  CallbackBoard board;
-  std::unique_ptr<HttpServer> server;
-  std::thread thread;
-
-  // Returns the callback URL to put into requests.
-  std::string start() {
-    ServerLimits limits;
-    limits.threads = 1;
-    server = std::make_unique<HttpServer>(limits);
-    const auto port = take(server->bind("127.0.0.1", 0));
-    thread = std::thread([this] { server->run([this](wire::Request&& request) { return board.receive(request); }); });
-    return "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
-  }
-  void stop() {
-    if (thread.joinable()) {
-      server->stop();
-      thread.join();
-    }
-  }
-  CallbackEndpoint() = default;
-  CallbackEndpoint(const CallbackEndpoint&) = delete;
-  CallbackEndpoint& operator=(const CallbackEndpoint&) = delete;
-  ~CallbackEndpoint() { stop(); }
 };
 
 // Flags that contradict each other or make no sense.

@@ -886,13 +886,14 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
   const bool gate_open = results[0].judgement.verdict == CaseVerdict::pass;
 
   std::vector<std::size_t> to_send;
+  const std::string genuine_body = gate_open ? run.context().base.body : std::string();
   for (std::size_t i = 1; i < battery.size(); ++i) {
     const std::string left_out = i < run.left_out.size() ? run.left_out[i] : std::string();
     if (!left_out.empty()) {
       settle(i, CaseVerdict::skipped, left_out);
     } else if (!gate_open) {
       settle(i, CaseVerdict::inconclusive, "the genuine request was not accepted, so this case would prove nothing");
-    } else if (auto why = unavailable_reason(battery[i].id, run.keys, run.context().base.body); !why.empty()) {
+    } else if (auto why = unavailable_reason(battery[i].id, run.keys, genuine_body); !why.empty()) {
       settle(i, CaseVerdict::skipped, std::move(why));
     } else {
       to_send.push_back(i);

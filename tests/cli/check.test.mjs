@@ -377,6 +377,39 @@ test('the genuine request is the payload or fixture given, and every case carrie
   }
 });
 
+test('a wait_for_callback fixture points its callback at a local endpoint that answers the app', async () => {
+  const callbacks = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      const { callback_post_url: url, resume_token: token } = body.data;
+      // Resume before answering, as an app that finishes at once would.
+      const cb = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+        r.resume();
+        callbacks.push({ url, status: r.statusCode });
+        res.writeHead(r.statusCode === 200 ? 200 : 502).end();
+      });
+      cb.end(JSON.stringify({ resume_token: token }));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = await check(`http://127.0.0.1:${server.address().port}/hook`,
+      ['--fixture', 'wait-for-callback', ...v1aOnly, '--only', 'genuine-near-edge']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.cases.find((c) => c.id === 'genuine-near-edge').verdict, 'pass');
+    assert.equal(callbacks.length, 2);
+    for (const c of callbacks) {
+      assert.match(c.url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/automation\/public\/executions:resume$/);
+      assert.equal(c.status, 200);
+    }
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
 test('an endpoint built on the standardwebhooks package passes every case of the v1 battery', async () => {
   const wh = new Webhook(secret);
   const seen = new Set();
