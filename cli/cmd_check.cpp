@@ -15,6 +15,7 @@
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
+#include "cli/unreachable.hpp"
 #include "lib/check.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -338,16 +339,7 @@ Outcome run_check(const CheckOptions& opts) {
   facts.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   if (unreachable) {
-    const auto& why = results.front().answers.front().classified.reason;
-    std::vector<std::string> hints;
-    if (why.find("not trusted") != std::string::npos) {
-      hints.push_back("for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE");
-    } else if (why.find("does not speak TLS") != std::string::npos) {
-      hints.push_back("the server there speaks plain HTTP: use an http:// URL");
-    } else {
-      hints.push_back("is the endpoint running and listening on that port?");
-    }
-    fail(ErrorCode::network, "can't reach " + facts.url + ": " + why, std::move(hints));
+    fail_unreachable(facts.url, results.front().answers.front().delivered);
   }
   reporter.summary(results, facts);
   if (!opts.junit.empty()) {

@@ -21,6 +21,7 @@
 #include "cli/keysource.hpp"
 #include "cli/replay_inputs.hpp"
 #include "cli/replay_report.hpp"
+#include "cli/unreachable.hpp"
 #include "lib/callback.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -400,7 +401,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   std::vector<Tally> tallies(plan.threads);
   std::mutex pending_mutex;
   std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
-  std::optional<std::string> unreachable;  // why the first request that could not be delivered failed
+  std::optional<Delivered> unreachable;  // the first request that could not be delivered
   std::mutex unreachable_mutex;
 
   const auto judge = [&](ReplayRecord& r) {
@@ -431,7 +432,7 @@ Outcome run_replay(const ReplayOptions& opts) {
     if (r.classified.answer_class == AnswerClass::unreachable) {
       std::lock_guard lock(unreachable_mutex);
       if (!unreachable) {
-        unreachable = r.classified.reason;
+        unreachable = r.delivered;
       }
     }
     if (renderer->is_callback(r.item)) {
@@ -512,16 +513,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   }
 
   if (unreachable) {
-    // The hint fits the failure: a server without TLS is not a certificate problem.
-    std::vector<std::string> hints;
-    if (unreachable->find("not trusted") != std::string::npos) {
-      hints.push_back("for a certificate of your own CA (mkcert, a dev server's), name it with --ca-cert FILE");
-    } else if (unreachable->find("does not speak TLS") != std::string::npos) {
-      hints.push_back("the server there speaks plain HTTP: use an http:// URL");
-    } else if (unreachable->find("TLS") == std::string::npos) {
-      hints.push_back("is the endpoint running and listening on that port?");
-    }
-    fail(ErrorCode::network, "can't reach " + opts.url + ": " + *unreachable, std::move(hints));
+    fail_unreachable(shown_url(opts.url), *unreachable);
   }
   return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
                                                                                : Outcome::check_failed;
