@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/output.hpp"
 #include "cli/replay_report.hpp"
 #include "lib/constants.hpp"
+#include "lib/signature.hpp"
 #include "lib/timefmt.hpp"
 
 namespace epilot::cli {
@@ -15,6 +17,13 @@ namespace epilot::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+// How much of an answer's body a report shows.
+constexpr std::size_t k_body_excerpt = 200;
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
 
 void put(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -35,6 +44,8 @@ double rounded_ms(std::chrono::nanoseconds latency) {
   return std::round(std::chrono::duration<double, std::milli>(latency).count() * 1000) / 1000;
 }
 
+bool counts(const CaseResult& r, bool strict) { return r.info->level == CheckLevel::must || strict; }
+
 // The label a case's line starts with. A should case that failed is a
 // warning unless --strict makes it count.
 std::string_view label(const CaseResult& r, bool strict) {
@@ -42,7 +53,7 @@ std::string_view label(const CaseResult& r, bool strict) {
     case CaseVerdict::pass:
       return "ok";
     case CaseVerdict::fail:
-      return r.info->level == CheckLevel::must || strict ? "FAIL" : "WARN";
+      return counts(r, strict) ? "FAIL" : "WARN";
     case CaseVerdict::inconclusive:
       return "????";
     case CaseVerdict::skipped:
@@ -51,26 +62,83 @@ std::string_view label(const CaseResult& r, bool strict) {
   return "FAIL";
 }
 
-// The answer that decided the case: the last one.
-const CaseAnswer* last_answer(const CaseResult& r) { return r.answers.empty() ? nullptr : &r.answers.back(); }
-
-std::string answer_cell(const CaseAnswer& a) {
-  if (a.delivered.delivery == Delivery::answered) {
-    return std::to_string(a.delivered.answer.status) + " " + std::string(describe(a.classified.answer_class));
-  }
-  return std::string(describe(a.classified.answer_class));
+// The answer the case's verdict rests on.
+const CaseAnswer* deciding_answer(const CaseResult& r) {
+  return r.answers.empty() ? nullptr : &r.answers[std::min(r.judgement.deciding, r.answers.size() - 1)];
 }
 
-// The flag a user can act on, for the cases whose fix involves one.
+// "401", "200 success", "200 skipped", "422 failed", "timeout": the class
+// where it says more than the status.
+std::string answer_cell(const CaseAnswer& a) {
+  std::string cell(describe(a.classified.answer_class));
+  if (a.delivered.delivery != Delivery::answered) {
+    return cell;
+  }
+  const auto status = std::to_string(a.delivered.answer.status);
+  return a.classified.answer_class == AnswerClass::other ? status : status + " " + cell;
+}
+
+// The start of an answer's body, cut on a character boundary.
+std::string body_excerpt(const std::string& body) {
+  auto end = std::min(k_body_excerpt, body.size());
+  while (end < body.size() && end > 0 && (static_cast<unsigned char>(body[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return body.substr(0, end) + (end < body.size() ? "..." : "");
+}
+
+std::vector<const Header*> signing_headers(const SentRequest& sent) {
+  std::vector<const Header*> out;
+  for (const auto& h : sent.headers) {
+    if (is_signing_header(h.name)) {
+      out.push_back(&h);
+    }
+  }
+  return out;
+}
+
+std::string trusted_key(const CheckFacts& facts) {
+  return facts.whpk.empty() ? "the secret from " + facts.secret_source
+                            : "the public key " + facts.whpk + " (" + facts.fingerprint + ")";
+}
+
+// Why a genuine request may not have been accepted, from how it was answered.
+std::vector<std::string> genuine_hints(const CaseAnswer& a, const CheckFacts& facts) {
+  switch (a.delivered.delivery) {
+    case Delivery::timeout:
+      return {"the endpoint did not answer within --timeout: is it busy, or waiting on something?"};
+    case Delivery::broken:
+      return {"the connection broke without an answer: has the app crashed? its log will say"};
+    case Delivery::unreachable:
+    case Delivery::answered:
+      break;
+  }
+  const int status = a.delivered.answer.status;
+  if (status == 401 || status == 403) {
+    return {"the endpoint must trust " + trusted_key(facts) + ", and accept " + facts.scheme + " signatures",
+            "does it need a header (-H) or a token (--mock-token, --token-file)?"};
+  }
+  if (status / 100 == 3 || status == 404 || status == 405 || status == 501) {
+    return {"is --url the endpoint's own path? it answered " + std::to_string(status)};
+  }
+  if (status / 100 == 5) {
+    return {"the endpoint failed on a genuine request: its log will say why"};
+  }
+  return {"the endpoint must trust " + trusted_key(facts) + "; does it need a header (-H) or a token (--mock-token)?"};
+}
+
+// What a user can act on, beyond the case's fix: flags and the key.
 std::vector<std::string> extra_hints(const CaseResult& r, const CheckFacts& facts) {
   std::vector<std::string> hints;
-  if (r.info->id == CaseId::genuine) {
-    hints.push_back("the endpoint must trust " + facts.key + ", and accept " + facts.scheme + " signatures");
-    hints.push_back("is --url the endpoint's own path? does it need a header (-H) or a token (--mock-token)?");
+  const auto* a = deciding_answer(r);
+  if (r.info->id == CaseId::genuine && a != nullptr) {
+    hints = genuine_hints(*a, facts);
   }
-  if (r.info->id == CaseId::replayed && r.judgement.verdict != CaseVerdict::pass) {
-    hints.push_back("an endpoint that deduplicates without saying so: describe its answer to a repeat with "
-                    "--duplicate-answer SPEC, e.g. 200:duplicate");
+  if (r.info->id == CaseId::replayed && r.judgement.verdict == CaseVerdict::fail) {
+    hints.push_back(facts.duplicate_answer
+                        ? "the repeat's answer is not the one --duplicate-answer describes"
+                        : "an endpoint that deduplicates without saying so: describe its answer to a repeat with "
+                          "--duplicate-answer SPEC, e.g. 200:duplicate");
   }
   if ((r.info->id == CaseId::stale || r.info->id == CaseId::future || r.info->id == CaseId::genuine_near_edge) &&
       r.judgement.verdict == CaseVerdict::fail) {
@@ -84,20 +152,20 @@ Json request_json(const SentRequest& sent, const CaseAnswer* answer) {
   Json doc;
   doc["method"] = sent.method;
   Json headers = Json::object();
-  for (const auto& h : sent.headers) {
-    if (iequals_ascii(h.name, k_header_id) || iequals_ascii(h.name, k_header_timestamp) ||
-        iequals_ascii(h.name, k_header_signature)) {
-      headers[h.name] = h.value;
-    }
+  for (const auto* h : signing_headers(sent)) {
+    headers[h->name] = h->value;
   }
   doc["signing_headers"] = headers;
   doc["body_bytes"] = sent.body_bytes;
   if (answer != nullptr) {
+    const bool answered = answer->delivered.delivery == Delivery::answered;
     doc["delivery"] = std::string(describe(answer->delivered.delivery));
-    doc["status"] = answer->delivered.delivery == Delivery::answered ? Json(answer->delivered.answer.status) : Json(nullptr);
+    doc["status"] = answered ? Json(answer->delivered.answer.status) : Json(nullptr);
     doc["class"] = std::string(describe(answer->classified.answer_class));
     doc["reason"] = answer->classified.reason.empty() ? Json(nullptr) : Json(answer->classified.reason);
+    doc["body"] = answered ? Json(body_excerpt(answer->delivered.answer.body)) : Json(nullptr);
     doc["latency_ms"] = rounded_ms(answer->delivered.latency);
+    doc["attempts"] = answer->delivered.attempts;
   }
   return doc;
 }
@@ -108,9 +176,12 @@ std::string json_line(const CaseResult& r) {
   doc["id"] = std::string(r.info->name);
   doc["level"] = std::string(describe(r.info->level));
   doc["verdict"] = std::string(describe(r.judgement.verdict));
+  doc["met"] = r.judgement.verdict == CaseVerdict::pass;
   doc["expected"] = std::string(describe(r.info->wanted));
   doc["sent"] = r.sent.empty() ? Json(nullptr) : Json(r.sent);
-  const auto* a = last_answer(r);
+  const auto* a = deciding_answer(r);
+  doc["webhook_id"] = a != nullptr && !a->delivered.label.empty() ? Json(a->delivered.label) : Json(nullptr);
+  doc["delivery"] = a != nullptr ? Json(std::string(describe(a->delivered.delivery))) : Json(nullptr);
   doc["status"] = a != nullptr && a->delivered.delivery == Delivery::answered ? Json(a->delivered.answer.status) : Json(nullptr);
   doc["class"] = a != nullptr ? Json(std::string(describe(a->classified.answer_class))) : Json(nullptr);
   doc["reason"] = a != nullptr && !a->classified.reason.empty() ? Json(a->classified.reason) : Json(nullptr);
@@ -127,12 +198,10 @@ std::string json_line(const CaseResult& r) {
 
 std::string text_line(const CaseResult& r, bool strict) {
   std::string line = "  " + padded(label(r, strict), 6) + padded(describe(r.info->level), 8) + padded(r.info->name, 27);
-  if (const auto* a = last_answer(r)) {
+  if (const auto* a = deciding_answer(r)) {
     line += padded(answer_cell(*a), 14) + padded(format_latency(r.latency), 10);
   }
-  if (r.judgement.verdict != CaseVerdict::pass || !r.judgement.why.empty()) {
-    line += terminal_text(r.judgement.why);
-  }
+  line += terminal_text(r.judgement.why);
   while (!line.empty() && line.back() == ' ') {
     line.pop_back();
   }
@@ -144,26 +213,68 @@ std::string details(const CaseResult& r) {
   std::string out;
   for (std::size_t i = 0; i < r.requests.size(); ++i) {
     const auto& sent = r.requests[i];
-    out += "        > " + sent.method + ", " + std::to_string(sent.body_bytes) + " bytes";
-    for (const auto& h : sent.headers) {
-      if (iequals_ascii(h.name, k_header_id) || iequals_ascii(h.name, k_header_timestamp) ||
-          iequals_ascii(h.name, k_header_signature)) {
-        out += ", " + h.name + ": " + terminal_text(h.value.size() > 60 ? h.value.substr(0, 57) + "..." : h.value);
-      }
+    out += "        > " + sent.method + ", " + plural(sent.body_bytes, "byte");
+    for (const auto* h : signing_headers(sent)) {
+      out += ", " + h->name + ": " + terminal_text(h->value.size() > 60 ? h->value.substr(0, 57) + "..." : h->value);
     }
     out += "\n";
     if (i < r.answers.size()) {
       const auto& a = r.answers[i];
-      out += "        < " + answer_cell(a) + (a.classified.reason.empty() ? "" : ": " + terminal_text(a.classified.reason)) + "\n";
+      out += "        < " + terminal_text(describe_answer(a)) + "\n";
     }
   }
   return out;
 }
 
+Json summary_json(const std::vector<CaseResult>& results, const CheckFacts& facts, bool strict) {
+  const auto t = count(results);
+  Json doc;
+  doc["event"] = "summary";
+  doc["url"] = facts.url;
+  doc["scheme"] = facts.scheme;
+  Json key;
+  if (!facts.whpk.empty()) {
+    key["public_key"] = facts.whpk;
+    key["fingerprint"] = facts.fingerprint;
+  } else {
+    key["secret_from"] = facts.secret_source;
+  }
+  doc["key"] = key;
+  doc["tolerance"] = facts.tolerance;
+  doc["strict"] = strict;
+  doc["cases"] = results.size();
+  doc["passed"] = t.passed;
+  doc["failed"] = t.failed;
+  doc["must_failed"] = t.must_failed;
+  doc["should_failed"] = t.should_failed;
+  doc["inconclusive"] = t.inconclusive;
+  doc["skipped"] = t.skipped;
+  doc["seconds"] = std::round(facts.seconds * 1000) / 1000;
+  doc["ok"] = t.ok(strict);
+  return doc;
+}
+
+// An inconclusive case that sent nothing (the endpoint was gone).
+bool not_run(const CaseResult& r) {
+  return r.judgement.verdict == CaseVerdict::inconclusive && r.answers.empty() && r.info->id != CaseId::genuine;
+}
+
+// A case the summary lists: what did not pass, but the cases a refused
+// genuine request kept from running (one line says so).
+bool listed(const CaseResult& r, bool genuine_passed) {
+  if (r.info->id == CaseId::genuine) {
+    return r.judgement.verdict != CaseVerdict::pass;
+  }
+  return r.judgement.verdict == CaseVerdict::fail ||
+         (r.judgement.verdict == CaseVerdict::inconclusive && genuine_passed && !not_run(r));
+}
+
 }  // namespace
 
-bool CheckTotals::ok(bool strict) const {
-  return must_failed == 0 && must_inconclusive == 0 && (!strict || (failed == 0 && inconclusive == 0));
+bool CheckTotals::ok(bool strict) const { return counted(strict) == 0; }
+
+std::size_t CheckTotals::counted(bool strict) const {
+  return must_failed + must_inconclusive + (strict ? should_failed + inconclusive - must_inconclusive : 0);
 }
 
 CheckTotals count(const std::vector<CaseResult>& results) {
@@ -204,82 +315,75 @@ void CheckReporter::record(const CaseResult& r) {
     return;
   }
   // After a genuine request was refused, the cases not run get one line
-  // in the summary, not one each.
+  // in the summary, not one each; so do the ones left out on purpose.
   if (r.judgement.verdict == CaseVerdict::inconclusive && r.answers.empty() && r.info->id != CaseId::genuine) {
+    return;
+  }
+  const auto index = static_cast<std::size_t>(r.info - check_battery().data());
+  if (!m_verbose && index < m_left_out.size() && !m_left_out[index].empty()) {
     return;
   }
   put(text_line(r, m_strict) + (m_verbose ? details(r) : std::string()));
 }
 
 void CheckReporter::summary(const std::vector<CaseResult>& results, const CheckFacts& facts) {
+  put(m_format == Format::json ? dump(summary_json(results, facts, m_strict)) : summary_text(results, facts));
+}
+
+std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, const CheckFacts& facts) const {
   const auto t = count(results);
-  const bool ok = t.ok(m_strict);
-  if (m_format == Format::json) {
-    Json doc;
-    doc["event"] = "summary";
-    doc["url"] = facts.url;
-    doc["scheme"] = facts.scheme;
-    doc["tolerance"] = facts.tolerance;
-    doc["strict"] = m_strict;
-    doc["cases"] = results.size();
-    doc["passed"] = t.passed;
-    doc["failed"] = t.failed;
-    doc["must_failed"] = t.must_failed;
-    doc["should_failed"] = t.should_failed;
-    doc["inconclusive"] = t.inconclusive;
-    doc["skipped"] = t.skipped;
-    doc["seconds"] = std::round(facts.seconds * 1000) / 1000;
-    doc["ok"] = ok;
-    put(dump(doc));
-    return;
-  }
-  std::string out = "\n" + std::to_string(results.size()) + " cases in " + format_latency(std::chrono::nanoseconds(
-                        static_cast<std::int64_t>(facts.seconds * 1e9))) + ": " + std::to_string(t.passed) +
-                    " passed, " + std::to_string(t.failed) + " failed, " + std::to_string(t.inconclusive) +
-                    " inconclusive, " + std::to_string(t.skipped) + " skipped\n";
+  const bool genuine_passed = results.front().judgement.verdict == CaseVerdict::pass;
+  std::string out = "\n" + plural(results.size(), "case") + " in " +
+                    format_latency(std::chrono::nanoseconds(static_cast<std::int64_t>(facts.seconds * 1e9))) + ": " +
+                    std::to_string(t.passed) + " passed, " + std::to_string(t.failed) + " failed, " +
+                    std::to_string(t.inconclusive) + " inconclusive, " + std::to_string(t.skipped) + " skipped\n";
   // Failures first: must before should, each with what to fix.
-  bool any = false;
+  std::string failures;
   for (const auto level : {CheckLevel::must, CheckLevel::should}) {
     for (const auto& r : results) {
-      const bool listed = r.judgement.verdict == CaseVerdict::fail ||
-                          (r.judgement.verdict == CaseVerdict::inconclusive && r.info->id != CaseId::genuine &&
-                           results.front().judgement.verdict == CaseVerdict::pass) ||
-                          (r.info->id == CaseId::genuine && r.judgement.verdict != CaseVerdict::pass);
-      if (r.info->level != level || !listed) {
+      if (r.info->level != level || !listed(r, genuine_passed)) {
         continue;
       }
-      if (!any) {
-        out += "\n";
-        any = true;
-      }
-      out += std::string(label(r, m_strict)) + " " + std::string(r.info->name) + ": " + terminal_text(r.judgement.why) + "\n";
+      failures += std::string(label(r, m_strict)) + " " + std::string(r.info->name) + ": " +
+                  terminal_text(r.judgement.why) + "\n";
       if (r.judgement.verdict == CaseVerdict::fail) {
-        out += "     fix: " + std::string(r.info->fix) + "\n";
+        failures += "     fix: " + std::string(r.info->fix) + "\n";
       }
       for (const auto& hint : extra_hints(r, facts)) {
-        out += "     hint: " + hint + "\n";
+        failures += "     hint: " + hint + "\n";
       }
     }
   }
-  if (results.front().judgement.verdict != CaseVerdict::pass) {
-    out += "\nFAIL: the endpoint did not accept a genuine request, so the " + std::to_string(t.inconclusive) +
-           " other cases were not run\n";
-  } else if (ok) {
-    out += "\nok: every must case passed" +
-           std::string(t.should_failed > 0 && !m_strict
-                           ? " (" + std::to_string(t.should_failed) + " should case" + (t.should_failed == 1 ? "" : "s") +
-                                 " failed: they fail the run with --strict)"
-                           : "") +
-           "\n";
-  } else {
-    out += "\nFAIL: " + std::to_string(t.must_failed + t.must_inconclusive) + " must case" +
-           (t.must_failed + t.must_inconclusive == 1 ? "" : "s") + " did not pass" +
-           (m_strict && t.should_failed + t.inconclusive - t.must_inconclusive > 0
-                ? ", and " + std::to_string(t.should_failed + t.inconclusive - t.must_inconclusive) + " should case(s) (--strict)"
-                : "") +
-           "\n";
+  // The cases an endpoint that went away kept from running: one line.
+  if (genuine_passed) {
+    std::size_t unrun = 0;
+    const CaseResult* first = nullptr;
+    for (const auto& r : results) {
+      if (not_run(r)) {
+        first = first == nullptr ? &r : first;
+        ++unrun;
+      }
+    }
+    if (first != nullptr) {
+      failures += "???? " + plural(unrun, "case") + " from " + std::string(first->info->name) + " on: " +
+                  terminal_text(first->judgement.why) + "\n";
+    }
   }
-  put(out);
+  if (!failures.empty()) {
+    out += "\n" + failures;
+  }
+  if (!genuine_passed) {
+    return out + "\nFAIL: the endpoint did not accept a genuine request, so " +
+           (t.inconclusive == 1 ? std::string("the other case was") : "the " + std::to_string(t.inconclusive) + " other cases were") +
+           " not run\n";
+  }
+  if (t.ok(m_strict)) {
+    const auto warned = t.should_failed + t.inconclusive - t.must_inconclusive;
+    return out + "\nok: every must case passed" +
+           (warned > 0 ? " (" + plural(warned, "should case") + " did not: they fail the run with --strict)" : "") + "\n";
+  }
+  return out + "\nFAIL: " + plural(t.counted(m_strict), "case") + " did not pass" +
+         (m_strict ? "" : " (" + plural(t.must_failed + t.must_inconclusive, "must case") + ")") + "\n";
 }
 
 std::string battery_listing(bool json) {
@@ -310,19 +414,31 @@ std::string check_junit(const std::vector<CaseResult>& results, const CheckFacts
     c.seconds = std::chrono::duration<double>(r.latency).count();
     std::string detail = r.sent.empty() ? std::string() : "sent: " + r.sent + "\nexpected: " + std::string(describe(r.info->wanted));
     for (const auto& a : r.answers) {
-      detail += "\ngot: " + answer_cell(a) + (a.classified.reason.empty() ? "" : ": " + a.classified.reason);
+      detail += "\ngot: " + describe_answer(a);
+    }
+    if (r.info->id == CaseId::genuine && r.judgement.verdict != CaseVerdict::pass) {
+      detail += "\nthe endpoint must trust " + trusted_key(facts);
     }
     switch (r.judgement.verdict) {
       case CaseVerdict::pass:
         c.details = detail;
         break;
       case CaseVerdict::fail:
-        c.failure = r.judgement.why;
-        c.details = detail + "\nfix: " + std::string(r.info->fix);
+        if (counts(r, facts.strict)) {
+          c.failure = r.judgement.why;
+          c.details = detail + "\nfix: " + std::string(r.info->fix);
+        } else {
+          c.details = "WARN (a should case: it fails the run with --strict): " + r.judgement.why + "\n" + detail +
+                      "\nfix: " + std::string(r.info->fix);
+        }
         break;
       case CaseVerdict::inconclusive:
-        c.failure = "inconclusive: " + r.judgement.why;
-        c.details = detail;
+        if (counts(r, facts.strict)) {
+          c.failure = "inconclusive: " + r.judgement.why;
+          c.details = detail;
+        } else {
+          c.details = "inconclusive (a should case: it fails the run with --strict): " + r.judgement.why + "\n" + detail;
+        }
         break;
       case CaseVerdict::skipped:
         c.skipped = r.judgement.why;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +29,15 @@
 namespace epilot::cli {
 
 namespace {
+
+std::string format_seconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", seconds);
+  return text;
+}
+
+// A tolerance beyond a year is a mistake (milliseconds for seconds?).
+constexpr std::int64_t k_max_tolerance = 365 * 24 * 3600;
 
 struct CheckOptions {
   std::string payload;  // a payload file, "-", or a fixture's name
@@ -54,11 +65,6 @@ struct CheckOptions {
   bool verbose = false;
 };
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // "a,b" "c" -> a, b, c; every one a case id.
 std::vector<const CaseInfo*> case_list(const std::vector<std::string>& texts, const char* flag) {
   std::vector<std::string_view> names;
@@ -70,7 +76,7 @@ std::vector<const CaseInfo*> case_list(const std::vector<std::string>& texts, co
     std::size_t start = 0;
     while (start <= text.size()) {
       const auto comma = std::min(text.find(',', start), text.size());
-      const auto id = text.substr(start, comma - start);
+      const auto id = std::string(trim_whitespace(std::string_view(text).substr(start, comma - start)));
       start = comma + 1;
       if (id.empty()) {
         continue;
@@ -95,6 +101,14 @@ std::vector<const CaseInfo*> case_list(const std::vector<std::string>& texts, co
 std::vector<std::string> left_out(const CheckOptions& opts) {
   const auto only = case_list(opts.only, "--only");
   const auto skip = case_list(opts.skip, "--skip");
+  if (!opts.only.empty() && only.empty()) {
+    fail(ErrorCode::usage, "--only names no case", {"the cases: epilot-action check --list"});
+  }
+  for (const auto* info : only) {
+    if (std::find(skip.begin(), skip.end(), info) != skip.end()) {
+      fail(ErrorCode::usage, "--only and --skip both name " + std::string(info->name));
+    }
+  }
   const auto battery = check_battery();
   std::vector<std::string> out(battery.size());
   for (std::size_t i = 0; i < battery.size(); ++i) {
@@ -138,11 +152,13 @@ const Fixture& genuine_fixture(const CheckOptions& opts) {
 class BaseRequest {
  public:
   BaseRequest(const CheckOptions& opts, const ParsedUrl& url, const Fixture& fixture)
-      : m_fixture(fixture), m_url(opts.url), m_fill(fill_context(opts.options)) {
+      : m_fixture(fixture), m_fill(fill_context(opts.options)) {
     m_host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     if (url.port != (url.scheme == "https" ? 443 : 80)) {
       m_host += ":" + std::to_string(url.port);
     }
+    // As parsed: no userinfo, no fragment (neither ever goes on the wire).
+    m_url = url.scheme + "://" + m_host + url.target;
     for (const auto& text : opts.sets) {
       m_sets.push_back(take(parse_assignment(text, "--set")));
     }
@@ -150,6 +166,9 @@ class BaseRequest {
       auto header = parse_header_flag(text);
       if (is_signing_header(header.name)) {
         fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": check signs every request itself");
+      }
+      if (is_transport_header(header.name) && !iequals_ascii(header.name, "host")) {
+        fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": check frames every request itself");
       }
       m_headers.push_back(std::move(header));
     }
@@ -180,7 +199,7 @@ class BaseRequest {
       // keep the last good one
     }
     context.base = m_last;
-    context.now = wall_ms() / 1000;
+    context.now = current_time_ms() / 1000;
     context.tolerance = tolerance;
     context.random = system_random();
     return context;
@@ -189,13 +208,17 @@ class BaseRequest {
  private:
   Capture make() {
     auto fill = m_fill;
-    fill.now_ms = wall_ms();
+    fill.now_ms = current_time_ms();
     auto instance = take(instantiate_fixture(m_fixture, fill, m_sets));
     Capture request;
     request.method = std::string(k_default_method);
     request.url = m_url;
     request.headers.push_back({"Host", m_host});
     for (auto& h : instance.headers) {
+      if (is_transport_header(h.name)) {
+        continue;  // the request's own framing is computed
+      }
+      take(validate_header(h.name, h.value));
       request.set_header(h.name, std::move(h.value));
     }
     for (const auto& h : m_headers) {
@@ -252,11 +275,11 @@ CheckKeys check_keys(const CheckOptions& opts, CheckFacts& facts) {
   }
   if (keys.private_key) {
     facts.scheme = "v1a";
-    facts.key = "the public key " + to_whpk(keys.private_key->public_key) + " (" +
-                fingerprint(keys.private_key->public_key) + ")";
+    facts.whpk = to_whpk(keys.private_key->public_key);
+    facts.fingerprint = fingerprint(keys.private_key->public_key);
   } else {
     facts.scheme = "v1";
-    facts.key = "the secret from " + loaded.secrets.front().name;
+    facts.secret_source = loaded.secrets.front().name;
   }
   return keys;
 }
@@ -265,11 +288,11 @@ void check_flags(const CheckOptions& opts) {
   if (opts.url.empty()) {
     fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
   }
-  if (opts.tolerance <= 0) {
-    fail(ErrorCode::usage, "--tolerance must be a positive number of seconds");
+  if (opts.tolerance <= 0 || opts.tolerance > k_max_tolerance) {
+    fail(ErrorCode::usage, "--tolerance must be between 1 and " + std::to_string(k_max_tolerance) + " seconds (a year)");
   }
-  if (!(opts.timeout > 0)) {
-    fail(ErrorCode::usage, "--timeout must be a positive number of seconds");
+  if (!(opts.timeout >= 0.001) || opts.timeout > 3600) {
+    fail(ErrorCode::usage, "--timeout must be between 0.001 and 3600 seconds");
   }
   if (!(opts.wait >= 0) || opts.wait > 3600) {
     fail(ErrorCode::usage, "--wait must be between 0 and 3600 seconds");
@@ -279,12 +302,32 @@ void check_flags(const CheckOptions& opts) {
   }
 }
 
+// A report file the run could not write would lose the run's result: make
+// sure its folder is there before anything is sent.
+void check_report_path(const std::string& path) {
+  if (path.empty() || path == "-") {
+    return;
+  }
+  std::error_code error;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (std::filesystem::is_directory(path, error)) {
+    fail(ErrorCode::usage, "--junit " + path + " is a folder", {"name the report file: --junit check.xml"});
+  }
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+    fail(ErrorCode::io, "--junit " + path + ": the folder " + parent.string() + " does not exist");
+  }
+}
+
 Outcome run_check(const CheckOptions& opts) {
   if (opts.list) {
+    if (!opts.payload.empty() || !opts.url.empty()) {
+      fail(ErrorCode::usage, "--list takes nothing else: it only lists the cases");
+    }
     std::fputs(battery_listing(opts.format == "json").c_str(), stdout);
     return Outcome::success;
   }
   check_flags(opts);
+  check_report_path(opts.junit);
   const auto url = take(parse_url(opts.url));
   const auto skipped = left_out(opts);
   std::optional<DuplicateAnswer> duplicate;
@@ -299,10 +342,15 @@ Outcome run_check(const CheckOptions& opts) {
   facts.url = shown_url(opts.url);
   facts.tolerance = opts.tolerance;
   facts.strict = opts.strict;
+  facts.duplicate_answer = !opts.duplicate_answer.empty();
 
   BatteryRun run;
   run.keys = check_keys(opts, facts);
-  BaseRequest base(opts, url, genuine_fixture(opts));
+  const auto& fixture = genuine_fixture(opts);
+  if (!opts.options.empty() && !has_placeholders(fixture.text)) {
+    print_warning("--option is ignored: the payload has no {{option.NAME}} placeholder");
+  }
+  BaseRequest base(opts, url, fixture);
   CallbackEndpoint callbacks;
   if (base.waits_for_callback()) {
     base.call_back_to(callbacks);
@@ -311,7 +359,7 @@ Outcome run_check(const CheckOptions& opts) {
   run.left_out = skipped;
   run.duplicate = duplicate ? &*duplicate : nullptr;
   CheckReporter reporter(opts.format == "json" ? CheckReporter::Format::json : CheckReporter::Format::text,
-                         opts.verbose, opts.strict);
+                         opts.verbose, opts.strict, skipped);
   // A genuine request that could not be delivered at all is exit 3, and
   // the run says nothing else.
   bool unreachable = false;
@@ -338,13 +386,16 @@ Outcome run_check(const CheckOptions& opts) {
   const auto results = take(run_battery(run, *sender));
   facts.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-  if (unreachable) {
-    fail_unreachable(facts.url, results.front().answers.front().delivered);
-  }
-  reporter.summary(results, facts);
+  // The report is written whatever happened: a CI job's artifact step
+  // looks for it even when the endpoint never came up.
   if (!opts.junit.empty()) {
     write_output(opts.junit, check_junit(results, facts));
   }
+  if (unreachable) {
+    const auto waited = opts.wait > 0 ? " within " + format_seconds(opts.wait) + " (--wait)" : std::string();
+    fail_unreachable(facts.url + waited, results.front().answers.front().delivered);
+  }
+  reporter.summary(results, facts);
   return count(results).ok(opts.strict) ? Outcome::success : Outcome::check_failed;
 }
 

@@ -457,7 +457,7 @@ ServerAnswer Session::handle(wire::Request&& request) {
   if (request.method != k_default_method) {
     refused(Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
             Admitted::yes);
-    return {405, R"({"error":"method not allowed","allow":"POST"})", {}};
+    return {405, R"({"error":"method not allowed","allow":"POST"})", {}, false, std::string(k_default_method)};
   }
   auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
   if (const auto error = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)

@@ -77,18 +77,13 @@ struct ReplayOptions {
   bool no_progress = false;
 };
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A captured x-epilot-token expires 10 minutes after epilot issued it; say
 // so once instead of letting the endpoint's 401s puzzle the user.
 void warn_expired_tokens(const std::vector<ReplayItem>& items, TokenMode mode) {
   if (mode != TokenMode::keep) {
     return;
   }
-  const auto now = wall_ms() / 1000;
+  const auto now = current_time_ms() / 1000;
   for (const auto& item : items) {
     const auto* token = item.capture.find_header(k_header_epilot_token);
     if (token == nullptr) {
@@ -377,7 +372,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   const auto plan = load_plan(opts, url, items.size());
 
   SendContext context;
-  context.now_ms = wall_ms;
+  context.now_ms = current_time_ms;
   context.fill = fill_context(opts.options);
   auto renderer = take(RequestRenderer::create(std::move(items), request, std::move(context), plan.threads));
   renderer->on_callback = [&](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };

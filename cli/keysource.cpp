@@ -1,5 +1,6 @@
 #include "cli/keysource.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 
@@ -61,14 +62,14 @@ std::string default_public_key_path() {
 
 PrivateKey load_private_key(const std::string& path) {
   auto text = read_key_file(path, "--private-key");
+  auto key = parse_private_key(text);
+  if (!key) {
+    throw Failure(with_origin(key.error(), path));  // not a private key: its mode is beside the point
+  }
   const int mode = file_mode(path);
   if (mode >= 0 && (mode & 077) != 0) {
     print_warning("private key " + path + " is readable by others (mode " + octal(mode) +
                   "); run: chmod 600 " + path);
-  }
-  auto key = parse_private_key(text);
-  if (!key) {
-    throw Failure(with_origin(key.error(), path));
   }
   return *key;
 }
@@ -177,5 +178,10 @@ std::string load_token(const std::string& given, const std::string& token_file) 
 }
 
 std::int64_t current_time() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::int64_t current_time_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace epilot::cli

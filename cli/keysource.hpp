@@ -50,5 +50,7 @@ std::string load_token(const std::string& given, const std::string& token_file);
 
 // The current time, unless `--now` pinned it.
 std::int64_t current_time();
+// The current time in unix milliseconds.
+std::int64_t current_time_ms();
 
 }  // namespace epilot::cli

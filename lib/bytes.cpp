@@ -15,6 +15,41 @@ std::string to_hex(const Bytes& bytes) {
   return out;
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at `p` that starts with a
+// byte of 0x80 or more, or 0 when there is none.
+std::size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = *p;
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  std::uint32_t min = 0;
+  if ((c & 0xe0) == 0xc0) {
+    len = 2, cp = c & 0x1f, min = 0x80;
+  } else if ((c & 0xf0) == 0xe0) {
+    len = 3, cp = c & 0x0f, min = 0x800;
+  } else if ((c & 0xf8) == 0xf0) {
+    len = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (static_cast<std::size_t>(end - p) < len) {
+    return 0;
+  }
+  for (std::size_t i = 1; i < len; ++i) {
+    if ((p[i] & 0xc0) != 0x80) {
+      return 0;
+    }
+    cp = (cp << 6) | (p[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
 bool is_valid_utf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = p + text.size();
@@ -31,38 +66,38 @@ bool is_valid_utf8(std::string_view text) {
     if (p == end) {
       break;
     }
-    const unsigned char c = *p;
-    if (c < 0x80) {
+    if (*p < 0x80) {
       ++p;
       continue;
     }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    std::uint32_t min = 0;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, cp = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) < len) {
-      return false;
-    }
-    for (std::size_t i = 1; i < len; ++i) {
-      if ((p[i] & 0xc0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    const auto len = utf8_sequence_length(p, end);
+    if (len == 0) {
       return false;
     }
     p += len;
   }
   return true;
+}
+
+std::string valid_utf8(std::string_view text) {
+  if (is_valid_utf8(text)) {
+    return std::string(text);
+  }
+  std::string out;
+  out.reserve(text.size() + 16);
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const auto len = *p < 0x80 ? 1 : utf8_sequence_length(p, end);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for the byte that starts no character
+      ++p;
+    } else {
+      out.append(reinterpret_cast<const char*>(p), len);
+      p += len;
+    }
+  }
+  return out;
 }
 
 std::string to_lower_ascii(std::string_view text) {

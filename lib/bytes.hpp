@@ -22,6 +22,8 @@ std::string to_hex(const Bytes& bytes);
 
 // True if `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view text);
+// `text` with every byte that starts no well-formed character replaced by U+FFFD.
+std::string valid_utf8(std::string_view text);
 
 // ASCII-only case folding; header names are ASCII by definition.
 std::string to_lower_ascii(std::string_view text);

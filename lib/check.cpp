@@ -10,6 +10,7 @@
 #include "lib/base64.hpp"
 #include "lib/constants.hpp"
 #include "lib/json.hpp"
+#include "lib/payload.hpp"
 #include "lib/signature.hpp"
 
 namespace epilot {
@@ -262,7 +263,7 @@ std::string_view describe(Wanted wanted) {
     case Wanted::success:
       return "2xx";
     case Wanted::refusal:
-      return "4xx";
+      return "a refusal (4xx)";
     case Wanted::client_error:
       return "4xx";
     case Wanted::client_error_or_close:
@@ -352,6 +353,9 @@ std::string unavailable_reason(CaseId id, const CheckKeys& keys, std::string_vie
       return keys.private_key && keys.secret ? "" : "it needs a private key and a secret";
     case CaseId::genuine_noncanonical_json:
     case CaseId::genuine_non_ascii:
+      if (!check_json_nesting(genuine_body).ok()) {
+        return "the genuine body nests deeper than " + std::to_string(k_max_json_depth) + " levels";
+      }
       return parse_json_or_discarded(genuine_body).is_object() ? "" : "the genuine body is not a JSON object";
     default:
       return "";
@@ -369,201 +373,243 @@ std::size_t request_count(CaseId id) {
   }
 }
 
+namespace {
+
+// What every case's builder works from.
+class Builder {
+ public:
+  Builder(const CaseContext& context, const CheckKeys& keys) : m_context(context), m_keys(keys) {}
+
+  const Capture& base() const { return m_context.base; }
+  const std::string& body() const { return m_context.base.body; }
+  std::int64_t now() const { return m_context.now; }
+  std::int64_t tolerance() const { return m_context.tolerance; }
+  const RandomSource& random() const { return m_context.random; }
+  const CheckKeys& keys() const { return m_keys; }
+
+  // Signed as of `at` (default: now), a fresh webhook-id.
+  Signing sign(std::string_view body) const { return sign_at(body, std::to_string(now())); }
+  Signing sign_at(std::string_view body, std::string timestamp) const {
+    return sign_parts(m_keys, generate_message_id(random()), std::move(timestamp), body);
+  }
+  std::string tolerance_note() const { return " (tolerance " + seconds_text(tolerance()) + ")"; }
+
+ private:
+  const CaseContext& m_context;
+  const CheckKeys& m_keys;
+};
+
+using CaseBuilder = void (*)(const Builder& b, CaseRequests& out);
+
+void genuine(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  out.sent = "a genuine request, signed now";
+}
+
+void forged_key(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, foreign_entry(s.ed25519, b.random(), s, b.body()), b.body()));
+  out.sent = s.ed25519 ? "a request signed by a throwaway key" : "a request signed with a random secret";
+}
+
+void tampered_body(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), tamper_one_byte(b.body())));
+  out.sent = "a request with one body byte changed after signing";
+}
+
+void tampered_id(const Builder& b, CaseRequests& out) {
+  auto s = b.sign(b.body());
+  const auto signature = s.primary();
+  s.id = id_changed(s.id);
+  out.requests.push_back(signed_request(b.base(), s, signature, b.body()));
+  out.sent = "a request whose webhook-id was changed after signing";
+}
+
+void tampered_timestamp(const Builder& b, CaseRequests& out) {
+  auto s = b.sign(b.body());
+  const auto signature = s.primary();
+  s.timestamp = std::to_string(b.now() + 1);
+  out.requests.push_back(signed_request(b.base(), s, signature, b.body()));
+  out.sent = "a request whose webhook-timestamp was moved by 1 s after signing";
+}
+
+void unsigned_request(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(with_signing(b.base(), s.id, s.timestamp, std::nullopt, b.body()));
+  out.sent = "a request without webhook-signature";
+}
+
+void empty_signature(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, "", b.body()));
+  out.sent = "a request with an empty webhook-signature";
+}
+
+void stale(const Builder& b, CaseRequests& out) {
+  const auto off = b.tolerance() + 60;
+  const auto s = b.sign_at(b.body(), std::to_string(b.now() - off));
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  out.sent = "a request signed " + seconds_text(off) + " ago" + b.tolerance_note();
+}
+
+void future(const Builder& b, CaseRequests& out) {
+  const auto off = b.tolerance() + 60;
+  const auto s = b.sign_at(b.body(), std::to_string(b.now() + off));
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  out.sent = "a request signed " + seconds_text(off) + " ahead" + b.tolerance_note();
+}
+
+void wrong_scheme(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, foreign_entry(!s.ed25519, b.random(), s, b.body()), b.body()));
+  out.sent = s.ed25519 ? "a request with only a v1 entry, made with a random secret"
+                       : "a request with only a v1a entry, by a throwaway key";
+}
+
+void version_swap(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, relabelled(s.primary(), s.ed25519 ? "v1" : "v1a"), b.body()));
+  out.sent = s.ed25519 ? "the genuine v1a signature labelled v1" : "the genuine v1 signature labelled v1a";
+}
+
+void genuine_last_of_many(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  const std::string label = s.ed25519 ? "v1a," : "v1,";
+  const auto junk = label + random_base64(b.random(), s.ed25519 ? k_ed25519_signature_size : 32);
+  const auto entries = junk + " " + foreign_entry(s.ed25519, b.random(), s, b.body()) + " " + s.primary();
+  out.requests.push_back(signed_request(b.base(), s, entries, b.body()));
+  out.sent = "two invalid entries, then the genuine one";
+}
+
+void genuine_unknown_version(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, "v2," + random_base64(b.random(), 48) + " " + s.primary(), b.body()));
+  out.sent = "a v2 entry, then the genuine one";
+}
+
+void genuine_header_case(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  Capture request = b.base();
+  request.headers.push_back({mixed_case(k_header_id), s.id});
+  request.headers.push_back({mixed_case(k_header_timestamp), s.timestamp});
+  request.headers.push_back({mixed_case(k_header_signature), s.primary()});
+  out.requests.push_back(std::move(request));
+  out.sent = "a genuine request with header names Webhook-Id, WEBHOOK-TIMESTAMP, Webhook-Signature";
+}
+
+void genuine_near_edge(const Builder& b, CaseRequests& out) {
+  const auto age = near_edge_age(b.tolerance());
+  const auto s = b.sign_at(b.body(), std::to_string(b.now() - age));
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  out.sent = "a genuine request signed " + seconds_text(age) + " ago" + b.tolerance_note();
+}
+
+void genuine_v1a_and_v1(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, s.v1a + " " + s.v1, b.body()));
+  out.sent = "a genuine request with a v1a and a v1 entry";
+}
+
+void genuine_noncanonical_json(const Builder& b, CaseRequests& out) {
+  auto text = noncanonical_json(b.body()).value_or(b.body());
+  const auto s = b.sign(text);
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), std::move(text)));
+  out.sent = "a genuine request whose JSON body is pretty-printed, with \\u00fc escapes, 1.50 and \\/";
+}
+
+void genuine_non_ascii(const Builder& b, CaseRequests& out) {
+  auto text = with_leading_member(b.body(), k_check_member,
+                                  "{\"text\":\"Grüße aus Köln – 東京 ✓\",\"emoji\":\"\xF0\x9F\x9A\x80\"}")
+                  .value_or(b.body());
+  const auto s = b.sign(text);
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), std::move(text)));
+  out.sent = "a genuine request with non-ASCII UTF-8 in its body";
+}
+
+void replayed(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  out.requests.push_back(out.requests.back());
+  out.sent = "a genuine request, sent twice byte for byte";
+}
+
+void malformed_signature(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  const auto unparsable = std::string(s.ed25519 ? "v1a" : "v1") + ",%%not*base64%%";
+  out.requests.push_back(signed_request(b.base(), s, unparsable, b.body()));
+  out.requests.push_back(signed_request(b.base(), b.sign(b.body()), "garbage-without-a-comma", b.body()));
+  out.each = {"a request with webhook-signature '" + unparsable + "'",
+              "a request with webhook-signature 'garbage-without-a-comma'"};
+  out.sent = "webhook-signature '" + unparsable + "', then 'garbage-without-a-comma'";
+}
+
+void missing_id(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(with_signing(b.base(), std::nullopt, s.timestamp, s.primary(), b.body()));
+  out.sent = "a signed request without webhook-id";
+}
+
+void missing_timestamp(const Builder& b, CaseRequests& out) {
+  const auto s = b.sign(b.body());
+  out.requests.push_back(with_signing(b.base(), s.id, std::nullopt, s.primary(), b.body()));
+  out.sent = "a signed request without webhook-timestamp";
+}
+
+void timestamp_garbage(const Builder& b, CaseRequests& out) {
+  const auto millis = std::to_string(b.now()) + "000";
+  for (const auto& text : {std::string("yesterday"), millis}) {
+    const auto s = b.sign_at(b.body(), text);
+    out.requests.push_back(signed_request(b.base(), s, s.primary(), b.body()));
+  }
+  out.each = {"a request with webhook-timestamp 'yesterday', signed over it",
+              "a request with webhook-timestamp " + millis + " (milliseconds), signed over it"};
+  out.sent = "webhook-timestamp 'yesterday', then " + millis + " (milliseconds), each signed";
+}
+
+void wrong_method(const Builder& b, CaseRequests& out) {
+  Capture get = b.base();
+  get.method = "GET";
+  std::erase_if(get.headers, [](const Header& h) { return iequals_ascii(h.name, k_header_content_type); });
+  const auto s = b.sign("");
+  out.requests.push_back(signed_request(get, s, s.primary(), ""));
+  out.sent = "a GET with a genuine signature over its empty body";
+}
+
+void oversized(const Builder& b, CaseRequests& out) {
+  auto big = padded(b.body(), k_oversized_body);
+  const auto s = b.sign(big);
+  out.requests.push_back(signed_request(b.base(), s, s.primary(), std::move(big)));
+  out.sent = "a genuine request with a 12 MiB body";
+}
+
+// In CaseId order.
+constexpr std::array<CaseBuilder, k_battery.size()> k_builders{
+    genuine, forged_key, tampered_body, tampered_id, tampered_timestamp, unsigned_request, empty_signature,
+    stale, future, wrong_scheme, version_swap, genuine_last_of_many, genuine_unknown_version,
+    genuine_header_case, genuine_near_edge, genuine_v1a_and_v1, genuine_noncanonical_json, genuine_non_ascii,
+    replayed, malformed_signature, missing_id, missing_timestamp, timestamp_garbage, wrong_method, oversized};
+
+}  // namespace
+
+std::string with_fresh_execution_id(std::string_view body, const RandomSource& random) {
+  const auto doc = parse_json_or_discarded(body);
+  if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object() ||
+      !doc["data"].contains("execution_id") || !doc["data"]["execution_id"].is_string()) {
+    return std::string(body);
+  }
+  auto changed = apply_overrides(body, {{"data.execution_id", make_uuid(random)}});
+  return changed.ok() ? std::move(changed).value() : std::string(body);
+}
+
 CaseRequests build_case(CaseId id, const CaseContext& context, const CheckKeys& keys) {
   CaseRequests out;
   out.skipped = unavailable_reason(id, keys, context.base.body);
-  if (!out.skipped.empty()) {
-    return out;
-  }
-  const auto& base = context.base;
-  const std::string& body = base.body;
-  const auto& random = context.random;
-  const std::string now = std::to_string(context.now);
-  const auto fresh = [&](std::string_view b, std::int64_t at) {
-    return sign_parts(keys, generate_message_id(random), std::to_string(at), b);
-  };
-  const auto genuine = [&](std::string_view b) { return fresh(b, context.now); };
-  const std::int64_t off = context.tolerance + 60;
-
-  switch (id) {
-    case CaseId::genuine: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, s.primary(), body));
-      out.sent = "a genuine request, signed now";
-      break;
-    }
-    case CaseId::forged_key: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, foreign_entry(s.ed25519, random, s, body), body));
-      out.sent = s.ed25519 ? "a request signed by a throwaway key" : "a request signed with a random secret";
-      break;
-    }
-    case CaseId::tampered_body: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, s.primary(), tamper_one_byte(body)));
-      out.sent = "a request with one body byte changed after signing";
-      break;
-    }
-    case CaseId::tampered_id: {
-      auto s = genuine(body);
-      const auto signature = s.primary();
-      s.id = id_changed(s.id);
-      out.requests.push_back(signed_request(base, s, signature, body));
-      out.sent = "a request whose webhook-id was changed after signing";
-      break;
-    }
-    case CaseId::tampered_timestamp: {
-      auto s = genuine(body);
-      const auto signature = s.primary();
-      s.timestamp = std::to_string(context.now + 1);
-      out.requests.push_back(signed_request(base, s, signature, body));
-      out.sent = "a request whose webhook-timestamp was moved by 1 s after signing";
-      break;
-    }
-    case CaseId::unsigned_request: {
-      const auto s = genuine(body);
-      out.requests.push_back(with_signing(base, s.id, s.timestamp, std::nullopt, body));
-      out.sent = "a request without webhook-signature";
-      break;
-    }
-    case CaseId::empty_signature: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, "", body));
-      out.sent = "a request with an empty webhook-signature";
-      break;
-    }
-    case CaseId::stale: {
-      const auto s = fresh(body, context.now - off);
-      out.requests.push_back(signed_request(base, s, s.primary(), body));
-      out.sent = "a request signed " + seconds_text(off) + " ago (tolerance " + seconds_text(context.tolerance) + ")";
-      break;
-    }
-    case CaseId::future: {
-      const auto s = fresh(body, context.now + off);
-      out.requests.push_back(signed_request(base, s, s.primary(), body));
-      out.sent = "a request signed " + seconds_text(off) + " ahead (tolerance " + seconds_text(context.tolerance) + ")";
-      break;
-    }
-    case CaseId::wrong_scheme: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, foreign_entry(!s.ed25519, random, s, body), body));
-      out.sent = s.ed25519 ? "a request with only a v1 entry, made with a random secret"
-                           : "a request with only a v1a entry, by a throwaway key";
-      break;
-    }
-    case CaseId::version_swap: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, relabelled(s.primary(), s.ed25519 ? "v1" : "v1a"), body));
-      out.sent = s.ed25519 ? "the genuine v1a signature labelled v1" : "the genuine v1 signature labelled v1a";
-      break;
-    }
-    case CaseId::genuine_last_of_many: {
-      const auto s = genuine(body);
-      const std::string label = s.ed25519 ? "v1a," : "v1,";
-      const auto junk = label + random_base64(random, s.ed25519 ? k_ed25519_signature_size : 32);
-      out.requests.push_back(
-          signed_request(base, s, junk + " " + foreign_entry(s.ed25519, random, s, body) + " " + s.primary(), body));
-      out.sent = "two invalid entries, then the genuine one";
-      break;
-    }
-    case CaseId::genuine_unknown_version: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, "v2," + random_base64(random, 48) + " " + s.primary(), body));
-      out.sent = "a v2 entry, then the genuine one";
-      break;
-    }
-    case CaseId::genuine_header_case: {
-      const auto s = genuine(body);
-      Capture request = base;
-      request.body = body;
-      request.headers.push_back({mixed_case(k_header_id), s.id});
-      request.headers.push_back({mixed_case(k_header_timestamp), s.timestamp});
-      request.headers.push_back({mixed_case(k_header_signature), s.primary()});
-      out.requests.push_back(std::move(request));
-      out.sent = "a genuine request with header names Webhook-Id, WEBHOOK-TIMESTAMP, Webhook-Signature";
-      break;
-    }
-    case CaseId::genuine_near_edge: {
-      const auto age = near_edge_age(context.tolerance);
-      const auto s = fresh(body, context.now - age);
-      out.requests.push_back(signed_request(base, s, s.primary(), body));
-      out.sent = "a genuine request signed " + seconds_text(age) + " ago (tolerance " + seconds_text(context.tolerance) + ")";
-      break;
-    }
-    case CaseId::genuine_v1a_and_v1: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, s.v1a + " " + s.v1, body));
-      out.sent = "a genuine request with a v1a and a v1 entry";
-      break;
-    }
-    case CaseId::genuine_noncanonical_json: {
-      auto text = noncanonical_json(body);
-      const auto s = genuine(*text);
-      out.requests.push_back(signed_request(base, s, s.primary(), std::move(*text)));
-      out.sent = "a genuine request whose JSON body is pretty-printed, with \\u00fc escapes, 1.50 and \\/";
-      break;
-    }
-    case CaseId::genuine_non_ascii: {
-      auto text = with_leading_member(body, k_check_member,
-                                      "{\"text\":\"Grüße aus Köln – 東京 ✓\",\"emoji\":\"\xF0\x9F\x9A\x80\"}");
-      const auto s = genuine(*text);
-      out.requests.push_back(signed_request(base, s, s.primary(), std::move(*text)));
-      out.sent = "a genuine request with non-ASCII UTF-8 in its body";
-      break;
-    }
-    case CaseId::replayed: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, s.primary(), body));
-      out.requests.push_back(out.requests.back());
-      out.sent = "a genuine request, sent twice byte for byte";
-      break;
-    }
-    case CaseId::malformed_signature: {
-      const auto s = genuine(body);
-      out.requests.push_back(signed_request(base, s, std::string(s.ed25519 ? "v1a" : "v1") + ",%%not*base64%%", body));
-      out.requests.push_back(signed_request(base, s, "garbage-without-a-comma", body));
-      out.sent = "webhook-signature 'v1a,%%not*base64%%', then 'garbage-without-a-comma'";
-      if (!s.ed25519) {
-        out.sent = "webhook-signature 'v1,%%not*base64%%', then 'garbage-without-a-comma'";
-      }
-      break;
-    }
-    case CaseId::missing_id: {
-      const auto s = genuine(body);
-      out.requests.push_back(with_signing(base, std::nullopt, s.timestamp, s.primary(), body));
-      out.sent = "a signed request without webhook-id";
-      break;
-    }
-    case CaseId::missing_timestamp: {
-      const auto s = genuine(body);
-      out.requests.push_back(with_signing(base, s.id, std::nullopt, s.primary(), body));
-      out.sent = "a signed request without webhook-timestamp";
-      break;
-    }
-    case CaseId::timestamp_garbage: {
-      const auto words = sign_parts(keys, generate_message_id(random), "yesterday", body);
-      out.requests.push_back(signed_request(base, words, words.primary(), body));
-      const auto millis = sign_parts(keys, generate_message_id(random), now + "000", body);
-      out.requests.push_back(signed_request(base, millis, millis.primary(), body));
-      out.sent = "webhook-timestamp 'yesterday', then " + now + "000 (milliseconds), each signed";
-      break;
-    }
-    case CaseId::wrong_method: {
-      Capture get = base;
-      get.method = "GET";
-      std::erase_if(get.headers, [](const Header& h) { return iequals_ascii(h.name, k_header_content_type); });
-      const auto s = genuine("");
-      out.requests.push_back(signed_request(get, s, s.primary(), ""));
-      out.sent = "a GET with a genuine signature over its empty body";
-      break;
-    }
-    case CaseId::oversized: {
-      auto big = padded(body, k_oversized_body);
-      const auto s = genuine(big);
-      out.requests.push_back(signed_request(base, s, s.primary(), std::move(big)));
-      out.sent = "a genuine request with a 12 MiB body";
-      break;
-    }
+  if (out.skipped.empty()) {
+    CaseContext own = context;
+    own.base.body = with_fresh_execution_id(context.base.body, context.random);
+    k_builders[static_cast<std::size_t>(id)](Builder(own, keys), out);
   }
   return out;
 }
@@ -576,23 +622,13 @@ int status_class(const CaseAnswer& a) {
   return a.delivered.delivery == Delivery::answered ? a.delivered.answer.status / 100 : 0;
 }
 
-// "401 failed: bad signature", "no answer within the timeout", ...
-std::string answer_text(const CaseAnswer& a) {
-  if (a.delivered.delivery != Delivery::answered) {
-    std::string text(describe(a.classified.answer_class));
-    return a.classified.reason.empty() ? text : text + ": " + a.classified.reason;
-  }
-  std::string text = std::to_string(a.delivered.answer.status) + " " + std::string(describe(a.classified.answer_class));
-  return a.classified.reason.empty() ? text : text + ": " + a.classified.reason;
-}
-
 Judgement pass(std::string note = {}) { return {CaseVerdict::pass, std::move(note)}; }
 Judgement fail(std::string why) { return {CaseVerdict::fail, std::move(why)}; }
 Judgement inconclusive(std::string why) { return {CaseVerdict::inconclusive, std::move(why)}; }
 
 Judgement unreachable_or(const CaseAnswer& a, Judgement otherwise) {
   if (a.delivered.delivery == Delivery::unreachable) {
-    return inconclusive("the endpoint stopped accepting connections (" + a.classified.reason + ")");
+    return inconclusive("the endpoint could not be reached: " + a.classified.reason);
   }
   return otherwise;
 }
@@ -601,7 +637,7 @@ Judgement judge_success(const CaseAnswer& a) {
   if (status_class(a) == 2) {
     return pass();
   }
-  return unreachable_or(a, fail("expected 2xx, got " + answer_text(a)));
+  return unreachable_or(a, fail("expected 2xx, got " + describe_answer(a)));
 }
 
 // A request that must not fool the endpoint: any refusal will do, a 4xx is right.
@@ -610,14 +646,17 @@ Judgement judge_refusal(const CaseAnswer& a, const std::string& sent) {
     case 4:
       return pass();
     case 2:
-      return fail("accepted " + sent + " (" + answer_text(a) + ")");
+      return fail("accepted " + sent + " (" + describe_answer(a) + ")");
     case 5:
       return pass("refused, but with " + std::to_string(a.delivered.answer.status) +
                   ": 401 is the answer for a request that does not verify");
     case 0:
-      return unreachable_or(a, inconclusive("no answer (" + answer_text(a) + "): neither accepted nor refused"));
+      if (a.delivered.delivery == Delivery::broken) {
+        return pass("refused by closing the connection: 401 is the answer for a request that does not verify");
+      }
+      return unreachable_or(a, inconclusive("neither accepted nor refused: " + describe_answer(a)));
     default:
-      return inconclusive("answered " + answer_text(a) + ": neither accepted nor refused");
+      return inconclusive("answered " + describe_answer(a) + ": neither accepted nor refused");
   }
 }
 
@@ -629,7 +668,7 @@ Judgement judge_client_error(const CaseAnswer& a, bool close_is_fine, const std:
     return pass("the connection was closed without an answer");
   }
   if (status_class(a) == 2) {
-    return fail("accepted " + sent + " (" + answer_text(a) + ")");
+    return fail("accepted " + sent + " (" + describe_answer(a) + ")");
   }
   if (a.delivered.delivery == Delivery::timeout) {
     return fail("no answer in time: the endpoint hangs on " + sent);
@@ -637,7 +676,7 @@ Judgement judge_client_error(const CaseAnswer& a, bool close_is_fine, const std:
   if (a.delivered.delivery == Delivery::broken) {
     return fail(a.classified.reason + ": the endpoint may have crashed on " + sent);
   }
-  return unreachable_or(a, fail("expected 4xx, got " + answer_text(a)));
+  return unreachable_or(a, fail("expected 4xx, got " + describe_answer(a)));
 }
 
 bool duplicate_matches(const DuplicateAnswer& d, const CaseAnswer& a) {
@@ -645,10 +684,10 @@ bool duplicate_matches(const DuplicateAnswer& d, const CaseAnswer& a) {
          (d.body_text.empty() || a.delivered.answer.body.find(d.body_text) != std::string::npos);
 }
 
-Judgement judge_repeat(std::span<const CaseAnswer> answers, const DuplicateAnswer* duplicate) {
+Judgement judge_second_send(std::span<const CaseAnswer> answers, const DuplicateAnswer* duplicate) {
   const auto& first = answers[0];
   if (first.classified.answer_class != AnswerClass::success) {
-    return unreachable_or(first, inconclusive("the first send was not a plain success (" + answer_text(first) +
+    return unreachable_or(first, inconclusive("the first send was not a plain success (" + describe_answer(first) +
                                               "), so a repeat can't be told from it"));
   }
   if (answers.size() < 2) {
@@ -657,21 +696,36 @@ Judgement judge_repeat(std::span<const CaseAnswer> answers, const DuplicateAnswe
   const auto& second = answers[1];
   if (duplicate != nullptr && duplicate_matches(*duplicate, second)) {
     if (duplicate_matches(*duplicate, first)) {
-      return inconclusive("the duplicate answer described matches the first answer too (" + answer_text(first) +
+      return inconclusive("the duplicate answer described matches the first answer too (" + describe_answer(first) +
                           "), so it can't tell a repeat from a new request");
     }
-    return pass("the repeat got the duplicate answer (" + answer_text(second) + ")");
+    return pass("the repeat got the duplicate answer (" + describe_answer(second) + ")");
   }
   if (status_class(second) == 4 || second.classified.answer_class == AnswerClass::skipped) {
     return pass();
   }
   if (second.classified.answer_class == AnswerClass::success) {
-    return fail("accepted the same request twice (" + answer_text(first) + ", then " + answer_text(second) + ")");
+    return fail("accepted the same request twice (" + describe_answer(first) + ", then " + describe_answer(second) + ")");
   }
-  return unreachable_or(second, fail("expected 4xx or skipped for the repeat, got " + answer_text(second)));
+  return unreachable_or(second, fail("expected 4xx or skipped for the repeat, got " + describe_answer(second)));
 }
 
+Judgement judge_repeat(std::span<const CaseAnswer> answers, const DuplicateAnswer* duplicate) {
+  auto verdict = judge_second_send(answers, duplicate);
+  verdict.deciding = answers.size() > 1 && answers[0].classified.answer_class == AnswerClass::success ? 1 : 0;
+  return verdict;
+}
+
+
 }  // namespace
+
+std::string describe_answer(const CaseAnswer& a) {
+  std::string text(describe(a.classified.answer_class));
+  if (a.delivered.delivery == Delivery::answered) {
+    text = std::to_string(a.delivered.answer.status) + " " + text;
+  }
+  return a.classified.reason.empty() ? text : text + ": " + a.classified.reason;
+}
 
 Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text) {
   DuplicateAnswer out;
@@ -692,7 +746,7 @@ Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text) {
   return out;
 }
 
-Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, const std::string& sent,
+Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, std::span<const std::string> what,
                      const DuplicateAnswer* duplicate) {
   if (answers.empty()) {
     return inconclusive("nothing was sent");
@@ -701,9 +755,10 @@ Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, 
     return judge_repeat(answers, duplicate);
   }
   // Several requests: each must do what the case wants; the first that does
-  // not decides.
+  // not decides, and its answer is the one reported.
   Judgement verdict = pass();
   for (std::size_t i = 0; i < answers.size(); ++i) {
+    const std::string& sent = i < what.size() ? what[i] : (what.empty() ? std::string() : what.back());
     Judgement one;
     switch (info.wanted) {
       case Wanted::success:
@@ -719,15 +774,14 @@ Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, 
       case Wanted::not_repeated:
         break;
     }
-    if (answers.size() > 1 && !one.why.empty()) {
-      one.why = "request " + std::to_string(i + 1) + " of " + std::to_string(answers.size()) + ": " + one.why;
-    }
+    one.deciding = i;
     if (one.verdict != CaseVerdict::pass) {
       return one;
     }
     if (verdict.why.empty()) {
       verdict.why = std::move(one.why);
     }
+    verdict.deciding = i;
   }
   return verdict;
 }
@@ -741,7 +795,7 @@ class LoadSender : public CaseSender {
   LoadSender(LoadPlan plan, std::chrono::milliseconds wait) : m_plan(std::move(plan)), m_wait(wait) {}
 
   Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-              const std::function<void(Delivered&)>& done) override {
+              const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) override {
     LoadPlan plan = m_plan;
     plan.total = count;
     plan.connections = 1;
@@ -750,20 +804,24 @@ class LoadSender : public CaseSender {
     plan.duration = std::chrono::milliseconds(0);
     // Retries are for an endpoint still starting up; once it has answered,
     // a connection it closes on a case is that case's answer.
+    // A connection per case: what one case does to a connection (the
+    // endpoint closing it, bytes left over) is never blamed on the next.
+    plan.keep_alive = false;
     if (m_first && m_wait.count() > 0) {
-      // A try every quarter second until the wait is over.
+      // A try every quarter second until the wait is over, each signed
+      // afresh: the wait may be longer than the endpoint's tolerance.
       plan.backoff = std::min(plan.backoff, k_wait_step);
       plan.max_backoff = k_wait_step;
       plan.retries = std::max(plan.retries, static_cast<unsigned>(m_wait / k_wait_step) + 1);
+      plan.rebuild_on_retry = true;
     }
     if (!m_first) {
       plan.retries = 0;
-      plan.resend_on_stale = false;
     }
     m_first = false;
     auto stats = run_load(
         plan, [&](unsigned, std::uint64_t job, OutgoingRequest& out) { build(job, out); },
-        [&](unsigned, Delivered& delivered) { done(delivered); });
+        [&](unsigned, Delivered& delivered) { done(delivered); }, nullptr, &stop);
     if (!stats.ok()) {
       return stats.error();
     }
@@ -777,15 +835,18 @@ class LoadSender : public CaseSender {
   bool m_first = true;
 };
 
-SentRequest summary_of(const Capture& request) {
-  return SentRequest{request.method, request.headers, request.body.size()};
+SentRequest summary_of(const Capture& request, std::string what) {
+  return SentRequest{request.method, request.headers, request.body.size(), std::move(what)};
 }
 
 // Sends the cases at `indices` (of the battery) in order, building each as
 // its first request goes, and judges each as its last answer comes in.
 class BatterySender {
  public:
-  BatterySender(const BatteryRun& run, std::vector<CaseResult>& results, const std::function<void(std::size_t)>& judged)
+  // `judged(index, unavailable)`: case `index` has all its answers; when
+  // `unavailable` is set, it could not be made after all.
+  using Judged = std::function<void(std::size_t, const std::string&)>;
+  BatterySender(const BatteryRun& run, std::vector<CaseResult>& results, const Judged& judged)
       : m_run(run), m_results(results), m_judged(judged) {}
 
   Status send(CaseSender& sender, const std::vector<std::size_t>& indices) {
@@ -796,54 +857,72 @@ class BatterySender {
       }
     }
     m_built.assign(m_results.size(), {});
+    m_unavailable.assign(m_results.size(), {});
     return sender.send(
         m_jobs.size(), [this](std::uint64_t job, OutgoingRequest& out) { build(job, out); },
-        [this](Delivered& delivered) { deliver(delivered); });
+        [this](Delivered& delivered) { deliver(delivered); }, m_stop);
   }
+
+  // Set when the endpoint could no longer be reached: the case it happened on.
+  const CaseInfo* gone_at() const { return m_gone_at; }
 
  private:
   void build(std::uint64_t job, OutgoingRequest& out) {
     const auto [index, r] = m_jobs[job];
     auto& built = m_built[index];
     auto& result = m_results[index];
-    if (r == 0) {
+    // Built afresh as its first request goes (and again if that is retried:
+    // the signature carries the time).
+    if (r == 0 || built.requests.size() <= r) {
       built = build_case(result.info->id, m_run.context(), m_run.keys);
+      m_unavailable[index] = built.skipped;
+      if (built.requests.empty()) {
+        // Availability was decided before the run; should this fill of the
+        // body disagree, a job still needs bytes: send genuine's, judge nothing.
+        built = build_case(CaseId::genuine, m_run.context(), m_run.keys);
+        built.requests.resize(request_count(result.info->id), built.requests.front());
+      }
       result.sent = built.sent;
       result.requests.clear();
-      for (const auto& request : built.requests) {
-        result.requests.push_back(summary_of(request));
+      for (std::size_t i = 0; i < built.requests.size(); ++i) {
+        result.requests.push_back(summary_of(built.requests[i], i < built.each.size() ? built.each[i] : built.sent));
       }
     }
-    const auto& request = built.requests[std::min(r, built.requests.size() - 1)];
+    const auto& request = built.requests[r];
     out.storage = write_raw_http(request);
     const auto head_end = out.storage.find("\r\n\r\n") + 4;
     out.head = out.storage.substr(0, head_end);
     out.body = std::string_view(out.storage).substr(head_end);
     const auto* id = request.find_header(k_header_id);
     out.label = id != nullptr ? *id : std::string();
-    if (r + 1 == built.requests.size()) {
-      built.requests.clear();  // a 12 MB body need not outlive its send
-    }
   }
 
   void deliver(Delivered& delivered) {
     const auto [index, r] = m_jobs[delivered.job];
     auto& result = m_results[index];
+    if (delivered.delivery == Delivery::unreachable && m_gone_at == nullptr) {
+      m_gone_at = result.info;  // the endpoint is gone: sending the rest would only wait on retries
+      m_stop.store(true);
+    }
     result.latency += delivered.latency;
     CaseAnswer answer;
     answer.classified = classify(delivered);
     answer.delivered = std::move(delivered);
     result.answers.push_back(std::move(answer));
     if (r + 1 == request_count(result.info->id)) {
-      m_judged(index);
+      m_built[index].requests.clear();  // a 12 MB body need not outlive its case
+      m_judged(index, m_unavailable[index]);
     }
   }
 
   const BatteryRun& m_run;
   std::vector<CaseResult>& m_results;
-  const std::function<void(std::size_t)>& m_judged;
+  const Judged& m_judged;
   std::vector<std::pair<std::size_t, std::size_t>> m_jobs;  // job -> (case, its request)
   std::vector<CaseRequests> m_built;
+  std::vector<std::string> m_unavailable;
+  std::atomic<bool> m_stop{false};
+  const CaseInfo* m_gone_at = nullptr;
 };
 
 }  // namespace
@@ -871,9 +950,14 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
       ++next_report;
     }
   };
-  const std::function<void(std::size_t)> judged = [&](std::size_t index) {
+  const BatterySender::Judged judged = [&](std::size_t index, const std::string& unavailable) {
     auto& r = results[index];
-    r.judgement = judge_case(*r.info, r.answers, r.sent, run.duplicate);
+    std::vector<std::string> what;
+    for (const auto& request : r.requests) {
+      what.push_back(request.what);
+    }
+    r.judgement = unavailable.empty() ? judge_case(*r.info, r.answers, what, run.duplicate)
+                                      : Judgement{CaseVerdict::skipped, unavailable};
     report(index);
   };
   const auto settle = [&](std::size_t index, CaseVerdict verdict, std::string why) {
@@ -902,11 +986,17 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
   if (!to_send.empty()) {
     EPILOT_TRY(batch.send(sender, to_send));
   }
-  // A case whose requests were not all answered (the run was cut short) is
-  // judged on what came back.
+  // A case whose requests were not all answered (the endpoint went away)
+  // is judged on what came back, or not at all.
   for (const auto i : to_send) {
-    if (!done[i]) {
-      judged(i);
+    if (done[i]) {
+      continue;
+    }
+    if (results[i].answers.empty() && batch.gone_at() != nullptr) {
+      settle(i, CaseVerdict::inconclusive,
+             "not run: the endpoint could not be reached after " + std::string(batch.gone_at()->name));
+    } else {
+      judged(i, {});
     }
   }
   return results;

@@ -7,6 +7,7 @@
 //
 // The case ids are a public contract: scripts and JUnit reports key on them.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -61,7 +62,7 @@ enum class CaseId {
 // What an answer must be for the case to pass.
 enum class Wanted {
   success,              // 2xx
-  refusal,              // anything but a 2xx: the endpoint was not fooled (4xx is the right answer)
+  refusal,              // a 4xx; a 5xx or a closed connection is not being fooled either (noted)
   client_error,         // 4xx: not a 5xx, a hang or a reset
   client_error_or_close,  // 4xx, or the connection closed
   not_repeated,         // the repeat of a genuine request is refused or skipped
@@ -72,7 +73,7 @@ struct CaseInfo {
   std::string_view name;     // the public id: "tampered-body"
   CheckLevel level;
   Wanted wanted;
-  std::string_view summary;  // one line for --list
+  std::string_view summary;  // one line: what it sends and wants
   std::string_view fix;      // what an endpoint that fails it should do
 };
 
@@ -103,10 +104,14 @@ struct CaseContext {
 struct CaseRequests {
   std::vector<Capture> requests;  // sent one after the other, in order
   std::string sent;               // what was sent, in words ("a request signed 360 s ago")
+  std::vector<std::string> each;  // when the requests differ: each one, in words
   std::string skipped;            // set instead when the case can't be made from these inputs
 };
 
-// The requests case `id` sends, built from `context` under `keys`.
+// The requests case `id` sends, built from `context` under `keys`. A body
+// with data.execution_id (an epilot custom action) gets a fresh one per
+// case, so that an app that deduplicates executions sees a new one each
+// time (replayed's two sends share theirs).
 CaseRequests build_case(CaseId id, const CaseContext& context, const CheckKeys& keys);
 
 // How old genuine-near-edge's timestamp is: 30 s inside the tolerance (half
@@ -124,7 +129,7 @@ struct CaseAnswer {
 };
 
 // For `replayed`: how an endpoint that deduplicates without saying so
-// answers a repeat, as given by its user. `expectation` as for --expect;
+// answers a repeat, as given by its user. `expectation` as replay's are;
 // `body_text`, when set, must also be in the answer's body.
 struct DuplicateAnswer {
   Expectation expectation;
@@ -138,11 +143,16 @@ Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text);
 struct Judgement {
   CaseVerdict verdict = CaseVerdict::fail;
   std::string why;   // a line: why it failed or is inconclusive; a note on a pass, if any
+  std::size_t deciding = 0;  // the answer the verdict rests on
 };
 
+// "401 other: HTTP 401: ...", "timeout: no complete answer within 10000 ms".
+std::string describe_answer(const CaseAnswer& answer);
+
 // The verdict on case `info` from the answers to its requests (one each, in
-// order). `duplicate` is the user's description of a silent repeat answer.
-Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, const std::string& sent,
+// order); `what` says what each request was, in words. `duplicate` is the
+// user's description of a silent repeat answer.
+Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, std::span<const std::string> what,
                      const DuplicateAnswer* duplicate);
 
 // Why case `id` can't be made from these keys and this genuine body (for
@@ -155,15 +165,15 @@ std::size_t request_count(CaseId id);
 
 // --- Running the battery ---
 
-// The network, as a parameter: sends `count` requests one after another on
-// one connection (reconnecting when the endpoint closes it), asking `build`
-// for each one's bytes just before it goes, and hands every answer (or
-// failure) to `done`, in order. Fails only when nothing can be sent.
+// The network, as a parameter: sends `count` requests one after another,
+// asking `build` for each one's bytes just before it goes, and hands every
+// answer (or failure) to `done`, in order. Once `stop` is set (by `done`),
+// nothing more is sent. Fails only when nothing can be sent.
 class CaseSender {
  public:
   virtual ~CaseSender() = default;
   virtual Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-                      const std::function<void(Delivered&)>& done) = 0;
+                      const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) = 0;
 };
 
 // The real sender: lib/loadgen with one connection. The first send (the
@@ -177,6 +187,7 @@ struct SentRequest {
   std::string method;
   std::vector<Header> headers;
   std::size_t body_bytes = 0;
+  std::string what;  // in words
 };
 
 struct CaseResult {
@@ -201,11 +212,17 @@ struct BatteryRun {
 };
 
 // Send `genuine`; if the endpoint accepts it, every other case that runs,
-// in battery order; otherwise the rest are inconclusive. One result per
-// case of the battery, in order. An error only when nothing could be sent.
+// in battery order; otherwise the rest are inconclusive, as are the cases
+// after the endpoint stopped taking connections (they are not sent). One
+// result per case of the battery, in order. An error only when nothing
+// could be sent.
 Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& sender);
 
 // --- Bodies (exposed for tests) ---
+
+// `body` with a new random data.execution_id when it has one (a string),
+// re-encoded compactly; otherwise `body` as it is.
+std::string with_fresh_execution_id(std::string_view body, const RandomSource& random);
 
 // `body` with one byte changed: a letter or digit inside the first JSON
 // string value (so JSON stays JSON), else the first letter or digit, else

@@ -1,6 +1,8 @@
 #include "lib/loadgen.hpp"
 
 #include <arpa/inet.h>
+#include <csignal>
+#include <pthread.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,6 +39,39 @@ std::string_view describe(Delivery delivery) {
 }
 
 namespace {
+
+// OpenSSL writes to the socket with write(2), which raises SIGPIPE when the
+// server has closed the connection (a 413 on a large body, a crash): that
+// would kill the process where a plain send() with MSG_NOSIGNAL gets EPIPE.
+// This blocks SIGPIPE on the calling thread for the TLS calls and discards
+// one they raise (a write's SIGPIPE is directed at the thread that wrote).
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&m_pipe);
+    sigaddset(&m_pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+    sigset_t pending;
+    sigpending(&pending);
+    m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeBlocked() {
+    sigset_t pending;
+    sigpending(&pending);
+    if (!m_was_pending && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec now{0, 0};
+      sigtimedwait(&m_pipe, nullptr, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t m_pipe{};
+  sigset_t m_old{};
+  bool m_was_pending = false;
+};
 
 using Clock = std::chrono::steady_clock;
 
@@ -130,6 +165,7 @@ class Worker {
   void connection_ended(Connection& c, const char* fallback, Clock::time_point now);
   void drive(Connection& c, std::uint32_t events, Clock::time_point now);
   void write_some(Connection& c, Clock::time_point now);
+  bool early_answer(Connection& c, Clock::time_point now);
   void read_some(Connection& c, Clock::time_point now);
   void close_socket(Connection& c);
   void want_write(Connection& c, bool on);
@@ -179,6 +215,12 @@ bool Worker::take_job(Connection& c, Clock::time_point now) {
 
 void Worker::begin_attempt(Connection& c, Clock::time_point now) {
   c.attempts += 1;
+  if (c.attempts > 1 && m_shared.plan.rebuild_on_retry) {
+    c.request.head.clear();
+    c.request.body = {};
+    c.request.label.clear();
+    m_shared.build(m_index, c.job, c.request);
+  }
   c.written = 0;
   c.parser = ResponseParser(c.request.head_method);
   c.wake = now + m_shared.plan.timeout;
@@ -265,7 +307,7 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
   const bool answered_before = c.reused;
   const bool got_bytes = c.parser.started();
   close_socket(c);
-  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used && m_shared.plan.resend_on_stale) {
+  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used) {
     // The server closed an idle keep-alive connection as we reused it: the
     // request never reached it. Resend at once on a new connection; this is
     // not one of the user's retries.
@@ -342,7 +384,10 @@ void Worker::connected(Connection& c, Clock::time_point now) {
 
 void Worker::handshake(Connection& c, Clock::time_point now) {
   ERR_clear_error();
-  const int rc = SSL_connect(c.ssl);
+  const int rc = [&] {
+    const SigpipeBlocked no_sigpipe;
+    return SSL_connect(c.ssl);
+  }();
   if (rc == 1) {
     c.phase = Phase::writing;
     write_some(c, now);
@@ -390,7 +435,10 @@ bool Worker::write_tls(Connection& c, Clock::time_point now) {
     const char* data = c.written < head.size() ? head.data() + c.written : body.data() + (c.written - head.size());
     const auto size = c.written < head.size() ? head.size() - c.written : body.size() - (c.written - head.size());
     ERR_clear_error();
-    const int n = SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+    const int n = [&] {
+      const SigpipeBlocked no_sigpipe;
+      return SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, 1 << 30)));
+    }();
     if (n > 0) {
       c.written += static_cast<std::size_t>(n);
       continue;
@@ -427,7 +475,7 @@ bool Worker::take_bytes(Connection& c, std::size_t size, bool more_buffered, Clo
     }
     return false;
   }
-  if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size) {
+  if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size || !m_shared.plan.keep_alive) {
     close_socket(c);  // bytes nobody asked for: this connection can't be trusted for the next answer
   } else {
     c.reused = true;
@@ -451,7 +499,10 @@ void Worker::connection_ended(Connection& c, const char* fallback, Clock::time_p
 void Worker::read_tls(Connection& c, Clock::time_point now) {
   for (;;) {
     ERR_clear_error();
-    const int n = SSL_read(c.ssl, m_buffer, sizeof m_buffer);
+    const int n = [&] {
+      const SigpipeBlocked no_sigpipe;  // a read may write (a key update's answer)
+      return SSL_read(c.ssl, m_buffer, sizeof m_buffer);
+    }();
     if (n > 0) {
       if (take_bytes(c, static_cast<std::size_t>(n), SSL_pending(c.ssl) > 0, now)) {
         return;
@@ -510,7 +561,11 @@ void Worker::write_some(Connection& c, Clock::time_point now) {
       if (errno == EINTR) {
         continue;
       }
-      connection_failed(c, Delivery::broken, std::string("sending failed: ") + std::strerror(errno), now);
+      const int error = errno;
+      if (early_answer(c, now)) {
+        return;
+      }
+      connection_failed(c, Delivery::broken, std::string("sending failed: ") + std::strerror(error), now);
       return;
     }
     c.written += static_cast<std::size_t>(n);
@@ -520,6 +575,22 @@ void Worker::write_some(Connection& c, Clock::time_point now) {
   // registered at connect, so an answer that arrives before epoll_wait is
   // still reported, and reading now would mostly cost a syscall for nothing.
   c.phase = Phase::reading;
+}
+
+// A server may answer before it has read the whole request (413 for a body
+// too large) and close the connection: sending then fails, but the answer
+// may be waiting in the socket. True when it was there, whole, and delivered.
+bool Worker::early_answer(Connection& c, Clock::time_point now) {
+  for (;;) {
+    const auto n = ::recv(c.fd, m_buffer, sizeof m_buffer, MSG_DONTWAIT);
+    if (n <= 0) {
+      return false;
+    }
+    if (take_bytes(c, static_cast<std::size_t>(n), false, now)) {
+      close_socket(c);  // it failed for sending: never reuse it
+      return true;
+    }
+  }
 }
 
 void Worker::read_some(Connection& c, Clock::time_point now) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/bytes.hpp"
 #include "lib/json.hpp"
 
 namespace epilot {
@@ -255,7 +256,9 @@ std::chrono::nanoseconds LatencyHistogram::percentile(double quantile) const {
 
 namespace {
 
-std::string xml_escape(std::string_view text) {
+std::string xml_escape(std::string_view raw) {
+  // An XML document is UTF-8 throughout: an endpoint's bytes may not be.
+  const auto text = valid_utf8(raw);
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {

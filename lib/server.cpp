@@ -60,14 +60,15 @@ enum class Method { head, other };
 
 // An answer on the wire. A HEAD request's answer, and 204 and 304, carry no
 // body (a proxy in front would read one as the start of the next answer).
-std::string response(int status, const std::string& body, bool close, Method method = Method::other) {
+std::string response(int status, const std::string& body, bool close, Method method = Method::other,
+                     const std::string& allow = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   const bool bodiless = status == 204 || status == 304;
   if (!bodiless) {
     out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
-  if (status == 405) {
-    out += "Allow: POST\r\n";  // every endpoint this server stands in for takes POST only
+  if (!allow.empty()) {
+    out += "Allow: " + allow + "\r\n";
   }
   if (close) {
     out += "Connection: close\r\n";
@@ -346,7 +347,7 @@ void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, bool 
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
-  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other);
+  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);
     c.delayed_close = close;

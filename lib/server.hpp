@@ -39,6 +39,7 @@ struct ServerAnswer {
   std::string body;                    // sent as application/json
   std::chrono::milliseconds delay{0};  // answer later, without holding up other connections
   bool close = false;                  // close the connection after this answer
+  std::string allow = {};              // for a 405: the methods the target takes (the Allow header)
 };
 
 // Called on the event-loop threads, concurrently: must be thread-safe.

@@ -2,6 +2,7 @@
 // crypto only: one that does everything right, and the same one with a
 // single flaw switched on, each a mistake real endpoints make.
 import http from 'node:http';
+import https from 'node:https';
 import crypto from 'node:crypto';
 
 export const FLAWS = {
@@ -93,14 +94,14 @@ function verify({ req, body, flaw, publicKey, secret, tolerance, seen }) {
 }
 
 // Start an endpoint on 127.0.0.1:0 with `flaw` (or none). `publicKey` is a
-// PEM, `secret` a whsec_ string; either may be left out. Resolves with its
-// URL, the number of requests it answered 2xx, and close().
-export function startEndpoint({ flaw = null, publicKey = null, secret = null, tolerance = 300 } = {}) {
+// PEM, `secret` a whsec_ string; either may be left out; `tls` ({key, cert})
+// serves https. Resolves with its URL, counts of what it saw, and close().
+export function startEndpoint({ flaw = null, publicKey = null, secret = null, tolerance = 300, tls = null } = {}) {
   if (flaw !== null && !(flaw in FLAWS)) throw new Error(`no such flaw: ${flaw}`);
   const key = publicKey ? crypto.createPublicKey(publicKey) : null;
   const seen = new Set();
   const state = { accepted: 0, requests: 0, bodies: [] };
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     state.requests += 1;
     const answer = (status, doc) => {
       if (status < 300) state.accepted += 1;
@@ -137,12 +138,13 @@ export function startEndpoint({ flaw = null, publicKey = null, secret = null, to
         answer(500, { error: String(e.message) });
       }
     });
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
       resolve({
-        url: `http://127.0.0.1:${port}/hook`,
+        url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/hook`,
         state,
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
       });

@@ -24,7 +24,7 @@ test('the man page has the sections a man page needs', () => {
 
 test('every flag of every command is documented in its man section', () => {
   const md = fs.readFileSync(source, 'utf8');
-  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen', 'replay', 'fixtures']) {
+  for (const cmd of ['keygen', 'sign', 'verify', 'inspect', 'fetch-key', 'listen', 'replay', 'check', 'fixtures']) {
     const start = md.indexOf(`## ${cmd}\n`);
     assert.notEqual(start, -1, `no section for ${cmd}`);
     const end = md.indexOf('\n#', start + 1);

@@ -1,5 +1,7 @@
 #include "lib/replay_report.hpp"
 
+#include "lib/bytes.hpp"
+
 #include <gtest/gtest.h>
 
 namespace epilot {
@@ -126,6 +128,21 @@ TEST(JunitXml, EscapesAndCountsFailures) {
   EXPECT_NE(xml.find(R"(<failure message="1 of 2: not met" type="expectation">bad   byte</failure>)"), std::string::npos)
       << xml;
   EXPECT_NE(xml.find("<system-out>fine</system-out>"), std::string::npos);
+}
+
+TEST(JunitXml, SkippedCasesAndBytesThatAreNotUtf8) {
+  std::vector<JunitCase> cases(2);
+  cases[0].name = "left-out";
+  cases[0].classname = "x";
+  cases[0].skipped = "not named";
+  cases[1].name = "bytes";
+  cases[1].classname = "x";
+  cases[1].failure = std::string("got \xff\xfe<");
+  const auto xml = junit_xml("suite", cases, 0, "2026-11-24T00:00:00Z");
+  EXPECT_NE(xml.find(R"(tests="2" failures="1" errors="0" skipped="1")"), std::string::npos) << xml;
+  EXPECT_NE(xml.find(R"(<skipped message="not named"/>)"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("got \xEF\xBF\xBD\xEF\xBF\xBD&lt;"), std::string::npos) << xml;
+  EXPECT_TRUE(is_valid_utf8(xml));
 }
 
 }  // namespace
