@@ -302,6 +302,28 @@ void check_flags(const CheckOptions& opts) {
   }
 }
 
+std::optional<DuplicateAnswer> duplicate_answer(const std::string& text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  auto parsed = parse_duplicate_answer(text);
+  if (!parsed.ok()) {
+    fail(parsed.error().code, "--duplicate-answer " + parsed.error().message, parsed.error().hints);
+  }
+  return std::move(parsed).value();
+}
+
+// Where the cases go; the sender makes it one connection per case.
+LoadPlan load_plan(const CheckOptions& opts, const ParsedUrl& url) {
+  LoadPlan plan;
+  plan.host = url.host;
+  plan.port = url.port;
+  plan.tls = url.scheme == "https";
+  plan.ca_cert = opts.ca_cert;
+  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  return plan;
+}
+
 // A report file the run could not write would lose the run's result: make
 // sure its folder is there before anything is sent.
 void check_report_path(const std::string& path) {
@@ -330,14 +352,7 @@ Outcome run_check(const CheckOptions& opts) {
   check_report_path(opts.junit);
   const auto url = take(parse_url(opts.url));
   const auto skipped = left_out(opts);
-  std::optional<DuplicateAnswer> duplicate;
-  if (!opts.duplicate_answer.empty()) {
-    auto parsed = parse_duplicate_answer(opts.duplicate_answer);
-    if (!parsed.ok()) {
-      fail(parsed.error().code, "--duplicate-answer " + parsed.error().message, parsed.error().hints);
-    }
-    duplicate = std::move(parsed).value();
-  }
+  const auto duplicate = duplicate_answer(opts.duplicate_answer);
   CheckFacts facts;
   facts.url = shown_url(opts.url);
   facts.tolerance = opts.tolerance;
@@ -374,13 +389,7 @@ Outcome run_check(const CheckOptions& opts) {
     }
   };
 
-  LoadPlan plan;
-  plan.host = url.host;
-  plan.port = url.port;
-  plan.tls = url.scheme == "https";
-  plan.ca_cert = opts.ca_cert;
-  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
-  auto sender = make_load_sender(plan, std::chrono::milliseconds(static_cast<std::int64_t>(opts.wait * 1000)));
+  auto sender = make_load_sender(load_plan(opts, url), std::chrono::milliseconds(static_cast<std::int64_t>(opts.wait * 1000)));
 
   const auto started = std::chrono::steady_clock::now();
   const auto results = take(run_battery(run, *sender));

@@ -355,6 +355,24 @@ test('every request gets a line with its method and path, refused ones too, and 
   assert.match(stderr, /; FAIL: 4 of 5 requests did not verify or were refused/);
 });
 
+test('a method other than POST is 405 with Allow: POST, and a refused request like any other', async () => {
+  const l = await startListen(['--max-requests', '2']);
+  const get = await new Promise((resolve, reject) => {
+    const signedGet = signed('');
+    http.request(l.url, { method: 'GET', headers: signedGet.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, allow: res.headers.allow }));
+    }).on('error', reject).end();
+  });
+  assert.deepEqual(get, { status: 405, allow: 'POST' });
+  assert.equal((await send(l.url, signed())).status, 200);
+  const { status } = await l.exited;
+  assert.equal(status, 1, 'a refused request fails the run');
+  const refused = l.events.find((e) => e.status === 405);
+  assert.equal(refused.method, 'GET');
+  assert.equal(refused.verdict, 'refused');
+});
+
 test('exit status for CI: 0 when every request verified, 1 when --timeout came before --max-requests', async () => {
   const enough = await startListen(['--max-requests', '2']);
   assert.equal((await send(enough.url, signed())).status, 200);
