@@ -804,9 +804,6 @@ class LoadSender : public CaseSender {
     plan.duration = std::chrono::milliseconds(0);
     // Retries are for an endpoint still starting up; once it has answered,
     // a connection it closes on a case is that case's answer.
-    // A connection per case: what one case does to a connection (the
-    // endpoint closing it, bytes left over) is never blamed on the next.
-    plan.keep_alive = false;
     if (m_first && m_wait.count() > 0) {
       // A try every quarter second until the wait is over, each signed
       // afresh: the wait may be longer than the endpoint's tolerance.

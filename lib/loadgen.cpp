@@ -135,6 +135,7 @@ struct Connection {
   bool reused = false;           // has completed an answer: a close before the next one is a stale keep-alive
   bool want_write = false;       // EPOLLOUT registered: only while connecting or while the send buffer is full
   bool stale_retry_used = false;
+  std::string stale_error;  // why the reused connection failed, when it was resent
   std::size_t address = 0;
   std::size_t addresses_tried = 0;
   std::uint64_t job = 0;
@@ -200,6 +201,7 @@ bool Worker::take_job(Connection& c, Clock::time_point now) {
   c.job = job;
   c.attempts = 0;
   c.stale_retry_used = false;
+  c.stale_error.clear();
   c.request.head.clear();
   c.request.body = {};
   c.request.head_method = false;
@@ -306,12 +308,18 @@ void Worker::close_socket(Connection& c) {
 void Worker::connection_failed(Connection& c, Delivery kind, std::string error, Clock::time_point now) {
   const bool answered_before = c.reused;
   const bool got_bytes = c.parser.started();
+  // Refused before a byte went out, or closed after the last one: what an
+  // idle connection the server dropped looks like. A body cut off halfway
+  // is the server refusing this request (it may have answered, or crashed).
+  const bool none_or_all_sent = c.written == 0 || c.written >= c.request.head.size() + c.request.body.size();
   close_socket(c);
-  if (kind == Delivery::broken && answered_before && !got_bytes && !c.stale_retry_used) {
-    // The server closed an idle keep-alive connection as we reused it: the
-    // request never reached it. Resend at once on a new connection; this is
-    // not one of the user's retries.
+  if (kind == Delivery::broken && answered_before && !got_bytes && none_or_all_sent && !c.stale_retry_used) {
+    // The server closed an idle keep-alive connection as we reused it (or
+    // closes after every answer without saying so): the request never
+    // reached it. Resend at once on a new connection; this is not one of
+    // the user's retries.
     c.stale_retry_used = true;
+    c.stale_error = error;
     c.attempts -= 1;
     begin_attempt(c, now);
     return;
@@ -324,6 +332,12 @@ void Worker::connection_failed(Connection& c, Delivery kind, std::string error, 
       wait = std::min(wait, m_shared.plan.max_backoff);
     }
     c.wake = now + wait;
+    return;
+  }
+  if (kind == Delivery::unreachable && c.stale_retry_used) {
+    // The connection broke under this request and the server then took no
+    // new one: it went away on this request, which is what to report.
+    deliver(c, Delivery::broken, c.stale_error + ", and then no new connection: " + error, now);
     return;
   }
   deliver(c, kind, std::move(error), now);
@@ -475,7 +489,7 @@ bool Worker::take_bytes(Connection& c, std::size_t size, bool more_buffered, Clo
     }
     return false;
   }
-  if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size || !m_shared.plan.keep_alive) {
+  if (!c.parser.answer().keep_alive || more_buffered || c.parser.consumed() < size) {
     close_socket(c);  // bytes nobody asked for: this connection can't be trusted for the next answer
   } else {
     c.reused = true;

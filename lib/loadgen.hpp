@@ -38,10 +38,6 @@ struct LoadPlan {
   unsigned retries = 2;                        // extra attempts after a connection error
   std::chrono::milliseconds backoff{100};      // before retry n: backoff * 2^(n-1)
   std::chrono::milliseconds max_backoff{0};    // no wait between attempts is longer than this; 0 = no cap
-  // Keep connections open for the next job. Off, every job has a connection
-  // of its own: what one request does to a connection (a close, bytes left
-  // over) can't be blamed on the next.
-  bool keep_alive = true;
   // Build a job's bytes again for each retry (they carry the time of signing).
   bool rebuild_on_retry = false;
 };

@@ -81,6 +81,19 @@ test('a correct endpoint passes the whole battery with --strict, v1a and v1 toge
   }
 });
 
+test('an endpoint that drops the connection after every answer, without saying so, still passes', async () => {
+  const endpoint = await startEndpoint({ publicKey: publicPem, closeAfterAnswer: true });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const r = await check(endpoint.url, [...v1aOnly, '--strict']);
+      assert.equal(r.status, 0, r.stdout);
+      assert.equal(r.summary.passed, 24);
+    }
+  } finally {
+    await endpoint.close();
+  }
+});
+
 test('a correct HMAC-only endpoint passes with a secret alone (testing v1)', async () => {
   const endpoint = await startEndpoint({ secret });
   try {

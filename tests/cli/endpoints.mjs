@@ -96,7 +96,10 @@ function verify({ req, body, flaw, publicKey, secret, tolerance, seen }) {
 // Start an endpoint on 127.0.0.1:0 with `flaw` (or none). `publicKey` is a
 // PEM, `secret` a whsec_ string; either may be left out; `tls` ({key, cert})
 // serves https. Resolves with its URL, counts of what it saw, and close().
-export function startEndpoint({ flaw = null, publicKey = null, secret = null, tolerance = 300, tls = null } = {}) {
+// `closeAfterAnswer` drops every connection after its answer without a
+// Connection: close (HTTP allows it; clients must cope).
+export function startEndpoint({ flaw = null, publicKey = null, secret = null, tolerance = 300, tls = null,
+  closeAfterAnswer = false } = {}) {
   if (flaw !== null && !(flaw in FLAWS)) throw new Error(`no such flaw: ${flaw}`);
   const key = publicKey ? crypto.createPublicKey(publicKey) : null;
   const seen = new Set();
@@ -107,6 +110,7 @@ export function startEndpoint({ flaw = null, publicKey = null, secret = null, to
       if (status < 300) state.accepted += 1;
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(doc));
+      if (closeAfterAnswer) res.on('finish', () => req.socket.destroy());
     };
     if (req.method !== 'POST' && flaw !== 'any-method') {
       res.setHeader('allow', 'POST');
