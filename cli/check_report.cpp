@@ -102,29 +102,26 @@ std::string trusted_key(const CheckFacts& facts) {
                             : "the public key " + facts.whpk + " (" + facts.fingerprint + ")";
 }
 
-// Why a genuine request may not have been accepted, from how it was answered.
+// Why a genuine request may not have been accepted, from how it was
+// answered; and always the key it must trust (a verifier that throws on a
+// key it does not know answers 500).
 std::vector<std::string> genuine_hints(const CaseAnswer& a, const CheckFacts& facts) {
-  switch (a.delivered.delivery) {
-    case Delivery::timeout:
-      return {"the endpoint did not answer within --timeout: is it busy, or waiting on something?"};
-    case Delivery::broken:
-      return {"the connection broke without an answer: has the app crashed? its log will say"};
-    case Delivery::unreachable:
-    case Delivery::answered:
-      break;
+  std::vector<std::string> hints;
+  if (a.delivered.delivery == Delivery::timeout) {
+    hints.push_back("the endpoint did not answer within --timeout: is it busy, or waiting on something?");
+  } else if (a.delivered.delivery == Delivery::broken) {
+    hints.push_back("the connection broke without an answer: has the app crashed? its log will say");
+  } else if (a.delivered.delivery == Delivery::answered) {
+    const int status = a.delivered.answer.status;
+    if (status / 100 == 3 || status == 404 || status == 405 || status == 501) {
+      hints.push_back("is --url the endpoint's own path? it answered " + std::to_string(status));
+    } else if (status / 100 == 5) {
+      hints.push_back("the endpoint failed on a genuine request: its log will say why");
+    }
   }
-  const int status = a.delivered.answer.status;
-  if (status == 401 || status == 403) {
-    return {"the endpoint must trust " + trusted_key(facts) + ", and accept " + facts.scheme + " signatures",
-            "does it need a header (-H) or a token (--mock-token, --token-file)?"};
-  }
-  if (status / 100 == 3 || status == 404 || status == 405 || status == 501) {
-    return {"is --url the endpoint's own path? it answered " + std::to_string(status)};
-  }
-  if (status / 100 == 5) {
-    return {"the endpoint failed on a genuine request: its log will say why"};
-  }
-  return {"the endpoint must trust " + trusted_key(facts) + "; does it need a header (-H) or a token (--mock-token)?"};
+  hints.push_back("the endpoint must trust " + trusted_key(facts) + ", and accept " + facts.scheme + " signatures");
+  hints.push_back("does it need a header (-H) or a token (--mock-token, --token-file)?");
+  return hints;
 }
 
 // What a user can act on, beyond the case's fix: flags and the key.

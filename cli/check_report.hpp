@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/check.hpp"
+#include "lib/check_run.hpp"
 
 namespace epilot::cli {
 

@@ -19,6 +19,7 @@
 #include "cli/keysource.hpp"
 #include "cli/unreachable.hpp"
 #include "lib/check.hpp"
+#include "lib/check_run.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
 #include "lib/http.hpp"

@@ -661,6 +661,11 @@ void Worker::drive(Connection& c, std::uint32_t events, Clock::time_point now) {
       handshake(c, now);
       return;
     case Phase::writing:
+      // A server may answer before it has read the whole body (413, and
+      // then stop reading): that answer ends the request.
+      if (c.ssl == nullptr && (events & (EPOLLIN | EPOLLRDHUP)) != 0 && early_answer(c, now)) {
+        return;
+      }
       // TLS may need to read before it can write (a key update).
       if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0 || (c.ssl != nullptr && (events & EPOLLIN) != 0)) {
         write_some(c, now);

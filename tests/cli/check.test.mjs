@@ -81,6 +81,19 @@ test('a correct endpoint passes the whole battery with --strict, v1a and v1 toge
   }
 });
 
+test('a 413 sent before the body was read, the connection kept and reading stopped (as Express does), is read', async () => {
+  const endpoint = await startEndpoint({ publicKey: publicPem, limitByLength: true });
+  try {
+    const r = await check(endpoint.url, [...v1aOnly, '--only', 'oversized,stale', '--timeout', '5']);
+    const oversized = r.cases.find((c) => c.id === 'oversized');
+    assert.equal(oversized.verdict, 'pass', JSON.stringify(oversized));
+    assert.equal(oversized.status, 413);
+    assert.ok(oversized.latency_ms < 4000, 'not by the timeout');
+  } finally {
+    await endpoint.close();
+  }
+});
+
 test('an endpoint that drops the connection after every answer, without saying so, still passes', async () => {
   const endpoint = await startEndpoint({ publicKey: publicPem, closeAfterAnswer: true });
   try {
@@ -249,6 +262,12 @@ test('an endpoint that cannot be reached is exit 3, with nothing on stdout', asy
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^epilot-action: error: can't reach http:\/\/127\.0\.0\.1:\d+\/hook: /);
   checkStderrGrammar(assert, r.stderr);
+  // The JUnit report is there for CI to keep, even for a host that does not resolve.
+  const junit = path.join(tmpdir(), 'nowhere.xml');
+  const nowhere = await runAsync(['check', '--url', 'http://no-such-host.invalid/hook', ...v1aOnly, '--junit', junit]);
+  assert.equal(nowhere.status, 3, nowhere.stderr);
+  const xml = fs.readFileSync(junit, 'utf8');
+  assert.match(xml, /<testcase name="genuine" classname="epilot-action\.check\.must" time="[\d.]+">\n {6}<failure message="inconclusive: the endpoint could not be reached: /);
 });
 
 test('--wait keeps trying to connect while the endpoint starts, then runs the battery', async () => {
@@ -312,9 +331,12 @@ test('an endpoint that crashes mid-battery: the case that killed it fails, the r
     // ones after find nothing listening (inconclusive). None passes.
     for (const id of ['missing-timestamp', 'timestamp-garbage', 'wrong-method', 'oversized']) {
       assert.notEqual(byId[id].verdict, 'pass', JSON.stringify(byId[id]));
-      assert.match(byId[id].why, /could not be reached|may have crashed/);
+      assert.match(byId[id].why, /could not be reached|may have crashed|endpoint was gone by/);
     }
     assert.equal(byId.oversized.verdict, 'inconclusive');
+    for (const c of r.cases.filter((e) => /^not run/.test(e.why ?? ''))) {
+      assert.deepEqual(c.requests, [], `${c.id} was not sent, so nothing is said of what it sent`);
+    }
     assert.equal(r.status, 0, 'every must case passed before the crash');
   } finally {
     await endpoint.close();

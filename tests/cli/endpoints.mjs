@@ -98,8 +98,10 @@ function verify({ req, body, flaw, publicKey, secret, tolerance, seen }) {
 // serves https. Resolves with its URL, counts of what it saw, and close().
 // `closeAfterAnswer` drops every connection after its answer without a
 // Connection: close (HTTP allows it; clients must cope).
+// `limitByLength` answers 413 from Content-Length alone and stops reading,
+// keeping the connection open.
 export function startEndpoint({ flaw = null, publicKey = null, secret = null, tolerance = 300, tls = null,
-  closeAfterAnswer = false } = {}) {
+  closeAfterAnswer = false, limitByLength = false } = {}) {
   if (flaw !== null && !(flaw in FLAWS)) throw new Error(`no such flaw: ${flaw}`);
   const key = publicKey ? crypto.createPublicKey(publicKey) : null;
   const seen = new Set();
@@ -116,6 +118,13 @@ export function startEndpoint({ flaw = null, publicKey = null, secret = null, to
       res.setHeader('allow', 'POST');
       answer(405, { error: 'method not allowed' });
       req.resume();
+      return;
+    }
+    // What Express's body parsers do: refuse by Content-Length before a
+    // byte of the body is read, keep the connection, and stop reading.
+    if (limitByLength && Number(req.headers['content-length']) > BODY_LIMIT) {
+      answer(413, { error: 'body too large' });
+      req.pause();
       return;
     }
     const chunks = [];

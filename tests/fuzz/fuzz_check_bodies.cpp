@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/check.hpp"
+#include "lib/check_requests.hpp"
 #include "lib/json.hpp"
 
 namespace {
