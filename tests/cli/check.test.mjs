@@ -13,7 +13,9 @@ import { startEndpoint, FLAWS } from './endpoints.mjs';
 import { makeCertificates } from './tls.mjs';
 import { runAsync, tmpdir, startListenProcess, checkStderrGrammar } from './helpers.mjs';
 
-const { Webhook } = createRequire(import.meta.url)('standardwebhooks');
+const require = createRequire(import.meta.url);
+const { Webhook } = require('standardwebhooks');
+const express = require('express');
 
 const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
 const keyDir = tmpdir();
@@ -529,6 +531,54 @@ test('an endpoint built on the standardwebhooks package passes every case of the
     assert.equal(r.summary.passed, 24);
   } finally {
     await new Promise((r) => { server.closeAllConnections(); server.close(r); });
+  }
+});
+
+// An app as its developer would write it with Express: the raw body kept
+// for the verifier (express.raw, 1 MB), standardwebhooks, ids remembered.
+function expressApp({ reserialise = false } = {}) {
+  const app = express();
+  const wh = new Webhook(secret);
+  const seen = new Set();
+  const parser = reserialise ? express.json({ limit: '1mb' }) : express.raw({ type: '*/*', limit: '1mb' });
+  app.post('/hook', parser, (req, res) => {
+    const body = reserialise ? JSON.stringify(req.body) : req.body.toString('utf8');
+    try {
+      wh.verify(body, req.headers);
+    } catch {
+      return res.status(401).json({ error: 'invalid signature' });
+    }
+    const id = req.headers['webhook-id'];
+    if (seen.has(id)) return res.status(409).json({ error: 'duplicate' });
+    seen.add(id);
+    return res.json({ ok: true });
+  });
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve({
+      url: `http://127.0.0.1:${server.address().port}/hook`,
+      close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+    }));
+  });
+}
+
+test('an Express app (express.raw, standardwebhooks) passes the v1 battery; one on express.json is caught re-serialising', async () => {
+  const good = await expressApp();
+  try {
+    const r = await check(good.url, ['--secret-file', secretFile, '--strict', '--timeout', '5']);
+    assert.equal(r.status, 0, r.stdout);
+    assert.equal(r.summary.passed, 24);
+    const oversized = r.cases.find((c) => c.id === 'oversized');
+    assert.equal(oversized.status, 413, JSON.stringify(oversized));
+  } finally {
+    await good.close();
+  }
+  const parsed = await expressApp({ reserialise: true });
+  try {
+    const r = await check(parsed.url, ['--secret-file', secretFile, '--timeout', '5']);
+    assert.equal(r.status, 0, 'no must case fails');
+    assert.deepEqual(r.failing, ['genuine-noncanonical-json']);
+  } finally {
+    await parsed.close();
   }
 });
 
