@@ -6,8 +6,6 @@
 
 namespace epilot {
 
-// --- Running ---
-
 namespace {
 
 class LoadSender : public CaseSender {
@@ -142,6 +140,28 @@ class BatterySender {
   const CaseInfo* m_gone_at = nullptr;
 };
 
+// The cases after genuine that are sent; the others are settled at once
+// (left out, pointless after a refused genuine request, or impossible).
+std::vector<std::size_t> cases_to_send(const BatteryRun& run, bool gate_open,
+                                       const std::function<void(std::size_t, CaseVerdict, std::string)>& settle) {
+  const auto battery = check_battery();
+  std::vector<std::size_t> to_send;
+  const std::string genuine_body = gate_open ? run.context().base.body : std::string();
+  for (std::size_t i = 1; i < battery.size(); ++i) {
+    const std::string left_out = i < run.left_out.size() ? run.left_out[i] : std::string();
+    if (!left_out.empty()) {
+      settle(i, CaseVerdict::skipped, left_out);
+    } else if (!gate_open) {
+      settle(i, CaseVerdict::inconclusive, "the genuine request was not accepted, so this case would prove nothing");
+    } else if (auto why = unavailable_reason(battery[i].id, run.keys, genuine_body); !why.empty()) {
+      settle(i, CaseVerdict::skipped, std::move(why));
+    } else {
+      to_send.push_back(i);
+    }
+  }
+  return to_send;
+}
+
 }  // namespace
 
 std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan, std::chrono::milliseconds wait) {
@@ -177,7 +197,8 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
                                       : Judgement{CaseVerdict::skipped, unavailable};
     report(index);
   };
-  const auto settle = [&](std::size_t index, CaseVerdict verdict, std::string why) {
+  const std::function<void(std::size_t, CaseVerdict, std::string)> settle = [&](std::size_t index,
+                                                                                 CaseVerdict verdict, std::string why) {
     results[index].judgement = {verdict, std::move(why)};
     report(index);
   };
@@ -197,20 +218,7 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
   }
   const bool gate_open = results[0].judgement.verdict == CaseVerdict::pass;
 
-  std::vector<std::size_t> to_send;
-  const std::string genuine_body = gate_open ? run.context().base.body : std::string();
-  for (std::size_t i = 1; i < battery.size(); ++i) {
-    const std::string left_out = i < run.left_out.size() ? run.left_out[i] : std::string();
-    if (!left_out.empty()) {
-      settle(i, CaseVerdict::skipped, left_out);
-    } else if (!gate_open) {
-      settle(i, CaseVerdict::inconclusive, "the genuine request was not accepted, so this case would prove nothing");
-    } else if (auto why = unavailable_reason(battery[i].id, run.keys, genuine_body); !why.empty()) {
-      settle(i, CaseVerdict::skipped, std::move(why));
-    } else {
-      to_send.push_back(i);
-    }
-  }
+  const auto to_send = cases_to_send(run, gate_open, settle);
   if (!to_send.empty()) {
     EPILOT_TRY(batch.send(sender, to_send));
   }
