@@ -301,7 +301,8 @@ CheckTotals count(const std::vector<CaseResult>& results) {
 void CheckReporter::start(const CheckFacts& facts) {
   if (m_format == Format::text && !m_started) {
     m_started = true;
-    put("check " + terminal_text(facts.url) + ": " + facts.scheme + " signatures, tolerance " +
+    const auto key = facts.whpk.empty() ? "secret from " + facts.secret_source : "key " + facts.fingerprint;
+    put("check " + terminal_text(facts.url) + ": " + facts.scheme + " signatures (" + key + "), tolerance " +
         std::to_string(facts.tolerance) + " s" + (m_strict ? ", strict" : "") + "\n");
   }
 }

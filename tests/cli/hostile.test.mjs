@@ -180,10 +180,15 @@ test('out of file descriptors, listen waits instead of spinning, and serves agai
   // 40 descriptors: the slow clients below use them all up.
   const proc = spawn('prlimit', ['--nofile=40:40', BIN, 'listen', '--port', '0', '--format', 'json', '--public-key', pubFile,
     '--read-timeout', '30'], { env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() } });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
   const ready = await new Promise((resolve, reject) => {
     proc.stdout.once('data', (d) => resolve(JSON.parse(d.toString().split('\n')[0])));
     proc.on('close', (code) => reject(new Error(`listen exited ${code}`)));
   });
+  // Should listen end early, say how, not only that /proc has no such process.
+  const alive = () => assert.equal(proc.exitCode ?? proc.signalCode, null,
+    `listen ended (${proc.exitCode ?? proc.signalCode}) while out of descriptors: ${stderr}`);
   const { port } = new URL(ready.url);
   const sockets = [];
   for (let i = 0; i < 60; i++) {
@@ -193,8 +198,10 @@ test('out of file descriptors, listen waits instead of spinning, and serves agai
     sockets.push(s);
   }
   await new Promise((r) => setTimeout(r, 500));
+  alive();
   const before = cpuSeconds(proc.pid);
   await new Promise((r) => setTimeout(r, 2000));
+  alive();
   const used = cpuSeconds(proc.pid) - before;
   // A loop on the readable listening socket burns the whole 2 s.
   assert.ok(used < 0.5, `listen used ${used} s of CPU in 2 s while out of descriptors`);
