@@ -601,10 +601,11 @@ Outcome run_listen(const ListenOptions& opts) {
       stopper.stop("timeout");
     });
   }
-  print_ready(opts, *bound);
-  // Returns once stopped, after the answers already made are sent.
+  // Returns once stopped, after the answers already made are sent. Ready is
+  // said once every worker runs.
   server.run([&](wire::Request&& request) { return session.handle(std::move(request)); },
-             [&](const Refusal& refusal) { session.refused(refusal, Admitted::no); });
+             [&](const Refusal& refusal) { session.refused(refusal, Admitted::no); },
+             [&] { print_ready(opts, *bound); });
   session.finish_callbacks();
 
   stopper.stop("done");

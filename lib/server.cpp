@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <latch>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -639,11 +640,21 @@ void HttpServer::stop() {
   }
 }
 
-void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal) {
+void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal,
+                     const std::function<void()>& on_ready) {
   const auto serve = [&] { Worker(m_limits, m_listen_fd, m_stop_fd, m_stopping, m_open, handler, on_refusal).run(); };
+  const unsigned extra = std::max(1u, m_limits.threads) - 1;
+  std::latch started(extra);
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < std::max(1u, m_limits.threads); ++i) {
-    threads.emplace_back(serve);
+  for (unsigned i = 0; i < extra; ++i) {
+    threads.emplace_back([&] {
+      started.count_down();
+      serve();
+    });
+  }
+  started.wait();
+  if (on_ready) {
+    on_ready();
   }
   serve();
   for (auto& t : threads) {

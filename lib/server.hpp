@@ -73,8 +73,12 @@ class HttpServer {
   // Serve until stop(). Then every request already received (whole, or
   // completed within the grace time) is answered, and every connection is
   // closed after its last answer. `on_refusal`, when set, is told of the
-  // requests refused before they reached `handler`.
-  void run(const RequestHandler& handler, const RefusalHandler& on_refusal = {});
+  // requests refused before they reached `handler`. `on_ready`, when set,
+  // is called once every worker thread is running, before serving: a caller
+  // that says "ready" there never has a client meet a thread still starting
+  // (which, out of descriptors, sanitizers misreport).
+  void run(const RequestHandler& handler, const RefusalHandler& on_refusal = {},
+           const std::function<void()>& on_ready = {});
 
   // Thread-safe and async-signal-safe; returns at once.
   void stop();
