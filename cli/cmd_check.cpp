@@ -14,6 +14,7 @@
 #include "cli/callback_endpoint.hpp"
 #include "cli/check_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
@@ -289,15 +290,6 @@ void check_flags(const CheckOptions& opts) {
   if (opts.url.empty()) {
     fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
   }
-  if (opts.tolerance <= 0 || opts.tolerance > k_max_tolerance) {
-    fail(ErrorCode::usage, "--tolerance must be between 1 and " + std::to_string(k_max_tolerance) + " seconds (a year)");
-  }
-  if (!(opts.timeout >= 0.001) || opts.timeout > 3600) {
-    fail(ErrorCode::usage, "--timeout must be between 0.001 and 3600 seconds");
-  }
-  if (!(opts.wait >= 0) || opts.wait > 3600) {
-    fail(ErrorCode::usage, "--wait must be between 0 and 3600 seconds");
-  }
   if (opts.mock_token && !opts.token_file.empty()) {
     fail(ErrorCode::usage, "--mock-token and --token-file can't be combined");
   }
@@ -417,38 +409,57 @@ Command register_check(CLI::App& app) {
   cmd->add_option("payload", opts->payload,
                   "the genuine request's payload: a file, - for stdin, or a fixture's name (default: the built-in "
                   "custom-action request)");
-  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): tests v1a");
+  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)")
+      ->type_name("URL")
+      ->envname(k_env_url);
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): tests v1a")
+      ->type_name("FILE")
+      ->envname(k_env_private_key);
   add_secret_flags(*cmd, opts->secrets);
-  cmd->add_option("--fixture", opts->fixture, "the genuine request's fixture: NAME or FILE");
+  cmd->add_option("--fixture", opts->fixture, "the genuine request's fixture: NAME or FILE")->type_name("NAME|FILE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("NAME=VALUE");
   cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON, repeatable")
-      ->allow_extra_args(false);
-  cmd->add_option("--tolerance", opts->tolerance, "seconds of clock skew the endpoint is meant to allow")
-      ->capture_default_str();
+      ->allow_extra_args(false)
+      ->type_name("PATH=VALUE");
+  add_duration(*cmd, "--tolerance", opts->tolerance, "the clock skew the endpoint is meant to allow",
+               {std::chrono::seconds(1), std::chrono::seconds(k_max_tolerance)})
+      ->envname(k_env_tolerance);
   cmd->add_option("--only", opts->only, "run only these cases (comma-separated ids; genuine always runs)")
-      ->allow_extra_args(false);
-  cmd->add_option("--skip", opts->skip, "leave out these cases (comma-separated ids)")->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("IDS");
+  cmd->add_option("--skip", opts->skip, "leave out these cases (comma-separated ids)")
+      ->allow_extra_args(false)
+      ->type_name("IDS");
   cmd->add_flag("--strict", opts->strict, "fail the run when any case fails, should cases included");
   cmd->add_option("--duplicate-answer", opts->duplicate_answer,
                   "how the endpoint answers a repeat when it deduplicates silently: SPEC or SPEC:TEXT "
-                  "(statuses or classes as for replay --expect; TEXT: in the answer's body), e.g. 200:duplicate");
+                  "(statuses or classes as for replay --expect; TEXT: in the answer's body), e.g. 200:duplicate")
+      ->type_name("SPEC[:TEXT]");
   cmd->add_flag("--list", opts->list, "list the battery's cases and exit");
   cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
-      ->allow_extra_args(false);
-  cmd->add_option("--timeout", opts->timeout, "seconds a request may take, connecting included")->capture_default_str();
-  cmd->add_option("--wait", opts->wait,
-                  "keep trying to connect for up to SECS while the endpoint starts (as in CI, just after starting the app)");
-  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
+      ->allow_extra_args(false)
+      ->type_name("HEADER");
+  add_duration(*cmd, "--timeout", opts->timeout, "how long a request may take, connecting included",
+               {std::chrono::milliseconds(1), std::chrono::hours(1)});
+  add_duration(*cmd, "--wait", opts->wait,
+               "keep trying to connect for up to this long while the endpoint starts (as in CI, just after starting the app)",
+               {std::chrono::milliseconds(0), std::chrono::hours(1)});
+  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server")
+      ->type_name("FILE")
+      ->envname(k_env_ca_cert);
   cmd->add_option("--format", opts->format, "text, or json (a JSON line per case, then a summary)")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(one_of({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per case)");
+  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per case)")
+      ->type_name("FILE");
   cmd->add_flag("--mock-token", opts->mock_token,
                 "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
-  cmd->add_option("--token-file", opts->token_file, "send the JWT in FILE as x-epilot-token");
+  cmd->add_option("--token-file", opts->token_file, "send the JWT in FILE as x-epilot-token")
+      ->type_name("FILE")
+      ->envname(k_env_token_file);
   cmd->add_flag("-v,--verbose", opts->verbose, "show what each case sent and got");
   cmd->footer(R"(Every case is a request built and signed as it is sent: v1a with
 --private-key (default: the local keypair), v1 when only a secret is named

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
@@ -92,9 +93,9 @@ Command register_fetch_key(CLI::App& app) {
   add_epilot_key_flags(*cmd, opts->key, "");
   cmd->add_flag("--refresh", opts->refresh, "fetch even if a fresh key is cached");
   cmd->add_option("--format", opts->format, "pem, whpk, json or jwk")
-      ->check(CLI::IsMember({"pem", "whpk", "json", "jwk"}))
+      ->check(one_of({"pem", "whpk", "json", "jwk"}))
       ->capture_default_str();
-  cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
+  cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
                   "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)");
   cmd->footer(R"(Keys are cached per URL under $XDG_CACHE_HOME/epilot-action/keys for

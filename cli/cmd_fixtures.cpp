@@ -85,7 +85,8 @@ Command register_fixtures(CLI::App& app) {
   cmd->add_option("name", opts->name, "the fixture to show");
   cmd->add_flag("--filled", opts->filled, "show it with its placeholders filled");
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("NAME=VALUE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->footer(R"(Fixtures are realistic external_integration requests. Their placeholders
 ({{now}}, {{unix}}, {{uuid}}, {{env.NAME}}, {{option.NAME}}, with |default)

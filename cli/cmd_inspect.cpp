@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
 #include "lib/constants.hpp"
@@ -173,13 +174,14 @@ Command register_inspect(CLI::App& app) {
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines, a HAR file or a raw HTTP request, or a key; - for stdin (default)");
   cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(one_of({"text", "json"}))
       ->capture_default_str();
   cmd->add_option("--now", opts->now, "show ages as of this unix time instead of the clock")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{999'999'999'999'999'999}));
-  cmd->add_option("--tolerance", opts->tolerance, "the tolerance the timestamp is checked against")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000'000}))
-      ->capture_default_str();
+      ->check(whole_number(0, 999'999'999'999'999'999))
+      ->type_name("UNIX");
+  add_duration(*cmd, "--tolerance", opts->tolerance, "the tolerance the timestamp is checked against",
+               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)})
+      ->envname(k_env_tolerance);
   cmd->footer(R"(inspect checks nothing cryptographically (see verify): it decodes. The
 x-epilot-token is decoded, not verified; credential headers are shortened.
 

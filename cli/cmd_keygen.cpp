@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/keysource.hpp"
 #include "lib/file.hpp"
 #include "lib/keys.hpp"
@@ -89,12 +90,13 @@ Outcome run_keygen(const KeygenOptions& opts) {
 Command register_keygen(CLI::App& app) {
   auto opts = std::make_shared<KeygenOptions>();
   auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 keypair (v1a) or an HMAC secret (v1)");
-  cmd->add_option("--private-key", opts->private_key, "where to write the private key (mode 0600)");
-  cmd->add_option("--public-key", opts->public_key, "where to write the public key");
+  cmd->add_option("--private-key", opts->private_key, "where to write the private key (mode 0600)")->type_name("FILE");
+  cmd->add_option("--public-key", opts->public_key, "where to write the public key")->type_name("FILE");
   cmd->add_option("--format", opts->format, "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
-      ->check(CLI::IsMember({"pem", "whsk"}));
+      ->check(one_of({"pem", "whsk"}));
   cmd->add_flag("--hmac", opts->hmac, "create a whsec_ HMAC secret instead of a keypair");
-  cmd->add_option("-o,--out", opts->out, "with --hmac: write the secret to FILE (mode 0600), not stdout");
+  cmd->add_option("-o,--out", opts->out, "with --hmac: write the secret to FILE (mode 0600), not stdout")
+      ->type_name("FILE");
   cmd->add_flag("-f,--force", opts->force, "replace existing files");
   cmd->footer(R"(With no paths, keygen creates the default local keypair in
 $XDG_CONFIG_HOME/epilot-action/ (private-key.pem, public-key.pem), which sign

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/keysource.hpp"
 #include "cli/verify_keys.hpp"
 #include "lib/constants.hpp"
@@ -42,15 +43,16 @@ struct ListenOptions {
   std::string respond_body;
   std::string skip;
   std::string fail_reason;
-  int delay_ms = 0;
+  std::chrono::milliseconds delay{0};
   std::string out;
   std::string out_dir;
   std::string format = "text";
   std::size_t max_requests = 0;
-  int timeout = 0;
+  std::chrono::milliseconds duration{0};  // 0: no limit
+  std::string old_timeout;               // the old spelling of --duration, refused
   std::size_t max_body = 10 * 1024 * 1024;
   std::size_t max_connections = 1000;
-  double read_timeout = 10;
+  std::chrono::milliseconds read_timeout{10'000};
   bool quiet = false;
   bool no_callback = false;
 };
@@ -204,7 +206,7 @@ class Stopper {
       m_cv.notify_all();
     }
   }
-  void wait_for(std::chrono::seconds timeout) {
+  void wait_for(std::chrono::milliseconds timeout) {
     std::unique_lock lock(m_mutex);
     m_cv.wait_for(lock, timeout, [&] { return m_why != nullptr; });
   }
@@ -474,7 +476,7 @@ ServerAnswer Session::handle(wire::Request&& request) {
   print_event(m_opts, received, path);
   call_back(received);
   done();
-  return {received.answer.status, std::move(received.answer.body), std::chrono::milliseconds(m_opts.delay_ms), false};
+  return {received.answer.status, std::move(received.answer.body), m_opts.delay, false};
 }
 
 void Session::refused(const Refusal& refusal, Admitted admitted) {
@@ -505,7 +507,7 @@ void Session::call_back(const Received& received) {
   // The answer is written after the handler returns (and after --delay):
   // the margin lets it reach the caller first, as an action's callback
   // comes after its answer.
-  call->not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_opts.delay_ms) +
+  call->not_before = std::chrono::steady_clock::now() + m_opts.delay +
                      k_callback_margin;
   if (!m_callbacks->submit(*call)) {
     print_callback(m_opts, ResumeOutcome{std::move(*call), std::nullopt,
@@ -541,8 +543,8 @@ std::string check_failure(const ListenOptions& opts, const Session& session, con
     return std::to_string(session.failed()) + " of " + std::to_string(session.taken()) +
            " requests did not verify or were refused";
   }
-  if (std::strcmp(why, "timeout") == 0 && opts.max_requests > 0 && session.taken() < opts.max_requests) {
-    return "--timeout came after " + std::to_string(session.taken()) + " of the " + std::to_string(opts.max_requests) +
+  if (std::strcmp(why, "duration") == 0 && opts.max_requests > 0 && session.taken() < opts.max_requests) {
+    return "--duration came after " + std::to_string(session.taken()) + " of the " + std::to_string(opts.max_requests) +
            " requests of --max-requests";
   }
   return "";
@@ -572,6 +574,11 @@ void print_ready(const ListenOptions& opts, int port) {
 }
 
 Outcome run_listen(const ListenOptions& opts) {
+  if (!opts.old_timeout.empty()) {
+    fail(ErrorCode::usage, "listen has no --timeout: --timeout is a per-request network timeout, and listen sends none",
+         {"to stop listening after a while, use --duration (e.g. --duration 60s)",
+          "to limit how long a client may take to send a request, use --read-timeout"});
+  }
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
   }
@@ -580,7 +587,7 @@ Outcome run_listen(const ListenOptions& opts) {
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
   limits.max_connections = opts.max_connections;
-  limits.request_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.read_timeout * 1000));
+  limits.request_timeout = opts.read_timeout;
   HttpServer server(limits);
   Stopper stopper(server);
   Session session(opts, stopper);
@@ -595,10 +602,10 @@ Outcome run_listen(const ListenOptions& opts) {
     stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
   });
   std::thread clock_thread;
-  if (opts.timeout > 0) {
+  if (opts.duration.count() > 0) {
     clock_thread = std::thread([&] {
-      stopper.wait_for(std::chrono::seconds(opts.timeout));
-      stopper.stop("timeout");
+      stopper.wait_for(opts.duration);
+      stopper.stop("duration");
     });
   }
   // Returns once stopped, after the answers already made are sent. Ready is
@@ -636,36 +643,52 @@ Outcome run_listen(const ListenOptions& opts) {
 Command register_listen(CLI::App& app) {
   auto opts = std::make_shared<ListenOptions>();
   auto* cmd = app.add_subcommand("listen", "A local endpoint that verifies, captures and answers like a custom action");
-  cmd->add_option("--host", opts->host, "address to listen on")->capture_default_str();
-  cmd->add_option("-p,--port", opts->port, "port (0 picks a free one)")->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--path", opts->path, "answer only this path (default: any)");
-  add_verify_key_flags(*cmd, opts->keys);
-  cmd->add_option("--tolerance", opts->tolerance, "allowed clock difference in seconds, both ways")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000}))
+  cmd->add_option("--host", opts->host, "address to listen on")->type_name("ADDRESS")->capture_default_str();
+  cmd->add_option("-p,--port", opts->port, "port (0 picks a free one)")
+      ->check(whole_number(0, 65535))
+      ->type_name("PORT")
       ->capture_default_str();
+  cmd->add_option("--path", opts->path, "answer only this path (default: any)")->type_name("PATH");
+  add_verify_key_flags(*cmd, opts->keys);
+  add_duration(*cmd, "--tolerance", opts->tolerance, "allowed clock difference, both ways",
+               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000)})
+      ->envname(k_env_tolerance);
   cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
   cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
   cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail)")
-      ->check(CLI::Range(200, 599));
-  cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")->check(CLI::ExistingFile);
-  cmd->add_option("--skip", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped");
-  cmd->add_option("--fail", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails");
-  cmd->add_option("--delay", opts->delay_ms, "wait MS milliseconds before answering")->check(CLI::Range(0, 600000));
-  cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering");
-  cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR");
+      ->check(whole_number(200, 599))
+      ->type_name("STATUS");
+  cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  cmd->add_option("--skip", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped")
+      ->type_name("REASON");
+  cmd->add_option("--fail", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails")
+      ->type_name("REASON");
+  add_duration(*cmd, "--delay", opts->delay, "wait this long before answering",
+               {std::chrono::milliseconds(0), std::chrono::minutes(10)});
+  cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
+      ->type_name("FILE");
+  cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
   cmd->add_option("--format", opts->format, "text or json (a ready event, then one JSON line per request)")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(one_of({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--max-requests", opts->max_requests, "exit after N requests");
-  cmd->add_option("--timeout", opts->timeout, "exit after SECS seconds")->check(CLI::Range(0, 100'000'000));
-  cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")->capture_default_str();
+  cmd->add_option("--max-requests", opts->max_requests, "exit after N requests")
+      ->check(whole_number(0, 1'000'000'000'000));
+  add_duration(*cmd, "--duration", opts->duration, "exit after this long (CI: with --max-requests, a deadline)",
+               {std::chrono::milliseconds(0), std::chrono::hours(24 * 365 * 3)});
+  // --timeout is a per-request network timeout in every command; here it
+  // once was the run-time limit, so it is refused rather than reinterpreted.
+  cmd->add_option("--timeout", opts->old_timeout)->group("");
+  cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")
+      ->check(whole_number(0, std::int64_t{1} << 40))
+      ->capture_default_str();
   cmd->add_option("--max-connections", opts->max_connections, "connections open at once; more wait their turn")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))
+      ->check(whole_number(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--read-timeout", opts->read_timeout,
-                  "seconds a client has to send one whole request, from its first byte (408 beyond)")
-      ->check(CLI::Range(0.01, 3600.0))
-      ->capture_default_str();
+  add_duration(*cmd, "--read-timeout", opts->read_timeout,
+               "how long a client has to send one whole request, from its first byte (408 beyond)",
+               {std::chrono::milliseconds(10), std::chrono::hours(1)});
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
   cmd->add_flag("--no-callback", opts->no_callback,
                 "do not POST the resume_token of a verified wait_for_callback request to its callback_post_url");
@@ -683,14 +706,14 @@ duplicate, skipped or failed ones; redirects are not followed; --no-callback
 turns it off).
 
 Exit status: 1 when a request did not verify or was refused, or when
---timeout came before --max-requests requests; 0 otherwise, SIGINT and
+--duration came before --max-requests requests; 0 otherwise, SIGINT and
 SIGTERM included (they stop it cleanly after the requests in flight).
 
 Examples:
   $ epilot-action listen --port 3000 --epilot-key --out requests.jsonl
   $ epilot-action listen --port 0 --public-key test.pub.pem --format json --max-requests 10
   $ epilot-action listen --secret-file webhook.secret --fail "credit check failed"
-  $ epilot-action listen --max-requests 1 --timeout 60   # CI: exit 0 only if one request came and verified)");
+  $ epilot-action listen --max-requests 1 --duration 60s   # CI: exit 0 only if one request came and verified)");
   return Command{cmd, [opts] { return run_listen(*opts); }};
 }
 

@@ -16,6 +16,7 @@
 
 #include "cli/callback_endpoint.hpp"
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
@@ -265,10 +266,6 @@ class ProgressBar {
 
 // Flags that contradict each other or make no sense.
 void check_flags(const ReplayOptions& opts) {
-  if (opts.concurrency == 0 || opts.repeat == 0 || opts.timeout <= 0 || opts.rate < 0 || opts.duration < 0 ||
-      opts.callback_timeout <= 0) {
-    fail(ErrorCode::usage, "--concurrency, --repeat, --timeout and --callback-timeout must be positive");
-  }
   if (opts.duration > 0 && opts.repeat != 1) {
     fail(ErrorCode::usage, "--duration and --repeat can't be combined",
          {"--duration cycles through the inputs until the time is up"});
@@ -522,45 +519,69 @@ Command register_replay(CLI::App& app) {
   cmd->add_option("inputs", opts->inputs,
                   "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
                   "(default: the built-in custom-action fixture)");
-  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
-  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
+  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)")
+      ->type_name("URL")
+      ->envname(k_env_url);
+  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server")
+      ->type_name("FILE")
+      ->envname(k_env_ca_cert);
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a")
+      ->type_name("FILE")
+      ->envname(k_env_private_key);
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_flag("--as-is", opts->as_is, "send captures exactly as captured: their headers, signatures and bytes");
   cmd->add_flag("--keep-id", opts->keep_id, "send each request's webhook-id on every repeat (to test idempotency)");
-  cmd->add_option("-c,--concurrency", opts->concurrency, "connections in parallel")->capture_default_str();
-  cmd->add_option("--threads", opts->threads, "worker threads (default: one per core, at most --concurrency)");
-  cmd->add_option("--rate", opts->rate, "requests per second, all connections together (default: as fast as answered)");
-  cmd->add_option("-n,--repeat", opts->repeat, "send every input this many times")->capture_default_str();
-  cmd->add_option("-d,--duration", opts->duration, "keep sending, cycling through the inputs, for SECS seconds");
-  cmd->add_option("--timeout", opts->timeout, "seconds a request may take, connecting included")->capture_default_str();
+  cmd->add_option("-c,--concurrency", opts->concurrency, "connections in parallel")
+      ->check(whole_number(1, 100'000))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "worker threads (default: one per core, at most --concurrency)")
+      ->check(whole_number(0, 1024));
+  cmd->add_option("--rate", opts->rate, "requests per second, all connections together (default: as fast as answered)")
+      ->check(decimal_number(0, 10'000'000));
+  cmd->add_option("-n,--repeat", opts->repeat, "send every input this many times")
+      ->check(whole_number(1, 1'000'000'000'000))
+      ->capture_default_str();
+  add_duration(*cmd, "-d,--duration", opts->duration, "keep sending, cycling through the inputs, for this long",
+               {std::chrono::milliseconds(0), std::chrono::hours(24 * 365)});
+  add_duration(*cmd, "--timeout", opts->timeout, "how long a request may take, connecting included",
+               {std::chrono::milliseconds(1), std::chrono::hours(1)});
   cmd->add_option("--retries", opts->retries, "extra attempts after a connection error (not after a timeout or an answer)")
+      ->check(whole_number(0, 100))
       ->capture_default_str();
   cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("HEADER");
   cmd->add_option("--set", opts->sets, "set a field of every JSON body: PATH=STRING or PATH:=JSON, repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("PATH=VALUE");
   cmd->add_option("--option", opts->options, "a value for fixtures' {{option.NAME}} placeholders, NAME=VALUE, repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("NAME=VALUE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->add_option("--expect", opts->expects,
                   "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
                   "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("SPEC");
   cmd->add_option("--expect-repeat", opts->expect_repeat,
                   "what answers to a repeated webhook-id must be (with --keep-id -n 2, or --as-is), as for --expect: "
-                  "a deduplicating endpoint answers skipped or 409");
-  cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)");
-  cmd->add_option("--token-file", opts->token_file, "read the x-epilot-token JWT from FILE");
+                  "a deduplicating endpoint answers skipped or 409")
+      ->type_name("SPEC");
+  cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)")
+      ->type_name("JWT");
+  cmd->add_option("--token-file", opts->token_file, "read the x-epilot-token JWT from FILE")
+      ->type_name("FILE")
+      ->envname(k_env_token_file);
   cmd->add_flag("--mock-token", opts->mock_token,
                 "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
-  cmd->add_option("--callback-timeout", opts->callback_timeout,
-                  "seconds to wait for a wait_for_callback request's resume_token POST")
-      ->capture_default_str();
+  add_duration(*cmd, "--callback-timeout", opts->callback_timeout,
+               "how long to wait for a wait_for_callback request's resume_token POST",
+               {std::chrono::milliseconds(1), std::chrono::hours(24)});
   cmd->add_option("--format", opts->format, "text, or json (a JSON line per request, then a summary)")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(one_of({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per input)");
+  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per input)")
+      ->type_name("FILE");
   cmd->add_flag("-v,--verbose", opts->verbose, "a line for every request, however many");
   cmd->add_flag("-q,--quiet", opts->quiet, "only the summary");
   cmd->add_flag("--no-progress", opts->no_progress, "no progress bar, even on a terminal");

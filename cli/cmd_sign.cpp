@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
@@ -201,24 +202,33 @@ Command register_sign(CLI::App& app) {
   auto* cmd = app.add_subcommand("sign", "Turn a payload into a signed request (a capture)");
   cmd->add_option("payload", opts->payload,
                   "a payload, template or capture file, or - for stdin (default: the built-in custom-action payload)");
-  cmd->add_option("-f,--fixture", opts->fixture,
-                  "sign a fixture, by name or path (./my.json), placeholders filled (see: epilot-action fixtures)");
+  cmd->add_option("--fixture", opts->fixture,
+                  "sign a fixture, by name or path (./my.json), placeholders filled (see: epilot-action fixtures)")
+      ->type_name("NAME|FILE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
   cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON (data.org_id=123, data.n:=5), repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("PATH=VALUE");
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
-      ->allow_extra_args(false);
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
+      ->allow_extra_args(false)
+      ->type_name("NAME=VALUE");
+  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a")
+      ->type_name("FILE")
+      ->envname(k_env_private_key);
   add_secret_flags(*cmd, opts->secrets);
-  cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)");
-  cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)");
-  cmd->add_option("--url", opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)");
-  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture (default: a capture's own, else POST)");
+  cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)")->type_name("ID");
+  cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)")->type_name("UNIX");
+  cmd->add_option("--url", opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)")
+      ->type_name("URL")
+      ->envname(k_env_url);
+  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture (default: a capture's own, else POST)")
+      ->type_name("METHOD");
   cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)")
-      ->allow_extra_args(false);
-  cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout");
+      ->allow_extra_args(false)
+      ->type_name("HEADER");
+  cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--format", opts->format, "json (a capture) or http (a raw HTTP/1.1 request)")
-      ->check(CLI::IsMember({"json", "http"}))
+      ->check(one_of({"json", "http"}))
       ->capture_default_str();
   cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
   cmd->footer(R"(A file means what it holds. A capture (JSON, JSON Lines, HAR, raw HTTP) is

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
 #include "cli/input.hpp"
 #include "cli/keysource.hpp"
@@ -435,20 +436,23 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines of them, a HAR file or a raw HTTP request; - for stdin (default)");
   add_verify_key_flags(*cmd, opts->keys);
-  cmd->add_option("--tolerance", opts->tolerance, "allowed clock difference in seconds, both ways")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1'000'000'000'000}))
-      ->capture_default_str();
+  add_duration(*cmd, "--tolerance", opts->tolerance, "allowed clock difference, both ways",
+               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)})
+      ->envname(k_env_tolerance);
   cmd->add_option("--now", opts->now, "check as of this unix time instead of the clock")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{999'999'999'999'999'999}));
+      ->check(whole_number(0, 999'999'999'999'999'999))
+      ->type_name("UNIX");
   cmd->add_flag("--no-timestamp-check", opts->no_timestamp_check, "check only the signature");
   cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(one_of({"text", "json"}))
       ->capture_default_str();
-  cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture");
+  cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture")
+      ->type_name("FILE");
   cmd->add_option("-H,--header", opts->headers, "with --body: a request header 'name: value', repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("HEADER");
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
-      ->check(CLI::Range(1u, 1024u));
+      ->check(whole_number(1, 1024));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");
   cmd->add_flag("--all-entries", opts->all_entries,
                 "HAR: check every entry, not only the webhook requests (those with webhook-* headers, or "

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <thread>
 
+#include "cli/flags.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 
@@ -14,20 +15,26 @@ namespace epilot::cli {
 void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::string& prefix) {
   command.add_option("--" + prefix + "endpoint", flags.endpoint,
                      "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)")
-      ->check(CLI::IsMember({"app", "legacy", "webhooks"}))
+      ->check(one_of({"app", "legacy", "webhooks"}))
+      ->envname(k_env_key_endpoint)
       ->capture_default_str();
-  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint");
-  command.add_option("--" + prefix + "url", flags.url, "fetch the key from this URL instead (staging, a local server)");
-  command.add_option("--" + prefix + "base-url", flags.base_url,
-                     "keep the endpoint's path but use this scheme and host");
+  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint")
+      ->type_name("ID")
+      ->envname(k_env_org_id);
+  command.add_option("--" + prefix + "url", flags.url, "fetch the key from this URL instead (staging, a local server)")
+      ->type_name("URL")
+      ->envname(k_env_key_url);
+  command.add_option("--" + prefix + "base-url", flags.base_url, "keep the endpoint's path but use this scheme and host")
+      ->type_name("URL")
+      ->envname(k_env_key_base_url);
   command.add_option("--ca-cert", flags.ca_cert, "trust this CA certificate (PEM) too, for private servers")
-      ->check(CLI::ExistingFile);
-  command.add_option("--" + prefix + "timeout", flags.timeout, "connect and read timeout, seconds")
-      ->check(CLI::Range(1, 600))
-      ->capture_default_str();
-  command.add_option("--" + prefix + "max-age", flags.max_age, "use a cached key younger than this, seconds (0: always fetch)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{100'000'000}))
-      ->capture_default_str();
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE")
+      ->envname(k_env_ca_cert);
+  add_duration(command, "--" + prefix + "timeout", flags.timeout, "how long a request may take, connecting included",
+               {std::chrono::seconds(1), std::chrono::seconds(600)});
+  add_duration(command, "--" + prefix + "max-age", flags.max_age, "use a cached key younger than this (0: always fetch)",
+               {std::chrono::seconds(0), std::chrono::seconds(100'000'000)});
   command.add_flag("--" + prefix + "offline", flags.offline, "use the cached key only; never touch the network");
 }
 

@@ -18,8 +18,8 @@ struct EpilotKeyFlags {
   std::string url;       // any other URL; overrides endpoint
   std::string base_url;  // replaces the endpoint's scheme and host
   std::string ca_cert;
-  int timeout = 10;
-  std::int64_t max_age = k_default_key_max_age_seconds;
+  std::int64_t timeout = 10;  // seconds
+  std::int64_t max_age = k_default_key_max_age_seconds;  // seconds
   bool offline = false;
 };
 

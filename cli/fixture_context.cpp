@@ -32,7 +32,8 @@ FillContext fill_context(const std::vector<std::string>& options) {
 void add_fixtures_flag(CLI::App& cmd, std::string& dir) {
   cmd.add_option("--fixtures", dir,
                  "a folder of your own fixtures (NAME.json, NAME.request.json), named like the built-in ones "
-                 "(default: $EPILOT_ACTION_FIXTURES)");
+                 "(default: $EPILOT_ACTION_FIXTURES)")
+      ->type_name("DIR");
 }
 
 FixtureCatalog& fixture_catalog(const std::string& dir) {

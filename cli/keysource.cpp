@@ -98,10 +98,12 @@ void add_secret_flags(CLI::App& command, SecretFlags& flags) {
   command.add_option("--secret", flags.secrets,
                      "HMAC secret (whsec_...), repeatable; visible to other users via ps, "
                      "prefer --secret-file or " + std::string(k_env_secret))
-      ->allow_extra_args(false);
-  command.add_option("--secret-file", flags.secret_files,
-                     "file holding an HMAC secret (whsec_...), repeatable")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("SECRET");
+  command.add_option("--secret-file", flags.secret_files, "file holding an HMAC secret (whsec_...), repeatable")
+      ->allow_extra_args(false)
+      ->type_name("FILE")
+      ->envname(k_env_secret_file);
 }
 
 std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {

@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -13,7 +12,9 @@
 #include <exception>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/output.hpp"
+#include "cli/usage.hpp"
 
 namespace {
 
@@ -56,6 +57,36 @@ int with_output_checked(int status) {
   return k_exit_usage_or_input;
 }
 
+// --color, on the tool and on every command, so that it may come anywhere.
+void add_colour_flag(CLI::App& app, std::string& mode) {
+  const auto add = [&mode](CLI::App& on) {
+    on.add_option("--color", mode, "colour the output: auto (on a terminal, unless NO_COLOR or TERM=dumb), always or never")
+        ->check(epilot::cli::one_of({"auto", "always", "never"}))
+        ->type_name("WHEN");
+  };
+  add(app);
+  for (auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    add(*command);
+  }
+}
+
+void apply_colour_flag(const std::string& mode) {
+  using epilot::cli::ColourMode;
+  epilot::cli::set_colour_mode(mode == "always" ? ColourMode::always
+                               : mode == "never" ? ColourMode::never
+                                                 : ColourMode::automatic);
+}
+
+// Whatever the parse left over, as a usage error from the command it was meant for.
+[[noreturn]] void fail_leftovers(const CLI::App& app) {
+  for (const auto* command : app.get_subcommands()) {
+    if (!command->remaining().empty()) {
+      throw epilot::cli::Failure(epilot::cli::unexpected_arguments(*command, command->remaining()));
+    }
+  }
+  throw epilot::cli::Failure(epilot::cli::unexpected_arguments(app, app.remaining()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -65,22 +96,29 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"epilot-action: sign, verify and inspect epilot custom-action requests"};
   app.name("epilot-action");
-  app.set_version_flag("--version", "epilot-action " EPILOT_VERSION);
+  app.formatter(std::make_shared<HelpFormatter>());
+  app.set_version_flag("-V,--version", "epilot-action " EPILOT_VERSION);
   app.require_subcommand(1);
-  app.footer("Run 'epilot-action COMMAND --help' for a command's options, or 'man epilot-action'.");
+  app.footer("Run 'epilot-action help COMMAND' for a command's options, or 'man epilot-action'.");
 
-  const Command commands[] = {register_keygen(app), register_sign(app), register_verify(app),
-                              register_inspect(app), register_fetch_key(app), register_listen(app),
-                              register_replay(app), register_check(app), register_fixtures(app)};
+  const Command commands[] = {register_keygen(app),   register_sign(app),     register_verify(app),
+                              register_inspect(app),  register_fetch_key(app), register_listen(app),
+                              register_replay(app),   register_check(app),    register_fixtures(app),
+                              register_help(app),     register_version(app)};
+  std::string colour = "auto";
+  add_colour_flag(app, colour);
 
   try {
     const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };
     if (argc > 1 && argv[1][0] != '-' && std::none_of(std::begin(commands), std::end(commands), is_command)) {
-      throw Failure(epilot::make_error(epilot::ErrorCode::usage,
-                                       std::string("unknown command '") + argv[1] + "'",
-                                       {"the commands are: keygen, sign, verify, inspect, replay, check, fetch-key, listen, fixtures"}));
+      throw Failure(unknown_command(app, argv[1]));
     }
-    app.parse(argc, argv);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ExtrasError&) {
+      fail_leftovers(app);
+    }
+    apply_colour_flag(colour);
     for (const auto& command : commands) {
       if (command.app->parsed()) {
         return with_output_checked(exit_status(command.run()));
@@ -95,12 +133,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11 would exit 100-127; the contract says usage errors are 2.
-    std::string message = e.what();
-    if (!message.empty()) {
-      message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
-    }
-    print_error(epilot::make_error(epilot::ErrorCode::usage, message,
-                                   {"run 'epilot-action --help' or 'epilot-action COMMAND --help'"}));
+    print_error(epilot::make_error(epilot::ErrorCode::usage, usage_message(e.what()),
+                                   {"run 'epilot-action --help' or 'epilot-action help COMMAND'"}));
     return k_exit_usage_or_input;
   } catch (const Failure& e) {
     print_error(e.error());

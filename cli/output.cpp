@@ -2,14 +2,50 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "lib/bytes.hpp"
 
 namespace epilot::cli {
 
 namespace {
+
+std::atomic<ColourMode> g_colour_mode{ColourMode::automatic};
+// The decision for stdout and stderr, made once: verify prints a line per
+// request and should not ask the terminal each time. -1: not decided yet.
+std::atomic<int> g_colour_decided[3] = {-1, -1, -1};
+
+bool decide_colour(int fd) {
+  switch (g_colour_mode.load()) {
+    case ColourMode::always:
+      return true;
+    case ColourMode::never:
+      return false;
+    case ColourMode::automatic:
+      break;
+  }
+  const char* no_colour = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return (no_colour == nullptr || *no_colour == '\0') && (term == nullptr || std::strcmp(term, "dumb") != 0) &&
+         ::isatty(fd) == 1;
+}
+
+std::string_view escape_for(Tone tone) {
+  switch (tone) {
+    case Tone::good:
+      return "\x1b[32m";
+    case Tone::bad:
+      return "\x1b[1;31m";
+    case Tone::warn:
+      return "\x1b[33m";
+    case Tone::note:
+      return "\x1b[36m";
+  }
+  return "";
+}
 
 void print_line(std::string_view kind, std::string_view colour, std::string_view message) {
   const bool coloured = use_colour(STDERR_FILENO);
@@ -61,9 +97,36 @@ std::string terminal_text(std::string_view text) {
   return out;
 }
 
+void set_colour_mode(ColourMode mode) {
+  g_colour_mode = mode;
+  for (auto& decided : g_colour_decided) {
+    decided = -1;
+  }
+}
+
 bool use_colour(int fd) {
-  const char* no_colour = std::getenv("NO_COLOR");
-  return (no_colour == nullptr || *no_colour == '\0') && ::isatty(fd) == 1;
+  if (fd < 1 || fd > 2) {
+    return decide_colour(fd);
+  }
+  int decided = g_colour_decided[fd].load();
+  if (decided < 0) {
+    decided = decide_colour(fd) ? 1 : 0;
+    g_colour_decided[fd] = decided;
+  }
+  return decided == 1;
+}
+
+std::string toned(std::string_view label, Tone tone, int fd, std::size_t width) {
+  std::string out;
+  if (use_colour(fd)) {
+    out.append(escape_for(tone)).append(label).append("\x1b[0m");
+  } else {
+    out.append(label);
+  }
+  if (label.size() < width) {
+    out.append(width - label.size(), ' ');
+  }
+  return out;
 }
 
 void print_error(const Error& error) {

@@ -4,7 +4,8 @@
 // - data goes to stdout; everything else to stderr;
 // - diagnostics read `epilot-action: error: <lowercase, no period>`, then
 //   optional `epilot-action: hint: ...` lines; warnings use `warning:`;
-// - colour only when stderr is a terminal and NO_COLOR is unset;
+// - colour only where --color says so: by default, on a terminal with
+//   NO_COLOR unset and TERM not "dumb";
 // - no secret or private key is ever part of a message.
 
 #include <stdexcept>
@@ -50,8 +51,20 @@ void print_hint(std::string_view message);
 // request, a file or an endpoint goes through this in text output.
 std::string terminal_text(std::string_view text);
 
-// True when `fd` is a terminal and NO_COLOR is not set.
+// --color: auto (the default), always or never. Set once, before any output.
+enum class ColourMode { automatic, always, never };
+void set_colour_mode(ColourMode mode);
+
+// Whether what goes to `fd` is coloured: --color always; or auto, and `fd`
+// is a terminal, NO_COLOR is unset or empty and TERM is not "dumb".
 bool use_colour(int fd);
+
+// What a result label says, for its colour.
+enum class Tone { good, bad, warn, note };
+
+// `label` coloured for `fd` (nothing added when colour is off), then padded
+// with spaces to `width` columns, so that coloured columns still line up.
+std::string toned(std::string_view label, Tone tone, int fd, std::size_t width = 0);
 
 // What a command returns when it ran to the end: success, or a check that failed.
 enum class Outcome { success = 0, check_failed = 1 };

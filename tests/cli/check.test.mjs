@@ -303,7 +303,7 @@ test('--wait keeps trying to connect while the endpoint starts, then runs the ba
   assert.equal(never.status, 3);
   const bad = await runAsync(['check', '--url', url, ...v1aOnly, '--wait', '-1']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--wait must be between 0 and 3600 seconds/);
+  assert.match(bad.stderr, /--wait must be a duration such as 250ms, 10s or 5m \(a bare number is seconds\), not '-1'/);
 });
 
 test('an endpoint that crashes mid-battery: the case that killed it fails, the rest are inconclusive', async () => {
@@ -597,7 +597,7 @@ test('listen, as an endpoint, passes the whole battery with --strict', async () 
 test('bad usage is exit 2 with a clear error', async () => {
   for (const [args, message] of [
     [['check'], /name the endpoint with --url/],
-    [['check', '--url', 'http://127.0.0.1:1/', '--tolerance', '0'], /--tolerance must be between 1 and 31536000 seconds/],
+    [['check', '--url', 'http://127.0.0.1:1/', '--tolerance', '0'], /--tolerance must be from 1s to 365d, not '0'/],
     [['check', '--url', 'http://127.0.0.1:1/', '--tolerance', '9223372036854775807'], /--tolerance must be between/],
     [['check', '--url', 'http://127.0.0.1:1/', '--timeout', '0'], /--timeout must be between 0.001 and 3600 seconds/],
     [['check', '--url', 'http://127.0.0.1:1/', '--timeout', '1e300'], /--timeout must be/],

@@ -187,9 +187,9 @@ test('answer shapes: skip, fail, a custom status and body, a delay', async () =>
   await custom.exited;
 });
 
-test('--timeout, --path and --out-dir', async () => {
+test('--duration, --path and --out-dir', async () => {
   const dir = path.join(tmpdir(), 'caps');
-  const l = await startListen(['--path', '/hook', '--out-dir', dir, '--timeout', '2']);
+  const l = await startListen(['--path', '/hook', '--out-dir', dir, '--duration', '2s']);
   const url = new URL(l.url);
   assert.equal(url.pathname, '/hook');
   assert.equal((await send(new URL('/other', url).href, signed())).status, 404);
@@ -201,9 +201,9 @@ test('--timeout, --path and --out-dir', async () => {
   const answer = await raw(url.port, `POST /hook HTTP/1.0\r\n${head}Content-Length: ${Buffer.byteLength(bare.body)}\r\n\r\n${bare.body}`);
   assert.match(answer, /^HTTP\/1\.1 200 OK/);
   const end = await l.exited;
-  // --timeout with no --max-requests is the expected end; the 404 is a failed request.
+  // --duration with no --max-requests is the expected end; the 404 is a failed request.
   assert.equal(end.status, 1);
-  assert.match(end.stderr, /stopped \(timeout\)/);
+  assert.match(end.stderr, /stopped \(duration\)/);
   assert.match(end.stderr, /1 of 3 requests did not verify or were refused/);
   const notFound = l.events.find((e) => e.status === 404);
   assert.equal(notFound.path, '/other');
@@ -373,20 +373,20 @@ test('a method other than POST is 405 with Allow: POST, and a refused request li
   assert.equal(refused.verdict, 'refused');
 });
 
-test('exit status for CI: 0 when every request verified, 1 when --timeout came before --max-requests', async () => {
+test('exit status for CI: 0 when every request verified, 1 when --duration came before --max-requests', async () => {
   const enough = await startListen(['--max-requests', '2']);
   assert.equal((await send(enough.url, signed())).status, 200);
   assert.equal((await send(enough.url, signed())).status, 200);
   assert.equal((await enough.exited).status, 0);
 
-  const short = await startListen(['--max-requests', '3', '--timeout', '1']);
+  const short = await startListen(['--max-requests', '3', '--duration', '1']);
   assert.equal((await send(short.url, signed())).status, 200);
   const end = await short.exited;
   assert.equal(end.status, 1, end.stderr);
-  assert.match(end.stderr, /listen stopped \(timeout\)/);
-  assert.match(end.stderr, /listen stopped \(timeout\); FAIL: --timeout came after 1 of the 3 requests of --max-requests/);
+  assert.match(end.stderr, /listen stopped \(duration\)/);
+  assert.match(end.stderr, /listen stopped \(duration\); FAIL: --duration came after 1 of the 3 requests of --max-requests/);
 
-  const quiet = await startListen(['--timeout', '1']);
+  const quiet = await startListen(['--duration', '1000ms']);
   assert.equal((await quiet.exited).status, 0, 'no --max-requests: the timeout is the expected end');
 
   const signalled = await startListen([]);

@@ -1,0 +1,177 @@
+#include "cli/flags.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "lib/timefmt.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
+
+// "a, b or c"
+std::string in_words(const std::vector<std::string>& choices) {
+  std::string out;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == choices.size() ? " or " : ", ";
+    }
+    out += choices[i];
+  }
+  return out;
+}
+
+std::string duration_words(DurationBounds bounds) {
+  return "from " + format_duration_ms(bounds.min.count()) + " to " + format_duration_ms(bounds.max.count());
+}
+
+// The check every duration flag shares; `whole_seconds` for values counted in seconds.
+CLI::Validator duration_check(DurationBounds bounds, bool whole_seconds) {
+  return CLI::Validator(
+      [bounds, whole_seconds](std::string& text) -> std::string {
+        const auto ms = parse_duration_ms(text);
+        if (!ms) {
+          return "must be a duration such as 250ms, 10s or 5m (a bare number is seconds), not " + in_quotes(text);
+        }
+        if (whole_seconds && *ms % 1000 != 0) {
+          return "must be whole seconds (such as 30, 30s or 5m), not " + in_quotes(text);
+        }
+        if (*ms < bounds.min.count() || *ms > bounds.max.count()) {
+          return "must be " + duration_words(bounds) + ", not " + in_quotes(text);
+        }
+        return {};
+      },
+      "", "duration");
+}
+
+template <typename Set>
+CLI::Option* add_duration_option(CLI::App& command, const std::string& names, const std::string& description,
+                                 DurationBounds bounds, bool whole_seconds, std::int64_t default_ms, Set set) {
+  auto* option = command.add_option_function<std::string>(
+      names, [set](const std::string& text) { set(*parse_duration_ms(text)); }, description);
+  option->check(duration_check(bounds, whole_seconds))->type_name("DURATION");
+  if (default_ms != 0) {
+    option->default_str(format_duration_ms(default_ms));
+  }
+  return option;
+}
+
+}  // namespace
+
+CLI::Validator one_of(std::vector<std::string> choices) {
+  std::string description = "{";
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    description += (i > 0 ? "," : "") + choices[i];
+  }
+  description += "}";
+  return CLI::Validator(
+      [choices](std::string& text) -> std::string {
+        for (const auto& choice : choices) {
+          if (text == choice) {
+            return {};
+          }
+        }
+        return "must be " + in_words(choices) + ", not " + in_quotes(text);
+      },
+      description, "choice");
+}
+
+CLI::Validator whole_number(std::int64_t min, std::int64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        std::int64_t value = 0;
+        const auto* end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, value);
+        const auto range = "from " + std::to_string(min) + " to " + std::to_string(max);
+        if (text.empty() || error == std::errc::invalid_argument || stop != end) {
+          return "must be a whole number " + range + ", not " + in_quotes(text);
+        }
+        if (error == std::errc::result_out_of_range || value < min || value > max) {
+          return "must be " + range + ", not " + in_quotes(text);
+        }
+        return {};
+      },
+      "", "whole number");
+}
+
+CLI::Validator decimal_number(double min, double max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        double value = 0;
+        const auto* end = text.data() + text.size();
+        const auto [stop, error] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+        std::ostringstream range;
+        range << "from " << min << " to " << max;
+        if (text.empty() || error != std::errc() || stop != end || !std::isfinite(value)) {
+          return "must be a number " + range.str() + ", not " + in_quotes(text);
+        }
+        if (value < min || value > max) {
+          return "must be " + range.str() + ", not " + in_quotes(text);
+        }
+        return {};
+      },
+      "", "number");
+}
+
+CLI::Option* add_duration(CLI::App& command, const std::string& names, double& seconds,
+                          const std::string& description, DurationBounds bounds) {
+  return add_duration_option(command, names, description, bounds, false, std::llround(seconds * 1000),
+                             [&seconds](std::int64_t ms) { seconds = static_cast<double>(ms) / 1000; });
+}
+
+CLI::Option* add_duration(CLI::App& command, const std::string& names, std::int64_t& seconds,
+                          const std::string& description, DurationBounds bounds) {
+  return add_duration_option(command, names, description, bounds, true, seconds * 1000,
+                             [&seconds](std::int64_t ms) { seconds = ms / 1000; });
+}
+
+CLI::Option* add_duration(CLI::App& command, const std::string& names, std::chrono::milliseconds& value,
+                          const std::string& description, DurationBounds bounds) {
+  return add_duration_option(command, names, description, bounds, false, value.count(),
+                             [&value](std::int64_t ms) { value = std::chrono::milliseconds(ms); });
+}
+
+std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
+  if (!option->get_option_text().empty()) {
+    return " " + option->get_option_text();
+  }
+  if (option->get_type_size() == 0) {
+    return {};
+  }
+  // get_type_name() is "BASE[:VALIDATOR...]"; a choice list reads better than the base.
+  const auto full = option->get_type_name();
+  const auto choices_at = full.find(":{");
+  if (choices_at != std::string::npos) {
+    auto choices = full.substr(choices_at + 2, full.find('}', choices_at) - choices_at - 2);
+    for (auto& c : choices) {
+      c = c == ',' ? '|' : c;
+    }
+    return " " + choices;
+  }
+  auto base = full.substr(0, full.find(':'));
+  if (base == "INT" || base == "UINT" || base == "FLOAT") {
+    base = "N";
+  } else if (base == "TEXT") {
+    base = "VALUE";
+  }
+  return " " + base;
+}
+
+std::string HelpFormatter::make_option_desc(const CLI::Option* option) const {
+  std::string out = option->get_description();
+  if (option->get_required()) {
+    out += " (required)";
+  }
+  if (!option->get_default_str().empty()) {
+    out += " (default: " + option->get_default_str() + ")";
+  }
+  if (!option->get_envname().empty()) {
+    out += " [env: " + option->get_envname() + "]";
+  }
+  return out;
+}
+
+}  // namespace epilot::cli

@@ -1,0 +1,96 @@
+#include "cli/usage.hpp"
+
+#include <cctype>
+#include <string_view>
+
+#include "lib/suggest.hpp"
+
+namespace epilot::cli {
+
+namespace {
+
+std::vector<std::string> command_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  return names;
+}
+
+// Every spelling of every flag of `command`: --long and -s.
+std::vector<std::string> flag_names(const CLI::App& command) {
+  std::vector<std::string> names;
+  for (const auto* option : command.get_options()) {
+    for (const auto& name : option->get_lnames()) {
+      names.push_back("--" + name);
+    }
+    for (const auto& name : option->get_snames()) {
+      names.push_back("-" + name);
+    }
+  }
+  return names;
+}
+
+// "did you mean --format?" for the closest of `candidates`, or nothing.
+std::vector<std::string> did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
+  const std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  const auto close = similar_names(name, views);
+  if (close.empty()) {
+    return {};
+  }
+  std::string hint = "did you mean " + close[0];
+  if (close.size() > 1) {
+    hint += " or " + close[1];
+  }
+  return {hint + "?"};
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) {
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+}  // namespace
+
+Error unknown_command(const CLI::App& app, const std::string& name) {
+  const auto names = command_names(app);
+  auto hints = did_you_mean(name, names);
+  hints.push_back("the commands are: " + joined(names));
+  return make_error(ErrorCode::usage, "unknown command '" + name + "'", std::move(hints));
+}
+
+Error unexpected_arguments(const CLI::App& command, const std::vector<std::string>& leftovers) {
+  const auto where = command.get_parent() == nullptr ? std::string() : " for " + command.get_name();
+  const auto help = command.get_parent() == nullptr ? std::string("epilot-action --help")
+                                                    : "epilot-action " + command.get_name() + " --help";
+  for (const auto& arg : leftovers) {
+    if (arg.size() > 1 && arg[0] == '-') {
+      const auto flag = arg.substr(0, arg.find('='));
+      auto hints = did_you_mean(flag, flag_names(command));
+      hints.push_back("'" + help + "' lists them all");
+      return make_error(ErrorCode::usage, "unknown flag " + flag + where, std::move(hints));
+    }
+  }
+  // A stray secret is not echoed back: the message may end up in a CI log.
+  const auto looks_secret = [](const std::string& arg) { return arg.rfind("whsec_", 0) == 0 || arg.rfind("whsk_", 0) == 0; };
+  const auto what = leftovers.empty()                 ? std::string()
+                    : looks_secret(leftovers.front()) ? std::string(" (a secret, not shown)")
+                                                      : " '" + leftovers.front() + "'";
+  return make_error(ErrorCode::usage, "unexpected argument" + what + where, {"see '" + help + "'"});
+}
+
+std::string usage_message(std::string message) {
+  if (!message.empty()) {
+    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  }
+  // Our validators' messages start with "must": "--port: must be" reads "--port must be".
+  if (const auto at = message.find(": must "); at != std::string::npos) {
+    message.erase(at, 1);
+  }
+  return message;
+}
+
+}  // namespace epilot::cli
