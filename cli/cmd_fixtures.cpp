@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/fixture_context.hpp"
@@ -87,36 +88,41 @@ void list_fixtures(const FixtureCatalog& catalog, bool json) {
   }
 }
 
-// One fixture, as it is or filled: its exact text, or the headers and
-// body it becomes.
-void show_fixture(const Fixture& fixture, const FixturesOptions& opts) {
-  const bool json = opts.format == "json";
+// The `fixture` event of `fixtures show`: the fixture's exact text, and,
+// when `filled` is given, the headers and body it became.
+Json shown_event(const Fixture& fixture, const RequestTemplate* filled) {
   auto doc = fixture_event(fixture);
   doc["text"] = std::string(fixture.text);
-  if (!opts.filled) {
-    if (json) {
-      print_json(doc);
-    } else {
-      std::fwrite(fixture.text.data(), 1, fixture.text.size(), stdout);
-      std::printf("\n");
-    }
-    return;
-  }
-  const auto instance = take(instantiate_fixture(fixture, fill_context(opts.options), {}));
-  if (json) {
+  if (filled != nullptr) {
     Json headers = Json::array();
-    for (const auto& h : instance.headers) {
+    for (const auto& h : filled->headers) {
       headers.push_back({{"name", h.name}, {"value", h.value}});
     }
     doc["headers"] = headers;
-    doc["body"] = instance.body;
-    print_json(doc);
+    doc["body"] = filled->body;
+  }
+  return doc;
+}
+
+// One fixture, as it is or filled.
+void show_fixture(const Fixture& fixture, const FixturesOptions& opts) {
+  std::optional<RequestTemplate> filled;
+  if (opts.filled) {
+    filled = take(instantiate_fixture(fixture, fill_context(opts.options), {}));
+  }
+  if (opts.format == "json") {
+    print_json(shown_event(fixture, filled ? &*filled : nullptr));
     return;
   }
-  for (const auto& h : instance.headers) {
+  if (!filled) {
+    std::fwrite(fixture.text.data(), 1, fixture.text.size(), stdout);
+    std::printf("\n");
+    return;
+  }
+  for (const auto& h : filled->headers) {
     std::printf("%s: %s\n", h.name.c_str(), h.value.c_str());
   }
-  std::fwrite(instance.body.data(), 1, instance.body.size(), stdout);
+  std::fwrite(filled->body.data(), 1, filled->body.size(), stdout);
   std::printf("\n");
 }
 
