@@ -45,7 +45,9 @@ std::string render(const FetchKeyOptions& opts, const ObtainedKey& key, const st
     return jwk.dump(2) + "\n";
   }
   if (opts.format == "json") {
+    // A `key` event, one line, like every command's JSON output.
     nlohmann::ordered_json doc;
+    doc["event"] = "key";
     doc["public_key"] = to_pem(key.key);
     doc["algorithm"] = "ed25519";
     doc["fingerprint"] = fingerprint(key.key);
@@ -56,7 +58,7 @@ std::string render(const FetchKeyOptions& opts, const ObtainedKey& key, const st
     if (key.replaced) {
       doc["replaced_fingerprint"] = fingerprint(*key.replaced);
     }
-    return doc.dump(2) + "\n";
+    return doc.dump() + "\n";
   }
   return to_pem(key.key);
 }

@@ -125,6 +125,16 @@ void print_text(const Json& d) {
   }
 }
 
+// `fields` as a JSON line of the event `name` ("event" first, as in every
+// command's JSON output).
+std::string json_event(const char* name, const Json& fields) {
+  Json doc{{"event", name}};
+  for (const auto& [key, value] : fields.items()) {
+    doc[key] = value;
+  }
+  return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Outcome run_inspect(const InspectOptions& opts) {
   const auto source = opts.capture.empty() ? std::string("-") : opts.capture;
   const auto input = read_input(source, k_max_input_size);
@@ -136,7 +146,7 @@ Outcome run_inspect(const InspectOptions& opts) {
       throw Failure(error);
     }
     if (opts.format == "json") {
-      std::printf("%s\n", key->dump().c_str());
+      std::printf("%s\n", json_event("key", *key).c_str());
     } else {
       for (const auto& [name, value] : key->items()) {
         row(name.c_str(), str(value));
@@ -155,7 +165,7 @@ Outcome run_inspect(const InspectOptions& opts) {
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const auto doc = inspect_request((*requests)[i], now, opts.tolerance);
     if (opts.format == "json") {
-      std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s\n", json_event("request", doc).c_str());
     } else {
       if (requests->size() > 1) {
         std::printf("%s# request %zu of %zu\n", i == 0 ? "" : "\n", i + 1, requests->size());

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
+#include "cli/output.hpp"
 #include "lib/file.hpp"
 #include "lib/keys.hpp"
 
@@ -19,20 +22,54 @@ struct KeygenOptions {
   std::string private_key;
   std::string public_key;
   std::string out;
-  std::string format = "pem";
+  std::string key_format = "pem";
+  std::string format = "text";  // of what is printed; pem and whsk are the old spelling of --key-format
   bool hmac = false;
   bool force = false;
 };
 
+// The `key` event keygen prints with --format json.
+void print_key_event(const nlohmann::ordered_json& fields) {
+  nlohmann::ordered_json doc{{"event", "key"}};
+  for (const auto& [name, value] : fields.items()) {
+    doc[name] = value;
+  }
+  std::printf("%s\n", doc.dump().c_str());
+}
+
 Outcome run_hmac(const KeygenOptions& opts) {
-  const auto secret = to_whsec(generate_secret(system_random())) + "\n";
+  const auto secret = to_whsec(generate_secret(system_random()));
+  const bool json = opts.format == "json";
   if (opts.out.empty() || opts.out == "-") {
-    std::fwrite(secret.data(), 1, secret.size(), stdout);
+    // Asked for on stdout, the secret is the data keygen was run for.
+    if (json) {
+      print_key_event({{"kind", "hmac"}, {"secret", secret}});
+    } else {
+      std::printf("%s\n", secret.c_str());
+    }
     return Outcome::success;
   }
-  take(write_file_atomic(opts.out, secret, 0600, opts.force ? Overwrite::yes : Overwrite::no));
+  take(write_file_atomic(opts.out, secret + "\n", 0600, opts.force ? Overwrite::yes : Overwrite::no));
   std::fprintf(stderr, "epilot-action: wrote HMAC secret to %s (mode 0600)\n", opts.out.c_str());
+  if (json) {
+    print_key_event({{"kind", "hmac"}, {"secret_file", opts.out}});
+  }
   return Outcome::success;
+}
+
+// --format pem|whsk from before --key-format: still honoured, with a warning.
+KeygenOptions with_key_format(KeygenOptions opts, bool key_format_given) {
+  if (opts.format != "pem" && opts.format != "whsk") {
+    return opts;
+  }
+  if (key_format_given) {
+    fail(ErrorCode::usage, "--format " + opts.format + " can't be combined with --key-format",
+         {"--key-format chooses the key files' format; --format text|json the output's"});
+  }
+  print_warning("--format pem|whsk is now --key-format; --format is the output's format");
+  opts.key_format = opts.format;
+  opts.format = "text";
+  return opts;
 }
 
 Outcome run_keygen(const KeygenOptions& opts) {
@@ -69,7 +106,7 @@ Outcome run_keygen(const KeygenOptions& opts) {
     take(make_directories(config_directory(), 0700));
   }
   const auto key = generate_private_key(system_random());
-  const bool pem = opts.format == "pem";
+  const bool pem = opts.key_format == "pem";
   take(write_file_atomic(private_path, pem ? to_pem(key) : to_whsk(key) + "\n", 0600, overwrite));
   auto written = write_file_atomic(public_path,
                                    pem ? to_pem(key.public_key) : to_whpk(key.public_key) + "\n",
@@ -81,7 +118,16 @@ Outcome run_keygen(const KeygenOptions& opts) {
   }
   std::fprintf(stderr, "epilot-action: wrote private key %s (mode 0600) and public key %s\n",
                private_path.c_str(), public_path.c_str());
-  std::printf("%s\n", to_whpk(key.public_key).c_str());
+  if (opts.format == "json") {
+    print_key_event({{"kind", "ed25519"},
+                     {"key_format", opts.key_format},
+                     {"private_key_file", private_path},
+                     {"public_key_file", public_path},
+                     {"whpk", to_whpk(key.public_key)},
+                     {"fingerprint", fingerprint(key.public_key)}});
+  } else {
+    std::printf("%s\n", to_whpk(key.public_key).c_str());
+  }
   return Outcome::success;
 }
 
@@ -92,8 +138,12 @@ Command register_keygen(CLI::App& app) {
   auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 keypair (v1a) or an HMAC secret (v1)");
   cmd->add_option("--private-key", opts->private_key, "where to write the private key (mode 0600)")->type_name("FILE");
   cmd->add_option("--public-key", opts->public_key, "where to write the public key")->type_name("FILE");
-  cmd->add_option("--format", opts->format, "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
-      ->check(one_of({"pem", "whsk"}));
+  auto* key_format = cmd->add_option("--key-format", opts->key_format,
+                                     "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
+                         ->check(one_of({"pem", "whsk"}));
+  // pem and whsk are still taken (with a warning), but neither offered nor completed.
+  cmd->add_option("--format", opts->format, "text or json (a key event)")
+      ->check(one_of({"text", "json", "pem", "whsk"}).description("{text,json}"));
   cmd->add_flag("--hmac", opts->hmac, "create a whsec_ HMAC secret instead of a keypair");
   cmd->add_option("-o,--out", opts->out, "with --hmac: write the secret to FILE (mode 0600), not stdout")
       ->type_name("FILE");
@@ -101,13 +151,15 @@ Command register_keygen(CLI::App& app) {
   cmd->footer(R"(With no paths, keygen creates the default local keypair in
 $XDG_CONFIG_HOME/epilot-action/ (private-key.pem, public-key.pem), which sign
 and verify use when no key is named. It never overwrites a key without --force.
-The public key is printed on stdout as whpk_...
+The public key is printed on stdout as whpk_... (with --format json, a key
+event with the files written, the whpk_ key and its fingerprint).
 
 Examples:
   $ epilot-action keygen
   $ epilot-action keygen --private-key signing.pem --public-key signing.pub.pem
-  $ epilot-action keygen --hmac --out webhook.secret)");
-  return Command{cmd, [opts] { return run_keygen(*opts); }};
+  $ epilot-action keygen --hmac --out webhook.secret
+  $ epilot-action keygen --key-format whsk --private-key k.whsk --public-key k.whpk --format json)");
+  return Command{cmd, [opts, key_format] { return run_keygen(with_key_format(*opts, key_format->count() > 0)); }};
 }
 
 }  // namespace epilot::cli

@@ -626,7 +626,8 @@ Outcome run_listen(const ListenOptions& opts) {
   }
   const auto failure = check_failure(opts, session, stopper.why());
   if (!opts.quiet && opts.format == "json") {
-    std::printf("%s\n", Json{{"event", "stopped"}, {"reason", stopper.why()}, {"requests", session.taken()},
+    // The last line, named as every command's last line is (it was "stopped" before issue 12).
+    std::printf("%s\n", Json{{"event", "summary"}, {"reason", stopper.why()}, {"requests", session.taken()},
                              {"failed", session.failed()}}.dump().c_str());
   }
   // A failed check is a result, said with the stop, not an error (exit 1, not 2).

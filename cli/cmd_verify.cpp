@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +22,7 @@
 #include "lib/file.hpp"
 #include "lib/http.hpp"
 #include "lib/inputs.hpp"
+#include "lib/json_writer.hpp"
 
 namespace epilot::cli {
 
@@ -82,15 +81,16 @@ class Reporter {
       return;
     }
     if (m_opts.format == "json") {
-      nlohmann::ordered_json doc;
-      doc["summary"] = {{"requests", m_total},
-                        {"verified", m_verified},
-                        {"failed", m_failed},
-                        {"unreadable", m_unreadable}};
+      m_line.clear();
+      JsonWriter w(m_line);
+      w.begin_object().key("event").string("summary").key("requests").number(m_total);
+      w.key("verified").number(m_verified).key("failed").number(m_failed).key("unreadable").number(m_unreadable);
       if (left_out) {
-        doc["summary"]["left_out"] = *left_out;
+        w.key("left_out").number(*left_out);
       }
-      std::printf("%s\n", doc.dump().c_str());
+      w.end_object();
+      m_line += '\n';
+      std::fwrite(m_line.data(), 1, m_line.size(), stdout);
     } else {
       std::printf("%zu requests: %zu verified, %zu not verified%s\n", m_total, m_verified, m_failed,
                   m_unreadable > 0 ? (", " + std::to_string(m_unreadable) + " unreadable").c_str() : "");
@@ -153,51 +153,61 @@ class Reporter {
     return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(shown_url(r.url)));
   }
 
+  // Written without a JSON document: for a stream of HMAC captures, building
+  // one per record cost more than the verification (issue 12).
   void print_json(const RecordResult& r) const {
-    nlohmann::ordered_json doc;
+    m_line.clear();
+    JsonWriter w(m_line);
+    w.begin_object().key("event").string("request");
     if (multiple) {
-      doc["index"] = r.index;
+      w.key("index").number(r.index);
       if (r.line > 0) {
-        doc["line"] = r.line;
+        w.key("line").number(r.line);
       }
     }
     if (r.entry > 0) {
-      doc["entry"] = r.entry;
+      w.key("entry").number(r.entry);
     }
     if (r.error) {
-      doc["valid"] = false;
-      doc["verdict"] = "unreadable";
-      doc["error"] = r.error->message;
-      std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      return;
+      w.key("valid").boolean(false).key("verdict").string("unreadable").key("error").string(r.error->message);
+    } else {
+      write_verification(w, r);
     }
+    w.end_object();
+    m_line += '\n';
+    std::fwrite(m_line.data(), 1, m_line.size(), stdout);
+  }
+
+  void write_verification(JsonWriter& w, const RecordResult& r) const {
     const auto& v = r.verification;
-    doc["webhook_id"] = v.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(v.id);
-    doc["valid"] = v.ok();
-    doc["verdict"] = verdict_code(v.verdict);
+    w.key("webhook_id");
+    if (v.id.empty()) {
+      w.null();
+    } else {
+      w.string(v.id);
+    }
+    w.key("valid").boolean(v.ok()).key("verdict").string(verdict_code(v.verdict));
     if (v.timestamp) {
-      doc["timestamp"] = *v.timestamp;
-      doc["age_seconds"] = v.age;
+      w.key("timestamp").number(*v.timestamp).key("age_seconds").number(v.age);
     }
     if (v.match) {
-      doc["matched"] = {{"version", v.match->version}, {"key", v.match->key_name}};
+      w.key("matched").begin_object().key("version").string(v.match->version).key("key").string(v.match->key_name);
       if (v.verdict == Verdict::body_parsed) {
-        doc["matched"]["reencoded_body"] = true;  // not the bytes received: they were not logged
+        w.key("reencoded_body").boolean(true);  // not the bytes received: they were not logged
       }
+      w.end_object();
     }
-    auto& entries = doc["entries"];
-    entries = nlohmann::ordered_json::array();
     static const VerifyKeys k_none;
     const auto outcomes = entry_outcomes(v, keys != nullptr ? *keys : k_none);
+    w.key("entries").begin_array();
     for (std::size_t i = 0; i < v.entries.size(); ++i) {
-      entries.push_back({{"version", v.entries[i].version}, {"status", std::string(outcomes[i])}});
+      w.begin_object().key("version").string(v.entries[i].version).key("status").string(outcomes[i]).end_object();
     }
-    auto& list = doc["reasons"];
-    list = nlohmann::ordered_json::array();
+    w.end_array().key("reasons").begin_array();
     for (const auto& reason : r.reasons) {
-      list.push_back({{"code", reason.code}, {"message", reason.message}});
+      w.begin_object().key("code").string(reason.code).key("message").string(reason.message).end_object();
     }
-    std::printf("%s\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    w.end_array();
   }
 
   const VerifyOptions& m_opts;
@@ -207,6 +217,7 @@ class Reporter {
   std::size_t m_failed = 0;
   std::size_t m_unreadable = 0;
   bool m_scheme_mismatch = false;
+  mutable std::string m_line;  // the JSON line being written, its memory kept from one to the next
 };
 
 Capture request_from_flags(const VerifyOptions& opts) {

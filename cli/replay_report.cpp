@@ -137,7 +137,7 @@ std::string ReplayReporter::text_line(const ReplayRecord& r) const {
 
 std::string ReplayReporter::json_line(const ReplayRecord& r) const {
   nlohmann::ordered_json doc;
-  doc["event"] = "result";
+  doc["event"] = "request";
   doc["index"] = r.job;
   doc["input"] = *r.input;
   doc["webhook_id"] = r.delivered.label;

@@ -1,5 +1,7 @@
 #include "lib/json.hpp"
 
+#include "lib/json_writer.hpp"
+
 namespace epilot {
 
 Status check_json_nesting(std::string_view text, std::size_t max_depth) {
@@ -44,7 +46,9 @@ std::string json_error_text(const std::exception& e) {
 }
 
 std::string json_quote(std::string_view text) {
-  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string out;
+  append_json_string(out, text);
+  return out;
 }
 
 }  // namespace epilot

@@ -55,12 +55,14 @@ export function runAsync(args, { input, env, config, cache } = {}) {
 }
 
 // Start `listen` on a free port with `args`; resolves once it printed its
-// ready line, with the URL, the process, its JSON events and its exit.
+// ready line, with the URL, the process, its JSON events (and `lines`, the
+// same as printed) and its exit.
 export function startListenProcess(args) {
   const proc = spawn(BIN, ['listen', '--port', '0', '--format', 'json', ...args], {
     env: { ...process.env, XDG_CONFIG_HOME: tmpdir(), XDG_CACHE_HOME: tmpdir() },
   });
   const events = [];
+  const lines = [];
   let buffer = '';
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
@@ -70,10 +72,12 @@ export function startListenProcess(args) {
       buffer += d;
       let nl;
       while ((nl = buffer.indexOf('\n')) >= 0) {
-        const event = JSON.parse(buffer.slice(0, nl));
+        const line = buffer.slice(0, nl);
+        const event = JSON.parse(line);
         buffer = buffer.slice(nl + 1);
+        lines.push(line);
         events.push(event);
-        if (event.event === 'ready') resolve({ url: event.url, proc, events, exited });
+        if (event.event === 'ready') resolve({ url: event.url, proc, events, lines, exited });
       }
     });
     exited.then((r) => reject(new Error(`listen exited early: ${r.status} ${r.stderr}`)));

@@ -65,12 +65,33 @@ test('keygen refuses half a keypair, and a public-key path that exists leaves no
   assert.equal(fs.readFileSync(path.join(dir, 'taken.pem'), 'utf8'), 'mine');
 });
 
-test('keygen --format whsk writes Standard Webhooks key strings', () => {
+test('keygen --key-format whsk writes Standard Webhooks key strings', () => {
   const dir = tmpdir();
-  const r = run(['keygen', '--format', 'whsk', '--private-key', path.join(dir, 'k'), '--public-key', path.join(dir, 'k.pub')]);
+  const r = run(['keygen', '--key-format', 'whsk', '--private-key', path.join(dir, 'k'), '--public-key', path.join(dir, 'k.pub')]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(fs.readFileSync(path.join(dir, 'k'), 'utf8'), /^whsk_[A-Za-z0-9+/]{43}=\n$/);
   assert.equal(fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'), r.stdout);
+  assert.doesNotMatch(r.stderr, /warning/);
+});
+
+// --format is the output's format everywhere (issue 12); old scripts that
+// chose the key files' format with it keep working, warned.
+test('keygen --format pem|whsk still chooses the key format, with a warning naming --key-format', () => {
+  const dir = tmpdir();
+  const r = run(['keygen', '--format', 'whsk', '--private-key', path.join(dir, 'k'), '--public-key', path.join(dir, 'k.pub')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'k'), 'utf8'), /^whsk_/);
+  assert.equal(fs.readFileSync(path.join(dir, 'k.pub'), 'utf8'), r.stdout, 'the output is text, as before');
+  assert.match(r.stderr, /^epilot-action: warning: --format pem\|whsk is now --key-format; --format is the output's format$/m);
+  checkStderrGrammar(assert, r.stderr);
+  const pem = run(['keygen', '--format', 'pem', '--private-key', path.join(dir, 'p.pem'), '--public-key', path.join(dir, 'p.pub')]);
+  assert.equal(pem.status, 0, pem.stderr);
+  assert.match(fs.readFileSync(path.join(dir, 'p.pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+  assert.match(pem.stderr, /warning: --format pem\|whsk is now --key-format/);
+  const both = run(['keygen', '--format', 'whsk', '--key-format', 'pem', '--private-key', path.join(dir, 'b'), '--public-key', path.join(dir, 'b.pub')]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /error: --format whsk can't be combined with --key-format/);
+  assert.equal(fs.existsSync(path.join(dir, 'b')), false);
 });
 
 test('keygen --hmac prints a 32-byte whsec_ secret, or writes it 0600', () => {
@@ -89,7 +110,8 @@ test('keygen --hmac prints a 32-byte whsec_ secret, or writes it 0600', () => {
 });
 
 test('keygen rejects unknown flags and bad values with exit 2', () => {
-  for (const args of [['keygen', '--bogus'], ['keygen', '--format', 'der'], ['keygen', '--hmac', '--private-key', 'x']]) {
+  for (const args of [['keygen', '--bogus'], ['keygen', '--format', 'der'], ['keygen', '--key-format', 'json'],
+    ['keygen', '--hmac', '--private-key', 'x']]) {
     const r = run(args);
     assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, /^epilot-action: error: /);

@@ -108,7 +108,7 @@ test('genuine, forged, stale, duplicated, malformed, oversized and chunked reque
   assert.match(end.stderr, /listen stopped \(SIGTERM\)/);
   assert.match(end.stderr, /listen stopped \(.*\); FAIL: 4 of 7 requests did not verify or were refused/);
   const stopped = l.events.at(-1);
-  assert.deepEqual(stopped, { event: 'stopped', reason: 'SIGTERM', requests: 7, failed: 4 });
+  assert.deepEqual(stopped, { event: 'summary', reason: 'SIGTERM', requests: 7, failed: 4 });
 });
 
 test('many concurrent requests are all answered and all captured', async () => {
@@ -427,7 +427,7 @@ test('wait_for_callback: listen POSTs the resume_token after answering, so repla
   }
   const end = await l.exited;
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  const result = r.stdout.trim().split('\n').map((x) => JSON.parse(x)).find((x) => x.event === 'result');
+  const result = r.stdout.trim().split('\n').map((x) => JSON.parse(x)).find((x) => x.event === 'request');
   assert.equal(result.callback.state, 'received');
   assert.equal(end.status, 0, end.stderr);
   const request = l.events.find((e) => e.event === 'request');

@@ -104,7 +104,7 @@ test('every built-in fixture, re-signed at send time, verifies under an independ
       '--option', 'callback_post_url=http://unused.invalid/', '--callback-timeout', '0.2', '--format', 'json']);
     // wait-for-callback has no callback from this server: the only unmet one.
     const lines = jsonLines(r.stdout);
-    const results = lines.filter((l) => l.event === 'result');
+    const results = lines.filter((l) => l.event === 'request');
     assert.equal(results.length, FIXTURE_NAMES.length);
     assert.equal(s.seen.length, FIXTURE_NAMES.length);
     for (const seen of s.seen) {
@@ -173,7 +173,7 @@ test('answers are classified as epilot reads them; --expect per input decides th
     const base = [...inputs, '--url', s.url, '--private-key', privFile];
     const r = await replay([...base, '--format', 'json']);
     assert.equal(r.status, 1);
-    const byInput = Object.fromEntries(jsonLines(r.stdout).filter((l) => l.event === 'result').map((l) => [l.input, l]));
+    const byInput = Object.fromEntries(jsonLines(r.stdout).filter((l) => l.event === 'request').map((l) => [l.input, l]));
     assert.equal(byInput['contact-updated'].class, 'skipped');
     assert.equal(byInput['contact-updated'].reason, 'contact has no email');
     assert.equal(byInput['contact-updated'].met, true, '2xx by default');
@@ -349,7 +349,7 @@ test('--keep-id repeats a webhook-id, and listen answers the duplicate with 409'
   const listen = await startListenProcess(['--public-key', pubFile]);
   try {
     const r = await replay(['--url', listen.url, '--private-key', privFile, '-n', '3', '--keep-id', '--format', 'json']);
-    const results = jsonLines(r.stdout).filter((l) => l.event === 'result');
+    const results = jsonLines(r.stdout).filter((l) => l.event === 'request');
     assert.deepEqual(results.map((x) => x.status), [200, 409, 409]);
     assert.equal(new Set(results.map((x) => x.webhook_id)).size, 1);
     assert.equal(r.status, 1);
@@ -373,7 +373,7 @@ test('captures in every format, directories and globs are inputs; --set and -H c
     const r = await replay([dir, path.join(FIXTURES, 'captures', 'stream.*'), '--url', s.url, '--private-key', privFile,
       '-H', 'x-trace: abc', '--format', 'json']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const results = jsonLines(r.stdout).filter((l) => l.event === 'result');
+    const results = jsonLines(r.stdout).filter((l) => l.event === 'request');
     assert.ok(results.length >= 4);
     assert.ok(results.some((x) => /stream\.jsonl#2$/.test(x.input)));
     assert.ok(s.seen.every((x) => x.verdict.v1a && x.headers['x-trace'] === 'abc'));
@@ -645,7 +645,7 @@ test('the project\'s own folders replay: fixtures/payloads and fixtures/captures
   try {
     const payloads = await replay([fixture('payloads'), '--url', s.url, '--private-key', privFile, '--callback-timeout', '3', '--format', 'json']);
     assert.equal(payloads.status, 0, payloads.stdout + payloads.stderr);
-    const results = jsonLines(payloads.stdout).filter((l) => l.event === 'result');
+    const results = jsonLines(payloads.stdout).filter((l) => l.event === 'request');
     assert.equal(results.length, FIXTURE_NAMES.length);
     assert.ok(s.seen.every((x) => x.body.length > 0 && !x.body.includes('{{')));
     const custom = s.seen.find((x) => x.headers['x-api-key']);
@@ -705,7 +705,7 @@ test('--expect-repeat: the dedupe recipe fails against an endpoint that does not
     const recipe = ['--keep-id', '-n', '2', '--expect-repeat', 'skipped,409', '--private-key', privFile, '--format', 'json'];
     const fooled = await replay([...recipe, '--url', naive.url]);
     assert.equal(fooled.status, 1, fooled.stdout);
-    const results = jsonLines(fooled.stdout).filter((l) => l.event === 'result');
+    const results = jsonLines(fooled.stdout).filter((l) => l.event === 'request');
     assert.deepEqual(results.map((x) => [x.status, x.met, x.repeat ?? false]), [[200, true, false], [200, false, true]]);
     assert.match(results[1].why, /expected skipped,409 for a repeated webhook-id, got 200 success/);
     // listen deduplicates (409 for a webhook-id it has seen): the recipe passes.
@@ -737,7 +737,7 @@ test('results print in input order, a callback wait included, and the summary\'s
     assert.ok(seconds >= 0.6, `the summary says ${seconds} s; the callback came after 0.7 s`);
     const json = await replay(['wait-for-callback', 'custom-action', '--url', s.url, '--private-key', privFile,
       '--callback-timeout', '5', '--format', 'json']);
-    assert.deepEqual(jsonLines(json.stdout).filter((l) => l.event === 'result').map((l) => l.index), [0, 1]);
+    assert.deepEqual(jsonLines(json.stdout).filter((l) => l.event === 'request').map((l) => l.index), [0, 1]);
   } finally {
     await s.close();
   }

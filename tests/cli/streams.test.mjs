@@ -26,7 +26,7 @@ test('one failing entry makes the exit status 1, and JSON output numbers the ent
   const docs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(docs.map((d) => [d.index, d.valid]), [[0, true], [1, false], [undefined, undefined]]);
   assert.equal(docs[1].reasons[0].code, 'scheme_mismatch');
-  assert.deepEqual(docs[2], { summary: { requests: 2, verified: 1, failed: 1, unreadable: 0, left_out: 0 } });
+  assert.deepEqual(docs[2], { event: 'summary', requests: 2, verified: 1, failed: 1, unreadable: 0, left_out: 0 });
 });
 
 test('Firefox and mitmproxy HARs verify; an empty HAR is an input error', () => {
@@ -74,7 +74,7 @@ test('a JSON Lines stream is verified in input order, whatever the number of thr
       assert.equal(d.valid, i !== 7 && i !== 1500);
     });
     assert.equal(docs[7].reasons[0].code, 'trailing_newline');
-    assert.deepEqual(docs[2000].summary, { requests: 2000, verified: 1998, failed: 2, unreadable: 0 });
+    assert.deepEqual(docs[2000], { event: 'summary', requests: 2000, verified: 1998, failed: 2, unreadable: 0 });
   }
   assert.equal(outputs[0], outputs[1]);
   assert.equal(outputs[1], outputs[2]);

@@ -179,7 +179,7 @@ test('of a HAR session only the webhook requests are checked, and the left-out e
   const j = run(['verify', SESSION, '--secret', SECRET, '--public-key', E1, '--now', NOW, '--format', 'json']);
   const docs = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(docs.slice(0, 2).map((d) => [d.index, d.entry, d.valid]), [[0, 2, true], [1, 3, true]]);
-  assert.deepEqual(docs[2], { summary: { requests: 2, verified: 2, failed: 0, unreadable: 0, left_out: 1 } });
+  assert.deepEqual(docs[2], { event: 'summary', requests: 2, verified: 2, failed: 0, unreadable: 0, left_out: 1 });
   assert.equal(run(['verify', SESSION, '--secret', SECRET, '--public-key', E1, '--now', NOW, '-q']).stderr, '');
 });
 
@@ -302,7 +302,7 @@ test('body_parsed says when the compact re-serialisation verifies, arrays too, a
     assert.deepEqual(doc.matched, { version: 'v1', key: '--secret #1', reencoded_body: true });
     assert.equal(doc.entries[0].status, 'matches_reencoded_body', 'a re-encoded match is no verification');
   }
-  assert.deepEqual(docs[2].summary, { requests: 2, verified: 0, failed: 2, unreadable: 0 });
+  assert.deepEqual(docs[2], { event: 'summary', requests: 2, verified: 0, failed: 2, unreadable: 0 });
 });
 
 test('a structured body without headers is not a capture (exit 2), and inspect shows body_parsed', () => {
