@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/output.hpp"
@@ -60,6 +62,13 @@ std::string_view label(const CaseResult& r, bool strict) {
       return "skip";
   }
   return "FAIL";
+}
+
+// The label, coloured for stdout, padded to `width`.
+std::string toned_label(const CaseResult& r, bool strict, std::size_t width = 0) {
+  const auto text = label(r, strict);
+  const auto tone = text == "ok" ? Tone::good : text == "FAIL" ? Tone::bad : text == "skip" ? Tone::note : Tone::warn;
+  return toned(text, tone, STDOUT_FILENO, width);
 }
 
 // The answer the case's verdict rests on.
@@ -194,7 +203,7 @@ std::string json_line(const CaseResult& r) {
 }
 
 std::string text_line(const CaseResult& r, bool strict) {
-  std::string line = "  " + padded(label(r, strict), 6) + padded(describe(r.info->level), 8) + padded(r.info->name, 27);
+  std::string line = "  " + toned_label(r, strict, 6) + padded(describe(r.info->level), 8) + padded(r.info->name, 27);
   if (const auto* a = deciding_answer(r)) {
     line += padded(answer_cell(*a), 14) + padded(format_latency(r.latency), 10);
   }
@@ -342,7 +351,7 @@ std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, 
       if (r.info->level != level || !listed(r, genuine_passed)) {
         continue;
       }
-      failures += std::string(label(r, m_strict)) + " " + std::string(r.info->name) + ": " +
+      failures += toned_label(r, m_strict) + " " + std::string(r.info->name) + ": " +
                   terminal_text(r.judgement.why) + "\n";
       if (r.judgement.verdict == CaseVerdict::fail) {
         failures += "     fix: " + std::string(r.info->fix) + "\n";
@@ -363,7 +372,7 @@ std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, 
       }
     }
     if (first != nullptr) {
-      failures += "???? " + plural(unrun, "case") + " from " + std::string(first->info->name) + " on: " +
+      failures += toned("????", Tone::warn, STDOUT_FILENO) + " " + plural(unrun, "case") + " from " + std::string(first->info->name) + " on: " +
                   terminal_text(first->judgement.why) + "\n";
     }
   }
@@ -371,16 +380,16 @@ std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, 
     out += "\n" + failures;
   }
   if (!genuine_passed) {
-    return out + "\nFAIL: the endpoint did not accept a genuine request, so " +
+    return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) + ": the endpoint did not accept a genuine request, so " +
            (t.inconclusive == 1 ? std::string("the other case was") : "the " + std::to_string(t.inconclusive) + " other cases were") +
            " not run\n";
   }
   if (t.ok(m_strict)) {
     const auto warned = t.should_failed + t.inconclusive - t.must_inconclusive;
-    return out + "\nok: every must case passed" +
+    return out + "\n" + toned("ok", Tone::good, STDOUT_FILENO) + ": every must case passed" +
            (warned > 0 ? " (" + plural(warned, "should case") + " did not: they fail the run with --strict)" : "") + "\n";
   }
-  return out + "\nFAIL: " + plural(t.counted(m_strict), "case") + " did not pass" +
+  return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) + ": " + plural(t.counted(m_strict), "case") + " did not pass" +
          (m_strict ? "" : " (" + plural(t.must_failed + t.must_inconclusive, "must case") + ")") + "\n";
 }
 

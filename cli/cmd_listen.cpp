@@ -246,19 +246,22 @@ void emit(const ListenOptions& opts, const std::string& line) {
   std::fflush(stdout);
 }
 
+// The status and the tag every text line starts with, the tag coloured by
+// what it says.
+std::string status_and_tag(int status, std::string_view tag) {
+  const auto tone = tag == "ok" ? Tone::good : tag == "DUP" ? Tone::warn : Tone::bad;
+  return std::to_string(status) + "  " + toned(tag, tone, STDOUT_FILENO, 7) + "  ";
+}
+
 // What the text lines start with: the status, a tag, the method and path.
 std::string text_prefix(int status, const char* tag, std::string_view method, std::string_view path) {
-  char head[32];
-  std::snprintf(head, sizeof head, "%d  %-7s  ", status, tag);
-  return head + terminal_text(method) + " " + terminal_text(path);
+  return status_and_tag(status, tag) + terminal_text(method) + " " + terminal_text(path);
 }
 
 // The same for a request whose request line could not be read: the start of
 // the line, quoted.
 std::string text_prefix(int status, const char* tag, std::string_view line) {
-  char head[32];
-  std::snprintf(head, sizeof head, "%d  %-7s  ", status, tag);
-  return head + ("\"" + terminal_text(line) + "\"");
+  return status_and_tag(status, tag) + ("\"" + terminal_text(line) + "\"");
 }
 
 void print_event(const ListenOptions& opts, const Received& r, std::string_view path) {

@@ -126,14 +126,14 @@ class Reporter {
     const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
     if (v.ok()) {
       const auto& entry = v.entries[v.match->entry_index];
-      std::printf("ok    %s  %s verified with %s; %s%s\n", id.c_str(), entry.version.c_str(),
+      std::printf("%s%s  %s verified with %s; %s%s\n", toned("ok", Tone::good, STDOUT_FILENO, 6).c_str(), id.c_str(), entry.version.c_str(),
                   v.match->key_name.c_str(), age_text(v.age).c_str(),
                   m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
       return;
     }
     // The record is named on its own line, so that `grep ^FAIL` lists every
     // failed request once; its reasons follow, indented.
-    std::printf("FAIL  %s  %s\n", id.c_str(), record_name(r).c_str());
+    std::printf("%s%s  %s\n", toned("FAIL", Tone::bad, STDOUT_FILENO, 6).c_str(), id.c_str(), record_name(r).c_str());
     for (const auto& reason : r.reasons) {
       std::printf("      %s: %s\n", reason.code.c_str(), terminal_text(reason.message).c_str());
     }

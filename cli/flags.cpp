@@ -1,5 +1,6 @@
 #include "cli/flags.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sstream>
@@ -33,6 +34,14 @@ CLI::Validator duration_check(DurationBounds bounds, bool whole_seconds) {
   return CLI::Validator(
       [bounds, whole_seconds](std::string& text) -> std::string {
         const auto ms = parse_duration_ms(text);
+        // Digits and units that do not parse are a duration too long to hold.
+        const auto digits_end = std::min(text.find_first_not_of("0123456789"), text.size());
+        const auto unit = text.substr(digits_end);
+        const bool well_formed =
+            digits_end > 0 && (unit.empty() || unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d");
+        if (!ms && well_formed) {
+          return "must be " + duration_words(bounds) + ", not " + in_quotes(text);
+        }
         if (!ms) {
           return "must be a duration such as 250ms, 10s or 5m (a bare number is seconds), not " + in_quotes(text);
         }

@@ -108,7 +108,7 @@ void ReplayReporter::flush_stdout(const std::string& text) {
 }
 
 std::string ReplayReporter::text_line(const ReplayRecord& r) const {
-  std::string line = r.met ? "ok    " : "FAIL  ";
+  std::string line = r.met ? toned("ok", Tone::good, STDOUT_FILENO, 6) : toned("FAIL", Tone::bad, STDOUT_FILENO, 6);
   line += status_text(r) + " ";
   auto cls = std::string(describe(r.classified.answer_class));
   cls.resize(std::max<std::size_t>(cls.size(), 11), ' ');
