@@ -437,7 +437,7 @@ Command register_check(CLI::App& app) {
   cmd->add_option("--duplicate-answer", opts->duplicate_answer,
                   "how the endpoint answers a repeat when it deduplicates silently: SPEC or SPEC:TEXT "
                   "(statuses or classes as for replay --expect; TEXT: in the answer's body), e.g. 200:duplicate")
-      ->type_name("SPEC[:TEXT]");
+      ->type_name("SPEC");
   cmd->add_flag("--list", opts->list, "list the battery's cases and exit");
   cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
       ->allow_extra_args(false)

@@ -22,8 +22,10 @@ Command register_help(CLI::App& app) {
                        throw Failure(unknown_command(app, *topic));
                      }
                    }
+                   // Not about->help(): once `help` is parsed, CLI11 would explain `help`.
                    // A command's usage line names the tool first, as its --help does.
-                   const auto text = about->help(about == &app ? "" : app.get_name());
+                   const auto name = about == &app ? app.get_name() : app.get_name() + " " + about->get_name();
+                   const auto text = about->get_formatter()->make_help(about, name, CLI::AppFormatMode::Normal);
                    std::fwrite(text.data(), 1, text.size(), stdout);
                    return Outcome::success;
                  }};

@@ -107,6 +107,13 @@ int main(int argc, char** argv) {
                               register_help(app),     register_version(app)};
   std::string colour = "auto";
   add_colour_flag(app, colour);
+  // A command with a parse-complete callback reads its EPILOT_ACTION_*
+  // variables when it is the one parsed, and only then; without one, CLI11
+  // reads (and checks) every command's variables on every run, so a value
+  // meant for one command could fail another.
+  for (auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    command->parse_complete_callback([] {});
+  }
 
   try {
     const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };

@@ -20,7 +20,8 @@ export function tmpdir() {
 // developer's own keys or environment can never make a test pass.
 function environment({ env = {}, config, cache }) {
   const base = { ...process.env };
-  delete base.EPILOT_ACTION_SECRET;
+  // Every variable the tool reads stands in for a flag: none may leak in.
+  for (const name of Object.keys(base)) if (name.startsWith('EPILOT_ACTION_') && name !== 'EPILOT_ACTION_BIN') delete base[name];
   delete base.NO_COLOR;
   return { ...base, XDG_CONFIG_HOME: config ?? tmpdir(), XDG_CACHE_HOME: cache ?? tmpdir(), ...env };
 }
