@@ -99,7 +99,8 @@ Command register_fetch_key(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
-                  "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)");
+                  "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)")
+      ->type_name("FINGERPRINT");
   cmd->footer(R"(Keys are cached per URL under $XDG_CACHE_HOME/epilot-action/keys for
 --max-age seconds. When the network fails, a cached key of any age is used,
 with a warning. A key that differs from the cached one is reported.
