@@ -26,5 +26,6 @@ Command register_listen(CLI::App& app);
 Command register_fixtures(CLI::App& app);
 Command register_replay(CLI::App& app);
 Command register_check(CLI::App& app);
+Command register_completion(CLI::App& app);
 
 }  // namespace epilot::cli

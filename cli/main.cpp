@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
 
   const Command commands[] = {register_keygen(app), register_sign(app), register_verify(app),
                               register_inspect(app), register_fetch_key(app), register_listen(app),
-                              register_replay(app), register_check(app), register_fixtures(app)};
+                              register_replay(app), register_check(app), register_fixtures(app),
+                              register_completion(app)};
 
   try {
     const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };
