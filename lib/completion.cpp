@@ -230,11 +230,12 @@ complete -F __FN__ )sh";
 
 // --- zsh ---
 
-// `text` inside an _arguments spec: brackets and colons are syntax there.
+// `text` inside an _arguments spec: brackets and colons are syntax there,
+// and `$` and backquotes could be expanded.
 std::string zsh_spec_text(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '[' || c == ']' || c == ':' || c == '\\') {
+    if (c == '[' || c == ']' || c == ':' || c == '\\' || c == '$' || c == '`') {
       out += '\\';
     }
     out += c;

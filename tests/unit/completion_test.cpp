@@ -11,7 +11,7 @@ namespace {
 CompletionModel awkward_model() {
   CompletionModel model;
   model.program = "prog";
-  model.top.options.push_back({{"--help", "-h"}, "it's [help]: all\\of it", false, false, {}});
+  model.top.options.push_back({{"--help", "-h"}, "it's [help]: all\\of $it", false, false, {}});
   CompletionCommand run;
   run.name = "run";
   run.description = "run it: 'now' [fast]";
@@ -41,7 +41,7 @@ TEST(CompletionScript, ZshQuotesSpecSyntaxInTexts) {
   const std::string script = completion_script(awkward_model(), Shell::zsh);
   EXPECT_EQ(script.rfind("#compdef prog\n", 0), 0u);
   // Brackets, colons and backslashes are escaped in specs; a quote closes and reopens the word.
-  EXPECT_TRUE(contains(script, R"('(--help -h)--help[it'\''s \[help\]\: all\\of it]')"));
+  EXPECT_TRUE(contains(script, R"('(--help -h)--help[it'\''s \[help\]\: all\\of \$it]')"));
   EXPECT_TRUE(contains(script, "'(--format)--format=[text or json]:format:(text json)'"));
   EXPECT_TRUE(contains(script, "'*-H[repeatable]:H: '"));
   EXPECT_TRUE(contains(script, "'*:input:_prog_fixture'"));
@@ -50,7 +50,7 @@ TEST(CompletionScript, ZshQuotesSpecSyntaxInTexts) {
 
 TEST(CompletionScript, FishEscapesQuotesAndBackslashes) {
   const std::string script = completion_script(awkward_model(), Shell::fish);
-  EXPECT_TRUE(contains(script, R"(complete -c 'prog' -n __fish_use_subcommand -l 'help' -s 'h' -d 'it\'s [help]: all\\of it')"));
+  EXPECT_TRUE(contains(script, R"(complete -c 'prog' -n __fish_use_subcommand -l 'help' -s 'h' -d 'it\'s [help]: all\\of $it')"));
   EXPECT_TRUE(contains(script, "-n '__fish_seen_subcommand_from run' -l 'format' -x -a 'text json' -d 'text or json'"));
   EXPECT_TRUE(contains(script, "-n '__fish_seen_subcommand_from run' -l 'fixture' -s 'f' -r -F -a '$_prog_fixtures'"));
   EXPECT_TRUE(contains(script, "complete -c 'prog' -n '__fish_seen_subcommand_from run' -F -a '$_prog_fixtures'\n"));
