@@ -41,11 +41,11 @@ set(CPACK_PACKAGE_NAME epilot-action)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "${EPILOT_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "sign, verify and replay epilot custom-action webhook requests")
-set(CPACK_PACKAGE_DESCRIPTION
-    "A command-line toolkit for endpoints of epilot custom actions: signs requests as epilot does "
-    "(Standard Webhooks, Ed25519 v1a and HMAC v1), verifies captured ones and says why they fail, "
-    "replays fixtures and captures to an endpoint, and checks that it refuses forged, tampered and "
-    "stale requests.")
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
+  "A command-line toolkit for endpoints of epilot custom actions: signs requests as epilot does "
+  "(Standard Webhooks, Ed25519 v1a and HMAC v1), verifies captured ones and says why they fail, "
+  "replays fixtures and captures to an endpoint, and checks that it refuses forged, tampered and "
+  "stale requests.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
