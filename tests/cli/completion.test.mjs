@@ -1,7 +1,7 @@
 // Shell completions: every flag that a command's --help shows is in each
 // shell's script, and the scripts work in their shells: bash's completion
 // function is called the way bash calls it, fish answers `complete -C`
-// itself, and zsh loads its script. Commands and flags come from --help,
+// itself, and an interactive zsh on a pseudo-terminal completes a TAB. Commands and flags come from --help,
 // never from a list written here, so that the test follows the CLI.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,22 @@ function fishComplete(line, { cwd = tmpdir() } = {}) {
   const r = spawnSync('fish', ['--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', fish.file, line], { cwd });
   assert.equal(r.status, 0, `fish completion of ${line}: ${r.stderr}`);
   return r.stdout.toString().split('\n').filter(Boolean).map((l) => l.split('\t')[0]).sort();
+}
+
+// What zsh's completion offers for each of `lines`, the script loaded by
+// compinit from $fpath (see zsh_complete.zsh): one sorted list per line.
+const zshDriver = path.join(path.dirname(new URL(import.meta.url).pathname), 'zsh_complete.zsh');
+function zshComplete(lines, { cwd = tmpdir() } = {}) {
+  const r = spawnSync('zsh', ['-f', zshDriver, path.dirname(zsh.file), ...lines], {
+    cwd, timeout: 60_000, env: { ...process.env, HOME: tmpdir() },
+  });
+  assert.equal(r.status, 0, `zsh completion of ${lines.join(' | ')}: ${r.stderr}`);
+  const parts = r.stdout.toString().split('<<DONE>>').slice(0, lines.length);
+  assert.equal(parts.length, lines.length, `zsh answered every line: ${r.stdout}`);
+  return parts.map((part) => {
+    const offers = [...part.matchAll(/<<OFFER ([^>\r\n]*)>>/g)].flatMap((m) => m[1].split(' '));
+    return [...new Set(offers)].sort();
+  });
 }
 
 const fixtureNames = fs.readdirSync(path.join(FIXTURES, 'payloads')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
@@ -176,6 +192,26 @@ test('fish: the script parses and fish completes with it', { skip: !hasShell('fi
   assert.deepEqual(fishComplete(`${PROGRAM} verify --format `), ['json', 'text']);
   assert.ok(fishComplete(`${PROGRAM} replay opp`).includes('opportunity-created'));
   assert.ok(fishComplete(`${PROGRAM} sign --fixture opp`).includes('opportunity-created'));
+});
+
+test('zsh: completion offers every flag of every command, and values', { skip: !hasShell('zsh') && 'zsh is not installed (scripts/setup installs it)' }, () => {
+  const offers = zshComplete(commands.map((command) => `${PROGRAM} ${command} -`));
+  commands.forEach((command, i) => {
+    for (const flag of flagsFromHelp([command])) {
+      assert.ok(offers[i].includes(flag), `zsh: ${command} ${flag} is not offered for '-' (got ${offers[i].join(' ')})`);
+    }
+  });
+  const cases = [
+    [`${PROGRAM} `, [...commands].sort()],
+    [`${PROGRAM} ver`, ['verify']],
+    [`${PROGRAM} verify --for`, ['--format']],
+    [`${PROGRAM} verify --format `, ['json', 'text']],
+    [`${PROGRAM} replay opp`, ['opportunity-created']],
+    [`${PROGRAM} sign --fixture opp`, ['opportunity-created']],
+    [`${PROGRAM} completion `, ['bash', 'fish', 'zsh']],
+  ];
+  const got = zshComplete(cases.map(([line]) => line));
+  cases.forEach(([line, expected], i) => assert.deepEqual(got[i], expected, line));
 });
 
 test('zsh: the script parses, and loads as a completion function', { skip: !hasShell('zsh') && 'zsh is not installed (scripts/setup installs it)' }, () => {
