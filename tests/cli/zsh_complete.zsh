@@ -8,15 +8,18 @@ zmodload zsh/zpty
 zpty shell zsh -f -i
 zpty -w shell "fpath=(${(q)1} \$fpath); autoload -Uz compinit; compinit -u -D"
 zpty -w shell 'compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -r -- "<<OFFER ${m[*]}>>"; builtin compadd "$@" }'
-# Typed ahead, a line could be thrown away when the prompt comes: wait for it.
-# (The markers are printed split in two, so that their echo does not match.)
-zpty -w shell 'print -r -- "<<READY"">>"'
+# Typed ahead, a line can be thrown away when zle starts: each line waits for
+# the prompt. (Markers are written split in two, so that the shell's echo of
+# the command that prints one does not match.)
+zpty -w shell 'PS1="<<PRO""MPT>> "; print -r -- "<<READY"">>"'
 zpty -r shell output '*<<READY>>*'
+zpty -r shell output '*<<PROMPT>>*'
 for line in "${@[2,-1]}"; do
   # The line, a TAB; then Ctrl-U empties the line and a marker says it is over.
   zpty -n -w shell "$line"$'\t'
   zpty -n -w shell $'\x15print -r -- "<<DONE"">>"\n'
   zpty -r shell output '*<<DONE>>*'
   print -r -- "$output"
+  zpty -r shell output '*<<PROMPT>>*'
 done
 zpty -d shell
