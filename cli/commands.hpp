@@ -28,5 +28,6 @@ Command register_replay(CLI::App& app);
 Command register_check(CLI::App& app);
 Command register_help(CLI::App& app);
 Command register_version(CLI::App& app);
+Command register_completion(CLI::App& app);
 
 }  // namespace epilot::cli

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   const Command commands[] = {register_keygen(app),   register_sign(app),     register_verify(app),
                               register_inspect(app),  register_fetch_key(app), register_listen(app),
                               register_replay(app),   register_check(app),    register_fixtures(app),
-                              register_help(app),     register_version(app)};
+                              register_completion(app), register_help(app), register_version(app)};
   std::string colour = "auto";
   add_colour_flag(app, colour);
   // A command with a parse-complete callback reads its EPILOT_ACTION_*
