@@ -82,10 +82,11 @@ std::vector<CLI::Option*> visible_options(CLI::App& command) {
 }
 
 // What a value completes to. Choices come from the option itself; the rest
-// from what names and types say: `--fixture` and the arguments of a command
-// that reads a fixtures folder (`--fixtures`) name fixtures; a DIR, or an
-// option named "fixtures" or "*-dir", is a folder; a number is nothing to
-// complete; anything else is most often a file (keys, captures, outputs).
+// from what names and the value's name in --help say: `--fixture` and the
+// arguments of a command that reads a fixtures folder (`--fixtures`) name
+// fixtures; a DIR, or an option named "fixtures" or "*-dir", is a folder; a
+// FILE or KEY (a file or whpk_...) and the arguments are files; anything else
+// (URL, DURATION, N, PORT, HEADER...) is nothing a shell can guess.
 CompletionValue value_of(CLI::Option& option, CLI::App& command) {
   CompletionValue value;
   value.choices = choices_of(option);
@@ -107,10 +108,10 @@ CompletionValue value_of(CLI::Option& option, CLI::App& command) {
     value.kind = ValueKind::fixture;
   } else if (base_type == "DIR" || long_name == "fixtures" || long_name.ends_with("-dir")) {
     value.kind = ValueKind::directory;
-  } else if (base_type == "INT" || base_type == "UINT" || base_type == "FLOAT" || base_type == "NUMBER") {
-    value.kind = ValueKind::none;
-  } else {
+  } else if (positional || base_type == "FILE" || base_type == "KEY") {
     value.kind = ValueKind::file;
+  } else {
+    value.kind = ValueKind::none;
   }
   return value;
 }
