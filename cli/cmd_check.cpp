@@ -409,12 +409,8 @@ Command register_check(CLI::App& app) {
   cmd->add_option("payload", opts->payload,
                   "the genuine request's payload: a file, - for stdin, or a fixture's name (default: the built-in "
                   "custom-action request)");
-  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)")
-      ->type_name("URL")
-      ->envname(k_env_url);
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): tests v1a")
-      ->type_name("FILE")
-      ->envname(k_env_private_key);
+  add_url_flag(*cmd, opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
+  add_private_key_flag(*cmd, opts->private_key, "Ed25519 private key file (PEM or whsk_): tests v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--fixture", opts->fixture, "the genuine request's fixture: NAME or FILE")->type_name("NAME|FILE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
@@ -424,9 +420,8 @@ Command register_check(CLI::App& app) {
   cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON, repeatable")
       ->allow_extra_args(false)
       ->type_name("PATH=VALUE");
-  add_duration(*cmd, "--tolerance", opts->tolerance, "the clock skew the endpoint is meant to allow",
-               {std::chrono::seconds(1), std::chrono::seconds(k_max_tolerance)})
-      ->envname(k_env_tolerance);
+  add_tolerance_flag(*cmd, opts->tolerance, "the clock skew the endpoint is meant to allow",
+                     {std::chrono::seconds(1), std::chrono::seconds(k_max_tolerance)});
   cmd->add_option("--only", opts->only, "run only these cases (comma-separated ids; genuine always runs)")
       ->allow_extra_args(false)
       ->type_name("IDS");
@@ -439,27 +434,17 @@ Command register_check(CLI::App& app) {
                   "(statuses or classes as for replay --expect; TEXT: in the answer's body), e.g. 200:duplicate")
       ->type_name("SPEC");
   cmd->add_flag("--list", opts->list, "list the battery's cases and exit");
-  cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
-      ->allow_extra_args(false)
-      ->type_name("HEADER");
-  add_duration(*cmd, "--timeout", opts->timeout, "how long a request may take, connecting included",
-               {std::chrono::milliseconds(1), std::chrono::hours(1)});
+  add_header_flag(*cmd, opts->headers, "add a header 'name: value' to every request, repeatable");
+  add_timeout_flag(*cmd, opts->timeout);
   add_duration(*cmd, "--wait", opts->wait,
                "keep trying to connect for up to this long while the endpoint starts (as in CI, just after starting the app)",
                {std::chrono::milliseconds(0), std::chrono::hours(1)});
-  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server")
-      ->type_name("FILE")
-      ->envname(k_env_ca_cert);
-  cmd->add_option("--format", opts->format, "text, or json (a JSON line per case, then a summary)")
-      ->check(one_of({"text", "json"}))
-      ->capture_default_str();
-  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per case)")
-      ->type_name("FILE");
+  add_ca_cert_flag(*cmd, opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text, or json (a JSON line per case, then a summary)");
+  add_junit_flag(*cmd, opts->junit, "also write a JUnit XML report to FILE (one test case per case)");
   cmd->add_flag("--mock-token", opts->mock_token,
                 "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
-  cmd->add_option("--token-file", opts->token_file, "send the JWT in FILE as x-epilot-token")
-      ->type_name("FILE")
-      ->envname(k_env_token_file);
+  add_token_file_flag(*cmd, opts->token_file, "send the JWT in FILE as x-epilot-token");
   cmd->add_flag("-v,--verbose", opts->verbose, "show what each case sent and got");
   cmd->footer(R"(Every case is a request built and signed as it is sent: v1a with
 --private-key (default: the local keypair), v1 when only a secret is named

@@ -94,9 +94,7 @@ Command register_fetch_key(CLI::App& app) {
   auto* cmd = app.add_subcommand("fetch-key", "Fetch epilot's public key over HTTPS, check it, cache it, print it");
   add_epilot_key_flags(*cmd, opts->key, "");
   cmd->add_flag("--refresh", opts->refresh, "fetch even if a fresh key is cached");
-  cmd->add_option("--format", opts->format, "pem, whpk, json or jwk")
-      ->check(one_of({"pem", "whpk", "json", "jwk"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"pem", "whpk", "json", "jwk"}, "pem, whpk, json or jwk");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
                   "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)")

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "lib/json.hpp"
 #include "lib/payload.hpp"
@@ -154,9 +155,7 @@ Command register_fixtures(CLI::App& app) {
       ->allow_extra_args(false)
       ->type_name("NAME=VALUE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
-  cmd->add_option("--format", opts->format, "text or json (a fixture event per fixture)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a fixture event per fixture)");
   cmd->footer(R"(Fixtures are realistic external_integration requests. Their placeholders
 ({{now}}, {{unix}}, {{uuid}}, {{env.NAME}}, {{option.NAME}}, with |default)
 are filled when they are signed: epilot-action sign --fixture NAME.

@@ -183,15 +183,12 @@ Command register_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines, a HAR file or a raw HTTP request, or a key; - for stdin (default)");
-  cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
-      ->check(one_of({"text", "json"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (one JSON object per request)");
   cmd->add_option("--now", opts->now, "show ages as of this unix time instead of the clock")
       ->check(whole_number(0, 999'999'999'999'999'999))
       ->type_name("UNIX");
-  add_duration(*cmd, "--tolerance", opts->tolerance, "the tolerance the timestamp is checked against",
-               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)})
-      ->envname(k_env_tolerance);
+  add_tolerance_flag(*cmd, opts->tolerance, "the tolerance the timestamp is checked against",
+                     {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)});
   cmd->footer(R"(inspect checks nothing cryptographically (see verify): it decodes. The
 x-epilot-token is decoded, not verified; credential headers are shortened.
 

@@ -654,9 +654,8 @@ Command register_listen(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--path", opts->path, "answer only this path (default: any)")->type_name("PATH");
   add_verify_key_flags(*cmd, opts->keys);
-  add_duration(*cmd, "--tolerance", opts->tolerance, "allowed clock difference, both ways",
-               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000)})
-      ->envname(k_env_tolerance);
+  add_tolerance_flag(*cmd, opts->tolerance, "allowed clock difference, both ways",
+                     {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000)});
   cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
   cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
   cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail)")
@@ -674,9 +673,7 @@ Command register_listen(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
       ->type_name("FILE");
   cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
-  cmd->add_option("--format", opts->format, "text or json (a ready event, then one JSON line per request)")
-      ->check(one_of({"text", "json"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a ready event, then one JSON line per request)");
   cmd->add_option("--max-requests", opts->max_requests, "exit after N requests")
       ->check(whole_number(0, 1'000'000'000'000));
   add_duration(*cmd, "--duration", opts->duration, "exit after this long (CI: with --max-requests, a deadline)",

@@ -519,15 +519,9 @@ Command register_replay(CLI::App& app) {
   cmd->add_option("inputs", opts->inputs,
                   "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
                   "(default: the built-in custom-action fixture)");
-  cmd->add_option("--url", opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)")
-      ->type_name("URL")
-      ->envname(k_env_url);
-  cmd->add_option("--ca-cert", opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server")
-      ->type_name("FILE")
-      ->envname(k_env_ca_cert);
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a")
-      ->type_name("FILE")
-      ->envname(k_env_private_key);
+  add_url_flag(*cmd, opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
+  add_ca_cert_flag(*cmd, opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
+  add_private_key_flag(*cmd, opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_flag("--as-is", opts->as_is, "send captures exactly as captured: their headers, signatures and bytes");
   cmd->add_flag("--keep-id", opts->keep_id, "send each request's webhook-id on every repeat (to test idempotency)");
@@ -543,14 +537,11 @@ Command register_replay(CLI::App& app) {
       ->capture_default_str();
   add_duration(*cmd, "-d,--duration", opts->duration, "keep sending, cycling through the inputs, for this long",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365)});
-  add_duration(*cmd, "--timeout", opts->timeout, "how long a request may take, connecting included",
-               {std::chrono::milliseconds(1), std::chrono::hours(1)});
+  add_timeout_flag(*cmd, opts->timeout);
   cmd->add_option("--retries", opts->retries, "extra attempts after a connection error (not after a timeout or an answer)")
       ->check(whole_number(0, 100))
       ->capture_default_str();
-  cmd->add_option("-H,--header", opts->headers, "add a header 'name: value' to every request, repeatable")
-      ->allow_extra_args(false)
-      ->type_name("HEADER");
+  add_header_flag(*cmd, opts->headers, "add a header 'name: value' to every request, repeatable");
   cmd->add_option("--set", opts->sets, "set a field of every JSON body: PATH=STRING or PATH:=JSON, repeatable")
       ->allow_extra_args(false)
       ->type_name("PATH=VALUE");
@@ -569,19 +560,14 @@ Command register_replay(CLI::App& app) {
       ->type_name("SPEC");
   cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)")
       ->type_name("JWT");
-  cmd->add_option("--token-file", opts->token_file, "read the x-epilot-token JWT from FILE")
-      ->type_name("FILE")
-      ->envname(k_env_token_file);
+  add_token_file_flag(*cmd, opts->token_file, "read the x-epilot-token JWT from FILE");
   cmd->add_flag("--mock-token", opts->mock_token,
                 "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
   add_duration(*cmd, "--callback-timeout", opts->callback_timeout,
                "how long to wait for a wait_for_callback request's resume_token POST",
                {std::chrono::milliseconds(1), std::chrono::hours(24)});
-  cmd->add_option("--format", opts->format, "text, or json (a JSON line per request, then a summary)")
-      ->check(one_of({"text", "json"}))
-      ->capture_default_str();
-  cmd->add_option("--junit", opts->junit, "also write a JUnit XML report to FILE (one test case per input)")
-      ->type_name("FILE");
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text, or json (a JSON line per request, then a summary)");
+  add_junit_flag(*cmd, opts->junit, "also write a JUnit XML report to FILE (one test case per input)");
   cmd->add_flag("-v,--verbose", opts->verbose, "a line for every request, however many");
   cmd->add_flag("-q,--quiet", opts->quiet, "only the summary");
   cmd->add_flag("--no-progress", opts->no_progress, "no progress bar, even on a terminal");

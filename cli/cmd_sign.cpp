@@ -212,24 +212,16 @@ Command register_sign(CLI::App& app) {
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
       ->allow_extra_args(false)
       ->type_name("NAME=VALUE");
-  cmd->add_option("--private-key", opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a")
-      ->type_name("FILE")
-      ->envname(k_env_private_key);
+  add_private_key_flag(*cmd, opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)")->type_name("ID");
   cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)")->type_name("UNIX");
-  cmd->add_option("--url", opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)")
-      ->type_name("URL")
-      ->envname(k_env_url);
+  add_url_flag(*cmd, opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)");
   cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture (default: a capture's own, else POST)")
       ->type_name("METHOD");
-  cmd->add_option("-H,--header", opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)")
-      ->allow_extra_args(false)
-      ->type_name("HEADER");
+  add_header_flag(*cmd, opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
-  cmd->add_option("--format", opts->format, "json (a capture) or http (a raw HTTP/1.1 request)")
-      ->check(one_of({"json", "http"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"json", "http"}, "json (a capture) or http (a raw HTTP/1.1 request)");
   cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
   cmd->footer(R"(A file means what it holds. A capture (JSON, JSON Lines, HAR, raw HTTP) is
 signed again: its method, URL, headers and body kept, its old signature

@@ -447,21 +447,16 @@ Command register_verify(CLI::App& app) {
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines of them, a HAR file or a raw HTTP request; - for stdin (default)");
   add_verify_key_flags(*cmd, opts->keys);
-  add_duration(*cmd, "--tolerance", opts->tolerance, "allowed clock difference, both ways",
-               {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)})
-      ->envname(k_env_tolerance);
+  add_tolerance_flag(*cmd, opts->tolerance, "allowed clock difference, both ways",
+                     {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000'000)});
   cmd->add_option("--now", opts->now, "check as of this unix time instead of the clock")
       ->check(whole_number(0, 999'999'999'999'999'999))
       ->type_name("UNIX");
   cmd->add_flag("--no-timestamp-check", opts->no_timestamp_check, "check only the signature");
-  cmd->add_option("--format", opts->format, "text or json (one JSON object per request)")
-      ->check(one_of({"text", "json"}))
-      ->capture_default_str();
+  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (one JSON object per request)");
   cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture")
       ->type_name("FILE");
-  cmd->add_option("-H,--header", opts->headers, "with --body: a request header 'name: value', repeatable")
-      ->allow_extra_args(false)
-      ->type_name("HEADER");
+  add_header_flag(*cmd, opts->headers, "with --body: a request header 'name: value', repeatable");
   cmd->add_option("-j,--jobs", opts->jobs, "threads for JSON Lines streams (default: one per core)")
       ->check(whole_number(1, 1024));
   cmd->add_flag("-q,--quiet", opts->quiet, "print nothing; the exit status says it all");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "lib/constants.hpp"
 #include "lib/timefmt.hpp"
 
 namespace epilot::cli {
@@ -181,6 +182,54 @@ std::string HelpFormatter::make_option_desc(const CLI::Option* option) const {
     out += " [env: " + option->get_envname() + "]";
   }
   return out;
+}
+
+}  // namespace epilot::cli
+
+namespace epilot::cli {
+
+CLI::Option* add_url_flag(CLI::App& command, std::string& url, const std::string& description) {
+  return command.add_option("--url", url, description)->type_name("URL")->envname(k_env_url);
+}
+
+CLI::Option* add_url_flag(CLI::App& command, std::optional<std::string>& url, const std::string& description) {
+  return command.add_option("--url", url, description)->type_name("URL")->envname(k_env_url);
+}
+
+CLI::Option* add_ca_cert_flag(CLI::App& command, std::string& path, const std::string& description) {
+  return command.add_option("--ca-cert", path, description)->type_name("FILE")->envname(k_env_ca_cert);
+}
+
+CLI::Option* add_private_key_flag(CLI::App& command, std::string& path, const std::string& description) {
+  return command.add_option("--private-key", path, description)->type_name("FILE")->envname(k_env_private_key);
+}
+
+CLI::Option* add_token_file_flag(CLI::App& command, std::string& path, const std::string& description) {
+  return command.add_option("--token-file", path, description)->type_name("FILE")->envname(k_env_token_file);
+}
+
+CLI::Option* add_timeout_flag(CLI::App& command, double& seconds) {
+  return add_duration(command, "--timeout", seconds, "how long a request may take, connecting included",
+                      {std::chrono::milliseconds(1), std::chrono::hours(1)});
+}
+
+CLI::Option* add_tolerance_flag(CLI::App& command, std::int64_t& seconds, const std::string& description,
+                                DurationBounds bounds) {
+  return add_duration(command, "--tolerance", seconds, description, bounds)->envname(k_env_tolerance);
+}
+
+CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& headers, const std::string& description) {
+  return command.add_option("-H,--header", headers, description)->allow_extra_args(false)->type_name("HEADER");
+}
+
+CLI::Option* add_format_flag(CLI::App& command, std::string& format, std::vector<std::string> choices,
+                             const std::string& description) {
+  format = choices.front();
+  return command.add_option("--format", format, description)->check(one_of(std::move(choices)))->capture_default_str();
+}
+
+CLI::Option* add_junit_flag(CLI::App& command, std::string& path, const std::string& description) {
+  return command.add_option("--junit", path, description)->type_name("FILE");
 }
 
 }  // namespace epilot::cli

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,5 +45,34 @@ class HelpFormatter : public CLI::Formatter {
   std::string make_option_opts(const CLI::Option* option) const override;
   std::string make_option_desc(const CLI::Option* option) const override;
 };
+
+}  // namespace epilot::cli
+
+namespace epilot::cli {
+
+// Flags several commands have, registered in one place so that each name
+// keeps one meaning, one value name and one variable everywhere.
+
+// --url URL [env EPILOT_ACTION_URL]: the endpoint (replay, check) or the URL recorded (sign).
+CLI::Option* add_url_flag(CLI::App& command, std::string& url, const std::string& description);
+CLI::Option* add_url_flag(CLI::App& command, std::optional<std::string>& url, const std::string& description);
+// --ca-cert FILE [env EPILOT_ACTION_CA_CERT]: a CA to trust too, for https.
+CLI::Option* add_ca_cert_flag(CLI::App& command, std::string& path, const std::string& description);
+// --private-key FILE [env EPILOT_ACTION_PRIVATE_KEY]: the Ed25519 key to sign with.
+CLI::Option* add_private_key_flag(CLI::App& command, std::string& path, const std::string& description);
+// --token-file FILE [env EPILOT_ACTION_TOKEN_FILE]: the x-epilot-token to send.
+CLI::Option* add_token_file_flag(CLI::App& command, std::string& path, const std::string& description);
+// --timeout DURATION: how long one request may take, connecting included (1ms to 1h).
+CLI::Option* add_timeout_flag(CLI::App& command, double& seconds);
+// --tolerance DURATION [env EPILOT_ACTION_TOLERANCE]: the clock skew allowed, in whole seconds.
+CLI::Option* add_tolerance_flag(CLI::App& command, std::int64_t& seconds, const std::string& description,
+                                DurationBounds bounds);
+// -H,--header HEADER, repeatable.
+CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& headers, const std::string& description);
+// --format, one of `choices`; the first is the default.
+CLI::Option* add_format_flag(CLI::App& command, std::string& format, std::vector<std::string> choices,
+                             const std::string& description);
+// --junit FILE: a JUnit XML report too.
+CLI::Option* add_junit_flag(CLI::App& command, std::string& path, const std::string& description);
 
 }  // namespace epilot::cli
