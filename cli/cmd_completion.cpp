@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "lib/completion.hpp"
 #include "lib/payload.hpp"
@@ -102,6 +103,12 @@ CompletionValue value_of(CLI::Option& option, CLI::App& command) {
     return false;
   };
   const std::string long_name = option.get_lnames().empty() ? "" : option.get_lnames().front();
+  if (command.get_name() == "help" && positional && command.get_parent() != nullptr) {
+    // help's topic is a command.
+    for (const auto* sub : command.get_parent()->get_subcommands([](const CLI::App*) { return true; })) {
+      value.choices.push_back(sub->get_name());
+    }
+  }
   if (!value.choices.empty()) {
     value.kind = ValueKind::choices;
   } else if (long_name == "fixture" || (positional && reads_fixtures())) {
@@ -203,7 +210,7 @@ Shell shell_named(const std::string& name) {
 Command register_completion(CLI::App& app) {
   auto opts = std::make_shared<CompletionOptions>();
   auto* cmd = app.add_subcommand("completion", "Print a shell completion script (bash, zsh or fish)");
-  cmd->add_option("shell", opts->shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  cmd->add_option("shell", opts->shell, "bash, zsh or fish")->required()->check(one_of({"bash", "zsh", "fish"}));
   cmd->footer(R"(Enable completions:
   bash: source <(epilot-action completion bash)     (in ~/.bashrc)
   zsh:  epilot-action completion zsh > ~/.zfunc/_epilot-action

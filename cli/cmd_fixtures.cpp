@@ -133,9 +133,6 @@ Outcome run_fixtures(const FixturesOptions& opts) {
     list_fixtures(catalog, opts.format == "json");
     return Outcome::success;
   }
-  if (opts.action != "show") {
-    fail(ErrorCode::usage, "unknown fixtures action '" + opts.action + "'", {"use: fixtures list, or fixtures show NAME"});
-  }
   if (opts.name.empty()) {
     fail(ErrorCode::usage, "fixtures show needs a NAME", {"list them with: epilot-action fixtures"});
   }
@@ -148,7 +145,7 @@ Outcome run_fixtures(const FixturesOptions& opts) {
 Command register_fixtures(CLI::App& app) {
   auto opts = std::make_shared<FixturesOptions>();
   auto* cmd = app.add_subcommand("fixtures", "List the custom-action fixtures (built-in and your own), or show one");
-  cmd->add_option("action", opts->action, "list (default) or show");
+  cmd->add_option("action", opts->action, "list (default) or show")->check(one_of({"list", "show"}));
   cmd->add_option("name", opts->name, "the fixture to show");
   cmd->add_flag("--filled", opts->filled, "show it with its placeholders filled");
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")

@@ -50,6 +50,9 @@ struct ListenOptions {
   std::size_t max_requests = 0;
   std::chrono::milliseconds duration{0};  // 0: no limit
   std::string old_timeout;               // the old spelling of --duration, refused
+  std::string old_skip;                  // of --skip-reason, refused
+  const CLI::Option* delay_option = nullptr;  // for the text --delay was given as
+  std::string old_fail;                  // of --fail-reason, refused
   std::size_t max_body = 10 * 1024 * 1024;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds read_timeout{10'000};
@@ -350,7 +353,7 @@ ReceiverConfig receiver_config(const ListenOptions& opts) {
   config.accept_unsigned = opts.accept_unsigned;
   config.allow_duplicates = opts.allow_duplicates;
   if (!opts.skip.empty() && !opts.fail_reason.empty()) {
-    fail(ErrorCode::usage, "--skip can't be combined with --fail");
+    fail(ErrorCode::usage, "--skip-reason can't be combined with --fail-reason");
   }
   if (!opts.skip.empty()) {
     config.shape = AnswerShape::skip;
@@ -576,7 +579,26 @@ void print_ready(const ListenOptions& opts, int port) {
   std::fflush(stdout);
 }
 
+// --delay was in milliseconds before durations took units: a bare number
+// that now means many seconds is most likely one of those, and is said.
+void warn_if_delay_meant_ms(const ListenOptions& opts) {
+  if (opts.delay_option == nullptr || opts.delay_option->results().empty() || opts.delay < std::chrono::seconds(10)) {
+    return;
+  }
+  const auto& text = opts.delay_option->results().back();
+  if (text.find_first_not_of("0123456789.") == std::string::npos) {
+    print_warning("--delay " + text + " is " + text + " seconds (a bare number is seconds); for milliseconds, write " +
+                  text + "ms");
+  }
+}
+
 Outcome run_listen(const ListenOptions& opts) {
+  warn_if_delay_meant_ms(opts);
+  if (!opts.old_skip.empty() || !opts.old_fail.empty()) {
+    fail(ErrorCode::usage, std::string(opts.old_skip.empty() ? "--fail" : "--skip") + " is now " +
+                               (opts.old_skip.empty() ? "--fail-reason" : "--skip-reason") + " for listen",
+         {"--skip is check's list of cases to leave out: one name, one meaning"});
+  }
   if (!opts.old_timeout.empty()) {
     fail(ErrorCode::usage, "listen has no --timeout: --timeout is a per-request network timeout, and listen sends none",
          {"to stop listening after a while, use --duration (e.g. --duration 60s)",
@@ -658,29 +680,32 @@ Command register_listen(CLI::App& app) {
                      {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000)});
   cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
   cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
-  cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail)")
+  cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail-reason)")
       ->check(whole_number(200, 599))
       ->type_name("STATUS");
   cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
-  cmd->add_option("--skip", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped")
+  cmd->add_option("--skip-reason", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped")
       ->type_name("REASON");
-  cmd->add_option("--fail", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails")
+  cmd->add_option("--fail-reason", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails")
       ->type_name("REASON");
-  add_duration(*cmd, "--delay", opts->delay, "wait this long before answering",
+  opts->delay_option = add_duration(*cmd, "--delay", opts->delay, "wait this long before answering",
                {std::chrono::milliseconds(0), std::chrono::minutes(10)});
   cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
       ->type_name("FILE");
   cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
   add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a ready event, then one JSON line per request)");
-  cmd->add_option("--max-requests", opts->max_requests, "exit after N requests")
+  cmd->add_option("--max-requests", opts->max_requests, "exit after N requests (0: no limit)")
       ->check(whole_number(0, 1'000'000'000'000));
-  add_duration(*cmd, "--duration", opts->duration, "exit after this long (CI: with --max-requests, a deadline)",
+  add_duration(*cmd, "--duration", opts->duration, "exit after this long (0: no limit; CI: with --max-requests, a deadline)",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365 * 3)});
   // --timeout is a per-request network timeout in every command; here it
   // once was the run-time limit, so it is refused rather than reinterpreted.
+  // --skip and --fail were the answer's reasons: --skip is check's list of cases.
   cmd->add_option("--timeout", opts->old_timeout)->group("");
+  cmd->add_option("--skip", opts->old_skip)->group("");
+  cmd->add_option("--fail", opts->old_fail)->group("");
   cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")
       ->check(whole_number(0, std::int64_t{1} << 40))
       ->capture_default_str();
@@ -693,7 +718,7 @@ Command register_listen(CLI::App& app) {
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
   cmd->add_flag("--no-callback", opts->no_callback,
                 "do not POST the resume_token of a verified wait_for_callback request to its callback_post_url");
-  cmd->footer(R"(Answers: a verified request gets 200 {} (or --skip, --fail, --respond,
+  cmd->footer(R"(Answers: a verified request gets 200 {} (or --skip-reason, --fail-reason, --respond,
 --respond-body); one that does not verify gets 401 with the reasons as JSON; a
 verified webhook-id seen within twice the tolerance gets 409. Requests are
 captured (with verdict and answer) before the answer is sent. Every request
@@ -713,7 +738,7 @@ SIGTERM included (they stop it cleanly after the requests in flight).
 Examples:
   $ epilot-action listen --port 3000 --epilot-key --out requests.jsonl
   $ epilot-action listen --port 0 --public-key test.pub.pem --format json --max-requests 10
-  $ epilot-action listen --secret-file webhook.secret --fail "credit check failed"
+  $ epilot-action listen --secret-file webhook.secret --fail-reason "credit check failed"
   $ epilot-action listen --max-requests 1 --duration 60s   # CI: exit 0 only if one request came and verified)");
   return Command{cmd, [opts] { return run_listen(*opts); }};
 }

@@ -558,7 +558,8 @@ Command register_replay(CLI::App& app) {
                   "what answers to a repeated webhook-id must be (with --keep-id -n 2, or --as-is), as for --expect: "
                   "a deduplicating endpoint answers skipped or 409")
       ->type_name("SPEC");
-  cmd->add_option("--token", opts->token, "send this JWT as x-epilot-token (visible to ps: prefer --token-file)")
+  cmd->add_option("--token", opts->token,
+                  "send this JWT as x-epilot-token (visible to ps: prefer --token-file)" + env_note(k_env_token))
       ->type_name("JWT");
   add_token_file_flag(*cmd, opts->token_file, "read the x-epilot-token JWT from FILE");
   cmd->add_flag("--mock-token", opts->mock_token,

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <string_view>
+#include <cmath>
 #include <thread>
 
 #include "cli/flags.hpp"
@@ -13,26 +14,26 @@
 namespace epilot::cli {
 
 void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::string& prefix) {
-  command.add_option("--" + prefix + "endpoint", flags.endpoint,
-                     "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)")
-      ->check(one_of({"app", "legacy", "webhooks"}))
-      ->envname(k_env_key_endpoint)
-      ->capture_default_str();
-  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint")
-      ->type_name("ID")
-      ->envname(k_env_org_id);
-  command.add_option("--" + prefix + "url", flags.url, "fetch the key from this URL instead (staging, a local server)")
-      ->type_name("URL")
-      ->envname(k_env_key_url);
-  command.add_option("--" + prefix + "base-url", flags.base_url, "keep the endpoint's path but use this scheme and host")
-      ->type_name("URL")
-      ->envname(k_env_key_base_url);
-  command.add_option("--ca-cert", flags.ca_cert, "trust this CA certificate (PEM) too, for private servers")
+  // The variables are read only when epilot's key is fetched, and only for
+  // what the command line leaves open (see with_environment).
+  flags.endpoint_option =
+      command.add_option("--" + prefix + "endpoint", flags.endpoint,
+                         "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)" + env_note(k_env_key_endpoint))
+          ->check(one_of({"app", "legacy", "webhooks"}))
+          ->capture_default_str();
+  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint" + env_note(k_env_org_id))
+      ->type_name("ID");
+  command.add_option("--" + prefix + "url", flags.url,
+                     "fetch the key from this URL instead (staging, a local server)" + env_note(k_env_key_url))
+      ->type_name("URL");
+  command.add_option("--" + prefix + "base-url", flags.base_url,
+                     "keep the endpoint's path but use this scheme and host" + env_note(k_env_key_base_url))
+      ->type_name("URL");
+  command.add_option("--ca-cert", flags.ca_cert, "trust this CA certificate (PEM) too, for private servers" + env_note(k_env_ca_cert))
       ->check(CLI::ExistingFile)
-      ->type_name("FILE")
-      ->envname(k_env_ca_cert);
+      ->type_name("FILE");
   add_duration(command, "--" + prefix + "timeout", flags.timeout, "how long a request may take, connecting included",
-               {std::chrono::seconds(1), std::chrono::seconds(600)});
+               {std::chrono::milliseconds(1), std::chrono::minutes(10)});
   add_duration(command, "--" + prefix + "max-age", flags.max_age, "use a cached key younger than this (0: always fetch)",
                {std::chrono::seconds(0), std::chrono::seconds(100'000'000)});
   command.add_flag("--" + prefix + "offline", flags.offline, "use the cached key only; never touch the network");
@@ -58,7 +59,45 @@ std::string key_cache_directory() {
   return *dir;
 }
 
-std::string epilot_key_url(const EpilotKeyFlags& flags) {
+namespace {
+
+std::string variable(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+// The flags with the variables filled in where the command line leaves them
+// open: a URL only when nothing on the line says where the key is, an
+// endpoint or base URL only when no URL is named, an organisation only for
+// the webhooks endpoint. So a variable meant for one command, or one mode,
+// never contradicts the flags given to another.
+EpilotKeyFlags with_environment(EpilotKeyFlags flags) {
+  const bool endpoint_given = flags.endpoint_option != nullptr && flags.endpoint_option->count() > 0;
+  const bool where_given = endpoint_given || !flags.url.empty() || !flags.base_url.empty() || !flags.org_id.empty();
+  if (!where_given) {
+    flags.url = variable(k_env_key_url);
+  }
+  if (flags.url.empty()) {
+    if (const auto endpoint = variable(k_env_key_endpoint); !endpoint_given && !endpoint.empty()) {
+      if (endpoint != "app" && endpoint != "legacy" && endpoint != "webhooks") {
+        fail(ErrorCode::usage, std::string(k_env_key_endpoint) + " must be app, legacy or webhooks, not '" + endpoint + "'");
+      }
+      flags.endpoint = endpoint;
+    }
+    if (flags.base_url.empty()) {
+      flags.base_url = variable(k_env_key_base_url);
+    }
+    if (flags.org_id.empty() && flags.endpoint == "webhooks") {
+      flags.org_id = variable(k_env_org_id);
+    }
+  }
+  if (flags.ca_cert.empty()) {
+    flags.ca_cert = variable(k_env_ca_cert);
+  }
+  return flags;
+}
+
+std::string key_url(const EpilotKeyFlags& flags) {
   if (!flags.url.empty()) {
     if (!flags.org_id.empty() || !flags.base_url.empty()) {
       fail(ErrorCode::usage, "--url names the whole URL; it can't be combined with --org-id or --base-url");
@@ -71,8 +110,6 @@ std::string epilot_key_url(const EpilotKeyFlags& flags) {
                                                        : KeyEndpoint::app;
   return take(key_endpoint_url(endpoint, flags.org_id, flags.base_url));
 }
-
-namespace {
 
 // `word` as a shell reads it back: quoted unless it is plainly one word.
 std::string shell_word(const std::string& word) {
@@ -121,9 +158,12 @@ Error with_hints(Error error, const EpilotKeyFlags& flags) {
 
 }  // namespace
 
-ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
+std::string epilot_key_url(const EpilotKeyFlags& given) { return key_url(with_environment(given)); }
+
+ObtainedKey obtain_epilot_key(const EpilotKeyFlags& given, CacheMode mode) {
+  const auto flags = with_environment(given);
   KeyRequest request;
-  request.url = epilot_key_url(flags);
+  request.url = key_url(flags);
   request.cache_dir = key_cache_directory();
   request.max_age = flags.max_age;
   request.mode = flags.offline ? CacheMode::offline : mode;
@@ -131,7 +171,7 @@ ObtainedKey obtain_epilot_key(const EpilotKeyFlags& flags, CacheMode mode) {
   request.warn = [](const std::string& message) { print_warning(message); };
   HttpOptions options;
   options.ca_cert = flags.ca_cert;
-  options.timeout = std::chrono::seconds(flags.timeout);
+  options.timeout = std::chrono::milliseconds(std::llround(flags.timeout * 1000));
   const auto http = make_http_client(options);
   auto key = obtain_key(*http, request, current_time());
   if (!key) {

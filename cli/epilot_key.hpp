@@ -18,16 +18,18 @@ struct EpilotKeyFlags {
   std::string url;       // any other URL; overrides endpoint
   std::string base_url;  // replaces the endpoint's scheme and host
   std::string ca_cert;
-  std::int64_t timeout = 10;  // seconds
+  double timeout = 10;  // seconds
   std::int64_t max_age = k_default_key_max_age_seconds;  // seconds
   bool offline = false;
+  const CLI::Option* endpoint_option = nullptr;  // whether --endpoint was given, not defaulted
 };
 
 // Add the flags; `prefix` is "" for fetch-key and "epilot-key-" for verify,
 // where they would otherwise read as flags about the request.
 void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::string& prefix);
 
-// The URL the flags name.
+// The URL the flags name, with the EPILOT_ACTION_KEY_* variables and
+// EPILOT_ACTION_ORG_ID filling what they leave open (and EPILOT_ACTION_CA_CERT).
 std::string epilot_key_url(const EpilotKeyFlags& flags);
 
 // The key, as obtain_key gets it, its warnings printed as they come. Fails like

@@ -144,6 +144,8 @@ CLI::Option* add_duration(CLI::App& command, const std::string& names, std::chro
                              [&value](std::int64_t ms) { value = std::chrono::milliseconds(ms); });
 }
 
+std::string env_note(const char* name) { return std::string(" [env: ") + name + "]"; }
+
 std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
   if (!option->get_option_text().empty()) {
     return " " + option->get_option_text();
@@ -205,7 +207,7 @@ CLI::Option* add_private_key_flag(CLI::App& command, std::string& path, const st
 }
 
 CLI::Option* add_token_file_flag(CLI::App& command, std::string& path, const std::string& description) {
-  return command.add_option("--token-file", path, description)->type_name("FILE")->envname(k_env_token_file);
+  return command.add_option("--token-file", path, description + env_note(k_env_token_file))->type_name("FILE");
 }
 
 CLI::Option* add_timeout_flag(CLI::App& command, double& seconds) {

@@ -39,6 +39,11 @@ CLI::Option* add_duration(CLI::App& command, const std::string& names, std::int6
 CLI::Option* add_duration(CLI::App& command, const std::string& names, std::chrono::milliseconds& value,
                           const std::string& description, DurationBounds bounds);
 
+// " [env: NAME]", for the help of a flag whose variable the command reads
+// itself, by rules CLI11's envname cannot express (a group of flags that
+// stand in for each other, or a variable that matters only in some modes).
+std::string env_note(const char* name);
+
 // Help that reads "--port N  port (0 picks a free one) (default: 3000)".
 class HelpFormatter : public CLI::Formatter {
  public:

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -100,10 +101,10 @@ void add_secret_flags(CLI::App& command, SecretFlags& flags) {
                      "prefer --secret-file or " + std::string(k_env_secret))
       ->allow_extra_args(false)
       ->type_name("SECRET");
-  command.add_option("--secret-file", flags.secret_files, "file holding an HMAC secret (whsec_...), repeatable")
+  command.add_option("--secret-file", flags.secret_files,
+                     "file holding an HMAC secret (whsec_...), repeatable" + env_note(k_env_secret_file))
       ->allow_extra_args(false)
-      ->type_name("FILE")
-      ->envname(k_env_secret_file);
+      ->type_name("FILE");
 }
 
 std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
@@ -123,15 +124,32 @@ std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
     }
     out.push_back(NamedSecret{path, *secret});
   }
-  const char* env = std::getenv(k_env_secret);
-  if (use_env && env != nullptr && *env != '\0') {
-    auto secret = parse_secret(env);
-    if (!secret) {
-      throw Failure(with_origin(secret.error(), k_env_secret));
+  if (use_env) {
+    // Like the flags they stand in for: the file, then the secret itself.
+    if (const char* path = std::getenv(k_env_secret_file); path != nullptr && *path != '\0') {
+      auto secret = parse_secret(read_key_file(path, k_env_secret_file));
+      if (!secret) {
+        throw Failure(with_origin(secret.error(), std::string(k_env_secret_file) + " (" + path + ")"));
+      }
+      out.push_back(NamedSecret{path, *secret});
     }
-    out.push_back(NamedSecret{k_env_secret, *secret});
+    if (const char* env = std::getenv(k_env_secret); env != nullptr && *env != '\0') {
+      auto secret = parse_secret(env);
+      if (!secret) {
+        throw Failure(with_origin(secret.error(), k_env_secret));
+      }
+      out.push_back(NamedSecret{k_env_secret, *secret});
+    }
   }
   return out;
+}
+
+std::vector<NamedSecret> environment_secrets_quietly() {
+  try {
+    return load_secrets(SecretFlags{}, true);
+  } catch (const Failure&) {
+    return {};  // only ever used to explain a mismatch: a bad variable is not this run's problem
+  }
 }
 
 SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags& flags) {
@@ -155,7 +173,10 @@ std::string load_token(const std::string& given, const std::string& token_file) 
   if (!token_file.empty()) {
     token = take(read_file(token_file, k_max_key_file_size));
   } else if (token.empty()) {
-    if (const char* env = std::getenv(k_env_token); env != nullptr) {
+    // The variables stand in for the flags, file first, as the flags do.
+    if (const char* path = std::getenv(k_env_token_file); path != nullptr && *path != '\0') {
+      token = take(read_file(path, k_max_key_file_size));
+    } else if (const char* env = std::getenv(k_env_token); env != nullptr) {
       token = env;
     }
   }

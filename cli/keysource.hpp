@@ -33,8 +33,11 @@ struct SecretFlags {
 };
 void add_secret_flags(CLI::App& command, SecretFlags& flags);
 
-// Secrets from the flags, in order; then EPILOT_ACTION_SECRET when `use_env`.
+// Secrets from the flags, in order; then, when `use_env` (no secret flag was
+// given), EPILOT_ACTION_SECRET_FILE's and EPILOT_ACTION_SECRET.
 std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env);
+// The variables' secrets, or none when one is bad: for diagnosis only.
+std::vector<NamedSecret> environment_secrets_quietly();
 
 // The keys a signing command uses: --private-key and the secrets named;
 // with none named, the default local keypair (and EPILOT_ACTION_SECRET).
@@ -45,7 +48,7 @@ struct SigningKeys {
 SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags& flags);
 
 // The x-epilot-token to send: `given` (--token), else the file, else
-// EPILOT_ACTION_TOKEN; empty for none. Warns when it is not a JWT.
+// EPILOT_ACTION_TOKEN_FILE, else EPILOT_ACTION_TOKEN; empty for none. Warns when it is not a JWT.
 std::string load_token(const std::string& given, const std::string& token_file);
 
 // The current time, unless `--now` pinned it.

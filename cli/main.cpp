@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 #include <exception>
 
 #include "cli/commands.hpp"
@@ -57,24 +58,45 @@ int with_output_checked(int status) {
   return k_exit_usage_or_input;
 }
 
-// --color, on the tool and on every command, so that it may come anywhere.
-void add_colour_flag(CLI::App& app, std::string& mode) {
-  const auto add = [&mode](CLI::App& on) {
+// --color, on the tool and on every command, so that it may come anywhere;
+// the last one given wins, after the command name over before it.
+struct ColourFlags {
+  std::string before_command;
+  std::string after_command;
+};
+
+void add_colour_flags(CLI::App& app, ColourFlags& flags) {
+  const auto add = [](CLI::App& on, std::string& mode) {
     on.add_option("--color", mode, "colour the output: auto (on a terminal, unless NO_COLOR or TERM=dumb), always or never")
         ->check(epilot::cli::one_of({"auto", "always", "never"}))
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->type_name("WHEN");
   };
-  add(app);
+  add(app, flags.before_command);
   for (auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
-    add(*command);
+    add(*command, flags.after_command);
   }
 }
 
-void apply_colour_flag(const std::string& mode) {
+void apply_colour_flags(const ColourFlags& flags) {
   using epilot::cli::ColourMode;
+  const auto& mode = flags.after_command.empty() ? flags.before_command : flags.after_command;
   epilot::cli::set_colour_mode(mode == "always" ? ColourMode::always
                                : mode == "never" ? ColourMode::never
                                                  : ColourMode::automatic);
+}
+
+// The first word that is not a flag (nor --color's value): the command.
+const char* command_word(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--color") {
+      ++i;
+    } else if (arg.empty() || arg[0] != '-') {
+      return argv[i];
+    }
+  }
+  return nullptr;
 }
 
 // Whatever the parse left over, as a usage error from the command it was meant for.
@@ -105,8 +127,8 @@ int main(int argc, char** argv) {
                               register_inspect(app),  register_fetch_key(app), register_listen(app),
                               register_replay(app),   register_check(app),    register_fixtures(app),
                               register_completion(app), register_help(app), register_version(app)};
-  std::string colour = "auto";
-  add_colour_flag(app, colour);
+  ColourFlags colour;
+  add_colour_flags(app, colour);
   // A command with a parse-complete callback reads its EPILOT_ACTION_*
   // variables when it is the one parsed, and only then; without one, CLI11
   // reads (and checks) every command's variables on every run, so a value
@@ -116,16 +138,23 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const auto is_command = [&](const Command& c) { return c.app->get_name() == argv[1]; };
-    if (argc > 1 && argv[1][0] != '-' && std::none_of(std::begin(commands), std::end(commands), is_command)) {
-      throw Failure(unknown_command(app, argv[1]));
+    // A mistyped command gets the closest names; when a command comes later
+    // (`--colr never verify`), the word was a flag's value and the flag is
+    // what gets explained, by the parser.
+    const auto names_command = [&](std::string_view word) {
+      return std::any_of(std::begin(commands), std::end(commands),
+                         [&](const Command& c) { return c.app->get_name() == word; });
+    };
+    const char* word = command_word(argc, argv);
+    if (word != nullptr && !names_command(word) && std::none_of(argv + 1, argv + argc, names_command)) {
+      throw Failure(unknown_command(app, word));
     }
     try {
       app.parse(argc, argv);
     } catch (const CLI::ExtrasError&) {
       fail_leftovers(app);
     }
-    apply_colour_flag(colour);
+    apply_colour_flags(colour);
     for (const auto& command : commands) {
       if (command.app->parsed()) {
         return with_output_checked(exit_status(command.run()));
@@ -139,11 +168,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    apply_colour_flags(colour);  // as far as the parse got
     // CLI11 would exit 100-127; the contract says usage errors are 2.
     print_error(epilot::make_error(epilot::ErrorCode::usage, usage_message(e.what()),
                                    {"run 'epilot-action --help' or 'epilot-action help COMMAND'"}));
     return k_exit_usage_or_input;
   } catch (const Failure& e) {
+    apply_colour_flags(colour);
     print_error(e.error());
     return with_output_checked(exit_status(e.error().code));
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "cli/usage.hpp"
 
 #include <cctype>
+#include <regex>
 #include <string_view>
 
 #include "lib/suggest.hpp"
@@ -83,12 +84,23 @@ Error unexpected_arguments(const CLI::App& command, const std::vector<std::strin
 }
 
 std::string usage_message(std::string message) {
+  // CLI11's own wordings, said as people would; anything else as it is.
+  static const std::pair<std::regex, const char*> k_rewrites[] = {
+      {std::regex("^(\\S+): At Most 1 required but received (\\d+)$"), "$1 was given $2 times: give it once"},
+      {std::regex("^(\\S+): \\d+ required \\S+ missing$"), "$1 needs a value"},
+      {std::regex("^(\\S+): File does not exist: (.*)$"), "$1 $2: no such file"},
+      {std::regex("^(\\S+): File is actually a directory: (.*)$"), "$1 $2 is a folder, not a file"},
+      // Our validators' messages start with "must": "--port: must be" reads "--port must be".
+      {std::regex("^(\\S+): must "), "$1 must "},
+  };
+  for (const auto& [pattern, replacement] : k_rewrites) {
+    if (std::regex_search(message, pattern)) {
+      message = std::regex_replace(message, pattern, replacement);
+      break;
+    }
+  }
   if (!message.empty()) {
     message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
-  }
-  // Our validators' messages start with "must": "--port: must be" reads "--port must be".
-  if (const auto at = message.find(": must "); at != std::string::npos) {
-    message.erase(at, 1);
   }
   return message;
 }

@@ -54,7 +54,7 @@ KeySet collect_verify_keys(const VerifyKeyFlags& opts) {
     set.other.public_keys.push_back(std::move(key));
   }
   if (secrets_named) {
-    set.other.secrets = load_secrets(SecretFlags{}, true);
+    set.other.secrets = environment_secrets_quietly();
   }
   return set;
 }

@@ -30,6 +30,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/man/epilot-action.1 DESTINATION ${CMAKE_INST
 install(FILES ${completion_bash} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 install(FILES ${completion_zsh} DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(FILES ${completion_fish} DESTINATION ${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d)
+# The JSON Schemas of every --format json output, for scripts that check what they read.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/schemas/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/schemas)
 
 # The .deb: epilot-action_VERSION_ARCH.deb. Its Depends are worked out by
 # dpkg-shlibdeps from the libraries the binary links (dpkg-dev), so they name

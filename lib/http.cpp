@@ -13,6 +13,12 @@ namespace epilot {
 
 namespace {
 
+// "10 s", or "250 ms" for a timeout that is not whole seconds.
+std::string within(std::chrono::milliseconds timeout) {
+  const auto ms = timeout.count();
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+}
+
 // One request over the same client `replay` uses (lib/loadgen): non-blocking
 // sockets and OpenSSL, certificates and host names always verified. It
 // replaced cpp-httplib, whose library sets up OpenSSL in a static
@@ -66,7 +72,7 @@ class LoadgenClient : public HttpClient {
       }
       case Delivery::timeout:
         return make_error(ErrorCode::timeout,
-                          what + ": no answer within " + std::to_string(m_options.timeout.count()) + " s");
+                          what + ": no answer within " + within(m_options.timeout));
       case Delivery::unreachable:
       case Delivery::broken:
         break;

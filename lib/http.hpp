@@ -33,7 +33,7 @@ class HttpClient {
 
 struct HttpOptions {
   std::string ca_cert;  // extra trust anchors (PEM file); the system store otherwise
-  std::chrono::seconds timeout{10};  // connecting, sending and the whole answer
+  std::chrono::milliseconds timeout{10000};  // connecting, sending and the whole answer
 };
 
 // The real client (lib/loadgen over OpenSSL). TLS certificates and host names

@@ -132,7 +132,7 @@ test('values out of range or not numbers are refused in words', () => {
     [['verify', '--format', 'jsn'], /--format must be text or json, not 'jsn'/],
     [['verify', '-j', '0'], /--jobs must be from 1 to 1024, not '0'/],
     [['fetch-key', '--endpoint', 'ap'], /--endpoint must be app, legacy or webhooks, not 'ap'/],
-    [['fetch-key', '--timeout', '0'], /--timeout must be from 1s to 10m, not '0'/],
+    [['fetch-key', '--timeout', '0'], /--timeout must be from 1ms to 10m, not '0'/],
     [['verify', '--color', 'yes'], /--color must be auto, always or never, not 'yes'/],
   ];
   for (const [args, message] of cases) {
@@ -286,4 +286,70 @@ test('--color: auto colours a terminal unless NO_COLOR or TERM=dumb; always and 
   assert.equal(sh([], { TERM: 'dumb' }), false, 'TERM=dumb');
   assert.equal(sh(['--color', 'never'], {}), false, '--color never');
   assert.equal(sh(['--color', 'always'], { NO_COLOR: '1' }), true, '--color always beats NO_COLOR');
+});
+
+test('a variable stands in for its flags only: it never adds to keys named on the line, nor reaches a mode not in use', () => {
+  const dir = tmpdir();
+  const config = tmpdir();
+  run(['keygen'], { config });
+  const s1 = path.join(dir, 's1');
+  const s2 = path.join(dir, 's2');
+  fs.writeFileSync(s1, run(['keygen', '--hmac']).stdout);
+  fs.writeFileSync(s2, run(['keygen', '--hmac']).stdout);
+  const signedWith = (secretFile) => {
+    const file = path.join(dir, `c-${path.basename(secretFile)}.json`);
+    fs.writeFileSync(file, run(['sign', '--secret-file', secretFile], { config }).stdout);
+    return file;
+  };
+  const c1 = signedWith(s1);
+  // EPILOT_ACTION_SECRET_FILE does not join a --secret-file given: s2 alone must fail on c1.
+  assert.equal(run(['verify', c1, '--secret-file', s2], { config, env: { EPILOT_ACTION_SECRET_FILE: s1 } }).status, 1);
+  assert.equal(run(['verify', c1], { config, env: { EPILOT_ACTION_SECRET_FILE: s1 } }).status, 0);
+  // sign with --secret-file and EPILOT_ACTION_SECRET_FILE set: one v1 entry, not two.
+  const once = JSON.parse(run(['sign', '--secret-file', s2], { config, env: { EPILOT_ACTION_SECRET_FILE: s1 } }).stdout);
+  assert.equal(once.headers['webhook-signature'].split(' ').length, 1);
+  // A bad EPILOT_ACTION_SECRET is not this run's business when a secret is named.
+  assert.equal(run(['verify', c1, '--secret-file', s1], { config, env: { EPILOT_ACTION_SECRET: 'garbage!!' } }).status, 0);
+
+  // epilot's key variables matter only where epilot's key is used.
+  const local = path.join(dir, 'local.json');
+  fs.writeFileSync(local, run(['sign'], { config }).stdout);
+  for (const env of [{ EPILOT_ACTION_KEY_URL: 'http://127.0.0.1:1/k' }, { EPILOT_ACTION_ORG_ID: '739224' },
+    { EPILOT_ACTION_KEY_ENDPOINT: 'webhooks', EPILOT_ACTION_ORG_ID: '1' }, { EPILOT_ACTION_CA_CERT: '/nonexistent.pem' },
+    { EPILOT_ACTION_KEY_ENDPOINT: 'nonsense' }]) {
+    const r = run(['verify', local], { config, env });
+    assert.equal(r.status, 0, `${JSON.stringify(env)}: ${r.stderr}`);
+  }
+  // ...and there they yield to the line: --endpoint app wins over an organisation meant for webhooks.
+  const offline = run(['fetch-key', '--endpoint', 'app', '--offline'], { env: { EPILOT_ACTION_ORG_ID: '739224', EPILOT_ACTION_KEY_URL: 'http://127.0.0.1:1/k' } });
+  assert.match(offline.stderr, /no key for https:\/\/[^ ]*epilot/, 'the app endpoint, not the variables');
+  const fromVariable = run(['fetch-key', '--offline'], { env: { EPILOT_ACTION_KEY_URL: 'http://127.0.0.1:1/k' } });
+  assert.match(fromVariable.stderr, /no key for http:\/\/127\.0\.0\.1:1\/k/);
+
+  // check --list in a CI job that exports the endpoint.
+  const list = run(['check', '--list'], { env: { EPILOT_ACTION_URL: 'http://127.0.0.1:1/' } });
+  assert.equal(list.status, 0, list.stderr);
+});
+
+test('parse errors in words, listen\'s old flag names refused, a bare --delay in seconds said', () => {
+  const cases = [
+    [['listen', '--port', '1', '--port', '2'], /--port was given 2 times: give it once/],
+    [['verify', '--format'], /--format needs a value/],
+    [['completion', 'bsh'], /shell must be bash, zsh or fish, not 'bsh'/],
+    [['listen', '--respond-body', '/nonexistent'], /--respond-body \/nonexistent: no such file/],
+    [['fixtures', 'lst'], /action must be list or show, not 'lst'/],
+    [['listen', '--skip', 'no contract'], /--skip is now --skip-reason for listen/],
+    [['listen', '--fail', 'no'], /--fail is now --fail-reason for listen/],
+    [['--color', 'never', 'verfy'], /unknown command 'verfy'\n.*did you mean verify\?/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+    checkStderrGrammar(assert, r.stderr);
+  }
+  const delayed = run(['listen', '--port', '0', '--accept-unsigned', '--delay', '500', '--duration', '1ms']);
+  assert.equal(delayed.status, 0, delayed.stderr);
+  assert.match(delayed.stderr, /warning: --delay 500 is 500 seconds \(a bare number is seconds\); for milliseconds, write 500ms/);
+  assert.doesNotMatch(run(['listen', '--port', '0', '--accept-unsigned', '--delay', '500ms', '--duration', '1ms']).stderr, /warning/);
 });

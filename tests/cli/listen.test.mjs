@@ -166,12 +166,12 @@ test('SIGTERM in the middle of a burst loses nothing that was answered 2xx', asy
 });
 
 test('answer shapes: skip, fail, a custom status and body, a delay', async () => {
-  const skip = await startListen(['--skip', 'customer has no contract', '--max-requests', '1']);
+  const skip = await startListen(['--skip-reason', 'customer has no contract', '--max-requests', '1']);
   const s = await send(skip.url, signed());
   assert.deepEqual({ status: s.status, body: JSON.parse(s.body) }, { status: 200, body: { skip_reason: 'customer has no contract' } });
   assert.equal((await skip.exited).status, 0, 'exits after --max-requests');
 
-  const failing = await startListen(['--fail', 'credit check failed', '--max-requests', '1']);
+  const failing = await startListen(['--fail-reason', 'credit check failed', '--max-requests', '1']);
   const f = await send(failing.url, signed());
   assert.equal(f.status, 422);
   assert.equal(JSON.parse(f.body).error_output.error_reason, 'credit check failed');
@@ -223,7 +223,8 @@ test('listen refuses a port in use, an address not its own and bad flags with ex
     assert.equal(r.status, 2);
     assert.match(r.stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);
     assert.match(r.stderr, new RegExp(`hint: another program is listening on port ${port}; --port 0 picks a free one`));
-    assert.equal(run(['listen', '--skip', 'a', '--fail', 'b', '--public-key', pubFile]).status, 2);
+    assert.equal(run(['listen', '--skip-reason', 'a', '--fail-reason', 'b', '--public-key', pubFile]).status, 2);
+    assert.match(run(['listen', '--skip', 'a', '--public-key', pubFile]).stderr, /--skip is now --skip-reason for listen/);
     // An address that is not this machine's is not a port problem (192.0.2.1 is TEST-NET-1).
     const far = run(['listen', '--host', '192.0.2.1', '--port', '0', '--public-key', pubFile]);
     assert.equal(far.status, 2);
@@ -466,7 +467,7 @@ test('a forged, duplicate, skipped or --no-callback request sends nothing; a red
     assert.equal(callbacks[0].status, 302);
     assert.equal(callbacks[0].ok, false);
 
-    for (const flags of [['--skip', 'not today'], ['--fail', 'no'], ['--no-callback']]) {
+    for (const flags of [['--skip-reason', 'not today'], ['--fail-reason', 'no'], ['--no-callback']]) {
       const quiet = await startListen(flags);
       await send(quiet.url, signed(waiting(callbackUrl)));
       quiet.proc.kill('SIGTERM');
