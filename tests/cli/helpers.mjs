@@ -1,5 +1,6 @@
 // Shared by the CLI suites: run the real binary in an isolated environment.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,21 @@ export function startListenProcess(args) {
     });
     exited.then((r) => reject(new Error(`listen exited early: ${r.status} ${r.stderr}`)));
   });
+}
+
+// Keys of the test's own, made by Node's crypto (not by the tool under test):
+// an Ed25519 pair as PEM files (the private one 0600) and a whsec_ secret with its file.
+export function testKeys() {
+  const dir = tmpdir();
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  const privFile = path.join(dir, 'key.pem');
+  const pubFile = path.join(dir, 'pub.pem');
+  fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
+  const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
+  const secretFile = path.join(dir, 'secret');
+  fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+  return { dir, privateKey, publicKey, privFile, pubFile, secret, secretFile };
 }
 
 export function fixture(rel) { return path.join(FIXTURES, rel); }

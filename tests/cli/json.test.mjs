@@ -13,7 +13,7 @@ import https from 'node:https';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { run, runAsync, tmpdir, fixture, startListenProcess } from './helpers.mjs';
+import { run, runAsync, tmpdir, fixture, startListenProcess, testKeys } from './helpers.mjs';
 import { startEndpoint } from './endpoints.mjs';
 import { makeCertificates } from './tls.mjs';
 
@@ -62,15 +62,7 @@ function eventsOf(command, stdout) {
 const names = (events) => events.map((e) => e.event);
 
 // Keys and secrets of the test's own, and a signing helper that is not ours.
-const dir = tmpdir();
-const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-const privFile = path.join(dir, 'key.pem');
-const pubFile = path.join(dir, 'pub.pem');
-fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
-const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
-const secretFile = path.join(dir, 'secret');
-fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+const { dir, privateKey, publicKey, privFile, pubFile, secret, secretFile } = testKeys();
 
 function capture(body, { id = 'msg_' + crypto.randomBytes(16).toString('hex'), ts = Math.floor(Date.now() / 1000) } = {}) {
   const content = Buffer.from(`${id}.${ts}.${body}`);

@@ -13,19 +13,11 @@ import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { makeCertificates } from './tls.mjs';
-import { BIN, FIXTURES, run, runAsync, tmpdir, fixture, startListenProcess, checkStderrGrammar } from './helpers.mjs';
+import { BIN, FIXTURES, run, runAsync, tmpdir, fixture, startListenProcess, checkStderrGrammar, testKeys } from './helpers.mjs';
 
 const { Webhook } = createRequire(import.meta.url)('standardwebhooks');
 
-const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
-const keyDir = tmpdir();
-const privFile = path.join(keyDir, 'key.pem');
-const pubFile = path.join(keyDir, 'pub.pem');
-fs.writeFileSync(privFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
-const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
-const secretFile = path.join(keyDir, 'secret');
-fs.writeFileSync(secretFile, secret + '\n', { mode: 0o600 });
+const { privateKey, publicKey, privFile, pubFile, secret, secretFile } = testKeys();
 
 const FIXTURE_NAMES = fs.readdirSync(path.join(FIXTURES, 'payloads'))
   .filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
