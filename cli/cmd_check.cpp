@@ -4,6 +4,7 @@
 // file turns flags into a run and reports it.
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -313,7 +314,7 @@ LoadPlan load_plan(const CheckOptions& opts, const ParsedUrl& url) {
   plan.port = url.port;
   plan.tls = url.scheme == "https";
   plan.ca_cert = opts.ca_cert;
-  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  plan.timeout = std::chrono::milliseconds(std::llround(opts.timeout * 1000));
   return plan;
 }
 
@@ -383,7 +384,7 @@ Outcome run_check(const CheckOptions& opts) {
     }
   };
 
-  auto sender = make_load_sender(load_plan(opts, url), std::chrono::milliseconds(static_cast<std::int64_t>(opts.wait * 1000)));
+  auto sender = make_load_sender(load_plan(opts, url), std::chrono::milliseconds(std::llround(opts.wait * 1000)));
 
   const auto started = std::chrono::steady_clock::now();
   const auto results = take(run_battery(run, *sender));

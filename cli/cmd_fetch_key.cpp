@@ -100,7 +100,7 @@ Command register_fetch_key(CLI::App& app) {
                   "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)")
       ->type_name("FINGERPRINT");
   cmd->footer(R"(Keys are cached per URL under $XDG_CACHE_HOME/epilot-action/keys for
---max-age seconds. When the network fails, a cached key of any age is used,
+--max-age (a day by default). When the network fails, a cached key of any age is used,
 with a warning. A key that differs from the cached one is reported.
 
 Examples:

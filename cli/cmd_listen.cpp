@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.hpp"
@@ -49,10 +50,10 @@ struct ListenOptions {
   std::string format = "text";
   std::size_t max_requests = 0;
   std::chrono::milliseconds duration{0};  // 0: no limit
-  std::string old_timeout;               // the old spelling of --duration, refused
-  std::string old_skip;                  // of --skip-reason, refused
+  std::optional<std::string> old_timeout;  // the old spelling of --duration, refused
+  std::optional<std::string> old_skip;     // of --skip-reason, refused
   const CLI::Option* delay_option = nullptr;  // for the text --delay was given as
-  std::string old_fail;                  // of --fail-reason, refused
+  std::optional<std::string> old_fail;     // of --fail-reason, refused
   std::size_t max_body = 10 * 1024 * 1024;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds read_timeout{10'000};
@@ -594,12 +595,12 @@ void warn_if_delay_meant_ms(const ListenOptions& opts) {
 
 Outcome run_listen(const ListenOptions& opts) {
   warn_if_delay_meant_ms(opts);
-  if (!opts.old_skip.empty() || !opts.old_fail.empty()) {
-    fail(ErrorCode::usage, std::string(opts.old_skip.empty() ? "--fail" : "--skip") + " is now " +
-                               (opts.old_skip.empty() ? "--fail-reason" : "--skip-reason") + " for listen",
+  if (opts.old_skip || opts.old_fail) {
+    fail(ErrorCode::usage, std::string(opts.old_skip ? "--skip" : "--fail") + " is now " +
+                               (opts.old_skip ? "--skip-reason" : "--fail-reason") + " for listen",
          {"--skip is check's list of cases to leave out: one name, one meaning"});
   }
-  if (!opts.old_timeout.empty()) {
+  if (opts.old_timeout) {
     fail(ErrorCode::usage, "listen has no --timeout: --timeout is a per-request network timeout, and listen sends none",
          {"to stop listening after a while, use --duration (e.g. --duration 60s)",
           "to limit how long a client may take to send a request, use --read-timeout"});

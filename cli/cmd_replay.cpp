@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -332,9 +333,9 @@ LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t 
   plan.connections = opts.concurrency;
   plan.threads = std::min(opts.threads == 0 ? cores : opts.threads, opts.concurrency);
   plan.rate = opts.rate;
-  plan.duration = std::chrono::milliseconds(static_cast<std::int64_t>(opts.duration * 1000));
+  plan.duration = std::chrono::milliseconds(std::llround(opts.duration * 1000));
   plan.total = opts.duration > 0 ? 0 : static_cast<std::uint64_t>(inputs) * opts.repeat;
-  plan.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(opts.timeout * 1000));
+  plan.timeout = std::chrono::milliseconds(std::llround(opts.timeout * 1000));
   plan.retries = opts.retries;
   return plan;
 }
@@ -408,7 +409,7 @@ Outcome run_replay(const ReplayOptions& opts) {
     if (r.met && r.callback && r.callback->state == CallbackOutcome::State::timed_out) {
       r.met = false;
       r.why_unmet = "no callback with its resume_token within " + format_latency(std::chrono::milliseconds(
-                                                                    static_cast<std::int64_t>(opts.callback_timeout * 1000)));
+                                                                    std::llround(opts.callback_timeout * 1000)));
     }
   };
 
@@ -472,7 +473,7 @@ Outcome run_replay(const ReplayOptions& opts) {
   // --- Callbacks still on their way ---
   RunFacts facts;
   if (!pending.empty()) {
-    board.wait(std::chrono::milliseconds(static_cast<std::int64_t>(opts.callback_timeout * 1000)), &g_stop);
+    board.wait(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000)), &g_stop);
     std::sort(pending.begin(), pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
     for (auto& r : pending) {
       r.callback = board.outcome(r.job);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/flags.hpp"
+#include "lib/file.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 
@@ -33,7 +34,7 @@ void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::s
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   add_duration(command, "--" + prefix + "timeout", flags.timeout, "how long a request may take, connecting included",
-               {std::chrono::milliseconds(1), std::chrono::minutes(10)});
+               {std::chrono::milliseconds(1), std::chrono::hours(1)});
   add_duration(command, "--" + prefix + "max-age", flags.max_age, "use a cached key younger than this (0: always fetch)",
                {std::chrono::seconds(0), std::chrono::seconds(100'000'000)});
   command.add_flag("--" + prefix + "offline", flags.offline, "use the cached key only; never touch the network");
@@ -93,6 +94,9 @@ EpilotKeyFlags with_environment(EpilotKeyFlags flags) {
   }
   if (flags.ca_cert.empty()) {
     flags.ca_cert = variable(k_env_ca_cert);
+    if (!flags.ca_cert.empty() && !file_exists(flags.ca_cert)) {
+      fail(ErrorCode::usage, std::string(k_env_ca_cert) + " names " + flags.ca_cert + ", which does not exist");
+    }
   }
   return flags;
 }

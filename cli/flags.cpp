@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
+#include "cli/output.hpp"
 #include "lib/constants.hpp"
 #include "lib/timefmt.hpp"
 
@@ -146,6 +148,47 @@ CLI::Option* add_duration(CLI::App& command, const std::string& names, std::chro
 
 std::string env_note(const char* name) { return std::string(" [env: ") + name + "]"; }
 
+namespace {
+
+struct EnvironmentBinding {
+  const CLI::App* command;
+  CLI::Option* option;
+  const char* variable;
+};
+
+// Filled while the command line is built, before anything runs.
+std::vector<EnvironmentBinding>& environment_bindings() {
+  static std::vector<EnvironmentBinding> bindings;
+  return bindings;
+}
+
+}  // namespace
+
+CLI::Option* from_environment(CLI::App& command, CLI::Option* option, const char* variable) {
+  environment_bindings().push_back({&command, option, variable});
+  option->description(option->get_description() + env_note(variable));
+  return option;
+}
+
+void apply_environment(const CLI::App& command) {
+  for (const auto& binding : environment_bindings()) {
+    const char* value = binding.command == &command ? std::getenv(binding.variable) : nullptr;
+    if (value == nullptr || *value == '\0' || binding.option->count() > 0) {
+      continue;
+    }
+    try {
+      binding.option->add_result(value);
+      binding.option->run_callback();
+    } catch (const CLI::ParseError& e) {
+      // "--tolerance: must be ..." from the check, said of the variable.
+      std::string why = e.what();
+      why = why.substr(why.find(": ") == std::string::npos ? 0 : why.find(": ") + 2);
+      throw Failure(make_error(ErrorCode::usage, std::string(binding.variable) + " (for " + binding.option->get_name() +
+                                                      ") " + why));
+    }
+  }
+}
+
 std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
   if (!option->get_option_text().empty()) {
     return " " + option->get_option_text();
@@ -180,9 +223,6 @@ std::string HelpFormatter::make_option_desc(const CLI::Option* option) const {
   if (!option->get_default_str().empty()) {
     out += " (default: " + option->get_default_str() + ")";
   }
-  if (!option->get_envname().empty()) {
-    out += " [env: " + option->get_envname() + "]";
-  }
   return out;
 }
 
@@ -191,19 +231,20 @@ std::string HelpFormatter::make_option_desc(const CLI::Option* option) const {
 namespace epilot::cli {
 
 CLI::Option* add_url_flag(CLI::App& command, std::string& url, const std::string& description) {
-  return command.add_option("--url", url, description)->type_name("URL")->envname(k_env_url);
+  return from_environment(command, command.add_option("--url", url, description)->type_name("URL"), k_env_url);
 }
 
 CLI::Option* add_url_flag(CLI::App& command, std::optional<std::string>& url, const std::string& description) {
-  return command.add_option("--url", url, description)->type_name("URL")->envname(k_env_url);
+  return from_environment(command, command.add_option("--url", url, description)->type_name("URL"), k_env_url);
 }
 
 CLI::Option* add_ca_cert_flag(CLI::App& command, std::string& path, const std::string& description) {
-  return command.add_option("--ca-cert", path, description)->type_name("FILE")->envname(k_env_ca_cert);
+  return from_environment(command, command.add_option("--ca-cert", path, description)->type_name("FILE"), k_env_ca_cert);
 }
 
 CLI::Option* add_private_key_flag(CLI::App& command, std::string& path, const std::string& description) {
-  return command.add_option("--private-key", path, description)->type_name("FILE")->envname(k_env_private_key);
+  return from_environment(command, command.add_option("--private-key", path, description)->type_name("FILE"),
+                          k_env_private_key);
 }
 
 CLI::Option* add_token_file_flag(CLI::App& command, std::string& path, const std::string& description) {
@@ -217,7 +258,7 @@ CLI::Option* add_timeout_flag(CLI::App& command, double& seconds) {
 
 CLI::Option* add_tolerance_flag(CLI::App& command, std::int64_t& seconds, const std::string& description,
                                 DurationBounds bounds) {
-  return add_duration(command, "--tolerance", seconds, description, bounds)->envname(k_env_tolerance);
+  return from_environment(command, add_duration(command, "--tolerance", seconds, description, bounds), k_env_tolerance);
 }
 
 CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& headers, const std::string& description) {

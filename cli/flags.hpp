@@ -39,6 +39,13 @@ CLI::Option* add_duration(CLI::App& command, const std::string& names, std::int6
 CLI::Option* add_duration(CLI::App& command, const std::string& names, std::chrono::milliseconds& value,
                           const std::string& description, DurationBounds bounds);
 
+// `variable` stands in for `option` of `command` when the flag is not on the
+// line. Read by apply_environment, once `command` is the one parsed: never
+// for another command, never before --help, and a bad value is an error
+// that names the variable.
+CLI::Option* from_environment(CLI::App& command, CLI::Option* option, const char* variable);
+void apply_environment(const CLI::App& command);
+
 // " [env: NAME]", for the help of a flag whose variable the command reads
 // itself, by rules CLI11's envname cannot express (a group of flags that
 // stand in for each other, or a variable that matters only in some modes).

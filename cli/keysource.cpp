@@ -168,15 +168,21 @@ SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags&
   return keys;
 }
 
-std::string load_token(const std::string& given, const std::string& token_file) {
+std::string load_token(const std::string& given, const std::string& flag_file) {
   std::string token = given;
+  std::string token_file = flag_file;
+  std::string file_name = "--token-file " + flag_file;
+  if (given.empty() && flag_file.empty()) {
+    // The variables stand in for the flags, file first, as the flags do.
+    if (const char* path = std::getenv(k_env_token_file); path != nullptr && *path != '\0') {
+      token_file = path;
+      file_name = std::string(k_env_token_file) + " (" + path + ")";
+    }
+  }
   if (!token_file.empty()) {
     token = take(read_file(token_file, k_max_key_file_size));
   } else if (token.empty()) {
-    // The variables stand in for the flags, file first, as the flags do.
-    if (const char* path = std::getenv(k_env_token_file); path != nullptr && *path != '\0') {
-      token = take(read_file(path, k_max_key_file_size));
-    } else if (const char* env = std::getenv(k_env_token); env != nullptr) {
+    if (const char* env = std::getenv(k_env_token); env != nullptr) {
       token = env;
     }
   }
@@ -185,8 +191,7 @@ std::string load_token(const std::string& given, const std::string& token_file) 
   }
   if (token.empty() && !token_file.empty()) {
     // An empty file is a mistake (a failed export), not a wish to send none.
-    fail(ErrorCode::bad_input, "--token-file " + token_file + " is empty",
-         {"to send no x-epilot-token, leave out --token-file"});
+    fail(ErrorCode::bad_input, file_name + " is empty", {"to send no x-epilot-token, leave out --token-file"});
   }
   if (token.empty()) {
     return token;

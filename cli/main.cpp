@@ -87,16 +87,33 @@ void apply_colour_flags(const ColourFlags& flags) {
 }
 
 // The first word that is not a flag (nor --color's value): the command.
-const char* command_word(int argc, char** argv) {
+// `after_flag` says whether it follows a flag that may have taken it as its value.
+const char* command_word(int argc, char** argv, bool& after_flag) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--color") {
       ++i;
     } else if (arg.empty() || arg[0] != '-') {
+      const std::string_view before = argv[i - 1];
+      after_flag = i > 1 && before.size() > 1 && before[0] == '-' && before.find('=') == std::string_view::npos;
       return argv[i];
     }
   }
   return nullptr;
+}
+
+// --color as given before the parser has run, for errors found before it.
+std::string colour_in_argv(int argc, char** argv) {
+  std::string mode;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--color" && i + 1 < argc) {
+      mode = argv[++i];
+    } else if (arg.rfind("--color=", 0) == 0) {
+      mode = arg.substr(8);
+    }
+  }
+  return mode;
 }
 
 // Whatever the parse left over, as a usage error from the command it was meant for.
@@ -129,24 +146,19 @@ int main(int argc, char** argv) {
                               register_completion(app), register_help(app), register_version(app)};
   ColourFlags colour;
   add_colour_flags(app, colour);
-  // A command with a parse-complete callback reads its EPILOT_ACTION_*
-  // variables when it is the one parsed, and only then; without one, CLI11
-  // reads (and checks) every command's variables on every run, so a value
-  // meant for one command could fail another.
-  for (auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
-    command->parse_complete_callback([] {});
-  }
 
   try {
-    // A mistyped command gets the closest names; when a command comes later
-    // (`--colr never verify`), the word was a flag's value and the flag is
-    // what gets explained, by the parser.
+    // A mistyped command gets the closest names; when it may be the value of
+    // a flag before it and a command comes later (`--colr never verify`),
+    // the flag is what gets explained, by the parser.
     const auto names_command = [&](std::string_view word) {
       return std::any_of(std::begin(commands), std::end(commands),
                          [&](const Command& c) { return c.app->get_name() == word; });
     };
-    const char* word = command_word(argc, argv);
-    if (word != nullptr && !names_command(word) && std::none_of(argv + 1, argv + argc, names_command)) {
+    bool after_flag = false;
+    const char* word = command_word(argc, argv, after_flag);
+    if (word != nullptr && !names_command(word) && !(after_flag && std::any_of(argv + 1, argv + argc, names_command))) {
+      colour.before_command = colour_in_argv(argc, argv);
       throw Failure(unknown_command(app, word));
     }
     try {
@@ -157,6 +169,7 @@ int main(int argc, char** argv) {
     apply_colour_flags(colour);
     for (const auto& command : commands) {
       if (command.app->parsed()) {
+        apply_environment(*command.app);
         return with_output_checked(exit_status(command.run()));
       }
     }

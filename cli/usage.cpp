@@ -22,6 +22,9 @@ std::vector<std::string> command_names(const CLI::App& app) {
 std::vector<std::string> flag_names(const CLI::App& command) {
   std::vector<std::string> names;
   for (const auto* option : command.get_options()) {
+    if (option->get_group().empty()) {
+      continue;  // hidden: an old name that is refused, never to be suggested
+    }
     for (const auto& name : option->get_lnames()) {
       names.push_back("--" + name);
     }
@@ -46,6 +49,20 @@ std::vector<std::string> did_you_mean(const std::string& name, const std::vector
   return {hint + "?"};
 }
 
+// An argument as a message may quote it: a secret or key never is (the
+// message may end up in a CI log), and "-Swhsec_..." is the flag -S with a value.
+std::string shown(const std::string& arg) {
+  std::string word = arg;
+  if (word.size() > 2 && word[0] == '-' && word[1] != '-') {
+    word = word.substr(0, 2);
+  } else if (word[0] == '-') {
+    word = word.substr(0, word.find('='));
+  }
+  const bool secret = word.find("whsec_") != std::string::npos || word.find("whsk_") != std::string::npos ||
+                      word.find("PRIVATE KEY") != std::string::npos;
+  return secret ? std::string("(a secret, not shown)") : word;
+}
+
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) {
@@ -58,9 +75,11 @@ std::string joined(const std::vector<std::string>& names) {
 
 Error unknown_command(const CLI::App& app, const std::string& name) {
   const auto names = command_names(app);
-  auto hints = did_you_mean(name, names);
+  const auto what = shown(name);
+  auto hints = what == name ? did_you_mean(name, names) : std::vector<std::string>{};
   hints.push_back("the commands are: " + joined(names));
-  return make_error(ErrorCode::usage, "unknown command '" + name + "'", std::move(hints));
+  return make_error(ErrorCode::usage, what == name ? "unknown command '" + name + "'" : "unknown command " + what,
+                    std::move(hints));
 }
 
 Error unexpected_arguments(const CLI::App& command, const std::vector<std::string>& leftovers) {
@@ -69,17 +88,15 @@ Error unexpected_arguments(const CLI::App& command, const std::vector<std::strin
                                                     : "epilot-action " + command.get_name() + " --help";
   for (const auto& arg : leftovers) {
     if (arg.size() > 1 && arg[0] == '-') {
-      const auto flag = arg.substr(0, arg.find('='));
+      const auto flag = shown(arg);
       auto hints = did_you_mean(flag, flag_names(command));
       hints.push_back("'" + help + "' lists them all");
       return make_error(ErrorCode::usage, "unknown flag " + flag + where, std::move(hints));
     }
   }
-  // A stray secret is not echoed back: the message may end up in a CI log.
-  const auto looks_secret = [](const std::string& arg) { return arg.rfind("whsec_", 0) == 0 || arg.rfind("whsk_", 0) == 0; };
-  const auto what = leftovers.empty()                 ? std::string()
-                    : looks_secret(leftovers.front()) ? std::string(" (a secret, not shown)")
-                                                      : " '" + leftovers.front() + "'";
+  const auto what = leftovers.empty()                           ? std::string()
+                    : shown(leftovers.front()) != leftovers.front() ? " " + shown(leftovers.front())
+                                                                    : " '" + leftovers.front() + "'";
   return make_error(ErrorCode::usage, "unexpected argument" + what + where, {"see '" + help + "'"});
 }
 

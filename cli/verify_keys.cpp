@@ -1,5 +1,6 @@
 #include "cli/verify_keys.hpp"
 
+#include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "lib/constants.hpp"
 #include "lib/file.hpp"
@@ -7,10 +8,11 @@
 namespace epilot::cli {
 
 void add_verify_key_flags(CLI::App& command, VerifyKeyFlags& flags) {
-  command.add_option("--public-key", flags.public_keys, "Ed25519 public key: a PEM file or whpk_..., repeatable")
-      ->allow_extra_args(false)
-      ->type_name("KEY")
-      ->envname(k_env_public_key);
+  from_environment(command,
+                   command.add_option("--public-key", flags.public_keys, "Ed25519 public key: a PEM file or whpk_..., repeatable")
+                       ->allow_extra_args(false)
+                       ->type_name("KEY"),
+                   k_env_public_key);
   add_secret_flags(command, flags.secrets);
   command.add_flag("--epilot-key", flags.epilot_key,
                    "verify with epilot's public key, fetched over HTTPS and cached (see fetch-key)");

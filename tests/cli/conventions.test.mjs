@@ -60,10 +60,16 @@ test('did you mean: a mistyped command, flag or help topic gets the closest name
   assert.equal(far.status, 2);
   assert.doesNotMatch(far.stderr, /did you mean/);
   assert.match(far.stderr, /'epilot-action verify --help' lists them all/);
-  // A stray secret is not echoed.
-  const stray = run(['fixtures', 'list', 'x', 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=']);
-  assert.equal(stray.status, 2);
-  assert.doesNotMatch(stray.stderr, /whsec_/);
+  // A stray secret is not echoed, wherever it lands.
+  const secret = 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=';
+  for (const args of [['fixtures', 'list', 'x', secret], [secret], ['--secret', secret, 'verify'], ['help', secret],
+    ['verify', `-S${secret}`], ['sign', `--secrt=${secret}`]]) {
+    const r = run(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.doesNotMatch(r.stderr, /c2VjcmV0/, args.join(' '));
+  }
+  // A mistyped command before a real one is still a mistyped command.
+  assert.match(run(['hlep', 'verify']).stderr, /unknown command 'hlep'\n.*did you mean help\?/);
 });
 
 test('help [COMMAND], version, -V and --version', () => {
@@ -132,7 +138,7 @@ test('values out of range or not numbers are refused in words', () => {
     [['verify', '--format', 'jsn'], /--format must be text or json, not 'jsn'/],
     [['verify', '-j', '0'], /--jobs must be from 1 to 1024, not '0'/],
     [['fetch-key', '--endpoint', 'ap'], /--endpoint must be app, legacy or webhooks, not 'ap'/],
-    [['fetch-key', '--timeout', '0'], /--timeout must be from 1ms to 10m, not '0'/],
+    [['fetch-key', '--timeout', '0'], /--timeout must be from 1ms to 1h, not '0'/],
     [['verify', '--color', 'yes'], /--color must be auto, always or never, not 'yes'/],
   ];
   for (const [args, message] of cases) {
@@ -144,7 +150,7 @@ test('values out of range or not numbers are refused in words', () => {
 });
 
 test('durations: units and bare seconds mean what they say', async () => {
-  // listen --delay 300ms holds the answer that long; --duration 1500ms ends it.
+  // listen --duration 1500ms ends it after that long, not 1.5 ms nor 1500 s.
   const started = Date.now();
   const listen = spawnSync(BIN, ['listen', '--port', '0', '--accept-unsigned', '--duration', '1500ms', '--format', 'json'], {
     env: { ...process.env, XDG_CONFIG_HOME: tmpdir() },
@@ -195,10 +201,11 @@ test('EPILOT_ACTION_* variables stand in for flags, and a flag wins over its var
   // Another command's bounds do not apply (listen's --tolerance stops at 1e9 s).
   assert.equal(run(['verify', capture], { env: { ...env, EPILOT_ACTION_TOLERANCE: '20000d' } }).status, 0);
   assert.equal(run(['sign', '--secret', 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI='], { env: { EPILOT_ACTION_TOLERANCE: 'soon' } }).status, 0);
-  // A bad value in a variable is named as the flag it stands for.
+  // A bad value in a variable is an error that names the variable, and never stands in the way of --help.
   const bad = run(['verify', capture], { env: { ...env, EPILOT_ACTION_TOLERANCE: 'soon' } });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--tolerance must be a duration/);
+  assert.match(bad.stderr, /error: EPILOT_ACTION_TOLERANCE \(for --tolerance\) must be a duration such as 250ms/);
+  assert.equal(run(['verify', '--help'], { env: { EPILOT_ACTION_TOLERANCE: 'soon' } }).status, 0);
   // --public-key on the line wins over the variable.
   assert.equal(run(['verify', capture, '--no-timestamp-check', '--public-key', path.join(dir, 'o.pub.pem')], { env }).status, 1);
 
