@@ -1,7 +1,7 @@
 /* Single-core Ed25519 verify and sign rates of each Debian-packaged
  * implementation on this machine, over the same ~1 KB message. Libraries are
  * measured in alternating rounds and the median round is reported, so machine
- * noise hits each alike. Used to pick the backend of lib/crypto.cpp and as the
+ * noise hits each alike. Used to pick the backend of lib/util/crypto.cpp and as the
  * reference rate of bench/bulk-verify. nettle and wolfSSL are measured when
  * their -dev packages are installed. Run through bench/ed25519-rates. */
 #include <openssl/evp.h>

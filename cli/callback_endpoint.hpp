@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "cli/output.hpp"
-#include "lib/callback.hpp"
-#include "lib/constants.hpp"
-#include "lib/server.hpp"
+#include "lib/epilot/resume_endpoint.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/http/server.hpp"
 
 namespace epilot::cli {
 

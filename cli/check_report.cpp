@@ -10,9 +10,9 @@
 
 #include "cli/output.hpp"
 #include "cli/replay_report.hpp"
-#include "lib/constants.hpp"
-#include "lib/signature.hpp"
-#include "lib/timefmt.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/webhook/signature.hpp"
+#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 

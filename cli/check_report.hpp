@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/check.hpp"
-#include "lib/check_run.hpp"
+#include "lib/epilot/check_battery.hpp"
+#include "lib/epilot/check_run.hpp"
 
 namespace epilot::cli {
 

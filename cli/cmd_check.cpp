@@ -1,6 +1,6 @@
 // `epilot-action check`: run the conformance battery against an endpoint:
 // genuine requests must be accepted, forged, tampered, stale, unsigned and
-// replayed ones refused. The battery and its verdicts are lib/check's; this
+// replayed ones refused. The battery and its verdicts are lib/epilot/check_battery's; this
 // file turns flags into a run and reports it.
 
 #include <algorithm>
@@ -17,17 +17,17 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "cli/unreachable.hpp"
-#include "lib/check.hpp"
-#include "lib/check_run.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/http.hpp"
-#include "lib/jwt.hpp"
-#include "lib/replay_request.hpp"
-#include "lib/suggest.hpp"
+#include "lib/epilot/check_battery.hpp"
+#include "lib/epilot/check_run.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/http/client.hpp"
+#include "lib/webhook/jwt.hpp"
+#include "lib/epilot/replay_plan.hpp"
+#include "lib/util/suggest.hpp"
 
 namespace epilot::cli {
 

@@ -13,8 +13,8 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
-#include "lib/completion.hpp"
-#include "lib/payload.hpp"
+#include "lib/util/shell_completion.hpp"
+#include "lib/epilot/templates.hpp"
 
 namespace epilot::cli {
 

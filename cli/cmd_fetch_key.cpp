@@ -8,10 +8,10 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
-#include "lib/base64.hpp"
-#include "lib/timefmt.hpp"
+#include "lib/util/base64.hpp"
+#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 

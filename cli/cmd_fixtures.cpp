@@ -10,8 +10,8 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
-#include "lib/json.hpp"
-#include "lib/payload.hpp"
+#include "lib/util/json.hpp"
+#include "lib/epilot/templates.hpp"
 
 namespace epilot::cli {
 

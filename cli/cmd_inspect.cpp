@@ -6,12 +6,12 @@
 
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
-#include "lib/constants.hpp"
-#include "lib/inputs.hpp"
-#include "lib/inspect.hpp"
-#include "lib/timefmt.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/webhook/input_formats.hpp"
+#include "lib/webhook/inspect.hpp"
+#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 

@@ -11,8 +11,8 @@
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
-#include "lib/file.hpp"
-#include "lib/keys.hpp"
+#include "lib/util/file.hpp"
+#include "lib/webhook/keys.hpp"
 
 namespace epilot::cli {
 

@@ -21,12 +21,12 @@
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
 #include "cli/verify_keys.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/json.hpp"
-#include "lib/receiver.hpp"
-#include "lib/resume.hpp"
-#include "lib/server.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/util/json.hpp"
+#include "lib/epilot/action_receiver.hpp"
+#include "lib/epilot/resume_call.hpp"
+#include "lib/http/server.hpp"
 
 namespace epilot::cli {
 

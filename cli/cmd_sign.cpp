@@ -7,15 +7,15 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/inputs.hpp"
-#include "lib/payload.hpp"
-#include "lib/replay_request.hpp"
-#include "lib/signature.hpp"
-#include "lib/wire.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/webhook/input_formats.hpp"
+#include "lib/epilot/templates.hpp"
+#include "lib/epilot/replay_plan.hpp"
+#include "lib/webhook/signature.hpp"
+#include "lib/http/wire.hpp"
 
 namespace epilot::cli {
 

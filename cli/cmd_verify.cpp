@@ -13,16 +13,16 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 #include "cli/verify_keys.hpp"
-#include "lib/bulk.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/http.hpp"
-#include "lib/inputs.hpp"
-#include "lib/json_writer.hpp"
+#include "lib/webhook/stream_verify.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/http/client.hpp"
+#include "lib/webhook/input_formats.hpp"
+#include "lib/util/json_writer.hpp"
 
 namespace epilot::cli {
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cli/flags.hpp"
-#include "lib/file.hpp"
+#include "lib/util/file.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "lib/public_key.hpp"
+#include "lib/epilot/key_endpoint.hpp"
 
 namespace epilot::cli {
 

@@ -4,11 +4,11 @@
 #include <cstdlib>
 #include <memory>
 
-#include "cli/input.hpp"
+#include "cli/input_output.hpp"
 #include "cli/output.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/inputs.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/webhook/input_formats.hpp"
 
 namespace epilot::cli {
 

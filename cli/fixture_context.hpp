@@ -10,8 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "lib/fixture_catalog.hpp"
-#include "lib/payload.hpp"
+#include "lib/epilot/fixture_catalog.hpp"
+#include "lib/epilot/templates.hpp"
 
 namespace epilot::cli {
 

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cli/output.hpp"
-#include "lib/constants.hpp"
-#include "lib/timefmt.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 

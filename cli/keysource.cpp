@@ -6,9 +6,9 @@
 
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
-#include "lib/jwt.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/webhook/jwt.hpp"
 
 namespace epilot::cli {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/keys.hpp"
-#include "lib/signature.hpp"
+#include "lib/webhook/keys.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot::cli {
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "lib/bytes.hpp"
+#include "lib/util/bytes.hpp"
 
 namespace epilot::cli {
 

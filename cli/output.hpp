@@ -13,7 +13,7 @@
 #include <string_view>
 #include <utility>
 
-#include "lib/error.hpp"
+#include "lib/util/error.hpp"
 
 namespace epilot::cli {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.hpp"
-#include "lib/timefmt.hpp"
+#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/callback.hpp"
-#include "lib/loadgen.hpp"
-#include "lib/replay_report.hpp"
+#include "lib/epilot/resume_endpoint.hpp"
+#include "lib/http/load_client.hpp"
+#include "lib/epilot/replay_verdicts.hpp"
 
 namespace epilot::cli {
 

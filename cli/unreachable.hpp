@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "lib/loadgen.hpp"
+#include "lib/http/load_client.hpp"
 
 namespace epilot::cli {
 

@@ -4,7 +4,7 @@
 #include <regex>
 #include <string_view>
 
-#include "lib/suggest.hpp"
+#include "lib/util/suggest.hpp"
 
 namespace epilot::cli {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/error.hpp"
+#include "lib/util/error.hpp"
 
 namespace epilot::cli {
 

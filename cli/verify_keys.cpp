@@ -2,8 +2,8 @@
 
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
 
 namespace epilot::cli {
 

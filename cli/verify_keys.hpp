@@ -11,7 +11,7 @@
 
 #include "cli/epilot_key.hpp"
 #include "cli/keysource.hpp"
-#include "lib/signature.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot::cli {
 

@@ -19,7 +19,7 @@ foreach(input IN LISTS INPUTS)
 endforeach()
 file(WRITE "${OUTPUT}.tmp"
 "// Generated from fixtures/payloads by cmake/embed.cmake; do not edit.\n"
-"#include \"lib/payload.hpp\"\n"
+"#include \"lib/epilot/templates.hpp\"\n"
 "namespace epilot {\n"
 "namespace {\n${arrays}"
 "const Fixture k_fixtures[] = {\n${entries}};\n"

@@ -2,7 +2,7 @@
 
 // The keys fuzz targets verify with: the TV-H1 secret and the TV-E1 public key.
 
-#include "lib/signature.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot::fuzz {
 

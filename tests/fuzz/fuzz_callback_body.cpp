@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "lib/callback.hpp"
-#include "lib/constants.hpp"
-#include "lib/resume.hpp"
+#include "lib/epilot/resume_endpoint.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/epilot/resume_call.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "lib/inputs.hpp"
+#include "lib/webhook/input_formats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/check_requests.hpp"
-#include "lib/json.hpp"
+#include "lib/epilot/check_requests.hpp"
+#include "lib/util/json.hpp"
 
 namespace {
 

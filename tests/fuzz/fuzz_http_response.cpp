@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "lib/http_response.hpp"
+#include "lib/http/response_reader.hpp"
 
 namespace {
 

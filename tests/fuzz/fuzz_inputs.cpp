@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "lib/diagnose.hpp"
-#include "lib/inputs.hpp"
-#include "lib/inspect.hpp"
+#include "lib/webhook/diagnose.hpp"
+#include "lib/webhook/input_formats.hpp"
+#include "lib/webhook/inspect.hpp"
 #include "tests/fuzz/fixed_keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-// listen's request reader (lib/http_request over lib/wire): never crashes,
+// listen's request reader (lib/http/request_reader over lib/http/wire): never crashes,
 // and reads the same requests, and the same refusal, however the bytes
 // arrive: all at once, one byte at a time, or split where the first input
 // byte says.
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/http_request.hpp"
+#include "lib/http/request_reader.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "lib/json.hpp"
-#include "lib/payload.hpp"
+#include "lib/util/json.hpp"
+#include "lib/epilot/templates.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "lib/signature.hpp"
+#include "lib/webhook/signature.hpp"
 #include "tests/fuzz/fixed_keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "lib/payload.hpp"
+#include "lib/epilot/templates.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "lib/http.hpp"
-#include "lib/wire.hpp"
+#include "lib/http/client.hpp"
+#include "lib/http/wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

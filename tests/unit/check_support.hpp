@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "lib/check.hpp"
-#include "lib/check_requests.hpp"
-#include "lib/signature.hpp"
+#include "lib/epilot/check_battery.hpp"
+#include "lib/epilot/check_requests.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot::test {
 

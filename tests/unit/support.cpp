@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "lib/constants.hpp"
-#include "lib/file.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
 
 namespace epilot::test {
 

@@ -8,9 +8,9 @@
 #include <optional>
 #include <set>
 
-#include "lib/diagnose.hpp"
-#include "lib/keys.hpp"
-#include "lib/signature.hpp"
+#include "lib/webhook/diagnose.hpp"
+#include "lib/webhook/keys.hpp"
+#include "lib/webhook/signature.hpp"
 #include "tests/unit/support.hpp"
 
 namespace epilot {

@@ -1,0 +1,77 @@
+#pragma once
+
+// What `listen` does with each request, apart from the network: verify it,
+// refuse replays, choose the answer a custom-action endpoint would give, and
+// describe the result as a capture record.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "lib/webhook/stream_verify.hpp"
+#include "lib/webhook/capture.hpp"
+
+namespace epilot {
+
+// The answers epilot reads from a custom-action endpoint (reference/epilot.md section 3).
+enum class AnswerShape {
+  success,  // 2xx {}
+  skip,     // 2xx {"skip_reason": ...}
+  fail,     // 4xx/5xx {"error_output": {"error_reason": ..., "error_info": {...}}}
+};
+
+struct ReceiverConfig {
+  VerifyKeys keys;
+  VerifyKeys other_keys;
+  std::int64_t tolerance = k_default_tolerance_seconds;
+  bool accept_unsigned = false;   // answer as configured even when verification fails
+  bool allow_duplicates = false;  // answer a webhook-id seen within the window as usual
+  AnswerShape shape = AnswerShape::success;
+  std::string reason;             // the skip or error reason
+  int status = 0;                 // 0: 200, or 422 for AnswerShape::fail
+  std::optional<std::string> body;  // overrides the shape's body
+};
+
+// The status of an answer to a replayed webhook-id.
+inline constexpr int k_duplicate_status = 409;
+
+struct Answer {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+struct Received {
+  Capture request;
+  RecordResult result;   // verification and reasons
+  bool duplicate = false;
+  Answer answer;
+  std::int64_t received_at = 0;
+};
+
+class Receiver {
+ public:
+  explicit Receiver(ReceiverConfig config) : m_config(std::move(config)) {}
+
+  // Verify `request` as of `now`, check it against the ids seen, choose the
+  // answer. Thread-safe. Only verified requests are remembered, so a forged
+  // request cannot make a genuine one look like a replay.
+  Received handle(Capture request, std::int64_t now);
+
+ private:
+  bool seen_before(const std::string& id, std::int64_t now);
+
+  ReceiverConfig m_config;
+  std::mutex m_mutex;
+  std::unordered_map<std::string, std::int64_t> m_seen;  // webhook-id -> when
+  std::int64_t m_last_prune = 0;
+};
+
+// The capture of `received` with what happened to it: the native capture
+// fields plus `received_at`, `verdict`, `reasons`, `duplicate` and `status`
+// (readers of captures ignore the extra fields). One line, newline-terminated.
+std::string received_record(const Received& received);
+
+}  // namespace epilot

@@ -1,0 +1,60 @@
+#pragma once
+
+// HTTP as a parameter: lib/ code that talks to the network takes an
+// HttpClient, so tests can pass their own, and the real one is chosen once,
+// by the command line.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "lib/util/error.hpp"
+
+namespace epilot {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // GET `url`, once. Failures are ErrorCode::network (no connection, a
+  // broken one), untrusted (the certificate), timeout, or protocol (no TLS
+  // where the URL says https); any HTTP status is a response. Safe to call
+  // from several threads at once.
+  virtual Result<HttpResponse> get(const std::string& url) = 0;
+  // POST `body` to `url`, the same way. Redirects are answers, never followed.
+  virtual Result<HttpResponse> post(const std::string& url, const std::string& content_type,
+                                    const std::string& body) = 0;
+};
+
+struct HttpOptions {
+  std::string ca_cert;  // extra trust anchors (PEM file); the system store otherwise
+  std::chrono::milliseconds timeout{10000};  // connecting, sending and the whole answer
+};
+
+// The real client (lib/http/load_client over OpenSSL). TLS certificates and host names
+// are always verified; plain http:// is refused except to loopback hosts.
+std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options);
+
+struct ParsedUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // without brackets for IPv6
+  int port = 0;
+  std::string target;  // path and query, at least "/"
+};
+
+// Split an absolute http(s) URL; errors are ErrorCode::usage.
+Result<ParsedUrl> parse_url(const std::string& url);
+
+// A URL as it may be shown: scheme, host and path. The query and fragment
+// are left out, and so is a user:password@, as they may carry a credential.
+std::string shown_url(std::string_view url);
+
+// True for 127.0.0.0/8, ::1 and localhost.
+bool is_loopback_host(const std::string& host);
+
+}  // namespace epilot

@@ -1,0 +1,71 @@
+#pragma once
+
+// Reading an HTTP/1.1 response as it arrives, for `replay`'s client: bytes go
+// in as the socket gives them, a complete response comes out. Interim 1xx
+// answers are skipped; bodies are framed by Content-Length, chunked coding,
+// or the end of the connection. Limits keep a hostile endpoint from making
+// the client buffer without end.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lib/http/wire.hpp"
+
+namespace epilot {
+
+struct HttpAnswer {
+  int status = 0;
+  std::string reason;
+  std::string content_type;
+  std::string body;
+  bool keep_alive = true;  // false after `Connection: close` or an HTTP/1.0 answer without keep-alive
+};
+
+class ResponseParser {
+ public:
+  enum class State { need_more, complete, error };
+
+  // `head_request` answers have no body, whatever their headers say.
+  explicit ResponseParser(bool head_request = false, std::size_t max_body = 16 * 1024 * 1024);
+
+  // Consume `data`; returns how far it got. On `complete`, bytes after the
+  // response are left unconsumed in `data` (`consumed()` says how many were
+  // used); an answer the client did not ask for is the caller's to judge.
+  State feed(std::string_view data);
+  // The connection ended: completes a body that runs to the end of the
+  // connection, and is an error anywhere else.
+  State finish();
+
+  std::size_t consumed() const { return m_consumed; }
+  bool started() const { return m_started; }  // any byte of an answer seen
+  const HttpAnswer& answer() const { return m_answer; }
+  HttpAnswer& answer() { return m_answer; }
+  const std::string& error() const { return m_error; }
+
+  // Start over for the next answer on the same connection.
+  void reset();
+
+ private:
+  enum class Phase { head, body_length, chunked, body_until_close, done };
+
+  State read_head(std::string_view input);
+  State parse_head(std::string_view head);
+  State fail(std::string message);
+
+  bool m_head_request;
+  std::size_t m_max_body;
+  Phase m_phase = Phase::head;
+  std::string m_head;  // the head so far
+  wire::HeadScanner m_scanner;
+  std::optional<wire::ChunkedDecoder> m_chunked;
+  unsigned m_interim = 0;  // 1xx answers so far
+  std::size_t m_remaining = 0;
+  std::size_t m_consumed = 0;
+  bool m_started = false;
+  HttpAnswer m_answer;
+  std::string m_error;
+};
+
+}  // namespace epilot
