@@ -120,40 +120,9 @@ void bash_value_arms(std::ostream& out, const CompletionCommand& command) {
   }
 }
 
-std::string bash_script(const CompletionModel& model) {
-  const std::string fn = function_name(model.program);
-  std::vector<std::string> commands;
-  for (const auto& c : model.commands) {
-    commands.push_back(c.name);
-  }
-  std::ostringstream out;
-  out << "# bash completion for " << model.program << "\n"
-      << "# Written by `" << model.program << " completion bash` from the program's own command line: do not edit.\n"
-      << "# Enable it for a session with: source <(" << model.program << " completion bash)\n\n"
-      << fn << "_commands=" << sh_quote(join(commands)) << "\n"
-      << fn << "_fixtures=" << sh_quote(join(model.fixture_names)) << "\n\n"
-      << "# The options of command $1 (empty: the program's own).\n"
-      << fn << "_options() {\n  case \"$1\" in\n"
-      << "    '') echo " << sh_quote(join(option_names(model.top))) << " ;;\n";
-  for (const auto& c : model.commands) {
-    out << "    " << sh_quote(c.name) << ") echo " << sh_quote(join(option_names(c))) << " ;;\n";
-  }
-  out << "  esac\n}\n\n"
-      << "# What the value of option $2 of command $1 is (a kind, then choices); fails for a flag.\n"
-      << fn << "_value() {\n  case \"$1 $2\" in\n";
-  bash_value_arms(out, model.top);
-  for (const auto& c : model.commands) {
-    bash_value_arms(out, c);
-  }
-  out << "    *) return 1 ;;\n  esac\n}\n\n"
-      << "# What the arguments of command $1 are.\n"
-      << fn << "_positionals() {\n  case \"$1\" in\n";
-  for (const auto& c : model.commands) {
-    out << "    " << sh_quote(c.name) << ") echo " << sh_quote(bash_value(merged_positionals(c))) << " ;;\n";
-  }
-  out << "    *) echo none ;;\n  esac\n}\n\n";
-  // The rest does not depend on the model; __FN__ stands for the function name.
-  std::string fixed = R"sh(# Fill COMPREPLY with what value spec $1 offers for the word $2.
+// The functions that read the tables, the same for every model; __FN__
+// stands for the function name.
+constexpr std::string_view k_bash_driver = R"sh(# Fill COMPREPLY with what value spec $1 offers for the word $2.
 __FN___reply() {
   local kind="${1%% *}" choices=""
   [[ $1 == *" "* ]] && choices="${1#* }"
@@ -224,7 +193,60 @@ __FN__() {
 }
 
 complete -F __FN__ )sh";
-  out << replace_all(fixed, "__FN__", fn) << model.program << "\n";
+
+// The header and the lists: the commands and the built-in fixtures.
+void bash_lists(std::ostream& out, const CompletionModel& model, const std::string& fn) {
+  std::vector<std::string> commands;
+  for (const auto& c : model.commands) {
+    commands.push_back(c.name);
+  }
+  out << "# bash completion for " << model.program << "\n"
+      << "# Written by `" << model.program << " completion bash` from the program's own command line: do not edit.\n"
+      << "# Enable it for a session with: source <(" << model.program << " completion bash)\n\n"
+      << fn << "_commands=" << sh_quote(join(commands)) << "\n"
+      << fn << "_fixtures=" << sh_quote(join(model.fixture_names)) << "\n\n";
+}
+
+// FN_options COMMAND: the options of a command (empty: the program's own).
+void bash_options_function(std::ostream& out, const CompletionModel& model, const std::string& fn) {
+  out << "# The options of command $1 (empty: the program's own).\n"
+      << fn << "_options() {\n  case \"$1\" in\n"
+      << "    '') echo " << sh_quote(join(option_names(model.top))) << " ;;\n";
+  for (const auto& c : model.commands) {
+    out << "    " << sh_quote(c.name) << ") echo " << sh_quote(join(option_names(c))) << " ;;\n";
+  }
+  out << "  esac\n}\n\n";
+}
+
+// FN_value COMMAND OPTION: what the option's value is; fails for a flag.
+void bash_value_function(std::ostream& out, const CompletionModel& model, const std::string& fn) {
+  out << "# What the value of option $2 of command $1 is (a kind, then choices); fails for a flag.\n"
+      << fn << "_value() {\n  case \"$1 $2\" in\n";
+  bash_value_arms(out, model.top);
+  for (const auto& c : model.commands) {
+    bash_value_arms(out, c);
+  }
+  out << "    *) return 1 ;;\n  esac\n}\n\n";
+}
+
+// FN_positionals COMMAND: what the command's arguments are.
+void bash_positionals_function(std::ostream& out, const CompletionModel& model, const std::string& fn) {
+  out << "# What the arguments of command $1 are.\n"
+      << fn << "_positionals() {\n  case \"$1\" in\n";
+  for (const auto& c : model.commands) {
+    out << "    " << sh_quote(c.name) << ") echo " << sh_quote(bash_value(merged_positionals(c))) << " ;;\n";
+  }
+  out << "    *) echo none ;;\n  esac\n}\n\n";
+}
+
+std::string bash_script(const CompletionModel& model) {
+  const std::string fn = function_name(model.program);
+  std::ostringstream out;
+  bash_lists(out, model, fn);
+  bash_options_function(out, model, fn);
+  bash_value_function(out, model, fn);
+  bash_positionals_function(out, model, fn);
+  out << replace_all(std::string(k_bash_driver), "__FN__", fn) << model.program << "\n";
   return out.str();
 }
 
