@@ -27,6 +27,7 @@
 #include "lib/epilot/action_receiver.hpp"
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
+#include "lib/http/url.hpp"
 
 namespace epilot::cli {
 
@@ -569,9 +570,7 @@ sigset_t block_stop_signals() {
 }
 
 void print_ready(const ListenOptions& opts, int port) {
-  const bool ipv6 = opts.host.find(':') != std::string::npos;
-  const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
-                   (opts.path.empty() ? "/" : opts.path);
+  const auto url = "http://" + url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
   if (opts.format == "json") {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {

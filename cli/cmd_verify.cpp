@@ -21,6 +21,7 @@
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
 #include "lib/http/client.hpp"
+#include "lib/http/url.hpp"
 #include "lib/webhook/input_formats.hpp"
 #include "lib/util/json_writer.hpp"
 
