@@ -19,6 +19,7 @@
 #include <string>
 
 #include "lib/util/error.hpp"
+#include "lib/util/fd.hpp"
 #include "lib/http/request_reader.hpp"
 #include "lib/http/wire.hpp"
 
@@ -85,8 +86,8 @@ class HttpServer {
 
  private:
   ServerLimits m_limits;
-  int m_listen_fd = -1;
-  int m_stop_fd = -1;
+  Fd m_listen_fd;
+  Fd m_stop_fd;
   std::atomic<bool> m_stopping{false};
   std::atomic<std::size_t> m_open{0};  // connections open, all workers together
   BindFailure m_bind_failure = BindFailure::none;
