@@ -52,7 +52,11 @@ class ResponseParser {
 
   State read_head(std::string_view input);
   State parse_head(std::string_view head);
+  State begin_body(const wire::Framing& framing);
+  void read_body_length(std::string_view input);
+  State read_chunked(std::string_view input);
   State fail(std::string message);
+  State too_large();
 
   bool m_head_request;
   std::size_t m_max_body;
