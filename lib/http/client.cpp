@@ -57,13 +57,8 @@ class LoadgenClient : public HttpClient {
     EPILOT_TRY(ran);
     const auto what = method + " " + url;
     switch (delivered.delivery) {
-      case Delivery::answered: {
-        HttpResponse response;
-        response.status = delivered.answer.status;
-        response.body = std::move(delivered.answer.body);
-        response.content_type = std::move(delivered.answer.content_type);
-        return response;
-      }
+      case Delivery::answered:
+        return std::move(delivered.answer);
       case Delivery::timeout:
         return make_error(ErrorCode::timeout,
                           what + ": no answer within " + within(m_options.timeout));

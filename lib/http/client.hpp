@@ -8,15 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "lib/http/response.hpp"
 #include "lib/util/error.hpp"
 
 namespace epilot {
-
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-  std::string content_type;
-};
 
 class HttpClient {
  public:

@@ -41,7 +41,7 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
     m_phase = Phase::head;
     return State::need_more;
   }
-  m_answer = HttpAnswer{};
+  m_answer = HttpResponse{};
   m_answer.status = line->status;
   m_answer.reason = std::string(line->reason);
   m_answer.keep_alive = framing->keep_alive;

@@ -62,11 +62,12 @@ enum class Method { head, other };
 // An answer on the wire. A HEAD request's answer, and 204 and 304, carry no
 // body (a proxy in front would read one as the start of the next answer).
 std::string response(int status, const std::string& body, bool close, Method method = Method::other,
-                     const std::string& allow = {}) {
+                     const std::string& allow = {}, std::string_view content_type = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   const bool bodiless = status == 204 || status == 304;
   if (!bodiless) {
-    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    out.append("Content-Type: ").append(content_type.empty() ? "application/json" : content_type);
+    out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   if (!allow.empty()) {
     out += "Allow: " + allow + "\r\n";
@@ -132,7 +133,7 @@ class Worker {
   // false when the connection was closed
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
-  void answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now);
+  void answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now);
   void refuse(Connection& c, const Refusal& refusal);
   bool flush(Connection& c, Clock::time_point now);
   void linger(Connection& c, Clock::time_point now);
@@ -338,11 +339,12 @@ void Worker::refuse(Connection& c, const Refusal& refusal) {
   }
 }
 
-void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now) {
+void Worker::answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now) {
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
-  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow);
+  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow,
+                        answer.content_type);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);
     c.delayed_close = close;
@@ -378,11 +380,11 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   c.continue_sent = false;
   c.in_request = false;
   c.deadline = now + m_limits.idle_timeout;
-  ServerAnswer reply;
+  ServerResponse reply;
   try {
     reply = m_handler(std::move(request));
   } catch (const std::exception& e) {
-    reply = {500, error_body("internal error", e.what()), {}, true};
+    reply = ServerResponse{{500, error_body("internal error", e.what())}, {}, true};
   }
   answer(c, std::move(reply), !keep_alive, head, now);
   return true;

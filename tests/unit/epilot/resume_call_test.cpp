@@ -117,7 +117,7 @@ TEST(ResumeQueue, PostsJsonOverTheRealClient) {
   std::thread thread([&] {
     server.run([&](wire::Request&& request) {
       seen = request.method + " " + request.target + " " + request.body;
-      return ServerAnswer{302, "{}"};  // a redirect is an answer, not followed
+      return ServerResponse{{302, "{}"}};  // a redirect is an answer, not followed
     });
   });
   HttpOptions options;
