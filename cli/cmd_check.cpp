@@ -25,6 +25,7 @@
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
 #include "lib/http/client.hpp"
+#include "lib/http/url.hpp"
 #include "lib/webhook/jwt.hpp"
 #include "lib/epilot/replay_plan.hpp"
 #include "lib/util/suggest.hpp"
@@ -156,10 +157,7 @@ class BaseRequest {
  public:
   BaseRequest(const CheckOptions& opts, const ParsedUrl& url, const Fixture& fixture)
       : m_fixture(fixture), m_fill(fill_context(opts.options)) {
-    m_host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-    if (url.port != (url.scheme == "https" ? 443 : 80)) {
-      m_host += ":" + std::to_string(url.port);
-    }
+    m_host = host_header(url);
     // As parsed: no userinfo, no fragment (neither ever goes on the wire).
     m_url = url.scheme + "://" + m_host + url.target;
     for (const auto& text : opts.sets) {

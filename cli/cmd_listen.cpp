@@ -27,6 +27,7 @@
 #include "lib/epilot/action_receiver.hpp"
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
+#include "lib/http/url.hpp"
 
 namespace epilot::cli {
 
@@ -415,7 +416,7 @@ class Session {
     }
   }
 
-  ServerAnswer handle(wire::Request&& request);
+  ServerResponse handle(wire::Request&& request);
   void refused(const Refusal& refusal, Admitted admitted);
 
   // Send the callbacks still due, each within its timeout.
@@ -452,9 +453,9 @@ class Session {
   std::atomic<std::size_t> m_unsaved{0};  // captures that could not be written
 };
 
-ServerAnswer Session::handle(wire::Request&& request) {
+ServerResponse Session::handle(wire::Request&& request) {
   if (!admit()) {
-    return {503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})", {}, true};
+    return {{503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})"}, {}, true};
   }
   const auto path = std::string(target_path(request.target));
   if (!m_opts.path.empty() && path != m_opts.path) {
@@ -466,7 +467,7 @@ ServerAnswer Session::handle(wire::Request&& request) {
   if (request.method != k_default_method) {
     refused(Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
             Admitted::yes);
-    return {405, R"({"error":"method not allowed","allow":"POST"})", {}, false, std::string(k_default_method)};
+    return {{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)};
   }
   auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
   if (const auto error = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
@@ -483,7 +484,7 @@ ServerAnswer Session::handle(wire::Request&& request) {
   print_event(m_opts, received, path);
   call_back(received);
   done();
-  return {received.answer.status, std::move(received.answer.body), m_opts.delay, false};
+  return ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false};
 }
 
 void Session::refused(const Refusal& refusal, Admitted admitted) {
@@ -569,9 +570,7 @@ sigset_t block_stop_signals() {
 }
 
 void print_ready(const ListenOptions& opts, int port) {
-  const bool ipv6 = opts.host.find(':') != std::string::npos;
-  const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
-                   (opts.path.empty() ? "/" : opts.path);
+  const auto url = "http://" + url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
   if (opts.format == "json") {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {

@@ -33,6 +33,7 @@
 #include "lib/epilot/replay_verdicts.hpp"
 #include "lib/epilot/replay_plan.hpp"
 #include "lib/http/server.hpp"
+#include "lib/http/url.hpp"
 #include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
@@ -284,10 +285,7 @@ void check_flags(const ReplayOptions& opts) {
 // How every request is made: where it goes, what it carries, how it is signed.
 ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl& url, SendMode mode) {
   ReplayRequestOptions request;
-  request.host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  if (url.port != (url.scheme == "https" ? 443 : 80)) {
-    request.host += ":" + std::to_string(url.port);
-  }
+  request.host = host_header(url);
   request.target = url.target;
   request.mode = mode;
   request.keep_id = opts.keep_id;

@@ -19,8 +19,10 @@
 #include "cli/verify_keys.hpp"
 #include "lib/webhook/stream_verify.hpp"
 #include "lib/util/constants.hpp"
+#include "lib/util/fd.hpp"
 #include "lib/util/file.hpp"
 #include "lib/http/client.hpp"
+#include "lib/http/url.hpp"
 #include "lib/webhook/input_formats.hpp"
 #include "lib/util/json_writer.hpp"
 
@@ -237,15 +239,10 @@ Capture request_from_flags(const VerifyOptions& opts) {
 // Open the input and read enough of it to tell its format.
 struct OpenInput {
   int fd = -1;
-  bool owned = false;
+  Fd owned;  // the file opened here (stdin is not ours to close)
   std::string name;
   std::string prefix;
   std::string path;  // as given ("-" for stdin)
-  ~OpenInput() {
-    if (owned && fd >= 0) {
-      ::close(fd);
-    }
-  }
 };
 
 void open_input(const std::string& path, OpenInput& in) {
@@ -261,7 +258,7 @@ void open_input(const std::string& path, OpenInput& in) {
     if (in.fd < 0) {
       fail(ErrorCode::io, "cannot open " + path + ": " + std::strerror(errno));
     }
-    in.owned = true;
+    in.owned.reset(in.fd);
   }
   // Up to the end of the first line with content (or 1 MiB, or the end).
   char buffer[1 << 16];

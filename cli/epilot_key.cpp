@@ -9,6 +9,7 @@
 
 #include "cli/flags.hpp"
 #include "lib/util/file.hpp"
+#include "lib/http/url.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 

@@ -2,6 +2,14 @@
 
 namespace epilot {
 
+HttpResponse to_http_response(Answer answer) {
+  HttpResponse response;
+  response.status = answer.status;
+  response.body = std::move(answer.body);
+  response.content_type = "application/json";
+  return response;
+}
+
 namespace {
 
 using Json = nlohmann::ordered_json;

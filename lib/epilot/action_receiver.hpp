@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "lib/http/response.hpp"
 #include "lib/webhook/stream_verify.hpp"
 #include "lib/webhook/capture.hpp"
 
@@ -38,10 +39,15 @@ struct ReceiverConfig {
 // The status of an answer to a replayed webhook-id.
 inline constexpr int k_duplicate_status = 409;
 
+// What the receiver of epilot's custom actions chose to answer a webhook
+// (success, skip, fail, 401 or 409, and its JSON body): a domain decision,
+// which becomes an HTTP response in to_http_response() alone.
 struct Answer {
   int status = 200;
   std::string body;  // JSON
 };
+
+HttpResponse to_http_response(Answer answer);
 
 struct Received {
   Capture request;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/http/url.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/file.hpp"

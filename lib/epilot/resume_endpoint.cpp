@@ -9,8 +9,8 @@ namespace epilot {
 
 namespace {
 
-ServerAnswer json_answer(int status, std::string body) {
-  ServerAnswer answer;
+ServerResponse json_answer(int status, std::string body) {
+  ServerResponse answer;
   answer.status = status;
   answer.body = std::move(body);
   return answer;
@@ -43,7 +43,7 @@ void CallbackBoard::answered(std::uint64_t job, bool awaited) {
   m_changed.notify_all();
 }
 
-ServerAnswer CallbackBoard::receive(const wire::Request& request) {
+ServerResponse CallbackBoard::receive(const wire::Request& request) {
   const auto path = std::string_view(request.target).substr(0, request.target.find('?'));
   if (request.method != "POST" || path != k_callback_path) {
     std::lock_guard lock(m_mutex);

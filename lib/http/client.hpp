@@ -8,15 +8,10 @@
 #include <memory>
 #include <string>
 
+#include "lib/http/response.hpp"
 #include "lib/util/error.hpp"
 
 namespace epilot {
-
-struct HttpResponse {
-  int status = 0;
-  std::string body;
-  std::string content_type;
-};
 
 class HttpClient {
  public:
@@ -39,22 +34,5 @@ struct HttpOptions {
 // The real client (lib/http/load_client over OpenSSL). TLS certificates and host names
 // are always verified; plain http:// is refused except to loopback hosts.
 std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options);
-
-struct ParsedUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  int port = 0;
-  std::string target;  // path and query, at least "/"
-};
-
-// Split an absolute http(s) URL; errors are ErrorCode::usage.
-Result<ParsedUrl> parse_url(const std::string& url);
-
-// A URL as it may be shown: scheme, host and path. The query and fragment
-// are left out, and so is a user:password@, as they may carry a credential.
-std::string shown_url(std::string_view url);
-
-// True for 127.0.0.0/8, ::1 and localhost.
-bool is_loopback_host(const std::string& host);
 
 }  // namespace epilot

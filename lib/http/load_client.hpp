@@ -62,7 +62,7 @@ std::string_view describe(Delivery delivery);
 struct Delivered {
   std::uint64_t job = 0;
   Delivery delivery = Delivery::answered;
-  HttpAnswer answer;                      // when answered
+  HttpResponse answer;                    // when answered
   std::string error;                      // otherwise: what went wrong
   std::chrono::nanoseconds latency{0};    // from the first byte sent to the last byte of the answer (last attempt)
   unsigned attempts = 0;

@@ -14,6 +14,10 @@ ResponseParser::State ResponseParser::fail(std::string message) {
   return State::error;
 }
 
+ResponseParser::State ResponseParser::too_large() {
+  return fail("the answer's body is larger than " + std::to_string(m_max_body) + " bytes");
+}
+
 ResponseParser::State ResponseParser::parse_head(std::string_view head) {
   auto fields = wire::parse_head(head);
   if (!fields) {
@@ -37,7 +41,7 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
     m_phase = Phase::head;
     return State::need_more;
   }
-  m_answer = HttpAnswer{};
+  m_answer = HttpResponse{};
   m_answer.status = line->status;
   m_answer.reason = std::string(line->reason);
   m_answer.keep_alive = framing->keep_alive;
@@ -46,17 +50,22 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
       m_answer.content_type = std::string(f.value);
     }
   }
-  switch (framing->body) {
+  return begin_body(*framing);
+}
+
+// Get ready for the body `framing` announces.
+ResponseParser::State ResponseParser::begin_body(const wire::Framing& framing) {
+  switch (framing.body) {
     case wire::BodyKind::none:
       m_phase = Phase::done;
       break;
     case wire::BodyKind::length:
-      if (framing->length > m_max_body) {
-        return fail("the answer's body is larger than " + std::to_string(m_max_body) + " bytes");
+      if (framing.length > m_max_body) {
+        return too_large();
       }
-      m_answer.body.reserve(framing->length);
-      m_remaining = framing->length;
-      m_phase = framing->length == 0 ? Phase::done : Phase::body_length;
+      m_answer.body.reserve(framing.length);
+      m_remaining = framing.length;
+      m_phase = framing.length == 0 ? Phase::done : Phase::body_length;
       break;
     case wire::BodyKind::chunked:
       m_chunked.emplace(m_max_body);
@@ -105,32 +114,17 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
           return State::error;
         }
         break;
-      case Phase::body_length: {
-        const auto take = std::min(input.size(), m_remaining);
-        m_answer.body.append(input.substr(0, take));
-        m_remaining -= take;
-        m_consumed += take;
-        if (m_remaining == 0) {
-          m_phase = Phase::done;
+      case Phase::body_length:
+        read_body_length(input);
+        break;
+      case Phase::chunked:
+        if (read_chunked(input) == State::error) {
+          return State::error;
         }
         break;
-      }
-      case Phase::chunked: {
-        std::size_t used = 0;
-        const auto state = m_chunked->feed(input, m_answer.body, used);
-        m_consumed += used;
-        if (state == wire::ChunkedDecoder::State::error) {
-          return fail(m_chunked->too_large() ? "the answer's body is larger than " + std::to_string(m_max_body) + " bytes"
-                                             : "the answer's chunked coding is malformed: " + m_chunked->error());
-        }
-        if (state == wire::ChunkedDecoder::State::done) {
-          m_phase = Phase::done;
-        }
-        break;
-      }
       case Phase::body_until_close:
         if (m_answer.body.size() + input.size() > m_max_body) {
-          return fail("the answer's body is larger than " + std::to_string(m_max_body) + " bytes");
+          return too_large();
         }
         m_answer.body.append(input);
         m_consumed += input.size();
@@ -138,6 +132,30 @@ ResponseParser::State ResponseParser::feed(std::string_view data) {
     }
   }
   return m_phase == Phase::done ? State::complete : State::need_more;
+}
+
+// The body's bytes up to its Content-Length.
+void ResponseParser::read_body_length(std::string_view input) {
+  const auto take = std::min(input.size(), m_remaining);
+  m_answer.body.append(input.substr(0, take));
+  m_remaining -= take;
+  m_consumed += take;
+  if (m_remaining == 0) {
+    m_phase = Phase::done;
+  }
+}
+
+ResponseParser::State ResponseParser::read_chunked(std::string_view input) {
+  std::size_t used = 0;
+  const auto state = m_chunked->feed(input, m_answer.body, used);
+  m_consumed += used;
+  if (state == wire::ChunkedDecoder::State::error) {
+    return m_chunked->too_large() ? too_large() : fail("the answer's chunked coding is malformed: " + m_chunked->error());
+  }
+  if (state == wire::ChunkedDecoder::State::done) {
+    m_phase = Phase::done;
+  }
+  return State::need_more;
 }
 
 ResponseParser::State ResponseParser::finish() {

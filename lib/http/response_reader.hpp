@@ -11,17 +11,10 @@
 #include <string>
 #include <string_view>
 
+#include "lib/http/response.hpp"
 #include "lib/http/wire.hpp"
 
 namespace epilot {
-
-struct HttpAnswer {
-  int status = 0;
-  std::string reason;
-  std::string content_type;
-  std::string body;
-  bool keep_alive = true;  // false after `Connection: close` or an HTTP/1.0 answer without keep-alive
-};
 
 class ResponseParser {
  public:
@@ -40,8 +33,8 @@ class ResponseParser {
 
   std::size_t consumed() const { return m_consumed; }
   bool started() const { return m_started; }  // any byte of an answer seen
-  const HttpAnswer& answer() const { return m_answer; }
-  HttpAnswer& answer() { return m_answer; }
+  const HttpResponse& answer() const { return m_answer; }
+  HttpResponse& answer() { return m_answer; }
   const std::string& error() const { return m_error; }
 
   // Start over for the next answer on the same connection.
@@ -52,7 +45,11 @@ class ResponseParser {
 
   State read_head(std::string_view input);
   State parse_head(std::string_view head);
+  State begin_body(const wire::Framing& framing);
+  void read_body_length(std::string_view input);
+  State read_chunked(std::string_view input);
   State fail(std::string message);
+  State too_large();
 
   bool m_head_request;
   std::size_t m_max_body;
@@ -64,7 +61,7 @@ class ResponseParser {
   std::size_t m_remaining = 0;
   std::size_t m_consumed = 0;
   bool m_started = false;
-  HttpAnswer m_answer;
+  HttpResponse m_answer;
   std::string m_error;
 };
 

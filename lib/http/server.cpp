@@ -62,11 +62,12 @@ enum class Method { head, other };
 // An answer on the wire. A HEAD request's answer, and 204 and 304, carry no
 // body (a proxy in front would read one as the start of the next answer).
 std::string response(int status, const std::string& body, bool close, Method method = Method::other,
-                     const std::string& allow = {}) {
+                     const std::string& allow = {}, std::string_view content_type = {}) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
   const bool bodiless = status == 204 || status == 304;
   if (!bodiless) {
-    out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    out.append("Content-Type: ").append(content_type.empty() ? "application/json" : content_type);
+    out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   if (!allow.empty()) {
     out += "Allow: " + allow + "\r\n";
@@ -88,7 +89,7 @@ std::string error_body(std::string_view error, std::string_view message) {
 
 struct Connection {
   explicit Connection(RequestLimits limits) : reader(limits) {}
-  int fd = -1;
+  Fd fd;
   std::string in;
   std::string out;
   RequestReader reader;
@@ -132,7 +133,7 @@ class Worker {
   // false when the connection was closed
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
-  void answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now);
+  void answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now);
   void refuse(Connection& c, const Refusal& refusal);
   bool flush(Connection& c, Clock::time_point now);
   void linger(Connection& c, Clock::time_point now);
@@ -152,21 +153,16 @@ class Worker {
   std::atomic<std::size_t>& m_open;
   const RequestHandler& m_handler;
   const RefusalHandler& m_on_refusal;
-  int m_epoll = -1;
+  Fd m_epoll;
   std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
   bool m_listening = false;
   std::optional<Clock::time_point> m_resume_accept;  // paused after EMFILE, until then
   std::optional<Clock::time_point> m_shutdown_by;     // stopping: everything closes by then
 };
 
+// The connections close as m_connections goes.
 Worker::~Worker() {
-  for (auto& [fd, c] : m_connections) {
-    ::close(fd);
-    m_open.fetch_sub(1, std::memory_order_relaxed);
-  }
-  if (m_epoll >= 0) {
-    ::close(m_epoll);
-  }
+  m_open.fetch_sub(m_connections.size(), std::memory_order_relaxed);
 }
 
 void Worker::watch_listener(bool on) {
@@ -178,9 +174,9 @@ void Worker::watch_listener(bool on) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLEXCLUSIVE;
     ev.data.fd = m_listen_fd;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_listen_fd, &ev);
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, m_listen_fd, &ev);
   } else {
-    ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_listen_fd, nullptr);
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, m_listen_fd, nullptr);
   }
 }
 
@@ -204,21 +200,20 @@ void Worker::accept_all(Clock::time_point now) {
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     auto c = std::make_unique<Connection>(RequestLimits{m_limits.max_header, m_limits.max_body});
-    c->fd = fd;
+    c->fd.reset(fd);
     c->deadline = now + m_limits.idle_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.fd = fd;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd, &ev);
     m_connections.emplace(fd, std::move(c));
   }
 }
 
 void Worker::close(Connection& c) {
-  const int fd = c.fd;
-  ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-  ::close(fd);
-  m_connections.erase(fd);  // destroys c
+  const int fd = c.fd.get();
+  ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, fd, nullptr);
+  m_connections.erase(fd);  // destroys c, closing its socket
   m_open.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -234,8 +229,8 @@ void Worker::update_interest(Connection& c) {
     c.events = events;
     epoll_event ev{};
     ev.events = events;
-    ev.data.fd = c.fd;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, c.fd, &ev);
+    ev.data.fd = c.fd.get();
+    ::epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
   }
 }
 
@@ -243,7 +238,7 @@ void Worker::update_interest(Connection& c) {
 bool Worker::flush(Connection& c, Clock::time_point now) {
   bool progress = false;
   while (!c.out.empty()) {
-    const auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    const auto n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -270,7 +265,7 @@ bool Worker::flush(Connection& c, Clock::time_point now) {
 }
 
 void Worker::linger(Connection& c, Clock::time_point now) {
-  if (::shutdown(c.fd, SHUT_WR) != 0) {
+  if (::shutdown(c.fd.get(), SHUT_WR) != 0) {
     close(c);
     return;
   }
@@ -289,7 +284,7 @@ void Worker::drain(Connection& c) {
   constexpr std::size_t k_max_lingered = 1024 * 1024;
   char buffer[65536];
   while (true) {
-    const auto got = ::recv(c.fd, buffer, sizeof buffer, 0);
+    const auto got = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
     if (got > 0) {
       c.lingered += static_cast<std::size_t>(got);
       if (c.lingered <= k_max_lingered) {
@@ -318,7 +313,7 @@ Clock::time_point Worker::deadline_of(const Connection& c) const {
 bool Worker::read_input(Connection& c) {
   char buffer[65536];
   while (c.in.size() < c.reader.wanted()) {
-    const auto got = ::recv(c.fd, buffer, sizeof buffer, 0);
+    const auto got = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
     if (got > 0) {
       c.in.append(buffer, static_cast<std::size_t>(got));
       continue;
@@ -344,11 +339,12 @@ void Worker::refuse(Connection& c, const Refusal& refusal) {
   }
 }
 
-void Worker::answer(Connection& c, ServerAnswer answer, bool client_close, bool head, Clock::time_point now) {
+void Worker::answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now) {
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
-  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow);
+  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow,
+                        answer.content_type);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);
     c.delayed_close = close;
@@ -384,11 +380,11 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   c.continue_sent = false;
   c.in_request = false;
   c.deadline = now + m_limits.idle_timeout;
-  ServerAnswer reply;
+  ServerResponse reply;
   try {
     reply = m_handler(std::move(request));
   } catch (const std::exception& e) {
-    reply = {500, error_body("internal error", e.what()), {}, true};
+    reply = ServerResponse{{500, error_body("internal error", e.what())}, {}, true};
   }
   answer(c, std::move(reply), !keep_alive, head, now);
   return true;
@@ -489,7 +485,7 @@ void Worker::begin_shutdown(Clock::time_point now) {
   accept_all(now);
   watch_listener(false);
   m_resume_accept.reset();
-  ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, m_stop_fd, nullptr);  // it stays readable: stop waking on it
+  ::epoll_ctl(m_epoll.get(), EPOLL_CTL_DEL, m_stop_fd, nullptr);  // it stays readable: stop waking on it
   std::vector<int> fds;
   for (const auto& [fd, c] : m_connections) {
     fds.push_back(fd);
@@ -534,16 +530,16 @@ std::chrono::milliseconds Worker::wait_time(Clock::time_point now) const {
 }
 
 void Worker::run() {
-  m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+  m_epoll.reset(::epoll_create1(EPOLL_CLOEXEC));
   watch_listener(true);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = m_stop_fd;
-  ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_stop_fd, &ev);
+  ::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, m_stop_fd, &ev);
 
   std::vector<epoll_event> events(256);
   while (true) {
-    const int n = ::epoll_wait(m_epoll, events.data(), static_cast<int>(events.size()),
+    const int n = ::epoll_wait(m_epoll.get(), events.data(), static_cast<int>(events.size()),
                                static_cast<int>(wait_time(Clock::now()).count()));
     if (n < 0 && errno != EINTR) {
       break;
@@ -587,14 +583,7 @@ void Worker::run() {
 
 HttpServer::HttpServer(ServerLimits limits) : m_limits(limits) {}
 
-HttpServer::~HttpServer() {
-  if (m_listen_fd >= 0) {
-    ::close(m_listen_fd);
-  }
-  if (m_stop_fd >= 0) {
-    ::close(m_stop_fd);
-  }
-}
+HttpServer::~HttpServer() = default;
 
 Result<int> HttpServer::bind(const std::string& host, int port) {
   m_bind_failure = BindFailure::none;
@@ -608,15 +597,14 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
     return make_error(ErrorCode::usage, "cannot resolve " + host + ": " + ::gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, &::freeaddrinfo);
-  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
+  Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
     return make_error(ErrorCode::io, std::string("cannot create a socket: ") + std::strerror(errno));
   }
   int yes = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // not SO_REUSEPORT: a second listener must fail
-  if (::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 1024) != 0) {
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);  // not SO_REUSEPORT: a second listener must fail
+  if (::bind(fd.get(), found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd.get(), 1024) != 0) {
     const int err = errno;
-    ::close(fd);
     m_bind_failure = err == EADDRINUSE      ? BindFailure::in_use
                      : err == EADDRNOTAVAIL ? BindFailure::not_local
                      : err == EACCES        ? BindFailure::denied
@@ -625,24 +613,24 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
   }
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  m_listen_fd = fd;
-  m_stop_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  m_listen_fd = std::move(fd);
+  m_stop_fd.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }
 
 void HttpServer::stop() {
   m_stopping = true;
-  if (m_stop_fd >= 0) {
+  if (m_stop_fd.valid()) {
     const std::uint64_t one = 1;
-    [[maybe_unused]] const auto n = ::write(m_stop_fd, &one, sizeof one);
+    [[maybe_unused]] const auto n = ::write(m_stop_fd.get(), &one, sizeof one);
   }
 }
 
 void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal,
                      const std::function<void()>& on_ready) {
-  const auto serve = [&] { Worker(m_limits, m_listen_fd, m_stop_fd, m_stopping, m_open, handler, on_refusal).run(); };
+  const auto serve = [&] { Worker(m_limits, m_listen_fd.get(), m_stop_fd.get(), m_stopping, m_open, handler, on_refusal).run(); };
   const unsigned extra = std::max(1u, m_limits.threads) - 1;
   std::latch started(extra);
   std::vector<std::thread> threads;

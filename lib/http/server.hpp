@@ -19,7 +19,9 @@
 #include <string>
 
 #include "lib/util/error.hpp"
+#include "lib/util/fd.hpp"
 #include "lib/http/request_reader.hpp"
+#include "lib/http/response.hpp"
 #include "lib/http/wire.hpp"
 
 namespace epilot {
@@ -34,16 +36,16 @@ struct ServerLimits {
   std::chrono::milliseconds shutdown_grace{2000};    // after stop(): time to finish requests under way
 };
 
-struct ServerAnswer {
-  int status = 200;
-  std::string body;                    // sent as application/json
+// What a handler answers: the response (its reason phrase and keep_alive are
+// the server's to write), and how the server is to give it.
+struct ServerResponse : HttpResponse {
   std::chrono::milliseconds delay{0};  // answer later, without holding up other connections
   bool close = false;                  // close the connection after this answer
   std::string allow = {};              // for a 405: the methods the target takes (the Allow header)
 };
 
 // Called on the event-loop threads, concurrently: must be thread-safe.
-using RequestHandler = std::function<ServerAnswer(wire::Request&& request)>;
+using RequestHandler = std::function<ServerResponse(wire::Request&& request)>;
 
 // Told of every request the server answered itself without the handler
 // seeing it (400, 408, 413, 431, 505), as it is answered, so that a caller
@@ -85,8 +87,8 @@ class HttpServer {
 
  private:
   ServerLimits m_limits;
-  int m_listen_fd = -1;
-  int m_stop_fd = -1;
+  Fd m_listen_fd;
+  Fd m_stop_fd;
   std::atomic<bool> m_stopping{false};
   std::atomic<std::size_t> m_open{0};  // connections open, all workers together
   BindFailure m_bind_failure = BindFailure::none;

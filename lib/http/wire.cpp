@@ -402,74 +402,91 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view data, std::string& b
       return State::need_more;
     }
     const auto input = data.substr(used);
+    auto step = State::need_more;
     switch (m_phase) {
       case Phase::size_line:
-      case Phase::trailers: {
-        const auto lf = input.find('\n');
-        const auto take = lf == std::string_view::npos ? input.size() : lf;
-        // Trailer lines count together, their line ends included.
-        const auto used_before = m_phase == Phase::size_line ? 0 : m_trailer_bytes + 1;
-        const auto limit = m_phase == Phase::size_line ? k_max_chunk_line : k_max_trailers;
-        if (used_before + m_line.size() + take > limit) {
-          return fail(m_phase == Phase::size_line ? "chunked body has a chunk-size line that is too long"
-                                                  : "chunked body's trailer fields are too large");
-        }
-        m_line.append(input.substr(0, take));
-        used += take;
-        if (lf == std::string_view::npos) {
-          break;
-        }
+      case Phase::trailers:
+        step = take_line(input, body, used);
+        break;
+      case Phase::data:
+        used += take_data(input, body);
+        break;
+      case Phase::data_end:
         used += 1;
-        if (!m_line.empty() && m_line.back() == '\r') {
-          m_line.pop_back();
-        }
-        if (m_phase == Phase::size_line) {
-          if (end_size_line(body) == State::error) {
-            return State::error;
-          }
-        } else {
-          for (char c : m_line) {
-            if (c == '\r' || c == '\0') {
-              return fail("chunked body has a trailer line with CR or NUL in it");
-            }
-          }
-          m_trailer_bytes += m_line.size() + 1;
-          const bool end = m_line.empty();
-          m_line.clear();
-          if (end) {
-            m_phase = Phase::done;
-          }
-        }
+        step = take_data_end(input.front());
         break;
-      }
-      case Phase::data: {
-        const auto take = std::min(input.size(), m_remaining);
-        body.append(input.substr(0, take));
-        m_remaining -= take;
-        used += take;
-        if (m_remaining == 0) {
-          m_phase = Phase::data_end;
-          m_seen_cr = false;
-        }
-        break;
-      }
-      case Phase::data_end: {
-        const char c = input.front();
-        used += 1;
-        if (c == '\n') {
-          m_phase = Phase::size_line;
-        } else if (c != '\r' || m_seen_cr) {
-          return fail("chunked body: a chunk is not followed by a line end");
-        } else {
-          m_seen_cr = true;
-        }
-        break;
-      }
       case Phase::done:
         break;
     }
+    if (step == State::error) {
+      return State::error;
+    }
   }
   return m_error.empty() ? State::done : State::error;
+}
+
+// A size line or a trailer line, as much of it as `input` holds; a whole
+// one is acted on.
+ChunkedDecoder::State ChunkedDecoder::take_line(std::string_view input, std::string& body, std::size_t& used) {
+  const auto lf = input.find('\n');
+  const auto take = lf == std::string_view::npos ? input.size() : lf;
+  // Trailer lines count together, their line ends included.
+  const auto used_before = m_phase == Phase::size_line ? 0 : m_trailer_bytes + 1;
+  const auto limit = m_phase == Phase::size_line ? k_max_chunk_line : k_max_trailers;
+  if (used_before + m_line.size() + take > limit) {
+    return fail(m_phase == Phase::size_line ? "chunked body has a chunk-size line that is too long"
+                                            : "chunked body's trailer fields are too large");
+  }
+  m_line.append(input.substr(0, take));
+  used += take;
+  if (lf == std::string_view::npos) {
+    return State::need_more;
+  }
+  used += 1;
+  if (!m_line.empty() && m_line.back() == '\r') {
+    m_line.pop_back();
+  }
+  return m_phase == Phase::size_line ? end_size_line(body) : end_trailer_line();
+}
+
+// A trailer field is checked and dropped; the empty line ends the body.
+ChunkedDecoder::State ChunkedDecoder::end_trailer_line() {
+  for (char c : m_line) {
+    if (c == '\r' || c == '\0') {
+      return fail("chunked body has a trailer line with CR or NUL in it");
+    }
+  }
+  m_trailer_bytes += m_line.size() + 1;
+  const bool end = m_line.empty();
+  m_line.clear();
+  if (end) {
+    m_phase = Phase::done;
+  }
+  return State::need_more;
+}
+
+// Up to the rest of the chunk's bytes; returns how many it took.
+std::size_t ChunkedDecoder::take_data(std::string_view input, std::string& body) {
+  const auto take = std::min(input.size(), m_remaining);
+  body.append(input.substr(0, take));
+  m_remaining -= take;
+  if (m_remaining == 0) {
+    m_phase = Phase::data_end;
+    m_seen_cr = false;
+  }
+  return take;
+}
+
+// One byte of the line end after a chunk's data.
+ChunkedDecoder::State ChunkedDecoder::take_data_end(char c) {
+  if (c == '\n') {
+    m_phase = Phase::size_line;
+  } else if (c != '\r' || m_seen_cr) {
+    return fail("chunked body: a chunk is not followed by a line end");
+  } else {
+    m_seen_cr = true;
+  }
+  return State::need_more;
 }
 
 }  // namespace epilot::wire

@@ -164,6 +164,10 @@ class ChunkedDecoder {
   enum class Phase { size_line, data, data_end, trailers, done };
   State fail(std::string message);
   State end_size_line(std::string& body);
+  State take_line(std::string_view input, std::string& body, std::size_t& used);
+  State end_trailer_line();
+  std::size_t take_data(std::string_view input, std::string& body);
+  State take_data_end(char c);
 
   std::size_t m_max_body;
   Phase m_phase = Phase::size_line;

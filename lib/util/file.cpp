@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "lib/util/fd.hpp"
+
 namespace epilot {
 
 namespace {
@@ -16,27 +18,6 @@ namespace {
 Error io_error(const std::string& what, const std::string& path, int err) {
   return make_error(ErrorCode::io, what + " " + path + ": " + std::strerror(err));
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : m_fd(fd) {}
-  ~Fd() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return m_fd; }
-  int release() {
-    const int fd = m_fd;
-    m_fd = -1;
-    return fd;
-  }
-
- private:
-  int m_fd;
-};
 
 std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -108,7 +89,7 @@ Status write_into(const std::string& path, std::string_view content) {
     return io_error("cannot open", path, errno);
   }
   EPILOT_TRY(write_all(fd.get(), content, path));
-  if (::close(fd.release()) != 0) {
+  if (fd.close() != 0) {
     return io_error("cannot write", path, errno);
   }
   return ok_status();
@@ -162,7 +143,7 @@ Status write_file_atomic(const std::string& requested, std::string_view content,
   if (::fsync(fd.get()) != 0) {
     return fail("cannot sync", errno);
   }
-  if (::close(fd.release()) != 0) {
+  if (fd.close() != 0) {
     return fail("cannot write", errno);
   }
   if (overwrite == Overwrite::yes) {

@@ -11,7 +11,7 @@ namespace {
 
 struct Outcome {
   epilot::ResponseParser::State state;
-  epilot::HttpAnswer answer;
+  epilot::HttpResponse answer;
 };
 
 Outcome read_all(std::string_view data, std::size_t split) {

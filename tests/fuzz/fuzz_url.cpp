@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "lib/http/client.hpp"
+#include "lib/http/url.hpp"
 #include "lib/http/wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -18,6 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (url->host.empty() || url->port < 1 || url->port > 65535 || url->target.empty() || url->target[0] != '/' ||
       !epilot::wire::is_visible_ascii(url->target) || !epilot::wire::is_visible_ascii(url->host)) {
+    std::abort();
+  }
+  // The host written back into a URL (brackets for IPv6) reads as the same host and port.
+  const auto again = epilot::parse_url(url->scheme + "://" + epilot::host_header(*url) + "/");
+  if (!again || again->host != url->host || again->port != url->port) {
     std::abort();
   }
   return 0;

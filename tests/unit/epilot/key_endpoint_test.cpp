@@ -197,22 +197,5 @@ TEST_F(KeyCacheTest, DiscardsACorruptEntry) {
   EXPECT_FALSE(file_exists(path));
 }
 
-TEST(ParseUrl, SplitsAndValidates) {
-  const auto u = parse_url("https://[::1]:8443/a/b?c=d#frag");
-  ASSERT_TRUE(u.ok());
-  EXPECT_EQ(u->host, "::1");
-  EXPECT_EQ(u->port, 8443);
-  EXPECT_EQ(u->target, "/a/b?c=d");
-  EXPECT_EQ(parse_url("http://localhost")->target, "/");
-  EXPECT_EQ(parse_url("HTTPS://h?q=1")->target, "/?q=1");
-  EXPECT_EQ(parse_url("https://h")->port, 443);
-  for (const char* bad : {"h/path", "ftp://h/", "https://:80/", "https://h:0/", "https://h:99999/", "https://u:p@h/"}) {
-    EXPECT_FALSE(parse_url(bad).ok()) << bad;
-  }
-  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
-  EXPECT_TRUE(is_loopback_host("::1"));
-  EXPECT_FALSE(is_loopback_host("127example.com"));
-}
-
 }  // namespace
 }  // namespace epilot

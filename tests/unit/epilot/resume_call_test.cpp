@@ -40,10 +40,6 @@ TEST(ResumeCallOf, IgnoresBodiesThatDoNotWaitForACallback) {
 
 TEST(ResumeBody, IsTheTokenAlone) {
   EXPECT_EQ(resume_body("rt_\"1"), R"({"resume_token":"rt_\"1"})");
-  EXPECT_EQ(shown_url("https://h/p?token=secret#x"), "https://h/p");
-  EXPECT_EQ(shown_url("https://user:pw@h:8443/p?x=1"), "https://h:8443/p");
-  EXPECT_EQ(shown_url("http://h/a@b"), "http://h/a@b");
-  EXPECT_EQ(shown_url("/path?q"), "/path");
 }
 
 // Records the POSTs; answers each with `status`, after `wait`.
@@ -121,7 +117,7 @@ TEST(ResumeQueue, PostsJsonOverTheRealClient) {
   std::thread thread([&] {
     server.run([&](wire::Request&& request) {
       seen = request.method + " " + request.target + " " + request.body;
-      return ServerAnswer{302, "{}"};  // a redirect is an answer, not followed
+      return ServerResponse{{302, "{}"}};  // a redirect is an answer, not followed
     });
   });
   HttpOptions options;

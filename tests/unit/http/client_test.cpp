@@ -18,7 +18,7 @@ TEST(HttpClient, GetsAnAnswerFromALoopbackServer) {
   std::thread thread([&] {
     server.run([&](wire::Request&& request) {
       seen_url = request.target;
-      return ServerAnswer{202, R"({"public_key":"x"})"};
+      return ServerResponse{{202, R"({"public_key":"x"})"}};
     });
   });
   HttpOptions options;

@@ -60,7 +60,7 @@ TEST_F(ServerFixture, EveryJobIsDeliveredOnceOverKeepAliveConnections) {
   start([&](wire::Request&& request) {
     std::lock_guard lock(mutex);
     bodies.insert(request.body);
-    return ServerAnswer{201, "{\"echo\":" + request.body + "}"};
+    return ServerResponse{{201, "{\"echo\":" + request.body + "}"}};
   });
   std::mutex delivered_mutex;
   std::set<std::uint64_t> jobs;
@@ -83,7 +83,7 @@ TEST_F(ServerFixture, SlowAnswersTimeOutAndAreNotRetried) {
   std::atomic<int> seen{0};
   start([&](wire::Request&&) {
     seen += 1;
-    ServerAnswer answer{200, "{}"};
+    ServerResponse answer{{200, "{}"}};
     answer.delay = std::chrono::milliseconds(500);
     return answer;
   });
@@ -140,7 +140,7 @@ TEST(Loadgen, AHostThatDoesNotResolveIsAnError) {
 }
 
 TEST_F(ServerFixture, RateAndDurationBoundTheRun) {
-  start([](wire::Request&&) { return ServerAnswer{204, ""}; });
+  start([](wire::Request&&) { return ServerResponse{{204, ""}}; });
   auto p = plan(0, 2);
   p.rate = 100;
   p.duration = std::chrono::milliseconds(300);
@@ -158,7 +158,7 @@ TEST_F(ServerFixture, RateAndDurationBoundTheRun) {
 }
 
 TEST_F(ServerFixture, StopEndsTheRunEarly) {
-  start([](wire::Request&&) { return ServerAnswer{200, "{}"}; });
+  start([](wire::Request&&) { return ServerResponse{{200, "{}"}}; });
   std::atomic<bool> stop{false};
   std::atomic<int> count{0};
   const auto stats = run_load(plan(0, 2), post_with_body, [&](unsigned, Delivered&) {
@@ -177,7 +177,7 @@ TEST_F(ServerFixture, StopLetsTheRequestsInFlightFinish) {
   std::atomic<int> seen{0};
   start([&](wire::Request&&) {
     seen += 1;
-    ServerAnswer answer{201, "{}"};
+    ServerResponse answer{{201, "{}"}};
     answer.delay = std::chrono::milliseconds(700);
     return answer;
   });

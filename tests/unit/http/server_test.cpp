@@ -79,7 +79,7 @@ class ServerTest : public ::testing::Test {
     m_thread = std::thread([this, delay] {
       m_server->run([this, delay](wire::Request&& request) {
         ++m_handled;
-        return ServerAnswer{200, "{\"target\":\"" + request.target + "\"}", delay};
+        return ServerResponse{{200, "{\"target\":\"" + request.target + "\"}"}, delay};
       }, [this](const Refusal& refusal) {
         std::lock_guard lock(m_mutex);
         m_refusals.push_back(refusal);
