@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
+#include "cli/signals.hpp"
 #include "cli/verify_keys.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
@@ -557,17 +558,6 @@ std::string check_failure(const ListenOptions& opts, const Session& session, con
   return "";
 }
 
-// Blocks SIGINT and SIGTERM in every thread; one thread takes them with
-// sigwait, never a handler.
-sigset_t block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
 void print_ready(const ListenOptions& opts, int port) {
   const bool ipv6 = opts.host.find(':') != std::string::npos;
   const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
@@ -608,7 +598,6 @@ Outcome run_listen(const ListenOptions& opts) {
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
   }
-  auto signals = block_stop_signals();
   ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
@@ -616,17 +605,17 @@ Outcome run_listen(const ListenOptions& opts) {
   limits.request_timeout = opts.read_timeout;
   HttpServer server(limits);
   Stopper stopper(server);
+  // A second signal is ignored: the stop under way already ends the
+  // requests in flight. Taken before any thread starts, so that every
+  // thread leaves them to StopSignals.
+  const StopSignals signals([&stopper](int signal) { stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM"); },
+                            StopSignals::Again::ignore);
   Session session(opts, stopper);
   auto bound = server.bind(opts.host, opts.port);
   if (!bound) {
     throw Failure(bind_error(bound.error(), server.bind_failure(), opts));
   }
 
-  std::thread signal_thread([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
-  });
   std::thread clock_thread;
   if (opts.duration.count() > 0) {
     clock_thread = std::thread([&] {
@@ -642,11 +631,6 @@ Outcome run_listen(const ListenOptions& opts) {
   session.finish_callbacks();
 
   stopper.stop("done");
-  // Wake the signal thread if no signal came.
-  if (std::strcmp(stopper.why(), "SIGINT") != 0 && std::strcmp(stopper.why(), "SIGTERM") != 0) {
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
-  }
-  signal_thread.join();
   if (clock_thread.joinable()) {
     clock_thread.join();
   }

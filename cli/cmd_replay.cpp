@@ -1,7 +1,6 @@
 // `epilot-action replay`: send fixtures and captures to an endpoint, signed
 // afresh at the moment they are sent, and judge the answers as epilot would.
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include "cli/keysource.hpp"
 #include "cli/replay_sources.hpp"
 #include "cli/replay_report.hpp"
+#include "cli/signals.hpp"
 #include "cli/unreachable.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
 #include "lib/util/constants.hpp"
@@ -199,40 +199,6 @@ void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::
                   "accepts them");
     print_hint("to send them as captured (their own signatures and timestamps), add --as-is");
   }
-}
-
-std::atomic<bool> g_stop{false};
-// The first SIGINT or SIGTERM asks for a stop; any second one, of either
-// kind, ends the process at once (sigaction is async-signal-safe).
-extern "C" void on_stop_signal(int) {
-  g_stop.store(true);
-  struct sigaction fallback {};
-  fallback.sa_handler = SIG_DFL;
-  sigemptyset(&fallback.sa_mask);
-  sigaction(SIGINT, &fallback, nullptr);
-  sigaction(SIGTERM, &fallback, nullptr);
-}
-
-struct OldHandlers {
-  struct sigaction int_action {};
-  struct sigaction term_action {};
-};
-
-OldHandlers install_stop_handlers() {
-  g_stop.store(false);
-  struct sigaction action{};
-  action.sa_handler = on_stop_signal;
-  action.sa_flags = 0;  // the handler itself makes a second signal end the process
-  sigemptyset(&action.sa_mask);
-  OldHandlers old;
-  sigaction(SIGINT, &action, &old.int_action);
-  sigaction(SIGTERM, &action, &old.term_action);
-  return old;
-}
-
-void restore_handlers(const OldHandlers& old) {
-  sigaction(SIGINT, &old.int_action, nullptr);
-  sigaction(SIGTERM, &old.term_action, nullptr);
 }
 
 // A one-line bar on stderr, redrawn ten times a second, through the
@@ -580,6 +546,12 @@ Outcome report(const ReplayOptions& opts, ReplayReporter& reporter, const std::v
 
 Outcome run_replay(const ReplayOptions& opts) {
   auto run = read_inputs(opts);
+  // The first SIGINT or SIGTERM lets the requests in flight finish and be
+  // reported; a second ends the process at once. Taken before the callback
+  // endpoint starts its thread, so that every thread of the run leaves them
+  // to StopSignals.
+  std::atomic<bool> stop{false};
+  const StopSignals signals([&stop](int) { stop.store(true); }, StopSignals::Again::terminate);
   CallbackEndpoint callbacks;
   start_callbacks(run, callbacks);
   const auto plan = load_plan(opts, run.url, run.items.size());
@@ -590,23 +562,21 @@ Outcome run_replay(const ReplayOptions& opts) {
 
   auto reporter = make_reporter(opts, plan, names);
   ReplayJudge judge(opts, *renderer, run.expectation_of, names, std::move(repeat_expectation), callbacks.board, reporter, plan.threads);
-  const auto old_handlers = install_stop_handlers();
   const auto started = std::chrono::steady_clock::now();
-  send_all(opts, plan, *renderer, judge, reporter, g_stop);
+  send_all(opts, plan, *renderer, judge, reporter, stop);
 
   RunFacts facts;
-  judge.settle_callbacks(g_stop, facts);
+  judge.settle_callbacks(stop, facts);
   reporter.finish();
   const auto elapsed = std::chrono::steady_clock::now() - started;  // callback waits included
   callbacks.stop();
-  restore_handlers(old_handlers);
 
   facts.url = opts.url;
   facts.connections = opts.concurrency;
   facts.seconds = std::chrono::duration<double>(elapsed).count();
   facts.callbacks_received = callbacks.board.received_count();
   facts.callback_problems = callbacks.board.problems();
-  facts.stopped = g_stop.load();
+  facts.stopped = stop.load();
   return report(opts, reporter, names, run, judge, facts);
 }
 
