@@ -48,7 +48,7 @@ struct ListenOptions {
   std::chrono::milliseconds delay{0};
   std::string out;
   std::string out_dir;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::size_t max_requests = 0;
   std::chrono::milliseconds duration{0};  // 0: no limit
   std::optional<std::string> old_timeout;  // the old spelling of --duration, refused
@@ -275,7 +275,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
   }
   const auto& v = r.result.verification;
   const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "request";
     doc["method"] = r.request.method;
@@ -315,7 +315,7 @@ void print_refusal(const ListenOptions& opts, const Refusal& refusal, std::strin
   // An unreadable request line is shown as far as it is known (already
   // escaped), its query left out as for any other request.
   const auto line = std::string_view(refusal.line).substr(0, refusal.line.find('?'));
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "request";
     doc["method"] = refusal.method.empty() ? Json() : Json(refusal.method);
@@ -378,7 +378,7 @@ void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
   if (const auto at = error.find(o.call.url); at != std::string::npos && url != o.call.url) {
     error.replace(at, o.call.url.size(), url + "?...");
   }
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "callback";
     doc["webhook_id"] = o.call.webhook_id;
@@ -562,7 +562,7 @@ void print_ready(const ListenOptions& opts, int port) {
   const bool ipv6 = opts.host.find(':') != std::string::npos;
   const auto url = "http://" + (ipv6 ? "[" + opts.host + "]" : opts.host) + ":" + std::to_string(port) +
                    (opts.path.empty() ? "/" : opts.path);
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {
     std::printf("listening on %s\n", url.c_str());
@@ -635,7 +635,7 @@ Outcome run_listen(const ListenOptions& opts) {
     clock_thread.join();
   }
   const auto failure = check_failure(opts, session, stopper.why());
-  if (!opts.quiet && opts.format == "json") {
+  if (!opts.quiet && opts.format == OutputFormat::json) {
     // The last line, named as every command's last line is (it was "stopped" before issue 12).
     std::printf("%s\n", Json{{"event", "summary"}, {"reason", stopper.why()}, {"requests", session.taken()},
                              {"failed", session.failed()}}.dump().c_str());
@@ -680,7 +680,7 @@ Command register_listen(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
       ->type_name("FILE");
   cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a ready event, then one JSON line per request)");
+  add_format_flag(*cmd, opts->format, "text or json (a ready event, then one JSON line per request)");
   cmd->add_option("--max-requests", opts->max_requests, "exit after N requests (0: no limit)")
       ->check(whole_number(0, 1'000'000'000'000));
   add_duration(*cmd, "--duration", opts->duration, "exit after this long (0: no limit; CI: with --max-requests, a deadline)",

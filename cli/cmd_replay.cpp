@@ -71,7 +71,7 @@ struct ReplayOptions {
   std::string token_file;
   bool mock_token = false;
   double callback_timeout = 10;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::string junit;
   std::string ca_cert;
   bool verbose = false;
@@ -398,8 +398,7 @@ ReplayReporter make_reporter(const ReplayOptions& opts, const LoadPlan& plan, co
   // In input order when the run's length is known and bounded: a line may
   // wait for a callback to be judged at the run's end.
   const bool in_order = plan.total != 0 && plan.total <= k_max_ordered_run;
-  return ReplayReporter(opts.format == "json" ? ReplayReporter::Format::json : ReplayReporter::Format::text,
-                        every_line, opts.quiet, name_width, in_order);
+  return ReplayReporter(opts.format, every_line, opts.quiet, name_width, in_order);
 }
 
 // Judges every finished request against its expectation, tallies it and
@@ -650,7 +649,7 @@ void add_epilot_flags(CLI::App& cmd, ReplayOptions& opts) {
 
 // What is reported, and where.
 void add_output_flags(CLI::App& cmd, ReplayOptions& opts) {
-  add_format_flag(cmd, opts.format, {"text", "json"}, "text, or json (a JSON line per request, then a summary)");
+  add_format_flag(cmd, opts.format, "text, or json (a JSON line per request, then a summary)");
   add_junit_flag(cmd, opts.junit, "also write a JUnit XML report to FILE (one test case per input)");
   cmd.add_flag("-v,--verbose", opts.verbose, "a line for every request, however many");
   cmd.add_flag("-q,--quiet", opts.quiet, "only the summary");
