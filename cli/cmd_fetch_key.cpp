@@ -17,10 +17,13 @@ namespace epilot::cli {
 
 namespace {
 
+// --format: how the key is written.
+enum class KeyOutput { pem, whpk, json, jwk };
+
 struct FetchKeyOptions {
   EpilotKeyFlags key;
   bool refresh = false;
-  std::string format = "pem";
+  KeyOutput format = KeyOutput::pem;
   std::string out;
   std::string expect_fingerprint;
 };
@@ -37,14 +40,14 @@ std::string base64url(const Ed25519Public& raw) {
 }
 
 std::string render(const FetchKeyOptions& opts, const ObtainedKey& key, const std::string& url) {
-  if (opts.format == "whpk") {
+  if (opts.format == KeyOutput::whpk) {
     return to_whpk(key.key) + "\n";
   }
-  if (opts.format == "jwk") {
+  if (opts.format == KeyOutput::jwk) {
     nlohmann::ordered_json jwk = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", base64url(key.key.bytes)}, {"use", "sig"}};
     return jwk.dump(2) + "\n";
   }
-  if (opts.format == "json") {
+  if (opts.format == KeyOutput::json) {
     // A `key` event, one line, like every command's JSON output.
     nlohmann::ordered_json doc;
     doc["event"] = "key";
@@ -94,7 +97,9 @@ Command register_fetch_key(CLI::App& app) {
   auto* cmd = app.add_subcommand("fetch-key", "Fetch epilot's public key over HTTPS, check it, cache it, print it");
   add_epilot_key_flags(*cmd, opts->key, "");
   cmd->add_flag("--refresh", opts->refresh, "fetch even if a fresh key is cached");
-  add_format_flag(*cmd, opts->format, {"pem", "whpk", "json", "jwk"}, "pem, whpk, json or jwk");
+  add_format_flag(*cmd, opts->format,
+                  {{"pem", KeyOutput::pem}, {"whpk", KeyOutput::whpk}, {"json", KeyOutput::json}, {"jwk", KeyOutput::jwk}},
+                  "pem, whpk, json or jwk");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
                   "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)")

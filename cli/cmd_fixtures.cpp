@@ -23,7 +23,7 @@ struct FixturesOptions {
   bool filled = false;
   std::vector<std::string> options;
   std::string fixtures_dir;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
 };
 
 using Json = nlohmann::ordered_json;
@@ -111,7 +111,7 @@ void show_fixture(const Fixture& fixture, const FixturesOptions& opts) {
   if (opts.filled) {
     filled = take(instantiate_fixture(fixture, fill_context(opts.options), {}));
   }
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     print_json(shown_event(fixture, filled ? &*filled : nullptr));
     return;
   }
@@ -130,7 +130,7 @@ void show_fixture(const Fixture& fixture, const FixturesOptions& opts) {
 Outcome run_fixtures(const FixturesOptions& opts) {
   auto& catalog = fixture_catalog(opts.fixtures_dir);
   if (opts.action == "list" || opts.action.empty()) {
-    list_fixtures(catalog, opts.format == "json");
+    list_fixtures(catalog, opts.format == OutputFormat::json);
     return Outcome::success;
   }
   if (opts.name.empty()) {
@@ -152,7 +152,7 @@ Command register_fixtures(CLI::App& app) {
       ->allow_extra_args(false)
       ->type_name("NAME=VALUE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a fixture event per fixture)");
+  add_format_flag(*cmd, opts->format, "text or json (a fixture event per fixture)");
   cmd->footer(R"(Fixtures are realistic external_integration requests. Their placeholders
 ({{now}}, {{unix}}, {{uuid}}, {{env.NAME}}, {{option.NAME}}, with |default)
 are filled when they are signed: epilot-action sign --fixture NAME.

@@ -21,7 +21,7 @@ using Json = nlohmann::ordered_json;
 
 struct InspectOptions {
   std::string capture;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::optional<std::int64_t> now;
   std::int64_t tolerance = k_default_tolerance_seconds;
 };
@@ -145,7 +145,7 @@ Outcome run_inspect(const InspectOptions& opts) {
       error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
       throw Failure(error);
     }
-    if (opts.format == "json") {
+    if (opts.format == OutputFormat::json) {
       std::printf("%s\n", json_event("key", *key).c_str());
     } else {
       for (const auto& [name, value] : key->items()) {
@@ -164,7 +164,7 @@ Outcome run_inspect(const InspectOptions& opts) {
   const auto now = opts.now.value_or(current_time());
   for (std::size_t i = 0; i < requests->size(); ++i) {
     const auto doc = inspect_request((*requests)[i], now, opts.tolerance);
-    if (opts.format == "json") {
+    if (opts.format == OutputFormat::json) {
       std::printf("%s\n", json_event("request", doc).c_str());
     } else {
       if (requests->size() > 1) {
@@ -183,7 +183,7 @@ Command register_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines, a HAR file or a raw HTTP request, or a key; - for stdin (default)");
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (one JSON object per request)");
+  add_format_flag(*cmd, opts->format, "text or json (one JSON object per request)");
   cmd->add_option("--now", opts->now, "show ages as of this unix time instead of the clock")
       ->check(whole_number(0, 999'999'999'999'999'999))
       ->type_name("UNIX");

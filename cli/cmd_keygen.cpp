@@ -18,12 +18,16 @@ namespace epilot::cli {
 
 namespace {
 
+// --format, of what is printed: pem and whsk are the old spelling of
+// --key-format, still taken (see with_key_format).
+enum class KeygenFormat { text, json, pem, whsk };
+
 struct KeygenOptions {
   std::string private_key;
   std::string public_key;
   std::string out;
   std::string key_format = "pem";
-  std::string format = "text";  // of what is printed; pem and whsk are the old spelling of --key-format
+  KeygenFormat format = KeygenFormat::text;
   bool hmac = false;
   bool force = false;
 };
@@ -39,7 +43,7 @@ void print_key_event(const nlohmann::ordered_json& fields) {
 
 Outcome run_hmac(const KeygenOptions& opts) {
   const auto secret = to_whsec(generate_secret(system_random()));
-  const bool json = opts.format == "json";
+  const bool json = opts.format == KeygenFormat::json;
   if (opts.out.empty() || opts.out == "-") {
     // Asked for on stdout, the secret is the data keygen was run for.
     if (json) {
@@ -59,16 +63,17 @@ Outcome run_hmac(const KeygenOptions& opts) {
 
 // --format pem|whsk from before --key-format: still honoured, with a warning.
 KeygenOptions with_key_format(KeygenOptions opts, bool key_format_given) {
-  if (opts.format != "pem" && opts.format != "whsk") {
+  if (opts.format != KeygenFormat::pem && opts.format != KeygenFormat::whsk) {
     return opts;
   }
+  const std::string legacy = opts.format == KeygenFormat::pem ? "pem" : "whsk";
   if (key_format_given) {
-    fail(ErrorCode::usage, "--format " + opts.format + " can't be combined with --key-format",
+    fail(ErrorCode::usage, "--format " + legacy + " can't be combined with --key-format",
          {"--key-format chooses the key files' format; --format text|json the output's"});
   }
   print_warning("--format pem|whsk is now --key-format; --format is the output's format");
-  opts.key_format = opts.format;
-  opts.format = "text";
+  opts.key_format = legacy;
+  opts.format = KeygenFormat::text;
   return opts;
 }
 
@@ -118,7 +123,7 @@ Outcome run_keygen(const KeygenOptions& opts) {
   }
   std::fprintf(stderr, "epilot-action: wrote private key %s (mode 0600) and public key %s\n",
                private_path.c_str(), public_path.c_str());
-  if (opts.format == "json") {
+  if (opts.format == KeygenFormat::json) {
     print_key_event({{"kind", "ed25519"},
                      {"key_format", opts.key_format},
                      {"private_key_file", private_path},
@@ -142,7 +147,10 @@ Command register_keygen(CLI::App& app) {
                                      "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
                          ->check(one_of({"pem", "whsk"}));
   // pem and whsk are still taken (with a warning), but neither offered nor completed.
-  cmd->add_option("--format", opts->format, "text or json (a key event)")
+  add_choice_flag(*cmd, "--format", opts->format,
+                  {{"text", KeygenFormat::text}, {"json", KeygenFormat::json}, {"pem", KeygenFormat::pem},
+                   {"whsk", KeygenFormat::whsk}},
+                  "text or json (a key event)")
       ->check(one_of({"text", "json", "pem", "whsk"}).description("{text,json}"));
   cmd->add_flag("--hmac", opts->hmac, "create a whsec_ HMAC secret instead of a keypair");
   cmd->add_option("-o,--out", opts->out, "with --hmac: write the secret to FILE (mode 0600), not stdout")

@@ -20,6 +20,7 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
+#include "cli/signals.hpp"
 #include "cli/verify_keys.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
@@ -48,7 +49,7 @@ struct ListenOptions {
   std::chrono::milliseconds delay{0};
   std::string out;
   std::string out_dir;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::size_t max_requests = 0;
   std::chrono::milliseconds duration{0};  // 0: no limit
   std::optional<std::string> old_timeout;  // the old spelling of --duration, refused
@@ -275,7 +276,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
   }
   const auto& v = r.result.verification;
   const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "request";
     doc["method"] = r.request.method;
@@ -315,7 +316,7 @@ void print_refusal(const ListenOptions& opts, const Refusal& refusal, std::strin
   // An unreadable request line is shown as far as it is known (already
   // escaped), its query left out as for any other request.
   const auto line = std::string_view(refusal.line).substr(0, refusal.line.find('?'));
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "request";
     doc["method"] = refusal.method.empty() ? Json() : Json(refusal.method);
@@ -378,7 +379,7 @@ void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
   if (const auto at = error.find(o.call.url); at != std::string::npos && url != o.call.url) {
     error.replace(at, o.call.url.size(), url + "?...");
   }
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     Json doc;
     doc["event"] = "callback";
     doc["webhook_id"] = o.call.webhook_id;
@@ -558,20 +559,9 @@ std::string check_failure(const ListenOptions& opts, const Session& session, con
   return "";
 }
 
-// Blocks SIGINT and SIGTERM in every thread; one thread takes them with
-// sigwait, never a handler.
-sigset_t block_stop_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  return signals;
-}
-
 void print_ready(const ListenOptions& opts, int port) {
   const auto url = "http://" + url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
-  if (opts.format == "json") {
+  if (opts.format == OutputFormat::json) {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {
     std::printf("listening on %s\n", url.c_str());
@@ -607,7 +597,6 @@ Outcome run_listen(const ListenOptions& opts) {
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
   }
-  auto signals = block_stop_signals();
   ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
@@ -615,17 +604,17 @@ Outcome run_listen(const ListenOptions& opts) {
   limits.request_timeout = opts.read_timeout;
   HttpServer server(limits);
   Stopper stopper(server);
+  // A second signal is ignored: the stop under way already ends the
+  // requests in flight. Taken before any thread starts, so that every
+  // thread leaves them to StopSignals.
+  const StopSignals signals([&stopper](int signal) { stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM"); },
+                            StopSignals::Again::ignore);
   Session session(opts, stopper);
   auto bound = server.bind(opts.host, opts.port);
   if (!bound) {
     throw Failure(bind_error(bound.error(), server.bind_failure(), opts));
   }
 
-  std::thread signal_thread([&] {
-    int signal = 0;
-    sigwait(&signals, &signal);
-    stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
-  });
   std::thread clock_thread;
   if (opts.duration.count() > 0) {
     clock_thread = std::thread([&] {
@@ -641,16 +630,11 @@ Outcome run_listen(const ListenOptions& opts) {
   session.finish_callbacks();
 
   stopper.stop("done");
-  // Wake the signal thread if no signal came.
-  if (std::strcmp(stopper.why(), "SIGINT") != 0 && std::strcmp(stopper.why(), "SIGTERM") != 0) {
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
-  }
-  signal_thread.join();
   if (clock_thread.joinable()) {
     clock_thread.join();
   }
   const auto failure = check_failure(opts, session, stopper.why());
-  if (!opts.quiet && opts.format == "json") {
+  if (!opts.quiet && opts.format == OutputFormat::json) {
     // The last line, named as every command's last line is (it was "stopped" before issue 12).
     std::printf("%s\n", Json{{"event", "summary"}, {"reason", stopper.why()}, {"requests", session.taken()},
                              {"failed", session.failed()}}.dump().c_str());
@@ -695,7 +679,7 @@ Command register_listen(CLI::App& app) {
   cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
       ->type_name("FILE");
   cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (a ready event, then one JSON line per request)");
+  add_format_flag(*cmd, opts->format, "text or json (a ready event, then one JSON line per request)");
   cmd->add_option("--max-requests", opts->max_requests, "exit after N requests (0: no limit)")
       ->check(whole_number(0, 1'000'000'000'000));
   add_duration(*cmd, "--duration", opts->duration, "exit after this long (0: no limit; CI: with --max-requests, a deadline)",

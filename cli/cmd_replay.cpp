@@ -1,7 +1,6 @@
 // `epilot-action replay`: send fixtures and captures to an endpoint, signed
 // afresh at the moment they are sent, and judge the answers as epilot would.
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +22,7 @@
 #include "cli/keysource.hpp"
 #include "cli/replay_sources.hpp"
 #include "cli/replay_report.hpp"
+#include "cli/signals.hpp"
 #include "cli/unreachable.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
 #include "lib/util/constants.hpp"
@@ -72,7 +72,7 @@ struct ReplayOptions {
   std::string token_file;
   bool mock_token = false;
   double callback_timeout = 10;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::string junit;
   std::string ca_cert;
   bool verbose = false;
@@ -202,18 +202,6 @@ void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::
   }
 }
 
-std::atomic<bool> g_stop{false};
-// The first SIGINT or SIGTERM asks for a stop; any second one, of either
-// kind, ends the process at once (sigaction is async-signal-safe).
-extern "C" void on_stop_signal(int) {
-  g_stop.store(true);
-  struct sigaction fallback {};
-  fallback.sa_handler = SIG_DFL;
-  sigemptyset(&fallback.sa_mask);
-  sigaction(SIGINT, &fallback, nullptr);
-  sigaction(SIGTERM, &fallback, nullptr);
-}
-
 // A one-line bar on stderr, redrawn ten times a second, through the
 // reporter so that it never mixes with the lines on stdout.
 class ProgressBar {
@@ -338,240 +326,335 @@ LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t 
   return plan;
 }
 
-Outcome run_replay(const ReplayOptions& opts) {
-  // --- What to send, where, and how ---
+// What a run sends, where, and what each input must be answered with: all
+// settled before the first request goes out.
+struct PreparedRun {
+  ParsedUrl url;
+  SendMode mode = SendMode::resign;
+  std::vector<ReplayItem> items;  // until the renderer takes them
+  std::vector<Expectation> expectations;  // what expectation_of points into
+  std::vector<const Expectation*> expectation_of;  // one per item
+  ReplayRequestOptions request;
+};
+
+// The endpoint, the inputs, their expectations and how they are signed.
+PreparedRun read_inputs(const ReplayOptions& opts) {
   if (opts.url.empty()) {
     fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
   }
-  const auto url = take(parse_url(opts.url));
+  PreparedRun run;
+  run.url = take(parse_url(opts.url));
 
   check_flags(opts);
-  const auto mode = opts.as_is ? SendMode::as_is : SendMode::resign;
+  run.mode = opts.as_is ? SendMode::as_is : SendMode::resign;
 
-  auto items = load_replay_inputs(opts.inputs, fixture_catalog(opts.fixtures_dir));
-  std::vector<const Expectation*> expectation_of;
-  const auto expectations = resolve_expectations(opts.expects, items, expectation_of);
+  run.items = load_replay_inputs(opts.inputs, fixture_catalog(opts.fixtures_dir));
+  run.expectations = resolve_expectations(opts.expects, run.items, run.expectation_of);
 
-  auto request = request_options(opts, url, mode);
-  warn_expired_tokens(items, request.token_mode);
+  run.request = request_options(opts, run.url, run.mode);
+  warn_expired_tokens(run.items, run.request.token_mode);
+  return run;
+}
 
-  // --- The callback endpoint, when some request waits for one ---
-  const bool any_callback = mode == SendMode::resign && std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) {
-    return waits_for_callback(i.fixture != nullptr ? std::string(i.fixture->text) : i.capture.body);
-  });
-  CallbackEndpoint callbacks;
+// The local callback endpoint is started only when some request waits for
+// one; the requests then point their callback_post_url at it.
+void start_callbacks(PreparedRun& run, CallbackEndpoint& callbacks) {
+  const bool any_callback =
+      run.mode == SendMode::resign && std::any_of(run.items.begin(), run.items.end(), [&](const ReplayItem& i) {
+        return waits_for_callback(i.fixture != nullptr ? std::string(i.fixture->text) : i.capture.body);
+      });
   if (any_callback) {
-    request.callback_url = callbacks.start();
+    run.request.callback_url = callbacks.start();
   }
-  auto& board = callbacks.board;
+}
 
-  const auto plan = load_plan(opts, url, items.size());
-
+// What makes every request; it tells the board of each resume token it sends.
+std::unique_ptr<RequestRenderer> make_renderer(const ReplayOptions& opts, PreparedRun& run, const LoadPlan& plan,
+                                               CallbackBoard& board) {
   SendContext context;
   context.now_ms = current_time_ms;
   context.fill = fill_context(opts.options);
-  auto renderer = take(RequestRenderer::create(std::move(items), request, std::move(context), plan.threads));
-  renderer->on_callback = [&](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };
-  const auto repeat_expectation = repeat_rule(opts, *renderer, plan.total);
-  hint_as_is(renderer->items(), mode, expectation_of);
-  const auto& sent_items = renderer->items();
-  std::vector<std::string> names;
-  std::size_t name_width = 0;
-  for (const auto& item : sent_items) {
-    names.push_back(item.name);
-    name_width = std::max(name_width, std::min<std::size_t>(item.name.size(), 40));
-  }
+  auto renderer = take(RequestRenderer::create(std::move(run.items), run.request, std::move(context), plan.threads));
+  renderer->on_callback = [&board](const CallbackRequest& c) { board.issued(c.job, c.resume_token); };
+  return renderer;
+}
 
-  // --- Run ---
+std::vector<std::string> item_names(const std::vector<ReplayItem>& items) {
+  std::vector<std::string> names;
+  for (const auto& item : items) {
+    names.push_back(item.name);
+  }
+  return names;
+}
+
+ReplayReporter make_reporter(const ReplayOptions& opts, const LoadPlan& plan, const std::vector<std::string>& names) {
+  std::size_t name_width = 0;
+  for (const auto& name : names) {
+    name_width = std::max(name_width, std::min<std::size_t>(name.size(), 40));
+  }
   const bool every_line = opts.verbose || (plan.total != 0 && plan.total <= k_small_run);
   // In input order when the run's length is known and bounded: a line may
   // wait for a callback to be judged at the run's end.
   const bool in_order = plan.total != 0 && plan.total <= k_max_ordered_run;
-  ReplayReporter reporter(opts.format == "json" ? ReplayReporter::Format::json : ReplayReporter::Format::text,
-                          every_line, opts.quiet, name_width, in_order);
-  std::vector<Tally> tallies(plan.threads);
-  std::mutex pending_mutex;
-  std::vector<ReplayRecord> pending;  // successful callback requests, judged once their callback is in
-  std::optional<Delivered> unreachable;  // the first request that could not be delivered
-  std::mutex unreachable_mutex;
+  return ReplayReporter(opts.format, every_line, opts.quiet, name_width, in_order);
+}
 
-  const auto judge = [&](ReplayRecord& r) {
-    r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
-    if (!r.met) {
-      r.why_unmet = "expected " + r.expectation->text + (r.repeat && repeat_expectation ? " for a repeated webhook-id" : "") +
-                    ", got " +
-                    (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
-                    std::string(describe(r.classified.answer_class)) +
-                    (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
-    }
-    if (r.met && r.callback && r.callback->state == CallbackOutcome::State::timed_out) {
-      r.met = false;
-      r.why_unmet = "no callback with its resume_token within " + format_latency(std::chrono::milliseconds(
-                                                                    std::llround(opts.callback_timeout * 1000)));
-    }
-  };
+// Judges every finished request against its expectation, tallies it and
+// hands it to the reporter. Requests that wait for a callback are held back
+// until settle_callbacks(). delivered() runs on the load client's threads.
+class ReplayJudge {
+ public:
+  ReplayJudge(const ReplayOptions& opts, const RequestRenderer& renderer,
+              const std::vector<const Expectation*>& expectation_of, const std::vector<std::string>& names,
+              std::optional<Expectation> repeat_expectation, CallbackBoard& board, ReplayReporter& reporter,
+              unsigned threads)
+      : m_renderer(renderer), m_expectation_of(expectation_of), m_names(names),
+        m_repeat_expectation(std::move(repeat_expectation)), m_board(board), m_reporter(reporter),
+        m_callback_timeout(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000))), m_tallies(threads) {}
 
-  const auto on_delivered = [&](unsigned thread, Delivered& delivered) {
-    ReplayRecord r;
-    r.job = delivered.job;
-    r.item = renderer->item_of(delivered.job);
-    r.input = &names[r.item];
-    r.classified = classify(delivered);
-    r.repeat = renderer->is_repeat(r.job);
-    r.expectation = r.repeat && repeat_expectation ? &*repeat_expectation : expectation_of[r.item];
-    r.delivered = std::move(delivered);
-    if (r.classified.answer_class == AnswerClass::unreachable) {
-      std::lock_guard lock(unreachable_mutex);
-      if (!unreachable) {
-        unreachable = r.delivered;
-      }
-    }
-    if (renderer->is_callback(r.item)) {
-      const bool awaited = r.classified.answer_class == AnswerClass::success;
-      board.answered(r.job, awaited);
-      if (awaited) {
-        r.delivered.answer.body.clear();
-        std::lock_guard lock(pending_mutex);
-        pending.push_back(std::move(r));
-        return;
-      }
-      r.callback = CallbackOutcome{CallbackOutcome::State::not_awaited, {}};
-    }
-    judge(r);
-    tallies[thread].add(r);
-    reporter.record(r);
-  };
+  void delivered(unsigned thread, Delivered& delivered);
+  // Waits for the callbacks still on their way (until the timeout, or a
+  // stop), then judges the requests that waited for them, in job order.
+  void settle_callbacks(const std::atomic<bool>& stop, RunFacts& facts);
+  Tally total() const;
+  // The first request that could not be delivered.
+  const std::optional<Delivered>& unreachable() const { return m_unreachable; }
 
-  g_stop.store(false);
-  struct sigaction action{};
-  action.sa_handler = on_stop_signal;
-  action.sa_flags = 0;  // the handler itself makes a second signal end the process
-  sigemptyset(&action.sa_mask);
-  struct sigaction old_int{};
-  struct sigaction old_term{};
-  sigaction(SIGINT, &action, &old_int);
-  sigaction(SIGTERM, &action, &old_term);
+ private:
+  void judge(ReplayRecord& r) const;
 
-  const auto started = std::chrono::steady_clock::now();
-  LoadProgress progress;
-  Result<LoadStats> stats = LoadStats{};
-  {
-    const bool show_progress = !opts.no_progress && !opts.quiet && ::isatty(STDERR_FILENO) == 1;
-    std::unique_ptr<ProgressBar> bar;
-    if (show_progress) {
-      bar = std::make_unique<ProgressBar>(reporter, progress, plan.total, opts.duration);
-    }
-    stats = run_load(plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer->render(t, job, out); },
-                     on_delivered, &progress, &g_stop);
+  const RequestRenderer& m_renderer;
+  const std::vector<const Expectation*>& m_expectation_of;
+  const std::vector<std::string>& m_names;
+  const std::optional<Expectation> m_repeat_expectation;
+  CallbackBoard& m_board;
+  ReplayReporter& m_reporter;
+  const std::chrono::milliseconds m_callback_timeout;
+  std::vector<Tally> m_tallies;  // one per thread
+  std::mutex m_pending_mutex;
+  std::vector<ReplayRecord> m_pending;  // successful callback requests, judged once their callback is in
+  std::mutex m_unreachable_mutex;
+  std::optional<Delivered> m_unreachable;
+};
+
+void ReplayJudge::judge(ReplayRecord& r) const {
+  r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
+  if (!r.met) {
+    r.why_unmet = "expected " + r.expectation->text + (r.repeat && m_repeat_expectation ? " for a repeated webhook-id" : "") +
+                  ", got " +
+                  (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
+                  std::string(describe(r.classified.answer_class)) +
+                  (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
   }
+  if (r.met && r.callback && r.callback->state == CallbackOutcome::State::timed_out) {
+    r.met = false;
+    r.why_unmet = "no callback with its resume_token within " + format_latency(m_callback_timeout);
+  }
+}
+
+void ReplayJudge::delivered(unsigned thread, Delivered& delivered) {
+  ReplayRecord r;
+  r.job = delivered.job;
+  r.item = m_renderer.item_of(delivered.job);
+  r.input = &m_names[r.item];
+  r.classified = classify(delivered);
+  r.repeat = m_renderer.is_repeat(r.job);
+  r.expectation = r.repeat && m_repeat_expectation ? &*m_repeat_expectation : m_expectation_of[r.item];
+  r.delivered = std::move(delivered);
+  if (r.classified.answer_class == AnswerClass::unreachable) {
+    std::lock_guard lock(m_unreachable_mutex);
+    if (!m_unreachable) {
+      m_unreachable = r.delivered;
+    }
+  }
+  if (m_renderer.is_callback(r.item)) {
+    const bool awaited = r.classified.answer_class == AnswerClass::success;
+    m_board.answered(r.job, awaited);
+    if (awaited) {
+      r.delivered.answer.body.clear();
+      std::lock_guard lock(m_pending_mutex);
+      m_pending.push_back(std::move(r));
+      return;
+    }
+    r.callback = CallbackOutcome{CallbackOutcome::State::not_awaited, {}};
+  }
+  judge(r);
+  m_tallies[thread].add(r);
+  m_reporter.record(r);
+}
+
+void ReplayJudge::settle_callbacks(const std::atomic<bool>& stop, RunFacts& facts) {
+  if (m_pending.empty()) {
+    return;
+  }
+  m_board.wait(m_callback_timeout, &stop);
+  std::sort(m_pending.begin(), m_pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
+  for (auto& r : m_pending) {
+    r.callback = m_board.outcome(r.job);
+    facts.callbacks_timed_out += r.callback && r.callback->state == CallbackOutcome::State::timed_out ? 1 : 0;
+    judge(r);
+    m_tallies[0].add(r);
+    m_reporter.record(r);
+  }
+}
+
+Tally ReplayJudge::total() const {
+  Tally total;
+  total.items.resize(m_names.size());
+  for (const auto& t : m_tallies) {
+    total.merge(t);
+  }
+  return total;
+}
+
+// Sends every request (a progress bar on a terminal meanwhile); returns
+// once the load client is done or stopped.
+void send_all(const ReplayOptions& opts, const LoadPlan& plan, RequestRenderer& renderer, ReplayJudge& judge,
+              ReplayReporter& reporter, const std::atomic<bool>& stop) {
+  LoadProgress progress;
+  const bool show_progress = !opts.no_progress && !opts.quiet && ::isatty(STDERR_FILENO) == 1;
+  std::unique_ptr<ProgressBar> bar;
+  if (show_progress) {
+    bar = std::make_unique<ProgressBar>(reporter, progress, plan.total, opts.duration);
+  }
+  const auto stats =
+      run_load(plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer.render(t, job, out); },
+               [&](unsigned thread, Delivered& delivered) { judge.delivered(thread, delivered); }, &progress, &stop);
+  bar.reset();
   if (!stats.ok()) {
     throw Failure(stats.error());
   }
+}
 
-  // --- Callbacks still on their way ---
-  RunFacts facts;
-  if (!pending.empty()) {
-    board.wait(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000)), &g_stop);
-    std::sort(pending.begin(), pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
-    for (auto& r : pending) {
-      r.callback = board.outcome(r.job);
-      facts.callbacks_timed_out += r.callback && r.callback->state == CallbackOutcome::State::timed_out ? 1 : 0;
-      judge(r);
-      tallies[0].add(r);
-      reporter.record(r);
-    }
-  }
-  reporter.finish();
-  const auto elapsed = std::chrono::steady_clock::now() - started;  // callback waits included
-  callbacks.stop();
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
-
-  Tally total;
-  total.items.resize(sent_items.size());
-  for (const auto& t : tallies) {
-    total.merge(t);
-  }
-  facts.url = opts.url;
-  facts.connections = opts.concurrency;
-  facts.seconds = std::chrono::duration<double>(elapsed).count();
-  facts.callbacks_received = board.received_count();
-  facts.callback_problems = board.problems();
-  facts.stopped = g_stop.load();
+// The summary and the JUnit file, then the exit status.
+Outcome report(const ReplayOptions& opts, ReplayReporter& reporter, const std::vector<std::string>& names,
+               const PreparedRun& run, const ReplayJudge& judge, const RunFacts& facts) {
+  const auto total = judge.total();
   reporter.summary(total, facts);
   if (!opts.junit.empty()) {
-    write_output(opts.junit, reporter.junit(names, expectation_of, total, facts));
+    write_output(opts.junit, reporter.junit(names, run.expectation_of, total, facts));
   }
-
-  if (unreachable) {
-    fail_unreachable(shown_url(opts.url), *unreachable);
+  if (judge.unreachable()) {
+    fail_unreachable(shown_url(opts.url), *judge.unreachable());
   }
   return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
                                                                                : Outcome::check_failed;
 }
 
-}  // namespace
+Outcome run_replay(const ReplayOptions& opts) {
+  auto run = read_inputs(opts);
+  // The first SIGINT or SIGTERM lets the requests in flight finish and be
+  // reported; a second ends the process at once. Taken before the callback
+  // endpoint starts its thread, so that every thread of the run leaves them
+  // to StopSignals.
+  std::atomic<bool> stop{false};
+  const StopSignals signals([&stop](int) { stop.store(true); }, StopSignals::Again::terminate);
+  CallbackEndpoint callbacks;
+  start_callbacks(run, callbacks);
+  const auto plan = load_plan(opts, run.url, run.items.size());
+  auto renderer = make_renderer(opts, run, plan, callbacks.board);
+  auto repeat_expectation = repeat_rule(opts, *renderer, plan.total);
+  hint_as_is(renderer->items(), run.mode, run.expectation_of);
+  const auto names = item_names(renderer->items());
 
-Command register_replay(CLI::App& app) {
-  auto opts = std::make_shared<ReplayOptions>();
-  auto* cmd = app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
-  cmd->add_option("inputs", opts->inputs,
-                  "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
-                  "(default: the built-in custom-action fixture)");
-  add_url_flag(*cmd, opts->url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
-  add_ca_cert_flag(*cmd, opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
-  add_private_key_flag(*cmd, opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
-  add_secret_flags(*cmd, opts->secrets);
-  cmd->add_flag("--as-is", opts->as_is, "send captures exactly as captured: their headers, signatures and bytes");
-  cmd->add_flag("--keep-id", opts->keep_id, "send each request's webhook-id on every repeat (to test idempotency)");
-  cmd->add_option("-c,--concurrency", opts->concurrency, "connections in parallel")
+  auto reporter = make_reporter(opts, plan, names);
+  ReplayJudge judge(opts, *renderer, run.expectation_of, names, std::move(repeat_expectation), callbacks.board, reporter, plan.threads);
+  const auto started = std::chrono::steady_clock::now();
+  send_all(opts, plan, *renderer, judge, reporter, stop);
+
+  RunFacts facts;
+  judge.settle_callbacks(stop, facts);
+  reporter.finish();
+  const auto elapsed = std::chrono::steady_clock::now() - started;  // callback waits included
+  callbacks.stop();
+
+  facts.url = opts.url;
+  facts.connections = opts.concurrency;
+  facts.seconds = std::chrono::duration<double>(elapsed).count();
+  facts.callbacks_received = callbacks.board.received_count();
+  facts.callback_problems = callbacks.board.problems();
+  facts.stopped = stop.load();
+  return report(opts, reporter, names, run, judge, facts);
+}
+
+// Where requests go and how they are signed.
+void add_target_flags(CLI::App& cmd, ReplayOptions& opts) {
+  add_url_flag(cmd, opts.url, "the endpoint, http(s)://HOST:PORT/PATH (required)");
+  add_ca_cert_flag(cmd, opts.ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
+  add_private_key_flag(cmd, opts.private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
+  add_secret_flags(cmd, opts.secrets);
+  cmd.add_flag("--as-is", opts.as_is, "send captures exactly as captured: their headers, signatures and bytes");
+  cmd.add_flag("--keep-id", opts.keep_id, "send each request's webhook-id on every repeat (to test idempotency)");
+}
+
+// How many requests, how fast, and how patiently.
+void add_load_flags(CLI::App& cmd, ReplayOptions& opts) {
+  cmd.add_option("-c,--concurrency", opts.concurrency, "connections in parallel")
       ->check(whole_number(1, 100'000))
       ->capture_default_str();
-  cmd->add_option("--threads", opts->threads, "worker threads (default: one per core, at most --concurrency)")
+  cmd.add_option("--threads", opts.threads, "worker threads (default: one per core, at most --concurrency)")
       ->check(whole_number(0, 1024));
-  cmd->add_option("--rate", opts->rate, "requests per second, all connections together (default: as fast as answered)")
+  cmd.add_option("--rate", opts.rate, "requests per second, all connections together (default: as fast as answered)")
       ->check(decimal_number(0, 10'000'000));
-  cmd->add_option("-n,--repeat", opts->repeat, "send every input this many times")
+  cmd.add_option("-n,--repeat", opts.repeat, "send every input this many times")
       ->check(whole_number(1, 1'000'000'000'000))
       ->capture_default_str();
-  add_duration(*cmd, "-d,--duration", opts->duration, "keep sending, cycling through the inputs, for this long",
+  add_duration(cmd, "-d,--duration", opts.duration, "keep sending, cycling through the inputs, for this long",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365)});
-  add_timeout_flag(*cmd, opts->timeout);
-  cmd->add_option("--retries", opts->retries, "extra attempts after a connection error (not after a timeout or an answer)")
+  add_timeout_flag(cmd, opts.timeout);
+  cmd.add_option("--retries", opts.retries, "extra attempts after a connection error (not after a timeout or an answer)")
       ->check(whole_number(0, 100))
       ->capture_default_str();
-  add_header_flag(*cmd, opts->headers, "add a header 'name: value' to every request, repeatable");
-  cmd->add_option("--set", opts->sets, "set a field of every JSON body: PATH=STRING or PATH:=JSON, repeatable")
+}
+
+// What every request carries besides its input.
+void add_content_flags(CLI::App& cmd, ReplayOptions& opts) {
+  add_header_flag(cmd, opts.headers, "add a header 'name: value' to every request, repeatable");
+  cmd.add_option("--set", opts.sets, "set a field of every JSON body: PATH=STRING or PATH:=JSON, repeatable")
       ->allow_extra_args(false)
       ->type_name("PATH=VALUE");
-  cmd->add_option("--option", opts->options, "a value for fixtures' {{option.NAME}} placeholders, NAME=VALUE, repeatable")
+  cmd.add_option("--option", opts.options, "a value for fixtures' {{option.NAME}} placeholders, NAME=VALUE, repeatable")
       ->allow_extra_args(false)
       ->type_name("NAME=VALUE");
-  add_fixtures_flag(*cmd, opts->fixtures_dir);
-  cmd->add_option("--expect", opts->expects,
-                  "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
-                  "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")
+  add_fixtures_flag(cmd, opts.fixtures_dir);
+}
+
+// What the answers must be.
+void add_expectation_flags(CLI::App& cmd, ReplayOptions& opts) {
+  cmd.add_option("--expect", opts.expects,
+                 "what answers must be: statuses (200), classes (2xx), or success, skipped, failed, other, timeout; "
+                 "comma-separated; INPUT=SPEC for one input; repeatable (default: 2xx)")
       ->allow_extra_args(false)
       ->type_name("SPEC");
-  cmd->add_option("--expect-repeat", opts->expect_repeat,
-                  "what answers to a repeated webhook-id must be (with --keep-id -n 2, or --as-is), as for --expect: "
-                  "a deduplicating endpoint answers skipped or 409")
+  cmd.add_option("--expect-repeat", opts.expect_repeat,
+                 "what answers to a repeated webhook-id must be (with --keep-id -n 2, or --as-is), as for --expect: "
+                 "a deduplicating endpoint answers skipped or 409")
       ->type_name("SPEC");
-  cmd->add_option("--token", opts->token,
-                  "send this JWT as x-epilot-token (visible to ps: prefer --token-file)" + env_note(k_env_token))
+}
+
+// What epilot adds to a request: its token, and the callback it may wait for.
+void add_epilot_flags(CLI::App& cmd, ReplayOptions& opts) {
+  cmd.add_option("--token", opts.token,
+                 "send this JWT as x-epilot-token (visible to ps: prefer --token-file)" + env_note(k_env_token))
       ->type_name("JWT");
-  add_token_file_flag(*cmd, opts->token_file, "read the x-epilot-token JWT from FILE");
-  cmd->add_flag("--mock-token", opts->mock_token,
-                "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
-  add_duration(*cmd, "--callback-timeout", opts->callback_timeout,
+  add_token_file_flag(cmd, opts.token_file, "read the x-epilot-token JWT from FILE");
+  cmd.add_flag("--mock-token", opts.mock_token,
+               "send a made-up x-epilot-token with epilot's claims, signed by a throwaway key (not epilot's)");
+  add_duration(cmd, "--callback-timeout", opts.callback_timeout,
                "how long to wait for a wait_for_callback request's resume_token POST",
                {std::chrono::milliseconds(1), std::chrono::hours(24)});
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text, or json (a JSON line per request, then a summary)");
-  add_junit_flag(*cmd, opts->junit, "also write a JUnit XML report to FILE (one test case per input)");
-  cmd->add_flag("-v,--verbose", opts->verbose, "a line for every request, however many");
-  cmd->add_flag("-q,--quiet", opts->quiet, "only the summary");
-  cmd->add_flag("--no-progress", opts->no_progress, "no progress bar, even on a terminal");
-  cmd->footer(R"(A file means what it holds: captures (JSON, JSON Lines, HAR, raw HTTP) are
+}
+
+// What is reported, and where.
+void add_output_flags(CLI::App& cmd, ReplayOptions& opts) {
+  add_format_flag(cmd, opts.format, "text, or json (a JSON line per request, then a summary)");
+  add_junit_flag(cmd, opts.junit, "also write a JUnit XML report to FILE (one test case per input)");
+  cmd.add_flag("-v,--verbose", opts.verbose, "a line for every request, however many");
+  cmd.add_flag("-q,--quiet", opts.quiet, "only the summary");
+  cmd.add_flag("--no-progress", opts.no_progress, "no progress bar, even on a terminal");
+}
+
+constexpr const char* k_replay_footer = R"(A file means what it holds: captures (JSON, JSON Lines, HAR, raw HTTP) are
 replayed; any other file is a payload, sent byte for byte as the body (its
 {{...}} placeholders filled, if any); NAME.request.json adds headers.
 
@@ -596,7 +679,23 @@ Examples:
   $ epilot-action replay mypayload.json --url http://127.0.0.1:3000/hook
   $ epilot-action replay stale.json --as-is --url http://127.0.0.1:3000/hook --expect 401
   $ epilot-action replay --keep-id -n 2 --expect-repeat skipped,409 --url http://127.0.0.1:3000/hook
-  $ epilot-action replay -c 16 -d 30 --url http://127.0.0.1:3000/hook --secret-file webhook.secret -q)");
+  $ epilot-action replay -c 16 -d 30 --url http://127.0.0.1:3000/hook --secret-file webhook.secret -q)";
+
+}  // namespace
+
+Command register_replay(CLI::App& app) {
+  auto opts = std::make_shared<ReplayOptions>();
+  auto* cmd = app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
+  cmd->add_option("inputs", opts->inputs,
+                  "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
+                  "(default: the built-in custom-action fixture)");
+  add_target_flags(*cmd, *opts);
+  add_load_flags(*cmd, *opts);
+  add_content_flags(*cmd, *opts);
+  add_expectation_flags(*cmd, *opts);
+  add_epilot_flags(*cmd, *opts);
+  add_output_flags(*cmd, *opts);
+  cmd->footer(k_replay_footer);
   return Command{cmd, [opts] { return run_replay(*opts); }};
 }
 

@@ -21,6 +21,9 @@ namespace epilot::cli {
 
 namespace {
 
+// --format: the signed request as a capture (JSON), or as raw HTTP/1.1.
+enum class SignFormat { json, http };
+
 struct SignOptions {
   std::string payload;  // empty: the built-in custom-action payload
   std::string fixture;
@@ -35,7 +38,7 @@ struct SignOptions {
   std::optional<std::string> method;     // default: the capture's, else POST
   std::vector<std::string> headers;
   std::string out;
-  std::string format = "json";
+  SignFormat format = SignFormat::json;
   bool compact = false;
 };
 
@@ -188,7 +191,7 @@ Outcome run_sign(const SignOptions& opts) {
     request.set_header(header.name, header.value);
   }
 
-  const auto text = opts.format == "http"
+  const auto text = opts.format == SignFormat::http
                         ? write_raw_http(request)
                         : write_capture_json(request, opts.compact ? JsonStyle::compact : JsonStyle::pretty);
   write_output(opts.out, text);
@@ -221,7 +224,8 @@ Command register_sign(CLI::App& app) {
       ->type_name("METHOD");
   add_header_flag(*cmd, opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
-  add_format_flag(*cmd, opts->format, {"json", "http"}, "json (a capture) or http (a raw HTTP/1.1 request)");
+  add_format_flag(*cmd, opts->format, {{"json", SignFormat::json}, {"http", SignFormat::http}},
+                  "json (a capture) or http (a raw HTTP/1.1 request)");
   cmd->add_flag("--compact", opts->compact, "one-line JSON (for JSON Lines streams)");
   cmd->footer(R"(A file means what it holds. A capture (JSON, JSON Lines, HAR, raw HTTP) is
 signed again: its method, URL, headers and body kept, its old signature

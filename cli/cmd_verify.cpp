@@ -36,7 +36,7 @@ struct VerifyOptions {
   std::int64_t tolerance = k_default_tolerance_seconds;
   std::optional<std::int64_t> now;
   bool no_timestamp_check = false;
-  std::string format = "text";
+  OutputFormat format = OutputFormat::text;
   std::string body;
   std::vector<std::string> headers;
   unsigned jobs = 0;
@@ -71,7 +71,7 @@ class Reporter {
     if (m_opts.quiet) {
       return;
     }
-    if (m_opts.format == "json") {
+    if (m_opts.format == OutputFormat::json) {
       print_json(r);
     } else {
       print_text(r);
@@ -82,7 +82,7 @@ class Reporter {
     if (m_opts.quiet) {
       return;
     }
-    if (m_opts.format == "json") {
+    if (m_opts.format == OutputFormat::json) {
       m_line.clear();
       JsonWriter w(m_line);
       w.begin_object().key("event").string("summary").key("requests").number(m_total);
@@ -456,7 +456,7 @@ Command register_verify(CLI::App& app) {
       ->check(whole_number(0, 999'999'999'999'999'999))
       ->type_name("UNIX");
   cmd->add_flag("--no-timestamp-check", opts->no_timestamp_check, "check only the signature");
-  add_format_flag(*cmd, opts->format, {"text", "json"}, "text or json (one JSON object per request)");
+  add_format_flag(*cmd, opts->format, "text or json (one JSON object per request)");
   cmd->add_option("--body", opts->body, "verify this raw body file (or -) with -H headers instead of a capture")
       ->type_name("FILE");
   add_header_flag(*cmd, opts->headers, "with --body: a request header 'name: value', repeatable");

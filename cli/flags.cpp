@@ -265,10 +265,31 @@ CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& header
   return command.add_option("-H,--header", headers, description)->allow_extra_args(false)->type_name("HEADER");
 }
 
-CLI::Option* add_format_flag(CLI::App& command, std::string& format, std::vector<std::string> choices,
-                             const std::string& description) {
-  format = choices.front();
-  return command.add_option("--format", format, description)->check(one_of(std::move(choices)))->capture_default_str();
+CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, std::vector<std::string> names,
+                               std::function<void(std::size_t)> choose, const std::string& description) {
+  // Set up as add_option(flag, std::string&) sets up a text option, so that
+  // the help, the completion scripts and the errors see no difference.
+  auto* option = command.add_option(
+      flag,
+      [names, choose = std::move(choose)](const CLI::results_t& results) {
+        const auto at = std::find(names.begin(), names.end(), results.front());
+        if (at == names.end()) {
+          return false;
+        }
+        choose(static_cast<std::size_t>(at - names.begin()));
+        return true;
+      },
+      description);
+  option->type_name("TEXT");
+  option->type_size(1, 1);
+  option->expected(1);
+  option->run_callback_for_default();
+  return option;
+}
+
+CLI::Option* add_format_flag(CLI::App& command, OutputFormat& format, const std::string& description) {
+  return add_format_flag(command, format, Choices<OutputFormat>{{"text", OutputFormat::text}, {"json", OutputFormat::json}},
+                         description);
 }
 
 CLI::Option* add_junit_flag(CLI::App& command, std::string& path, const std::string& description) {

@@ -9,9 +9,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "cli/output.hpp"
 
 namespace epilot::cli {
 
@@ -81,10 +85,58 @@ CLI::Option* add_tolerance_flag(CLI::App& command, std::int64_t& seconds, const 
                                 DurationBounds bounds);
 // -H,--header HEADER, repeatable.
 CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& headers, const std::string& description);
-// --format, one of `choices`; the first is the default.
-CLI::Option* add_format_flag(CLI::App& command, std::string& format, std::vector<std::string> choices,
+// A flag's values, each name with what it means.
+template <typename Value>
+using Choices = std::vector<std::pair<std::string, Value>>;
+// `flag` NAME sets `value` to the value of NAME as the line is parsed; the
+// first choice is the default. It reads as a text option would (help,
+// completion, errors): the caller adds the check, one_of(the names).
+template <typename Value>
+CLI::Option* add_choice_flag(CLI::App& command, const std::string& flag, Value& value, const Choices<Value>& choices,
                              const std::string& description);
+// --format, one of `choices`, checked; the first is the default, and shown.
+template <typename Format>
+CLI::Option* add_format_flag(CLI::App& command, Format& format, const Choices<Format>& choices,
+                             const std::string& description);
+// --format text|json.
+CLI::Option* add_format_flag(CLI::App& command, OutputFormat& format, const std::string& description);
 // --junit FILE: a JUnit XML report too.
 CLI::Option* add_junit_flag(CLI::App& command, std::string& path, const std::string& description);
+
+}  // namespace epilot::cli
+
+// --- Inline implementations ---
+
+namespace epilot::cli {
+
+// What add_choice_flag does whatever the type: `choose` gets the index of
+// the name given.
+CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, std::vector<std::string> names,
+                               std::function<void(std::size_t)> choose, const std::string& description);
+
+template <typename Value>
+std::vector<std::string> names_of(const Choices<Value>& choices) {
+  std::vector<std::string> names;
+  for (const auto& choice : choices) {
+    names.push_back(choice.first);
+  }
+  return names;
+}
+
+template <typename Value>
+CLI::Option* add_choice_flag(CLI::App& command, const std::string& flag, Value& value, const Choices<Value>& choices,
+                             const std::string& description) {
+  value = choices.front().second;
+  return add_choice_option(
+      command, flag, names_of(choices), [&value, choices](std::size_t i) { value = choices[i].second; }, description);
+}
+
+template <typename Format>
+CLI::Option* add_format_flag(CLI::App& command, Format& format, const Choices<Format>& choices,
+                             const std::string& description) {
+  return add_choice_flag(command, "--format", format, choices, description)
+      ->check(one_of(names_of(choices)))
+      ->default_str(choices.front().first);
+}
 
 }  // namespace epilot::cli

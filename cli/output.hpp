@@ -17,6 +17,9 @@
 
 namespace epilot::cli {
 
+// What a command that prints text or JSON prints (--format text|json).
+enum class OutputFormat { text, json };
+
 // Thrown by commands for anything that is not a check result; caught once, in main.
 class Failure : public std::runtime_error {
  public:

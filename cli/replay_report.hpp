@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/output.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
 #include "lib/http/load_client.hpp"
 #include "lib/epilot/replay_verdicts.hpp"
@@ -62,7 +63,7 @@ struct RunFacts {
 
 class ReplayReporter {
  public:
-  enum class Format { text, json };
+  using Format = OutputFormat;
   // `every_line`: a line for every request; otherwise only for requests that
   // did not meet their expectation, at most a screenful.
   // `name_width`: the inputs' names are padded to this, so columns line up.

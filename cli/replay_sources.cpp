@@ -48,46 +48,38 @@ bool is_empty_archive(std::string_view data) {
   return entries != doc["log"].end() && entries->is_array() && entries->empty();
 }
 
-void add_captures(const std::string& path, std::string_view data, std::vector<ReplayItem>& items) {
-  auto requests = parse_requests(data);
-  if (!requests.ok()) {
-    const auto& e = requests.error();
-    fail(e.code, (path == "-" ? std::string("stdin") : path) + ": " + e.message, e.hints);
+// A browser or proxy export holds a whole session: pages, scripts, API
+// calls. Only its webhook requests are for an endpoint (or, in an export
+// made before signing, its POSTs). `numbers` keeps each one's place in the file.
+void keep_webhook_requests(const std::string& path, std::vector<Capture>& requests, std::vector<std::size_t>& numbers) {
+  const auto total = requests.size();
+  const auto selection = select_webhook_requests(requests);
+  const bool any_webhook = selection.rule == WebhookRule::webhook_headers;
+  std::vector<Capture> kept;
+  numbers.clear();
+  for (const auto index : selection.kept) {
+    kept.push_back(std::move(requests[index]));
+    numbers.push_back(index + 1);
   }
-  if (requests->empty()) {
-    fail(ErrorCode::bad_input, path + " holds no requests");
+  requests = std::move(kept);
+  if (requests.empty()) {
+    fail(ErrorCode::bad_input, path + " holds no webhook request: none of its " + std::to_string(total) +
+                                   " entries is a POST or carries webhook-* headers");
   }
-  // A browser or proxy export holds a whole session: pages, scripts, API
-  // calls. Only its webhook requests are for an endpoint (or, in an export
-  // made before signing, its POSTs).
-  const auto total = requests->size();
-  std::vector<std::size_t> numbers(total);  // each request's place in the file, 1-based, for its name
-  std::iota(numbers.begin(), numbers.end(), 1);
-  const auto format = detect_input_format(std::string_view(data).substr(0, 64 * 1024));
-  if (format.ok() && *format == InputFormat::har) {
-    const auto selection = select_webhook_requests(*requests);
-    const bool any_webhook = selection.rule == WebhookRule::webhook_headers;
-    std::vector<Capture> kept;
-    numbers.clear();
-    for (const auto index : selection.kept) {
-      kept.push_back(std::move((*requests)[index]));
-      numbers.push_back(index + 1);
-    }
-    *requests = std::move(kept);
-    if (requests->empty()) {
-      fail(ErrorCode::bad_input, path + " holds no webhook request: none of its " + std::to_string(total) +
-                                     " entries is a POST or carries webhook-* headers");
-    }
-    if (requests->size() < total) {
-      const auto left = total - requests->size();
-      print_warning(path + ": " + std::to_string(left) + " of its " + std::to_string(total) + " requests " +
-                    (left == 1 ? "is" : "are") + " left out: only those " +
-                    (any_webhook ? std::string("with webhook-* headers") : std::string("that are POSTs")) + " are sent");
-    }
+  if (requests.size() < total) {
+    const auto left = total - requests.size();
+    print_warning(path + ": " + std::to_string(left) + " of its " + std::to_string(total) + " requests " +
+                  (left == 1 ? "is" : "are") + " left out: only those " +
+                  (any_webhook ? std::string("with webhook-* headers") : std::string("that are POSTs")) + " are sent");
   }
+}
+
+// Bodies as logs keep them: base64 in an AWS Lambda event (decoded here),
+// parsed JSON, or under another name than "body" (each said once).
+void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
   // An AWS Lambda event carries the body base64-encoded: send the bytes it stands for.
   std::size_t decoded = 0;
-  for (auto& capture : *requests) {
+  for (auto& capture : requests) {
     if (auto body = decoded_event_body(capture)) {
       capture.body = std::move(*body);
       capture.body_base64_event = false;
@@ -97,7 +89,7 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   if (decoded > 0) {
     print_warning(terminal_text(path) + ": its body is base64 (\"isBase64Encoded\": true); the decoded bytes are sent");
   }
-  const auto parsed = std::count_if(requests->begin(), requests->end(), [](const Capture& c) { return c.body_parsed; });
+  const auto parsed = std::count_if(requests.begin(), requests.end(), [](const Capture& c) { return c.body_parsed; });
   if (parsed > 0) {
     print_warning(terminal_text(path) + ": " + (parsed == 1 ? std::string("a body was") : std::to_string(parsed) + " bodies were") +
                   " logged parsed (JSON, not the text received); it is sent re-encoded compactly, which may not be "
@@ -105,14 +97,33 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   }
   // A log that kept the body under another name ("payload", "data") reads
   // as a capture without one: its Content-Length gives it away.
-  const auto lost = std::find_if(requests->begin(), requests->end(), [](const Capture& c) {
+  const auto lost = std::find_if(requests.begin(), requests.end(), [](const Capture& c) {
     const auto* length = c.find_header("content-length");
     return c.body.empty() && length != nullptr && *length != "0";
   });
-  if (lost != requests->end()) {
+  if (lost != requests.end()) {
     print_warning(terminal_text(path) + ": a request's content-length is " + terminal_text(*lost->find_header("content-length")) +
                   " but the capture holds no body (was it logged under another name than \"body\"?); it is sent empty");
   }
+}
+
+void add_captures(const std::string& path, std::string_view data, std::vector<ReplayItem>& items) {
+  auto requests = parse_requests(data);
+  if (!requests.ok()) {
+    const auto& e = requests.error();
+    fail(e.code, (path == "-" ? std::string("stdin") : path) + ": " + e.message, e.hints);
+  }
+  if (requests->empty()) {
+    fail(ErrorCode::bad_input, path + " holds no requests");
+  }
+  const auto total = requests->size();
+  std::vector<std::size_t> numbers(total);  // each request's place in the file, 1-based, for its name
+  std::iota(numbers.begin(), numbers.end(), 1);
+  const auto format = detect_input_format(std::string_view(data).substr(0, 64 * 1024));
+  if (format.ok() && *format == InputFormat::har) {
+    keep_webhook_requests(path, *requests, numbers);
+  }
+  restore_bodies(path, *requests);
   const auto count = requests->size();
   for (std::size_t i = 0; i < count; ++i) {
     ReplayItem item;

@@ -130,6 +130,21 @@ test('many concurrent requests are all answered and all captured', async () => {
   assert.equal((await l.exited).status, 0);
 });
 
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  test(`${sig} stops listen promptly, with its summary and exit 0 when nothing failed`, async () => {
+    const l = await startListen(['--duration', '30s']);
+    assert.equal((await send(l.url, signed())).status, 200);
+    const started = Date.now();
+    l.proc.kill(sig);
+    const end = await l.exited;
+    assert.ok(Date.now() - started < 3000, 'stops long before the 30 s are up');
+    assert.equal(end.signal, null);
+    assert.equal(end.status, 0, end.stderr);
+    assert.match(end.stderr, new RegExp(`listen stopped \\(${sig}\\)\n$`));
+    assert.deepEqual(l.events.at(-1), { event: 'summary', reason: sig, requests: 1, failed: 0 });
+  });
+}
+
 test('SIGTERM in the middle of a burst loses nothing that was answered 2xx', async () => {
   const out = path.join(tmpdir(), 'caps.jsonl');
   const l = await startListen(['--out', out]);

@@ -521,6 +521,29 @@ test('a second Ctrl-C stops at once, without waiting for the requests in flight'
   }
 });
 
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  test(`${sig} stops a --duration run promptly, with its summary and exit 1`, async () => {
+    const s = await serve((req, record, res) => answer(res, 200, {}));
+    try {
+      const { child, exited } = startReplay(['--url', s.url, '--private-key', privFile, '--duration', '30s',
+        '--format', 'json']);
+      while (s.seen.length < 5) await new Promise((r) => setTimeout(r, 20));
+      const started = Date.now();
+      child.kill(sig);
+      const { status, signal, stdout } = await exited;
+      assert.ok(Date.now() - started < 3000, 'stops long before the 30 s are up');
+      assert.equal(signal, null, 'the first signal asks for a stop; it does not kill');
+      assert.equal(status, 1, stdout);
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1));
+      assert.equal(summary.event, 'summary');
+      assert.equal(summary.interrupted, true);
+      assert.ok(summary.requests >= 5, stdout);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
 test('a progress bar on a terminal, none when piped', async () => {
   const s = await serve((req, record, res) => answer(res, 200, {}));
   try {
