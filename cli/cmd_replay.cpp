@@ -17,6 +17,7 @@
 
 #include "cli/callback_endpoint.hpp"
 #include "cli/commands.hpp"
+#include "cli/environment.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"

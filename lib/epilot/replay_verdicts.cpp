@@ -49,7 +49,7 @@ namespace {
 std::string excerpt(std::string_view text, std::size_t max = 120) {
   auto end = std::min(max, text.size());
   while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;  // back to the start of the character that does not fit
+    end -= 1;  // back to the start of the character that does not fit
   }
   std::string out;
   for (const char c : text.substr(0, end)) {

@@ -39,7 +39,7 @@ struct Classified {
 
 Classified classify(const Delivered& delivered);
 
-// --- Expectations: "--expect 2xx", "--expect 200,409", "--expect stale.json=401" ---
+// --- Expectations: what a run expects of an answer (2xx; 200 or 409; 401 of one input) ---
 
 struct Expectation {
   std::string text;  // as written, for messages

@@ -771,8 +771,7 @@ Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, cons
     SSL_CTX_set_default_verify_paths(tls.get());
     if (!plan.ca_cert.empty() && SSL_CTX_load_verify_locations(tls.get(), plan.ca_cert.c_str(), nullptr) != 1) {
       ERR_clear_error();
-      return make_error(ErrorCode::io, "can't read the CA certificate " + plan.ca_cert,
-                        {"--ca-cert takes a PEM file of one or more certificates"});
+      return make_error(ErrorCode::io, Subject::ca_certificates, "can't read the CA certificate " + plan.ca_cert);
     }
     shared.tls = tls.get();
   }
