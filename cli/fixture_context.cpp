@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/environment.hpp"
+#include "cli/flag_values.hpp"
 #include "cli/input_output.hpp"
 #include "cli/output.hpp"
 #include "lib/util/constants.hpp"

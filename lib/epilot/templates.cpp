@@ -243,14 +243,6 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
   return out;
 }
 
-Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag) {
-  const auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    return make_error(ErrorCode::usage, std::string(flag) + " '" + std::string(text) + "' is not NAME=VALUE");
-  }
-  return std::pair{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
-}
-
 Result<std::string> apply_overrides(std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& sets) {
   if (sets.empty()) {

@@ -91,9 +91,6 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
 Result<std::string> apply_overrides(std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& sets);
 
-// Parse "NAME=VALUE"; `flag` names the text in the error.
-Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag);
-
 struct RequestTemplate {
   std::vector<Header> headers;
   std::string body;

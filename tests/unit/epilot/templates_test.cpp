@@ -193,12 +193,5 @@ TEST(ApplyOverrides, BoundsTheNestingItCreates) {
   EXPECT_FALSE(apply_overrides("{}", {{"a", "\xff"}}).ok()) << "not UTF-8: an error, not a throw";
 }
 
-TEST(ParseAssignment, SplitsAtTheFirstEquals) {
-  EXPECT_EQ(*parse_assignment("a.b=c=d", "--set"), (std::pair<std::string, std::string>{"a.b", "c=d"}));
-  EXPECT_EQ(*parse_assignment("a:=1", "--set"), (std::pair<std::string, std::string>{"a:", "1"}));
-  EXPECT_FALSE(parse_assignment("novalue", "--set").ok());
-  EXPECT_FALSE(parse_assignment("=x", "--set").ok());
-}
-
 }  // namespace
 }  // namespace epilot
