@@ -339,9 +339,7 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
   } else {
     out.body = std::move(*filled);
   }
-  auto body = apply_overrides(out.body, sets);
-  EPILOT_TRY(body);
-  out.body = std::move(*body);
+  EPILOT_TRY_ASSIGN(out.body, apply_overrides(out.body, sets));
   return out;
 }
 

@@ -113,13 +113,26 @@ using Status = Result<Unit>;
 inline Status ok_status() { return Unit{}; }
 
 // Propagate an error from `expr` (a Result) to the caller, which must itself
-// return a Result.
-#define EPILOT_TRY(expr)                 \
-  do {                                   \
-    auto epilot_try_result_ = (expr);    \
-    if (!epilot_try_result_.ok()) {      \
-      return epilot_try_result_.error(); \
-    }                                    \
+// return a Result. A named Result is looked at where it is, never copied
+// (it may hold a whole Capture); a temporary lives to the end of the check.
+#define EPILOT_TRY(expr)                  \
+  do {                                    \
+    auto&& epilot_try_result_ = (expr);   \
+    if (!epilot_try_result_.ok()) {       \
+      return epilot_try_result_.error();  \
+    }                                     \
+  } while (false)
+
+// EPILOT_TRY, then move the value out of `expr` into `lhs` (an lvalue that
+// exists already): `EPILOT_TRY_ASSIGN(out.body, apply_overrides(...))`.
+// A named Result given as `expr` is left holding a moved-from value.
+#define EPILOT_TRY_ASSIGN(lhs, expr)                      \
+  do {                                                    \
+    auto&& epilot_try_result_ = (expr);                   \
+    if (!epilot_try_result_.ok()) {                       \
+      return epilot_try_result_.error();                  \
+    }                                                     \
+    (lhs) = std::move(epilot_try_result_).value();        \
   } while (false)
 
 }  // namespace epilot

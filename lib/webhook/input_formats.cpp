@@ -524,9 +524,7 @@ Status parse_capture_line(std::string_view line, Capture& capture) {
   if (parse_capture_fast(line, capture)) {
     return ok_status();
   }
-  auto full = parse_capture_json(line);
-  EPILOT_TRY(full);
-  capture = std::move(*full);
+  EPILOT_TRY_ASSIGN(capture, parse_capture_json(line));
   return ok_status();
 }
 
