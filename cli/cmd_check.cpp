@@ -15,6 +15,7 @@
 #include "cli/callback_endpoint.hpp"
 #include "cli/check_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"

@@ -16,6 +16,8 @@
 
 #include "cli/callback_endpoint.hpp"
 #include "cli/commands.hpp"
+#include "cli/environment.hpp"
+#include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"

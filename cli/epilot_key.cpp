@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "cli/environment.hpp"
 #include "cli/flags.hpp"
 #include "lib/util/file.hpp"
 #include "lib/http/url.hpp"

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "cli/environment.hpp"
+#include "cli/flag_values.hpp"
 #include "cli/input_output.hpp"
 #include "cli/output.hpp"
 #include "lib/util/constants.hpp"
@@ -22,6 +24,7 @@ FillContext fill_context(const std::vector<std::string>& options) {
     const char* value = std::getenv(name.c_str());
     return value == nullptr ? std::nullopt : std::optional<std::string>(value);
   };
+  context.reserved_env_prefix = std::string(k_env_own_prefix);
   for (const auto& text : options) {
     auto [name, value] = take(parse_assignment(text, "--option"));
     context.options[name] = value;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli/environment.hpp"
 #include "cli/output.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/timefmt.hpp"

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "cli/environment.hpp"
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "lib/util/constants.hpp"

@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "cli/commands.hpp"
+#include "cli/error_words.hpp"
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "cli/usage.hpp"
@@ -188,7 +189,7 @@ int main(int argc, char** argv) {
     return k_exit_usage_or_input;
   } catch (const Failure& e) {
     apply_colour_flags(colour);
-    print_error(e.error());
+    print_error(in_cli_words(e.error()));
     return with_output_checked(exit_status(e.error().code));
   } catch (const std::exception& e) {
     print_error(epilot::make_error(epilot::ErrorCode::io, std::string("internal error: ") + e.what(),

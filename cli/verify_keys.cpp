@@ -1,5 +1,6 @@
 #include "cli/verify_keys.hpp"
 
+#include "cli/environment.hpp"
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
 #include "lib/util/constants.hpp"

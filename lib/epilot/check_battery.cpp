@@ -276,25 +276,6 @@ std::string describe_answer(const CaseAnswer& a) {
   return a.classified.reason.empty() ? text : text + ": " + a.classified.reason;
 }
 
-Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text) {
-  DuplicateAnswer out;
-  const auto colon = text.find(':');
-  if (colon != std::string_view::npos) {
-    out.body_text = std::string(text.substr(colon + 1));
-    if (out.body_text.empty()) {
-      return make_error(ErrorCode::usage, "'" + std::string(text) + "' has nothing after its ':'",
-                        {"SPEC:TEXT: the answer's status and a text its body holds, e.g. 200:duplicate"});
-    }
-  }
-  auto expectation = parse_expectation(text.substr(0, colon));
-  if (!expectation.ok()) {
-    return expectation.error();
-  }
-  out.expectation = std::move(expectation).value();
-  out.expectation.text = std::string(text);
-  return out;
-}
-
 Judgement judge_case(const CaseInfo& info, std::span<const CaseAnswer> answers, std::span<const std::string> what,
                      const DuplicateAnswer* duplicate) {
   if (answers.empty()) {

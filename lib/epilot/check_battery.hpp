@@ -107,10 +107,6 @@ struct DuplicateAnswer {
   std::string body_text;
 };
 
-// "SPEC" or "SPEC:TEXT": statuses, status classes or answer classes as for
-// an expectation, and text the body must hold.
-Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text);
-
 struct Judgement {
   CaseVerdict verdict = CaseVerdict::fail;
   std::string why;   // a line: why it failed or is inconclusive; a note on a pass, if any

@@ -55,16 +55,19 @@ Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& or
   }
   if (endpoint == KeyEndpoint::webhooks) {
     if (org_id.empty()) {
-      return make_error(ErrorCode::usage, "the webhooks endpoint serves a key per organisation: give --org-id");
+      return make_error(ErrorCode::usage, Subject::missing_org_id,
+                        "the webhooks endpoint serves a key per organisation: it needs an organisation id");
     }
     for (char c : org_id) {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-        return make_error(ErrorCode::usage, "--org-id '" + org_id + "' is not an organisation id");
+        return make_error(ErrorCode::usage, Subject::malformed_org_id, "'" + org_id + "' is not an organisation id",
+                          std::string::npos, org_id);
       }
     }
     url += "?orgId=" + org_id;
   } else if (!org_id.empty()) {
-    return make_error(ErrorCode::usage, "--org-id is only for --endpoint webhooks (the app keys are global)");
+    return make_error(ErrorCode::usage, Subject::unwanted_org_id,
+                      "an organisation id is only for the webhooks endpoint (the app keys are global)");
   }
   if (!base.empty()) {
     auto parsed = parse_url(base);

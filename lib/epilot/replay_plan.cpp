@@ -169,17 +169,17 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
                                       "as it is; payloads and fixtures are signed at send time");
       }
       prepared.dynamic = has_placeholders(item.fixture->text);
-      // Rendering once finds a missing {{env.X}} or a bad --set before anything is sent.
+      // Rendering once finds a missing {{env.X}} or a bad override before anything is sent.
       auto instance = instantiate_fixture(*item.fixture, fill, r->m_options.sets);
       if (!instance.ok()) {
-        return make_error(instance.error().code, item.name + ": " + instance.error().message, instance.error().hints);
+        return with_context(instance.error(), item.name);
       }
       own = instance->headers;
       body = std::move(instance->body);
     } else if (r->m_options.mode == SendMode::resign) {
       auto changed = apply_overrides(item.capture.body, r->m_options.sets);
       if (!changed.ok()) {
-        return make_error(changed.error().code, item.name + ": " + changed.error().message, changed.error().hints);
+        return with_context(changed.error(), item.name);
       }
       body = std::move(changed).value();
     } else {

@@ -24,7 +24,7 @@
 namespace epilot {
 
 struct ReplayItem {
-  std::string name;                  // for reports and --expect: a fixture's name, a path, path#N in a file of several
+  std::string name;                  // for reports and expectations: a fixture's name, a path, path#N in a file of several
   std::string source;                // the input it came from (a path, or the fixture's name)
   Capture capture;                   // for a fixture: its headers, and its body when it has no placeholders
   const Fixture* fixture = nullptr;  // set for fixtures
@@ -41,7 +41,7 @@ struct ReplayRequestOptions {
   std::vector<Secret> secrets;            // v1, one entry each
   bool keep_id = false;                   // reuse each request's webhook-id on every send
   std::vector<Header> headers;            // -H: added to, or replacing, every request's own
-  std::vector<std::pair<std::string, std::string>> sets;  // --set, applied to every body
+  std::vector<std::pair<std::string, std::string>> sets;  // field overrides, applied to every body
   TokenMode token_mode = TokenMode::keep;
   std::string token;                      // TokenMode::given
   std::optional<PrivateKey> token_key;    // TokenMode::mock: the run's throwaway signing key
@@ -62,7 +62,7 @@ struct CallbackRequest {
 
 class RequestRenderer {
  public:
-  // Checks every item once (headers, placeholders, JSON for --set); the
+  // Checks every item once (headers, placeholders, JSON for the overrides); the
   // first problem is the error. `threads` is how many worker threads render.
   static Result<std::unique_ptr<RequestRenderer>> create(std::vector<ReplayItem> items, ReplayRequestOptions options,
                                                          SendContext context, unsigned threads);
@@ -77,7 +77,7 @@ class RequestRenderer {
   const std::vector<ReplayItem>& items() const { return m_items; }
   std::size_t item_of(std::uint64_t job) const { return static_cast<std::size_t>(job % m_items.size()); }
   bool is_callback(std::size_t item) const { return m_prepared[item].callback; }
-  // True when job N sends a webhook-id an earlier job sent (--keep-id on a
+  // True when job N sends a webhook-id an earlier job sent (keep_id on a
   // second round, captures sent as they are, two inputs with one id): what
   // an endpoint that deduplicates must recognise.
   bool is_repeat(std::uint64_t job) const;
@@ -88,9 +88,9 @@ class RequestRenderer {
     std::string body;         // the body (for a dynamic fixture, as filled by create())
     bool dynamic = false;     // a fixture with placeholders: filled at every send
     bool callback = false;    // wait_for_callback: callback_post_url and resume_token are set per send
-    std::string kept_id;      // for --keep-id
+    std::string kept_id;      // for keep_id
     bool repeats_earlier = false;  // an earlier item sends the same kept id
-    std::string org_id;       // for --mock-token
+    std::string org_id;       // for TokenMode::mock
   };
   struct ThreadState {
     // Random bytes drawn from the RandomSource in blocks: OpenSSL's

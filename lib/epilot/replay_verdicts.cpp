@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <charconv>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -49,7 +48,7 @@ namespace {
 std::string excerpt(std::string_view text, std::size_t max = 120) {
   auto end = std::min(max, text.size());
   while (end < text.size() && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
-    --end;  // back to the start of the character that does not fit
+    end -= 1;  // back to the start of the character that does not fit
   }
   std::string out;
   for (const char c : text.substr(0, end)) {
@@ -120,43 +119,6 @@ Classified classify(const Delivered& delivered) {
   return {AnswerClass::other, reason};
 }
 
-Result<Expectation> parse_expectation(std::string_view text) {
-  Expectation expectation;
-  expectation.text = std::string(text);
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto comma = text.find(',', pos);
-    if (comma == std::string_view::npos) {
-      comma = text.size();
-    }
-    auto item = text.substr(pos, comma - pos);
-    while (!item.empty() && item.front() == ' ') {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && item.back() == ' ') {
-      item.remove_suffix(1);
-    }
-    pos = comma + 1;
-    Expectation::Matcher matcher;
-    int number = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), number);
-    if (item.size() == 3 && ec == std::errc() && end == item.data() + 3 && number >= 100 && number <= 599) {
-      matcher.status = number;
-    } else if (item.size() == 3 && item[0] >= '1' && item[0] <= '5' && (item[1] == 'x' || item[1] == 'X') &&
-               (item[2] == 'x' || item[2] == 'X')) {
-      matcher.status_class = item[0] - '0';
-    } else if (auto c = parse_answer_class(item)) {
-      matcher.answer_class = c;
-    } else {
-      return make_error(ErrorCode::usage, "'" + std::string(text) + "': '" + std::string(item) +
-                                              "' is not a status (200), a status class (2xx) or an answer class",
-                        {"answer classes: success, skipped, failed, other, timeout, broken"});
-    }
-    expectation.any_of.push_back(matcher);
-  }
-  return expectation;
-}
-
 bool expectation_met(const Expectation& expectation, const Delivered& delivered, AnswerClass answer_class) {
   const bool answered = delivered.delivery == Delivery::answered;
   const int status = answered ? delivered.answer.status : 0;
@@ -178,29 +140,6 @@ Expectation default_expectation() {
   matcher.status_class = 2;
   expectation.any_of.push_back(matcher);
   return expectation;
-}
-
-Result<ExpectRule> parse_expect_rule(std::string_view text) {
-  ExpectRule rule;
-  const auto equals = text.rfind('=');
-  auto spec = text;
-  if (equals != std::string_view::npos) {
-    rule.input = std::string(text.substr(0, equals));
-    spec = text.substr(equals + 1);
-    if (rule.input.empty()) {
-      return make_error(ErrorCode::usage, "'" + std::string(text) + "' names no input before '='");
-    }
-  }
-  if (spec.empty()) {
-    return make_error(ErrorCode::usage, "'" + std::string(text) + "' expects nothing",
-                      {"for example: 2xx, 401, skipped,409, or stale.json=401 for one input"});
-  }
-  auto expectation = parse_expectation(spec);
-  if (!expectation.ok()) {
-    return expectation.error();
-  }
-  rule.expectation = std::move(expectation).value();
-  return rule;
 }
 
 std::size_t LatencyHistogram::bucket_of(std::uint64_t micros) {

@@ -39,7 +39,7 @@ struct Classified {
 
 Classified classify(const Delivered& delivered);
 
-// --- Expectations: "--expect 2xx", "--expect 200,409", "--expect stale.json=401" ---
+// --- Expectations: what a run expects of an answer (statuses, status classes, answer classes) ---
 
 struct Expectation {
   std::string text;  // as written, for messages
@@ -51,21 +51,11 @@ struct Expectation {
   std::vector<Matcher> any_of;
 };
 
-// A comma-separated list of statuses (200), status classes (2xx) and answer
-// classes (success, skipped, failed, other, timeout); any one must match.
-Result<Expectation> parse_expectation(std::string_view text);
+// Met when any one matcher matches: the status, its class or the answer class.
 bool expectation_met(const Expectation& expectation, const Delivered& delivered, AnswerClass answer_class);
 
 // What a run expects when told nothing: every answer is 2xx (success or skipped).
 Expectation default_expectation();
-
-struct ExpectRule {
-  std::string input;  // empty: every input without a rule of its own
-  Expectation expectation;
-};
-
-// "SPEC" or "INPUT=SPEC".
-Result<ExpectRule> parse_expect_rule(std::string_view text);
 
 // --- Latency ---
 

@@ -19,11 +19,19 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Parts of a --set path (data.entity.x has three); real payloads need a few.
+// Parts of an override's path (data.entity.x has three); real payloads need a few.
 constexpr std::size_t k_max_set_path_parts = 64;
 
 Error payload_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
+}
+
+// An error in applying the field overrides: the message names them first,
+// and `rest` follows (" path ... has ...", ": the body ...").
+Error override_error(ErrorCode code, const std::string& rest, std::vector<std::string> hints = {}) {
+  auto error = make_error(code, Subject::field_overrides, std::string(subject_name(Subject::field_overrides)) + rest, 0);
+  error.hints = std::move(hints);
+  return error;
 }
 
 // The text of `value` as it may stand inside a JSON string.
@@ -207,8 +215,9 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
     const bool env = p.kind == PlaceholderKind::env;
     // Any file may be a template, one from someone else too: the tool's own
     // variables hold keys, secrets and tokens, never a payload's values.
-    if (env && p.name.rfind(k_env_own_prefix, 0) == 0) {
-      return payload_error("{{" + std::string(inside) + "}}: the tool's own " + std::string(k_env_own_prefix) +
+    const auto& reserved = context.reserved_env_prefix;
+    if (env && !reserved.empty() && p.name.rfind(reserved, 0) == 0) {
+      return payload_error("{{" + std::string(inside) + "}}: the tool's own " + reserved +
                            "* variables (secrets, tokens) are never filled into a payload");
     }
     std::optional<std::string> value;
@@ -221,23 +230,17 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
       value = p.fallback;
     }
     if (!value) {
-      return payload_error("the template needs {{" + std::string(inside) + "}}, which is not set",
-                           {env ? "set the environment variable " + p.name
-                                : "give it with --option " + p.name + "=VALUE"});
+      auto message = "the template needs {{" + std::string(inside) + "}}, which is not set";
+      if (env) {
+        return payload_error(std::move(message), {"set the environment variable " + p.name});
+      }
+      return make_error(ErrorCode::bad_input, Subject::missing_option, std::move(message), std::string::npos, p.name);
     }
     out.append(json_escaped(*value));
     return ok_status();
   };
   EPILOT_TRY(scan_placeholders(text, on_text, on_placeholder));
   return out;
-}
-
-Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag) {
-  const auto eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
-    return make_error(ErrorCode::usage, std::string(flag) + " '" + std::string(text) + "' is not NAME=VALUE");
-  }
-  return std::pair{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
 }
 
 Result<std::string> apply_overrides(std::string_view body,
@@ -247,7 +250,7 @@ Result<std::string> apply_overrides(std::string_view body,
   }
   auto parsed = parse_json<Json>(body);
   if (!parsed) {
-    return payload_error("--set needs a JSON body, and this one is not JSON: " + parsed.error().message);
+    return override_error(ErrorCode::bad_input, " needs a JSON body, and this one is not JSON: " + parsed.error().message);
   }
   Json& doc = *parsed;
   for (const auto& [target, text] : sets) {
@@ -257,16 +260,16 @@ Result<std::string> apply_overrides(std::string_view body,
     // Every part may make an object: a path of thousands would nest the body
     // past what any reader takes (and past what serialising it can recurse).
     if (static_cast<std::size_t>(std::count(path.begin(), path.end(), '.')) >= k_max_set_path_parts) {
-      return make_error(ErrorCode::usage, "--set path '" + wire::printable(path) + "' has more than " +
-                                              std::to_string(k_max_set_path_parts) + " parts");
+      return override_error(ErrorCode::usage, " path '" + wire::printable(path) + "' has more than " +
+                                                  std::to_string(k_max_set_path_parts) + " parts");
     }
     Json value = text;
     if (raw) {
       auto parsed_value = parse_json<Json>(text);
       if (!parsed_value) {
-        return make_error(ErrorCode::usage, "--set " + wire::printable(target) + "=" + wire::printable(text) +
-                                                ": the value is not JSON (" + parsed_value.error().message + ")",
-                          {"PATH:=JSON takes JSON (123, true, {\"a\":1}); PATH=VALUE takes a string"});
+        return override_error(ErrorCode::usage, " " + wire::printable(target) + "=" + wire::printable(text) +
+                                                    ": the value is not JSON (" + parsed_value.error().message + ")",
+                              {"PATH:=JSON takes JSON (123, true, {\"a\":1}); PATH=VALUE takes a string"});
       }
       value = std::move(*parsed_value);
     }
@@ -276,11 +279,11 @@ Result<std::string> apply_overrides(std::string_view body,
       const auto dot = path.find('.', start);
       const auto part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       if (part.empty()) {
-        return make_error(ErrorCode::usage, "--set path '" + path + "' has an empty part");
+        return override_error(ErrorCode::usage, " path '" + path + "' has an empty part");
       }
       if (!node->is_object()) {
-        return payload_error("--set " + path + ": '" + path.substr(0, start == 0 ? 0 : start - 1) +
-                             "' is not an object");
+        return override_error(ErrorCode::bad_input, " " + path + ": '" + path.substr(0, start == 0 ? 0 : start - 1) +
+                                                        "' is not an object");
       }
       if (dot == std::string::npos) {
         (*node)[part] = value;
@@ -297,10 +300,10 @@ Result<std::string> apply_overrides(std::string_view body,
   try {
     out = doc.dump(-1, ' ', false, Json::error_handler_t::strict);
   } catch (const Json::exception&) {  // type_error 316: a string that is not UTF-8
-    return payload_error("--set: the body or a value set in it is not valid UTF-8");
+    return override_error(ErrorCode::bad_input, ": the body or a value set in it is not valid UTF-8");
   }
   if (auto nesting = check_json_nesting(out); !nesting) {
-    return payload_error("--set makes the body's " + nesting.error().message);
+    return override_error(ErrorCode::bad_input, " makes the body's " + nesting.error().message);
   }
   return out;
 }
@@ -336,9 +339,7 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
   } else {
     out.body = std::move(*filled);
   }
-  auto body = apply_overrides(out.body, sets);
-  EPILOT_TRY(body);
-  out.body = std::move(*body);
+  EPILOT_TRY_ASSIGN(out.body, apply_overrides(out.body, sets));
   return out;
 }
 

@@ -12,7 +12,7 @@
 //   {{unix}}         the time, unix seconds
 //   {{uuid}}         a random UUID, fresh at every occurrence
 //   {{env.NAME}}     an environment variable
-//   {{option.NAME}}  a value given with --option NAME=VALUE
+//   {{option.NAME}}  a value the caller gives (FillContext::options)
 // `{{env.NAME|default}}` and `{{option.NAME|default}}` give a default.
 // Values are inserted JSON-escaped (placeholders stand inside JSON strings).
 // Any other {{...}} text (a Handlebars template in an email body, say) is
@@ -73,22 +73,23 @@ struct FillContext {
   std::int64_t now_ms = 0;  // unix time in milliseconds
   RandomSource random;
   std::function<std::optional<std::string>(const std::string&)> env;  // lookup, injected
+  // Variables whose names start with this are the caller's own (secrets,
+  // tokens): a template that names one is refused. Empty: none are.
+  std::string reserved_env_prefix;
   std::map<std::string, std::string> options;
 };
 
 // Replace every placeholder in `text`; an env or option value that is missing
-// and has no default is an error naming it. Other {{...}} text is kept.
+// and has no default is an error naming it (about Subject::missing_option for
+// an option). Other {{...}} text is kept.
 Result<std::string> fill_placeholders(std::string_view text, const FillContext& context);
 
 // Set `path` (dotted, e.g. data.org_id) to `value` in the JSON `body`, for
 // each pair in order, creating objects on the way: as a string, or, when the
 // path ends in ':' (from PATH:=VALUE), as the JSON `value` stands for. The
-// result is compact JSON.
+// result is compact JSON. Errors are about Subject::field_overrides.
 Result<std::string> apply_overrides(std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& sets);
-
-// Parse "NAME=VALUE" (for --set and --option).
-Result<std::pair<std::string, std::string>> parse_assignment(std::string_view text, std::string_view flag);
 
 struct RequestTemplate {
   std::vector<Header> headers;

@@ -317,8 +317,7 @@ Result<std::unique_ptr<TlsClient>> TlsClient::create(const std::string& ca_cert)
   SSL_CTX_set_default_verify_paths(context);
   if (!ca_cert.empty() && SSL_CTX_load_verify_locations(context, ca_cert.c_str(), nullptr) != 1) {
     ERR_clear_error();
-    return make_error(ErrorCode::io, "can't read the CA certificate " + ca_cert,
-                      {"--ca-cert takes a PEM file of one or more certificates"});
+    return make_error(ErrorCode::io, Subject::ca_certificates, "can't read the CA certificate " + ca_cert);
   }
   return client;
 }

@@ -102,7 +102,7 @@ Status write_file_atomic(const std::string& requested, std::string_view content,
   struct stat st {};
   const bool exists = ::stat(requested.c_str(), &st) == 0;  // through symlinks
   if (overwrite == Overwrite::no && (exists || file_exists(requested))) {
-    return make_error(ErrorCode::io, requested + " already exists", {"use --force to replace it"});
+    return make_error(ErrorCode::io, Subject::existing_file, requested + " already exists");
   }
   if (exists && !S_ISREG(st.st_mode)) {
     if (S_ISDIR(st.st_mode)) {
@@ -158,7 +158,7 @@ Status write_file_atomic(const std::string& requested, std::string_view content,
     const int err = errno;
     ::unlink(tmp.c_str());
     if (err == EEXIST) {
-      return make_error(ErrorCode::io, path + " already exists", {"use --force to replace it"});
+      return make_error(ErrorCode::io, Subject::existing_file, path + " already exists");
     }
     return io_error("cannot create", path, err);
   }

@@ -28,7 +28,7 @@ Status check_json_nesting(std::string_view text, std::size_t max_depth) {
                                                     " levels (at byte " + std::to_string(i) + ")");
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+      depth -= 1;
     }
   }
   return ok_status();

@@ -371,9 +371,9 @@ std::optional<std::set<std::string>> top_level_keys(std::string_view text) {
     bool string(string_t&) override { return true; }
     bool binary(binary_t&) override { return true; }
     bool start_object(std::size_t) override { return ++depth, true; }
-    bool end_object() override { return --depth, true; }
+    bool end_object() override { return depth -= 1, true; }
     bool start_array(std::size_t) override { return ++depth, true; }
-    bool end_array() override { return --depth, true; }
+    bool end_array() override { return depth -= 1, true; }
     bool key(string_t& name) override {
       if (depth == 1) {
         keys.insert(name);
@@ -524,9 +524,7 @@ Status parse_capture_line(std::string_view line, Capture& capture) {
   if (parse_capture_fast(line, capture)) {
     return ok_status();
   }
-  auto full = parse_capture_json(line);
-  EPILOT_TRY(full);
-  capture = std::move(*full);
+  EPILOT_TRY_ASSIGN(capture, parse_capture_json(line));
   return ok_status();
 }
 

@@ -28,7 +28,7 @@ Result<DecodedJwt> decode_jwt(std::string_view token);
 std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::ordered_json& claims,
                              const PrivateKey& key);
 
-// What `replay --mock-token` sends as `x-epilot-token`: epilot's access-token
+// What a mock token sent as `x-epilot-token` holds (replay's): epilot's access-token
 // claims (reference/epilot.md section 4), valid for 600 s from `issued_at`,
 // signed by `key`, a throwaway key of the run. It says in its `iss`, `kid`
 // and `token_name` that it is not epilot's, so nobody mistakes it for one.

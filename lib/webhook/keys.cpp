@@ -197,8 +197,8 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
     return make_error(ErrorCode::bad_key, "expected a private key, got a whpk_ public key");
   }
   if (starts_with(text, k_prefix_secret)) {
-    return make_error(ErrorCode::bad_key, "expected an Ed25519 private key, got a whsec_ HMAC secret",
-                      {"HMAC secrets go to --secret, --secret-file or EPILOT_ACTION_SECRET"});
+    return make_error(ErrorCode::bad_key, Subject::secret_as_private_key,
+                      "expected an Ed25519 private key, got a whsec_ HMAC secret");
   }
   auto pem = parse_pem(text);
   if (!pem) {
@@ -249,13 +249,11 @@ Result<Secret> parse_secret(std::string_view text) {
                       {"pass the whsec_... value your webhook settings show, without a version"});
   }
   if (starts_with(text, k_prefix_private_key) || starts_with(text, k_prefix_public_key)) {
-    return make_error(ErrorCode::bad_key, "secret is an Ed25519 key (" +
-                                              std::string(text.substr(0, 5)) + "), not an HMAC secret",
-                      {"Ed25519 keys go to --private-key (sign) or --public-key (verify)"});
+    return make_error(ErrorCode::bad_key, Subject::key_as_secret,
+                      "secret is an Ed25519 key (" + std::string(text.substr(0, 5)) + "), not an HMAC secret");
   }
   if (text.find("-----BEGIN") != std::string_view::npos) {
-    return make_error(ErrorCode::bad_key, "secret is a PEM key, not an HMAC secret",
-                      {"PEM keys go to --private-key (sign) or --public-key (verify)"});
+    return make_error(ErrorCode::bad_key, Subject::pem_as_secret, "secret is a PEM key, not an HMAC secret");
   }
   const bool prefixed = starts_with(text, k_prefix_secret);
   const auto b64 = prefixed ? text.substr(k_prefix_secret.size()) : text;
@@ -270,11 +268,9 @@ Result<Secret> parse_secret(std::string_view text) {
                       {"a Standard Webhooks secret looks like whsec_ followed by base64"});
   }
   if (bytes->size() < k_secret_min_size) {
-    return make_error(ErrorCode::bad_key,
+    return make_error(ErrorCode::bad_key, Subject::short_secret,
                       "secret decodes to " + std::to_string(bytes->size()) +
-                          " bytes; Standard Webhooks secrets have at least " +
-                          std::to_string(k_secret_min_size),
-                      {"generate one with: epilot-action keygen --hmac"});
+                          " bytes; Standard Webhooks secrets have at least " + std::to_string(k_secret_min_size));
   }
   return Secret{std::move(*bytes), std::string(text)};
 }

@@ -67,7 +67,7 @@ struct NamedPublicKey {
 };
 
 struct NamedSecret {
-  std::string name;  // never the secret itself: "--secret #1", "EPILOT_ACTION_SECRET", a path
+  std::string name;  // where the caller got it (an option, a variable, a path), never the secret itself
   Secret secret;
 };
 

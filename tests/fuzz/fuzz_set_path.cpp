@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "cli/flag_values.hpp"
 #include "lib/util/json.hpp"
 #include "lib/epilot/templates.hpp"
 
@@ -12,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   // First line: the assignment as typed; the rest: the body.
   const auto eol = text.find('\n');
-  const auto assignment = epilot::parse_assignment(text.substr(0, eol), "--set");
+  const auto assignment = epilot::cli::parse_assignment(text.substr(0, eol), "--set");
   if (!assignment) {
     return 0;
   }
