@@ -16,10 +16,10 @@ namespace epilot {
 
 // The reason codes, declared in the order they are reported when several
 // apply (diagnose_test pins it). Two come elsewhere: svix_headers comes
-// first when the svix-* headers, read as webhook-* ones, verify or change
-// the verdict (missing_header and then the reasons of the request so read
-// follow it); timestamp_not_canonical that does not explain the mismatch
-// comes after diagnosis_limited, as an aside.
+// first when svix-* headers stand in for missing webhook-* ones (then
+// missing_header, then the reasons for the request read with them renamed);
+// timestamp_not_canonical that does not explain the mismatch comes after
+// diagnosis_limited, as an aside.
 enum class ReasonCode {
   missing_header,
   svix_headers,
