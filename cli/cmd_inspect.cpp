@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/input_output.hpp"
@@ -34,21 +36,17 @@ std::string str(const Json& v) {
 
 void row(const char* label, const std::string& value) { std::printf("%-15s %s\n", label, value.c_str()); }
 
-void print_text(const Json& d) {
-  row("request", str(d["method"]) + " " + (str(d["url"]).empty() ? "(no url)" : str(d["url"])));
-  row("headers", std::to_string(d["headers"].size()));
-  for (const auto& h : d["headers"]) {
-    std::printf("  %s: %s\n", str(h["name"]).c_str(), str(h["value"]).c_str());
-  }
+// A value read from a svix-* header is labelled with that header's name.
+std::string header_label(const Json& field, const char* standard) {
+  return field.is_object() && field.contains("header") ? str(field["header"]) : std::string(standard);
+}
+
+void print_id_and_timestamp(const Json& d) {
   const auto& id = d["webhook_id"];
-  // A value read from a svix-* header is labelled with that header's name.
-  const auto label = [](const Json& field, const char* standard) {
-    return field.is_object() && field.contains("header") ? str(field["header"]) : std::string(standard);
-  };
-  row(label(id, "webhook-id").c_str(),
+  row(header_label(id, "webhook-id").c_str(),
       id.is_null() ? "missing" : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
   const auto& ts = d["timestamp"];
-  const auto ts_label = label(ts, "timestamp");
+  const auto ts_label = header_label(ts, "timestamp");
   if (ts.is_null()) {
     row("timestamp", "missing");
   } else if (ts.contains("error")) {
@@ -59,6 +57,9 @@ void print_text(const Json& d) {
                          (age >= 0 ? " ago" : " in the future") +
                          (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
   }
+}
+
+void print_signature(const Json& d) {
   const auto& sig = d["signature"];
   const auto& svix = d["svix_headers"];
   const bool svix_signature = std::find(svix.begin(), svix.end(), Json(std::string(k_svix_header_signature))) != svix.end();
@@ -78,33 +79,36 @@ void print_text(const Json& d) {
     std::printf("  note: read from svix-* headers; Standard Webhooks and epilot send webhook-id, "
                 "webhook-timestamp and webhook-signature, and verify reads svix-* ones only to explain a failure\n");
   }
-  if (d.contains("epilot_token")) {
-    const auto& t = d["epilot_token"];
-    row("x-epilot-token", "decoded, NOT verified (epilot's gateway verifies it)");
-    if (t.contains("error")) {
-      std::printf("  error: %s\n", str(t["error"]).c_str());
-    } else {
-      std::printf("  header:     %s\n", str(t["header"]).c_str());
-      for (const char* key : {"org_id", "token_type"}) {
-        if (t.contains(key)) {
-          std::printf("  %-11s %s\n", (std::string(key) + ":").c_str(), str(t[key]).c_str());
-        }
-      }
-      if (t.contains("issued_at")) {
-        std::printf("  issued:     %s\n", str(t["issued_at"]).c_str());
-      }
-      if (t.contains("expires_at")) {
-        const auto left = t["expires_in_seconds"].get<std::int64_t>();
-        std::printf("  expires:    %s (%s)\n", str(t["expires_at"]).c_str(),
-                    left <= 0 ? ("expired " + describe_duration(left) + " ago").c_str()
-                              : ("valid for " + describe_duration(left)).c_str());
-      }
-      if (t.contains("lifetime_seconds")) {
-        std::printf("  lifetime:   %s\n", describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
-      }
-      std::printf("  claims:     %s\n", str(t["claims"]).c_str());
+}
+
+void print_token(const Json& t) {
+  row("x-epilot-token", "decoded, NOT verified (epilot's gateway verifies it)");
+  if (t.contains("error")) {
+    std::printf("  error: %s\n", str(t["error"]).c_str());
+    return;
+  }
+  std::printf("  header:     %s\n", str(t["header"]).c_str());
+  for (const char* key : {"org_id", "token_type"}) {
+    if (t.contains(key)) {
+      std::printf("  %-11s %s\n", (std::string(key) + ":").c_str(), str(t[key]).c_str());
     }
   }
+  if (t.contains("issued_at")) {
+    std::printf("  issued:     %s\n", str(t["issued_at"]).c_str());
+  }
+  if (t.contains("expires_at")) {
+    const auto left = t["expires_in_seconds"].get<std::int64_t>();
+    std::printf("  expires:    %s (%s)\n", str(t["expires_at"]).c_str(),
+                left <= 0 ? ("expired " + describe_duration(left) + " ago").c_str()
+                          : ("valid for " + describe_duration(left)).c_str());
+  }
+  if (t.contains("lifetime_seconds")) {
+    std::printf("  lifetime:   %s\n", describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
+  }
+  std::printf("  claims:     %s\n", str(t["claims"]).c_str());
+}
+
+void print_body_and_payload(const Json& d) {
   const auto& b = d["body"];
   row("body", std::to_string(b["bytes"].get<std::size_t>()) + " bytes, " + str(b["encoding"]) +
                   (b["json"].get<bool>() ? ", JSON" : ""));
@@ -123,6 +127,20 @@ void print_text(const Json& d) {
       std::printf("  %-18s %s\n", terminal_text(key + ":").c_str(), str(value).c_str());
     }
   }
+}
+
+void print_text(const Json& d) {
+  row("request", str(d["method"]) + " " + (str(d["url"]).empty() ? "(no url)" : str(d["url"])));
+  row("headers", std::to_string(d["headers"].size()));
+  for (const auto& h : d["headers"]) {
+    std::printf("  %s: %s\n", str(h["name"]).c_str(), str(h["value"]).c_str());
+  }
+  print_id_and_timestamp(d);
+  print_signature(d);
+  if (d.contains("epilot_token")) {
+    print_token(d["epilot_token"]);
+  }
+  print_body_and_payload(d);
 }
 
 // `fields` as a JSON line of the event `name` ("event" first, as in every

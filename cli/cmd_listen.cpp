@@ -29,6 +29,7 @@
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
 #include "lib/http/url.hpp"
+#include "lib/webhook/capture_sink.hpp"
 
 namespace epilot::cli {
 
@@ -72,133 +73,15 @@ constexpr auto k_callback_margin = std::chrono::milliseconds(50);
 // dropped, and said so, rather than letting memory grow.
 constexpr std::size_t k_max_pending_callbacks = 256;
 
-// Where captures go: appended to one JSON Lines file, or one file each in a
-// directory; synced before the answer is sent, so what was answered is kept.
-class CaptureSink {
- public:
-  // Captures hold x-epilot-token and authorization in full: only the user
-  // may read them.
-  explicit CaptureSink(const ListenOptions& opts) : m_dir(opts.out_dir) {
-    if (!opts.out.empty()) {
-      m_fd = ::open(opts.out.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      struct stat st {};
-      if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
-        fail(ErrorCode::io, "cannot open " + opts.out + ": " + std::strerror(errno));
-      }
-      m_size = static_cast<std::size_t>(st.st_size);
-      if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
-        print_warning(opts.out + " can be read by other users, and captures hold tokens (chmod 600 it)");
-      }
-    }
-    if (!m_dir.empty()) {
-      take(make_directories(m_dir, 0700));
-    }
+// Open listen's --out and --out-dir (lib/webhook/capture_sink.hpp), warning
+// first when the file is readable by others, as captures hold tokens.
+void open_sink(CaptureSink& sink, const ListenOptions& opts) {
+  auto opened = sink.open({opts.out, opts.out_dir});
+  if (sink.file_readable_by_others()) {
+    print_warning(opts.out + " can be read by other users, and captures hold tokens (chmod 600 it)");
   }
-  bool enabled() const { return m_fd >= 0 || !m_dir.empty(); }
-
-  ~CaptureSink() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  CaptureSink(const CaptureSink&) = delete;
-  CaptureSink& operator=(const CaptureSink&) = delete;
-
-  // Store one record; returns an error message, or "" when it is on disk (or
-  // there is nowhere to store it). Concurrent requests share one fdatasync:
-  // each waits until a sync that started after its write has finished.
-  std::string store(const std::string& record, const std::string& id) {
-    std::uint64_t ticket = 0;
-    {
-      std::lock_guard lock(m_mutex);
-      ++m_count;
-      if (m_fd >= 0) {
-        if (const auto error = append(record); !error.empty()) {
-          return error;
-        }
-        ticket = ++m_written;
-      }
-      if (!m_dir.empty()) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%06zu", m_count);
-        std::string safe_id;
-        for (char c : id.substr(0, 64)) {
-          safe_id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
-        }
-        const auto path = m_dir + "/" + name + (safe_id.empty() ? "" : "-" + safe_id) + ".json";
-        if (auto written = write_file_atomic(path, record, 0600, Overwrite::no); !written) {
-          return written.error().message;
-        }
-      }
-    }
-    return ticket == 0 ? "" : sync_through(ticket);
-  }
-
- private:
-  // Append one whole record or nothing: after a failed write (a full disk)
-  // the part written is cut off again, so that the next record does not
-  // land on a half line and make an answered request unreadable.
-  std::string append(const std::string& record) {
-    std::size_t written = 0;
-    while (written < record.size()) {
-      const auto n = ::write(m_fd, record.data() + written, record.size() - written);
-      if (n < 0 && errno == EINTR) {
-        continue;
-      }
-      if (n <= 0) {
-        const int err = n < 0 ? errno : ENOSPC;
-        if (written > 0 && ::ftruncate(m_fd, static_cast<off_t>(m_size)) != 0) {
-          return std::string("cannot write the capture (") + std::strerror(err) +
-                 "), and the partial record could not be removed: " + std::strerror(errno);
-        }
-        return std::string("cannot write the capture: ") + std::strerror(err);
-      }
-      written += static_cast<std::size_t>(n);
-    }
-    m_size += written;
-    return "";
-  }
-
-  std::string sync_through(std::uint64_t ticket) {
-    std::unique_lock lock(m_sync_mutex);
-    while (m_synced < ticket) {
-      if (m_syncing) {
-        m_synced_cv.wait(lock);
-        continue;
-      }
-      m_syncing = true;
-      std::uint64_t target = 0;
-      {
-        std::lock_guard write_lock(m_mutex);
-        target = m_written;
-      }
-      lock.unlock();
-      const int rc = ::fdatasync(m_fd);
-      const int err = errno;
-      lock.lock();
-      m_syncing = false;
-      if (rc == 0) {
-        m_synced = std::max(m_synced, target);
-      }
-      m_synced_cv.notify_all();
-      if (rc != 0) {
-        return std::string("cannot sync the capture: ") + std::strerror(err);
-      }
-    }
-    return "";
-  }
-
-  std::string m_dir;
-  int m_fd = -1;
-  std::mutex m_mutex;        // guards the file offset and the counters below
-  std::size_t m_size = 0;    // of the file: where the next record starts
-  std::size_t m_count = 0;
-  std::uint64_t m_written = 0;
-  std::mutex m_sync_mutex;   // guards the sync state below
-  std::condition_variable m_synced_cv;
-  std::uint64_t m_synced = 0;
-  bool m_syncing = false;
-};
+  take(std::move(opened));
+}
 
 // Stops the server once, from whichever of signal, count or clock comes first.
 class Stopper {
@@ -283,13 +166,13 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
     doc["path"] = std::string(path);
     doc["url"] = shown_url(r.request.url);  // the query may carry a token: the capture file has it all
     doc["webhook_id"] = v.id.empty() ? Json() : Json(v.id);
-    doc["verdict"] = verdict_code(v.verdict);
+    doc["verdict"] = to_code(v.verdict);
     doc["duplicate"] = r.duplicate;
     doc["status"] = r.answer.status;
     auto& reasons = doc["reasons"];
     reasons = Json::array();
     for (const auto& reason : r.result.reasons) {
-      reasons.push_back({{"code", reason.code}, {"message", reason.message}});
+      reasons.push_back({{"code", to_code(reason.code)}, {"message", reason.message}});
     }
     emit(opts, json_line(doc));
     return;
@@ -303,8 +186,8 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
            " verified with " + v.match->key_name;
   } else {
     line = text_prefix(r.answer.status, "FAIL", r.request.method, path) + "  " + id + "  " +
-           (r.result.reasons.empty() ? std::string(verdict_code(v.verdict))
-                                     : r.result.reasons[0].code + ": " + terminal_text(r.result.reasons[0].message));
+           (r.result.reasons.empty() ? std::string(to_code(v.verdict))
+                                     : std::string(to_code(r.result.reasons[0].code)) + ": " + terminal_text(r.result.reasons[0].message));
   }
   emit(opts, line + "\n");
 }
@@ -406,7 +289,8 @@ enum class Admitted { no, yes };
 class Session {
  public:
   Session(const ListenOptions& opts, Stopper& stopper)
-      : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_sink(opts), m_stopper(stopper) {
+      : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_stopper(stopper) {
+    open_sink(m_sink, opts);
     if (!opts.no_callback) {
       HttpOptions http;
       http.ca_cert = opts.keys.epilot.ca_cert;
@@ -471,11 +355,11 @@ ServerResponse Session::handle(wire::Request&& request) {
     return {{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)};
   }
   auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
-  if (const auto error = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
-                                          : std::string();
-      !error.empty()) {
+  if (const auto stored = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
+                                           : ok_status();
+      !stored) {
     // Never answer 2xx for a request that could not be kept.
-    print_warning(error);
+    print_warning(stored.error().message);
     received.answer = {503, "{\"error\":\"capture failed\"}"};
     ++m_unsaved;
   }

@@ -66,7 +66,7 @@ class Reporter {
       ++m_failed;
     }
     for (const auto& reason : r.reasons) {
-      m_scheme_mismatch = m_scheme_mismatch || reason.code == "scheme_mismatch";
+      m_scheme_mismatch = m_scheme_mismatch || reason.code == ReasonCode::scheme_mismatch;
     }
     if (m_opts.quiet) {
       return;
@@ -137,7 +137,7 @@ class Reporter {
     // failed request once; its reasons follow, indented.
     std::printf("%s%s  %s\n", toned("FAIL", Tone::bad, STDOUT_FILENO, 6).c_str(), id.c_str(), record_name(r).c_str());
     for (const auto& reason : r.reasons) {
-      std::printf("      %s: %s\n", reason.code.c_str(), terminal_text(reason.message).c_str());
+      std::printf("      %s: %s\n", std::string(to_code(reason.code)).c_str(), terminal_text(reason.message).c_str());
     }
   }
 
@@ -188,7 +188,7 @@ class Reporter {
     } else {
       w.string(v.id);
     }
-    w.key("valid").boolean(v.ok()).key("verdict").string(verdict_code(v.verdict));
+    w.key("valid").boolean(v.ok()).key("verdict").string(to_code(v.verdict));
     if (v.timestamp) {
       w.key("timestamp").number(*v.timestamp).key("age_seconds").number(v.age);
     }
@@ -207,7 +207,7 @@ class Reporter {
     }
     w.end_array().key("reasons").begin_array();
     for (const auto& reason : r.reasons) {
-      w.begin_object().key("code").string(reason.code).key("message").string(reason.message).end_object();
+      w.begin_object().key("code").string(to_code(reason.code)).key("message").string(reason.message).end_object();
     }
     w.end_array();
   }

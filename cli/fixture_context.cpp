@@ -8,6 +8,7 @@
 #include "cli/flag_values.hpp"
 #include "cli/input_output.hpp"
 #include "cli/output.hpp"
+#include "lib/epilot/input_kind.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
 #include "lib/webhook/input_formats.hpp"

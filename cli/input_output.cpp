@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli/output.hpp"
+#include "lib/epilot/input_kind.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/file.hpp"
 #include "lib/webhook/input_formats.hpp"

@@ -12,6 +12,7 @@
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"
 #include "cli/output.hpp"
+#include "lib/epilot/input_kind.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/epilot/fixture_catalog.hpp"

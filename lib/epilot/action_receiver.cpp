@@ -1,5 +1,9 @@
 #include "lib/epilot/action_receiver.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include "lib/webhook/capture_json.hpp"
+
 namespace epilot {
 
 HttpResponse to_http_response(Answer answer) {
@@ -19,7 +23,7 @@ std::string dump(const Json& doc) { return doc.dump(-1, ' ', false, Json::error_
 Json reasons_json(const std::vector<Reason>& reasons) {
   auto list = Json::array();
   for (const auto& r : reasons) {
-    list.push_back({{"code", r.code}, {"message", r.message}});
+    list.push_back({{"code", to_code(r.code)}, {"message", r.message}});
   }
   return list;
 }
@@ -56,7 +60,7 @@ Received Receiver::handle(Capture request, std::int64_t now) {
   if (!verified && !m_config.accept_unsigned) {
     Json body;
     body["error"] = "unauthorized";
-    body["verdict"] = verdict_code(out.result.verification.verdict);
+    body["verdict"] = to_code(out.result.verification.verdict);
     body["reasons"] = reasons_json(out.result.reasons);
     out.answer = {401, dump(body)};
     return out;
@@ -99,7 +103,7 @@ std::string received_record(const Received& received) {
   auto doc = capture_to_json(received.request);
   const auto& v = received.result.verification;
   doc["received_at"] = received.received_at;
-  doc["verdict"] = verdict_code(v.verdict);
+  doc["verdict"] = to_code(v.verdict);
   if (v.match) {
     doc["matched"] = {{"version", v.match->version}, {"key", v.match->key_name}};
   }

@@ -4,8 +4,6 @@
 // refuse replays, choose the answer a custom-action endpoint would give, and
 // describe the result as a capture record.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <mutex>
 #include <string>

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "lib/util/constants.hpp"
+#include "lib/webhook/raw_http.hpp"
 
 namespace epilot {
 

@@ -490,3 +490,25 @@ ChunkedDecoder::State ChunkedDecoder::take_data_end(char c) {
 }
 
 }  // namespace epilot::wire
+
+namespace epilot {
+
+Status validate_header(std::string_view name, std::string_view value) {
+  if (name.empty()) {
+    return wire::wire_error("a header has an empty name");
+  }
+  if (!wire::is_token(name)) {
+    return wire::wire_error("header name '" + wire::printable(name) +
+                            "' contains a character not allowed in HTTP header names");
+  }
+  if (value.size() > k_max_header_line) {
+    return wire::wire_error("header '" + wire::printable(name) + "' is " + std::to_string(value.size()) +
+                            " bytes long; at most " + std::to_string(k_max_header_line) + " are accepted");
+  }
+  if (!wire::is_field_value(value)) {
+    return wire::wire_error("header '" + wire::printable(name) + "' contains CR, LF, NUL or another control byte");
+  }
+  return ok_status();
+}
+
+}  // namespace epilot

@@ -27,6 +27,10 @@ struct Header {
   std::string value;
 };
 
+// Check that `name` is an HTTP token and `value` a field value of at most
+// k_max_header_line bytes: what a header must be to go onto the wire.
+Status validate_header(std::string_view name, std::string_view value);
+
 namespace wire {
 
 enum class Version { http10, http11 };

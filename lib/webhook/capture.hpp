@@ -1,13 +1,8 @@
 #pragma once
 
-// One HTTP request, byte-exact: the model every command works on, with the
-// readers and writers for its on-disk forms.
-//
-// Native form (what `sign` writes): a JSON object
-//   {"method", "url", "headers", "body" | "body_base64"}
-// where `headers` is an object, an array of [name, value] pairs or an array of
-// {"name", "value"} objects. Also read: a raw HTTP/1.1 request as captured off
-// the wire (CRLF or LF, Content-Length, chunked transfer coding).
+// One HTTP request, byte-exact: the model every command works on. Its file
+// forms live beside it: the native JSON form in capture_json.hpp, a raw
+// HTTP/1.1 request in raw_http.hpp; input_formats.hpp tells them apart.
 
 #include <cstddef>
 #include <optional>
@@ -15,9 +10,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "lib/util/error.hpp"
 #include "lib/http/wire.hpp"
 
 namespace epilot {
@@ -51,35 +43,11 @@ struct Capture {
 // stands for; nullopt when it is not valid base64 (or not such a capture).
 std::optional<std::string> decoded_event_body(const Capture& capture);
 
-enum class CaptureFormat { json, raw_http };
-
-// Guess the format of `data` from its first bytes.
-Result<CaptureFormat> detect_capture_format(std::string_view data);
-
-Result<Capture> parse_capture_json(std::string_view data);
-Result<Capture> parse_raw_http(std::string_view data);
 // A request a server received, as a capture (its URL made by request_url).
 Capture capture_from_request(wire::Request&& request);
 
 // A capture's URL for a request `target`: absolute with the Host header when
 // the target is a path, the target itself otherwise.
 std::string request_url(std::string_view target, const std::string* host);
-// Detect the format, then parse.
-Result<Capture> parse_capture(std::string_view data);
-
-enum class JsonStyle { pretty, compact };
-
-// The native JSON form; `body_base64` replaces `body` when the body is not
-// valid UTF-8. Ends with a newline.
-std::string write_capture_json(const Capture& capture, JsonStyle style);
-
-// The same, as a document to add fields to (listen adds the verdict).
-nlohmann::ordered_json capture_to_json(const Capture& capture);
-
-// An HTTP/1.1 request as it would go on the wire (CRLF, Content-Length set).
-std::string write_raw_http(const Capture& capture);
-
-// Check that `name` is an HTTP token and `value` has no CR, LF or NUL.
-Status validate_header(std::string_view name, std::string_view value);
 
 }  // namespace epilot

@@ -11,6 +11,7 @@
 #include "lib/util/json.hpp"
 #include "lib/util/timefmt.hpp"
 #include "lib/http/wire.hpp"
+#include "lib/webhook/capture_json.hpp"
 
 namespace epilot {
 
@@ -107,7 +108,7 @@ std::string escaped(std::string_view whitespace) {
 }
 
 struct BodyVariant {
-  std::string code;
+  ReasonCode code;
   std::string message;
   std::string body;
 };
@@ -117,7 +118,7 @@ struct BodyVariant {
 // re-encoding, so it is tried first.
 std::vector<BodyVariant> body_variants(const std::string& body) {
   std::vector<BodyVariant> out;
-  const auto add = [&](const char* code, const std::string& message, std::string variant) {
+  const auto add = [&](ReasonCode code, const std::string& message, std::string variant) {
     if (variant != body) {
       out.push_back({code, message, std::move(variant)});
     }
@@ -125,36 +126,36 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
   // A JSON body is never valid base64 (braces, quotes), so this costs nothing
   // on the usual body and names the Lambda case exactly.
   if (auto decoded = body.size() >= 4 ? base64_decode(body) : std::nullopt) {
-    add("body_base64_encoded",
+    add(ReasonCode::body_base64_encoded,
         "the signature matches this body base64-decoded: the body was logged base64-encoded (as AWS "
         "Lambda and API Gateway deliver it with isBase64Encoded: true); decode it before verifying",
         std::string(as_chars(*decoded)));
   }
-  add("trailing_newline", "the signature matches this body with a newline added at the end (an editor or "
+  add(ReasonCode::trailing_newline, "the signature matches this body with a newline added at the end (an editor or "
                           "echo added or the receiver dropped one)", body + "\n");
-  add("trailing_newline", "the signature matches this body with CRLF added at the end", body + "\r\n");
+  add(ReasonCode::trailing_newline, "the signature matches this body with CRLF added at the end", body + "\r\n");
   // Any run of trailing whitespace (jq's or an editor's newlines, a CR LF) is
   // a smaller edit than a re-encoding, so it is tried before those.
   const auto kept = body.find_last_not_of(" \t\r\n");
   const auto trailing = kept == std::string::npos ? body.size() : body.size() - kept - 1;
   if (trailing > 0) {
-    add("trailing_newline", "the signature matches this body without its trailing whitespace (" +
+    add(ReasonCode::trailing_newline, "the signature matches this body without its trailing whitespace (" +
                                 escaped(std::string_view(body).substr(body.size() - trailing)) +
                                 "): something (jq, an editor, echo, a CRLF convention) added it after signing",
         body.substr(0, body.size() - trailing));
     // Signed with one final line end, received with more (or another).
     for (const char* end : {"\n", "\r\n"}) {
-      add("trailing_newline", "the signature matches this body with its trailing whitespace (" +
+      add(ReasonCode::trailing_newline, "the signature matches this body with its trailing whitespace (" +
                                   escaped(std::string_view(body).substr(body.size() - trailing)) + ") replaced by " +
                                   escaped(end) + ": something changed the end of the body after signing",
           body.substr(0, body.size() - trailing) + end);
     }
   }
   if (body.find("\r\n") != std::string::npos) {
-    add("line_endings_changed", "the signature matches this body with CRLF line ends turned into LF",
+    add(ReasonCode::line_endings_changed, "the signature matches this body with CRLF line ends turned into LF",
         replace_all(body, "\r\n", "\n"));
   } else if (body.find('\n') != std::string::npos) {
-    add("line_endings_changed", "the signature matches this body with LF line ends turned into CRLF",
+    add(ReasonCode::line_endings_changed, "the signature matches this body with LF line ends turned into CRLF",
         replace_all(body, "\n", "\r\n"));
   }
   // JSON text never holds a NUL (nlohmann would stop reading there), and
@@ -168,7 +169,7 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
       std::string text;
       serialise(doc, style, 0, text);
       if (text != body) {
-        out.push_back({"body_reserialized",
+        out.push_back({ReasonCode::body_reserialized,
                        std::string("the signature matches this body re-encoded as ") + style.label +
                            ": the body was parsed and serialised again after signing; verify the raw "
                            "bytes as received",
@@ -201,7 +202,7 @@ void explain_secret_format(const Verification& result, const VerifyKeys& keys, c
       VerifyKeys alt;
       alt.secrets.push_back({s.name, Secret{Bytes(key_text.begin(), key_text.end()), key_text}});
       if (any_match(result, alt, body)) {
-        out.push_back({"secret_format", message + " (" + s.name + ")"});
+        out.push_back({ReasonCode::secret_format, message + " (" + s.name + ")"});
         return;
       }
     }
@@ -230,21 +231,21 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
       detail += (detail.empty() ? "" : "; ") + std::string("'") + wire::printable(written, 16) + "' " +
                 std::string(describe(e.status));
     }
-    out.push_back({"malformed_signature_header",
+    out.push_back({ReasonCode::malformed_signature_header,
                    "webhook-signature has no usable entry (" + detail + ")"});
     return;
   }
   if (hmac > 0 && ed25519 == 0 && keys.secrets.empty()) {
-    out.push_back({"scheme_mismatch",
+    out.push_back({ReasonCode::scheme_mismatch,
                    "the signature has only v1 (HMAC) entries, but no secret was used: verify with the "
                    "sender's whsec_ secret"});
   } else if (ed25519 > 0 && hmac == 0 && keys.public_keys.empty()) {
-    out.push_back({"scheme_mismatch",
+    out.push_back({ReasonCode::scheme_mismatch,
                    "the signature has only v1a (Ed25519) entries, but no public key was used: verify with "
                    "the sender's public key (epilot's, for requests from epilot)"});
   }
   if (skipped > 0) {
-    trailing.push_back({"skipped_entries", plural(skipped, "signature entry") +
+    trailing.push_back({ReasonCode::skipped_entries, plural(skipped, "signature entry") +
                                                " could not be used (malformed or unknown version)"});
   }
 }
@@ -304,7 +305,7 @@ void explain_timestamp_text(const Verification& result, const VerifyKeys& keys, 
     return;
   }
   const auto match = find_match(result.entries, keys, result.id, canonical, body);
-  (match ? out : aside).push_back({"timestamp_not_canonical",
+  (match ? out : aside).push_back({ReasonCode::timestamp_not_canonical,
                  "webhook-timestamp '" + wire::printable(result.timestamp_text, 24) +
                      "' is not written as the plain integer " + canonical +
                      (match ? ": the signature matches with " + canonical +
@@ -354,7 +355,7 @@ void explain_hex_entries(const Verification& result, const VerifyKeys& keys, con
   }
   const auto match = find_match(as_hex, keys, result.id, result.timestamp_text, body);
   const auto& first = as_hex.front();
-  out.push_back({"signature_hex_encoded",
+  out.push_back({ReasonCode::signature_hex_encoded,
                  "the " + first.version + " signature is written in hex (" + std::to_string(first.encoded.size()) +
                      " hex digits) where Standard Webhooks uses base64" +
                      (match ? "; decoded as hex it verifies under " + match->key_name +
@@ -369,7 +370,7 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
   const auto first = out.size();
   std::vector<Reason> trailing;
   if (!check_json_nesting(request.body)) {
-    trailing.push_back({"diagnosis_limited", "the body nests deeper than " + std::to_string(k_max_json_depth) +
+    trailing.push_back({ReasonCode::diagnosis_limited, "the body nests deeper than " + std::to_string(k_max_json_depth) +
                                                  " levels, so re-encodings of it were not tried"});
   }
   explain_timestamp_text(result, keys, request.body, out, trailing);
@@ -382,13 +383,13 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
   }
   if (const auto match = find_match(result.entries, other_keys, result.id, result.timestamp_text,
                                     request.body)) {
-    out.push_back({"wrong_key", "the signature verifies under " + match->key_name +
+    out.push_back({ReasonCode::wrong_key, "the signature verifies under " + match->key_name +
                                     ", which was not among the keys given: is that the key you meant?"});
   }
   explain_secret_format(result, keys, request.body, out);
   explain_entries(result, keys, out, trailing);
   if (out.size() == first) {
-    out.push_back({"signature_mismatch",
+    out.push_back({ReasonCode::signature_mismatch,
                    "no entry of webhook-signature verifies under " + key_names(keys) +
                        ", and no common mistake explains it: the request was signed with another key, or "
                        "its id, timestamp or body changed after signing"});
@@ -415,14 +416,14 @@ void explain_time(const Verification& result, const VerifyPolicy& policy, std::v
   const auto valid = result.match ? std::string(" (the signature itself is valid)") : std::string();
   if (!old && in_milliseconds(result, policy)) {
     const auto seconds = *result.timestamp / 1000;
-    out.push_back({"timestamp_in_milliseconds",
+    out.push_back({ReasonCode::timestamp_in_milliseconds,
                    "webhook-timestamp " + result.timestamp_text + " is in milliseconds; as seconds it would be " +
                        std::to_string(seconds) + " (" + iso8601(seconds) + ", " +
                        std::to_string(policy.now - seconds) +
                        " s before now): Standard Webhooks timestamps are unix seconds" + valid});
   }
   const auto skew = old ? result.age : -result.age;
-  out.push_back({old ? "timestamp_too_old" : "timestamp_too_new",
+  out.push_back({old ? ReasonCode::timestamp_too_old : ReasonCode::timestamp_too_new,
                  "webhook-timestamp is " + std::to_string(skew) + " s " + (old ? "in the past" : "in the future") +
                      ", beyond the tolerance of " + std::to_string(policy.tolerance) + " s" + valid});
 }
@@ -448,11 +449,11 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
       mapped = true;
     }
   }
-  const Reason missing{"missing_header", result.detail};
+  const Reason missing{ReasonCode::missing_header, result.detail};
   if (!mapped) {
     out.push_back(missing);
     if (std::any_of(request.headers.begin(), request.headers.end(), is_svix_header)) {
-      out.push_back({"svix_headers", "the request carries svix-* headers; Standard Webhooks and epilot use "
+      out.push_back({ReasonCode::svix_headers, "the request carries svix-* headers; Standard Webhooks and epilot use "
                                      "webhook-id, webhook-timestamp and webhook-signature"});
     }
     return;
@@ -462,12 +463,12 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
   const auto again = verify_request(renamed, keys, policy);
   const std::string prefix = "the request carries svix-* headers where Standard Webhooks and epilot use webhook-*; ";
   if (again.ok()) {
-    out.push_back({"svix_headers", prefix + "read as webhook-* headers, it verifies (" + again.match->version +
+    out.push_back({ReasonCode::svix_headers, prefix + "read as webhook-* headers, it verifies (" + again.match->version +
                                        " under " + again.match->key_name + "): the sender uses Svix's names for them"});
     out.push_back(missing);
     return;
   }
-  out.push_back({"svix_headers", prefix + "read as webhook-* headers, it does not verify either (the reasons follow)"});
+  out.push_back({ReasonCode::svix_headers, prefix + "read as webhook-* headers, it does not verify either (the reasons follow)"});
   out.push_back(missing);
   for (auto& reason : explain(renamed, keys, other_keys, policy, again)) {
     if (reason.code != missing.code || reason.message != missing.message) {
@@ -487,6 +488,32 @@ std::string body_parsed_message(const Capture& request, const Verification& resu
 
 }  // namespace
 
+std::string_view to_code(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::missing_header: return "missing_header";
+    case ReasonCode::svix_headers: return "svix_headers";
+    case ReasonCode::malformed_header: return "malformed_header";
+    case ReasonCode::body_parsed: return "body_parsed";
+    case ReasonCode::timestamp_in_milliseconds: return "timestamp_in_milliseconds";
+    case ReasonCode::timestamp_too_old: return "timestamp_too_old";
+    case ReasonCode::timestamp_too_new: return "timestamp_too_new";
+    case ReasonCode::timestamp_not_canonical: return "timestamp_not_canonical";
+    case ReasonCode::signature_hex_encoded: return "signature_hex_encoded";
+    case ReasonCode::body_base64_encoded: return "body_base64_encoded";
+    case ReasonCode::trailing_newline: return "trailing_newline";
+    case ReasonCode::line_endings_changed: return "line_endings_changed";
+    case ReasonCode::body_reserialized: return "body_reserialized";
+    case ReasonCode::wrong_key: return "wrong_key";
+    case ReasonCode::secret_format: return "secret_format";
+    case ReasonCode::malformed_signature_header: return "malformed_signature_header";
+    case ReasonCode::scheme_mismatch: return "scheme_mismatch";
+    case ReasonCode::signature_mismatch: return "signature_mismatch";
+    case ReasonCode::diagnosis_limited: return "diagnosis_limited";
+    case ReasonCode::skipped_entries: return "skipped_entries";
+  }
+  return "unknown";
+}
+
 std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
                             const VerifyKeys& other_keys, const VerifyPolicy& policy,
                             const Verification& result) {
@@ -498,11 +525,11 @@ std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
       explain_missing(request, keys, other_keys, policy, result, out);
       return out;
     case Verdict::malformed_header:
-      out.push_back({"malformed_header", result.detail});
+      out.push_back({ReasonCode::malformed_header, result.detail});
       explain_timestamp_text(result, keys, request.body, out, out);
       return out;
     case Verdict::body_parsed:
-      out.push_back({"body_parsed", body_parsed_message(request, result)});
+      out.push_back({ReasonCode::body_parsed, body_parsed_message(request, result)});
       [[fallthrough]];
     case Verdict::timestamp_too_old:
     case Verdict::timestamp_too_new:

@@ -6,6 +6,7 @@
 // secret used the way some senders misuse it.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/webhook/capture.hpp"
@@ -13,23 +14,43 @@
 
 namespace epilot {
 
-struct Reason {
-  std::string code;     // stable, snake_case: scripts may match on it
-  std::string message;  // one sentence for people
+// The reason codes, declared in the order they are reported when several
+// apply (diagnose_test pins it). Two come elsewhere: svix_headers comes
+// first when svix-* headers stand in for missing webhook-* ones (then
+// missing_header, then the reasons for the request read with them renamed);
+// timestamp_not_canonical that does not explain the mismatch comes after
+// diagnosis_limited, as an aside.
+enum class ReasonCode {
+  missing_header,
+  svix_headers,
+  malformed_header,
+  body_parsed,
+  timestamp_in_milliseconds,
+  timestamp_too_old,
+  timestamp_too_new,
+  timestamp_not_canonical,
+  signature_hex_encoded,
+  body_base64_encoded,
+  trailing_newline,             // any trailing whitespace added or removed
+  line_endings_changed,
+  body_reserialized,
+  wrong_key,
+  secret_format,
+  malformed_signature_header,
+  scheme_mismatch,
+  signature_mismatch,           // when nothing above explains a mismatch
+  diagnosis_limited,
+  skipped_entries,
 };
 
-// The reason codes, in the order they are reported when several apply.
-//   svix_headers (whether the request verifies with them read as webhook-*),
-//   missing_header, malformed_header, body_parsed,
-//   timestamp_in_milliseconds, timestamp_too_old, timestamp_too_new,
-//   timestamp_not_canonical, signature_hex_encoded,
-//   body_base64_encoded, trailing_newline (any trailing whitespace),
-//   line_endings_changed, body_reserialized,
-//   wrong_key, secret_format, scheme_mismatch, malformed_signature_header,
-//   signature_mismatch (when nothing above explains a mismatch),
-//   skipped_entries, diagnosis_limited
-// When svix-* headers stand in for webhook-* ones, the reasons of the request
-// read with them renamed follow missing_header.
+// The code as output shows it: stable, snake_case, the enumerator's name.
+// Scripts match on it.
+std::string_view to_code(ReasonCode code);
+
+struct Reason {
+  ReasonCode code;
+  std::string message;  // one sentence for people
+};
 
 // Explain `result`, the verification of `request` under `keys`. `other_keys`
 // are keys the tool knows of but was not asked to use (the default local

@@ -10,9 +10,10 @@
 #include "lib/util/base64.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
+#include "lib/webhook/capture_json.hpp"
 #include "lib/webhook/har.hpp"
+#include "lib/webhook/raw_http.hpp"
 #include "lib/util/json.hpp"
-#include "lib/epilot/templates.hpp"
 #include "lib/http/wire.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
@@ -203,9 +204,6 @@ class FastReader {
     if (!eat('"')) {
       return false;
     }
-    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
-    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
     const char* src = m_text.data() + m_pos;
     const char* const end = m_text.data() + m_text.size();
     // Most strings (names, ids, signatures) have no escape: find their end
@@ -219,29 +217,7 @@ class FastReader {
     char* dst = out.data();
     std::uint64_t high = 0;
     while (true) {
-      while (end - src >= 8) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, src, 8);
-        // Any byte below 0x20 (exact for bytes without the high bit, which are
-        // tracked apart), '"' or '\\' ends the fast copy.
-        const std::uint64_t special = ((w - k_ones * 0x20) & ~w & k_highs) |
-                                      has_zero_byte(w ^ (k_ones * '"')) |
-                                      has_zero_byte(w ^ (k_ones * '\\'));
-        // Copy all eight; only the bytes before the first special one count.
-        std::memcpy(dst, src, 8);
-        if (special != 0) {
-          // The lowest flagged byte is exact (false positives only follow a
-          // true one), so it is the first special byte (little-endian words).
-          const auto plain = static_cast<std::size_t>(__builtin_ctzll(special) / 8);
-          high |= w & k_highs & ((std::uint64_t{1} << (plain * 8)) - 1);
-          src += plain;
-          dst += plain;
-          break;
-        }
-        high |= w & k_highs;
-        src += 8;
-        dst += 8;
-      }
+      copy_plain_words(src, end, dst, high);
       if (src == end) {
         return false;
       }
@@ -257,45 +233,87 @@ class FastReader {
         *dst++ = static_cast<char>(c);
         continue;
       }
-      if (src == end) {
+      if (!read_escape(src, end, dst)) {
         return false;
-      }
-      switch (*src++) {
-        case '"': *dst++ = '"'; break;
-        case '\\': *dst++ = '\\'; break;
-        case '/': *dst++ = '/'; break;
-        case 'b': *dst++ = '\b'; break;
-        case 'f': *dst++ = '\f'; break;
-        case 'n': *dst++ = '\n'; break;
-        case 'r': *dst++ = '\r'; break;
-        case 't': *dst++ = '\t'; break;
-        case 'u': {
-          m_pos = static_cast<std::size_t>(src - m_text.data());
-          std::uint32_t cp = 0;
-          if (!read_hex4(cp) || (cp >= 0xdc00 && cp <= 0xdfff)) {
-            return false;  // bad hex, or a lone low surrogate
-          }
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            std::uint32_t low = 0;
-            if (!eat('\\') || !eat('u') || !read_hex4(low) || low < 0xdc00 || low > 0xdfff) {
-              return false;
-            }
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          }
-          // \uXXXX takes six bytes and yields at most four (eight for a pair):
-          // the output still fits in the buffer.
-          dst = append_utf8(dst, cp);
-          src = m_text.data() + m_pos;
-          break;
-        }
-        default:
-          return false;
       }
     }
     m_pos = static_cast<std::size_t>(src - m_text.data());
     out.resize(static_cast<std::size_t>(dst - out.data()));
     return high == 0 || is_valid_utf8(out);
   }
+
+  // Copy eight bytes at a time from `src` to `dst` up to the first byte that
+  // is not plain string text (below 0x20, '"' or '\\'), or to the last
+  // whole word before `end`; `high` collects the high bits of what was copied.
+  [[gnu::always_inline]] static void copy_plain_words(const char*& src, const char* end, char*& dst,
+                                                      std::uint64_t& high) {
+    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
+    while (end - src >= 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, src, 8);
+      // Any byte below 0x20 (exact for bytes without the high bit, which are
+      // tracked apart), '"' or '\\' ends the fast copy.
+      const std::uint64_t special = ((w - k_ones * 0x20) & ~w & k_highs) |
+                                    has_zero_byte(w ^ (k_ones * '"')) |
+                                    has_zero_byte(w ^ (k_ones * '\\'));
+      // Copy all eight; only the bytes before the first special one count.
+      std::memcpy(dst, src, 8);
+      if (special != 0) {
+        // The lowest flagged byte is exact (false positives only follow a
+        // true one), so it is the first special byte (little-endian words).
+        const auto plain = static_cast<std::size_t>(__builtin_ctzll(special) / 8);
+        high |= w & k_highs & ((std::uint64_t{1} << (plain * 8)) - 1);
+        src += plain;
+        dst += plain;
+        return;
+      }
+      high |= w & k_highs;
+      src += 8;
+      dst += 8;
+    }
+  }
+
+  // The escape after a backslash at `src`, unescaped to `dst`; false when
+  // it is not a JSON escape (or a \u escape is not a whole code point).
+  bool read_escape(const char*& src, const char* end, char*& dst) {
+    if (src == end) {
+      return false;
+    }
+    switch (*src++) {
+      case '"': *dst++ = '"'; return true;
+      case '\\': *dst++ = '\\'; return true;
+      case '/': *dst++ = '/'; return true;
+      case 'b': *dst++ = '\b'; return true;
+      case 'f': *dst++ = '\f'; return true;
+      case 'n': *dst++ = '\n'; return true;
+      case 'r': *dst++ = '\r'; return true;
+      case 't': *dst++ = '\t'; return true;
+      case 'u': {
+        m_pos = static_cast<std::size_t>(src - m_text.data());
+        std::uint32_t cp = 0;
+        if (!read_hex4(cp) || (cp >= 0xdc00 && cp <= 0xdfff)) {
+          return false;  // bad hex, or a lone low surrogate
+        }
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+          std::uint32_t low = 0;
+          if (!eat('\\') || !eat('u') || !read_hex4(low) || low < 0xdc00 || low > 0xdfff) {
+            return false;
+          }
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        }
+        // \uXXXX takes six bytes and yields at most four (eight for a pair):
+        // the output still fits in the buffer.
+        dst = append_utf8(dst, cp);
+        src = m_text.data() + m_pos;
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
 
   bool read_headers(Capture& capture) {
     if (!eat('{')) {
@@ -348,10 +366,6 @@ bool is_capture_shape(const HasKey& has) {
   return has("headers") || has("body_base64") || (has("body") && (has("method") || has("url")));
 }
 
-bool is_capture_object(const nlohmann::json& doc) {
-  return doc.is_object() && is_capture_shape([&](const char* key) { return doc.contains(key); });
-}
-
 bool is_capture_shape(const std::set<std::string>& keys) {
   return is_capture_shape([&](const char* key) { return keys.count(key) != 0; });
 }
@@ -388,22 +402,6 @@ std::optional<std::set<std::string>> top_level_keys(std::string_view text) {
   return std::move(sax.keys);
 }
 
-// A request line ("POST /hook HTTP/1.1") first: raw HTTP, not text that
-// happens to start with a capital.
-bool starts_with_request_line(std::string_view data) {
-  auto line = data.substr(0, data.find('\n'));
-  if (!line.empty() && line.back() == '\r') {
-    line.remove_suffix(1);
-  }
-  return wire::parse_request_line(line).ok();
-}
-
-Error not_json(const Error& error) {
-  return make_error(ErrorCode::bad_input,
-                    "it starts as JSON but is not: " + error.message,
-                    {"a payload is sent byte for byte, so it must be what you mean to send; "
-                     "a capture must be whole"});
-}
 
 // A JSON array of captures, each read as a capture file is.
 Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
@@ -433,53 +431,57 @@ Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
 
 }  // namespace
 
-Result<InputKind> classify_input(std::string_view data, std::string_view path) {
-  const auto text = trim_whitespace(data.substr(data.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0));
-  if (text.empty()) {
-    return InputKind::payload;
+bool is_capture_object(const nlohmann::json& doc) {
+  return doc.is_object() && is_capture_shape([&](const char* key) { return doc.contains(key); });
+}
+
+std::optional<bool> has_capture_keys(std::string_view text) {
+  const auto keys = top_level_keys(text);
+  if (!keys) {
+    return std::nullopt;
   }
-  if (text.front() != '{' && text.front() != '[') {
-    return starts_with_request_line(text) ? InputKind::captures : InputKind::payload;
+  return is_capture_shape(*keys);
+}
+
+bool starts_with_request_line(std::string_view data) {
+  auto line = data.substr(0, data.find('\n'));
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
   }
-  if (looks_like_har(text.substr(0, 64 * 1024))) {
-    return InputKind::captures;
+  return wire::parse_request_line(line).ok();
+}
+
+Result<CaptureFormat> detect_capture_format(std::string_view data) {
+  std::size_t i = 0;
+  // A UTF-8 byte order mark is what Windows editors put in front of JSON.
+  if (data.substr(0, 3) == "\xEF\xBB\xBF") {
+    i = 3;
   }
-  constexpr std::string_view k_request_suffix = ".request.json";
-  const bool request_name = path.size() > k_request_suffix.size() &&
-                            path.substr(path.size() - k_request_suffix.size()) == k_request_suffix;
-  // JSON Lines are told by their first record.
-  auto first = text;
-  const auto format = detect_input_format(text.substr(0, 64 * 1024));
-  const bool lines = format.ok() && *format == InputFormat::json_lines;
-  if (lines) {
-    first = trim_whitespace(text.substr(0, text.find('\n')));
+  while (i < data.size() && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n')) {
+    ++i;
   }
-  auto doc = parse_json<nlohmann::json>(first);
-  if (!doc) {
-    // A template's placeholders may stand where a value goes ("n": {{unix}}):
-    // it is JSON once filled.
-    if (has_placeholders(text)) {
-      return request_name ? InputKind::request_template : InputKind::payload;
-    }
-    // Valid, but nested too deep to read as a document: a payload is sent
-    // as it is; a capture (its keys tell) is refused by the capture reader.
-    if (const auto keys = top_level_keys(first)) {
-      return is_capture_shape(*keys) ? InputKind::captures
-                                     : (lines ? InputKind::payload_lines : InputKind::payload);
-    }
-    return not_json(doc.error());
+  if (i == data.size()) {
+    return make_error(ErrorCode::bad_input, "the capture is empty");
   }
-  // The request form has headers as a capture does; its name says which it is.
-  if (!lines && request_name && doc->is_object() && !doc->contains("method") && !doc->contains("url")) {
-    return InputKind::request_template;
+  if (data[i] == '{') {
+    return CaptureFormat::json;
   }
-  // An array of captures (jq -s over a log) is captures too.
-  const bool captures = is_capture_object(*doc) ||
-                        (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
-  if (captures) {
-    return InputKind::captures;
+  if (data[i] >= 'A' && data[i] <= 'Z') {
+    return CaptureFormat::raw_http;
   }
-  return lines ? InputKind::payload_lines : InputKind::payload;
+  return make_error(ErrorCode::bad_input, "the input is neither a JSON capture nor a raw HTTP request",
+                    {"a capture is a JSON object (see 'epilot-action sign') or a request line "
+                     "like 'POST /hook HTTP/1.1' followed by headers"});
+}
+
+Result<Capture> parse_capture(std::string_view data) {
+  if (data.size() > k_max_input_size) {
+    return make_error(ErrorCode::bad_input,
+                      "the capture is larger than " + std::to_string(k_max_input_size >> 20) + " MiB");
+  }
+  auto format = detect_capture_format(data);
+  EPILOT_TRY(format);
+  return *format == CaptureFormat::json ? parse_capture_json(data) : parse_raw_http(data);
 }
 
 Result<InputFormat> detect_input_format(std::string_view prefix) {

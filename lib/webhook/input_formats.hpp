@@ -8,27 +8,33 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "lib/webhook/capture.hpp"
 
 namespace epilot {
 
+enum class CaptureFormat { json, raw_http };
+
+// Guess the format of one capture `data` from its first bytes.
+Result<CaptureFormat> detect_capture_format(std::string_view data);
+
+// One capture in either format: detect it, then parse.
+Result<Capture> parse_capture(std::string_view data);
+
 enum class InputFormat { json, json_lines, har, raw_http };
 
-// What a file is, one meaning for every command:
-//   captures          requests as captured (a JSON capture, JSON Lines or a
-//                     JSON array of them, a HAR archive, a raw HTTP request);
-//   request_template  a NAME.request.json: {"description"?, "headers", "body"};
-//   payload           anything else: a body, sent or signed byte for byte,
-//                     its placeholders filled when it has any;
-//   payload_lines     JSON Lines whose records are not captures: a payload a line.
-// A JSON object is a capture when it has "headers" or "body_base64", or a
-// "body" beside "method" or "url"; an epilot payload has none of them.
-enum class InputKind { captures, request_template, payload, payload_lines };
-
-// Decide from the bytes and the file's name. Text that starts as JSON but is
-// not (a capture cut short, say), and has no placeholder, is an error, not a
-// payload.
-Result<InputKind> classify_input(std::string_view data, std::string_view path);
+// What tells a capture from other input, for classify_input (which knows
+// templates too, so it lives in lib/epilot/input_kind.hpp). A JSON object is
+// a capture when it has "headers" or "body_base64", or a "body" beside
+// "method" or "url"; an epilot payload has none of them.
+bool is_capture_object(const nlohmann::json& doc);
+// The same test on the top-level keys of JSON `text`, read without building
+// the document (so at any depth); nullopt when `text` is not JSON.
+std::optional<bool> has_capture_keys(std::string_view text);
+// A request line ("POST /hook HTTP/1.1") first: raw HTTP, not text that
+// happens to start with a capital.
+bool starts_with_request_line(std::string_view data);
 
 // Decide the format from `prefix`, the start of the input; it must reach past
 // the first line end when there is one (JSON Lines are told from one JSON

@@ -1,5 +1,7 @@
 #include "lib/webhook/inspect.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
@@ -37,7 +39,8 @@ bool is_epilot_id(std::string_view id) {
   return true;
 }
 
-const char* scheme_name(Scheme scheme) {
+// The scheme as inspect names it: stable, scripts read it.
+std::string_view to_code(Scheme scheme) {
   switch (scheme) {
     case Scheme::hmac:
       return "hmac-sha256";
@@ -176,89 +179,121 @@ std::string redact(std::string_view value) {
   return std::string(value.substr(0, 8)) + "… (" + std::to_string(value.size()) + " chars)";
 }
 
-Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance) {
-  Json out;
-  out["method"] = request.method;
-  out["url"] = request.url;
-  auto& headers = out["headers"];
-  headers = Json::array();
+namespace {
+
+// Headers in order, credentials shortened.
+Json inspect_headers(const Capture& request) {
+  Json headers = Json::array();
   for (const auto& h : request.headers) {
     headers.push_back({{"name", h.name}, {"value", is_credential(h.name) ? redact(h.value) : h.value}});
   }
+  return headers;
+}
 
-  // Svix's names stand in for a missing webhook-* header, marked with the
-  // name they were read from: they are what the sender meant to send.
-  Json svix_used = Json::array();
-  const auto find = [&](std::string_view standard, std::string_view svix) -> const std::string* {
-    if (const auto* value = request.find_header(standard)) {
+// Svix's names stand in for a missing webhook-* header, marked with the
+// name they were read from: they are what the sender meant to send.
+class WebhookHeaders {
+ public:
+  explicit WebhookHeaders(const Capture& request) : m_request(request) {}
+
+  // The `standard` header, else its `svix` stand-in (noted), else nullptr.
+  const std::string* find(std::string_view standard, std::string_view svix) {
+    if (const auto* value = m_request.find_header(standard)) {
       return value;
     }
-    const auto* value = request.find_header(svix);
+    const auto* value = m_request.find_header(svix);
     if (value != nullptr) {
-      svix_used.push_back(std::string(svix));
+      m_svix_used.push_back(std::string(svix));
     }
     return value;
-  };
-  const auto mark = [&](Json& field, std::string_view svix) {
-    if (!svix_used.empty() && svix_used.back() == std::string(svix)) {
+  }
+
+  // Name the `svix` header in `field` when the last find read it.
+  void mark(Json& field, std::string_view svix) const {
+    if (!m_svix_used.empty() && m_svix_used.back() == std::string(svix)) {
       field["header"] = std::string(svix);
     }
-  };
-
-  if (const auto* id = find(k_header_id, k_svix_header_id)) {
-    out["webhook_id"] = {{"value", *id}, {"epilot_shape", is_epilot_id(*id)}};
-    mark(out["webhook_id"], k_svix_header_id);
-  } else {
-    out["webhook_id"] = nullptr;
   }
 
-  if (const auto* ts = find(k_header_timestamp, k_svix_header_timestamp)) {
-    Json t;
-    t["value"] = *ts;
-    mark(t, k_svix_header_timestamp);
-    if (const auto unix = parse_timestamp(*ts)) {
-      t["unix"] = *unix;
-      t["iso"] = iso8601(*unix);
-      t["age_seconds"] = now - *unix;
-      t["within_tolerance"] = now - *unix <= tolerance && *unix - now <= tolerance;
-    } else {
-      t["error"] = "not a number of seconds";
+  const Json& svix_used() const { return m_svix_used; }
+
+ private:
+  const Capture& m_request;
+  Json m_svix_used = Json::array();
+};
+
+// The timestamp as a date, with its age checked against `tolerance`.
+Json inspect_timestamp(const std::string& ts, const WebhookHeaders& webhook, std::int64_t now,
+                       std::int64_t tolerance) {
+  Json t;
+  t["value"] = ts;
+  webhook.mark(t, k_svix_header_timestamp);
+  if (const auto unix = parse_timestamp(ts)) {
+    t["unix"] = *unix;
+    t["iso"] = iso8601(*unix);
+    t["age_seconds"] = now - *unix;
+    t["within_tolerance"] = now - *unix <= tolerance && *unix - now <= tolerance;
+  } else {
+    t["error"] = "not a number of seconds";
+  }
+  return t;
+}
+
+// Each entry of a signature header: its version, scheme and state.
+Json inspect_signature(const std::string& header) {
+  Json entries = Json::array();
+  for (const auto& e : parse_signature_header(header)) {
+    Json entry;
+    entry["version"] = e.version;
+    entry["scheme"] = to_code(e.scheme);
+    entry["status"] = std::string(describe(e.status));
+    if (e.status == EntryStatus::ok || e.status == EntryStatus::wrong_length) {
+      entry["bytes"] = e.decoded.size();
     }
-    out["timestamp"] = t;
-  } else {
-    out["timestamp"] = nullptr;
+    entries.push_back(entry);
   }
+  return entries;
+}
 
-  if (const auto* sig = find(k_header_signature, k_svix_header_signature)) {
-    auto& entries = out["signature"];
-    entries = Json::array();
-    for (const auto& e : parse_signature_header(*sig)) {
-      Json entry;
-      entry["version"] = e.version;
-      entry["scheme"] = scheme_name(e.scheme);
-      entry["status"] = std::string(describe(e.status));
-      if (e.status == EntryStatus::ok || e.status == EntryStatus::wrong_length) {
-        entry["bytes"] = e.decoded.size();
-      }
-      entries.push_back(entry);
-    }
-  } else {
-    out["signature"] = nullptr;
-  }
-
-  out["svix_headers"] = svix_used;
-
-  if (const auto* token = request.find_header(k_header_epilot_token)) {
-    out["epilot_token"] = describe_token(*token, now);
-  }
-
+Json inspect_body(const Capture& request) {
   Json body;
   body["bytes"] = request.body.size();
   body["encoding"] = is_valid_utf8(request.body) ? "utf-8" : "binary";
   body["json"] = nlohmann::json::accept(request.body);
   // The capture held the body as JSON, not text: what verify reports as body_parsed.
   body["parsed"] = request.body_parsed;
-  out["body"] = body;
+  return body;
+}
+
+}  // namespace
+
+Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tolerance) {
+  Json out;
+  out["method"] = request.method;
+  out["url"] = request.url;
+  out["headers"] = inspect_headers(request);
+  WebhookHeaders webhook(request);
+  if (const auto* id = webhook.find(k_header_id, k_svix_header_id)) {
+    out["webhook_id"] = {{"value", *id}, {"epilot_shape", is_epilot_id(*id)}};
+    webhook.mark(out["webhook_id"], k_svix_header_id);
+  } else {
+    out["webhook_id"] = nullptr;
+  }
+  if (const auto* ts = webhook.find(k_header_timestamp, k_svix_header_timestamp)) {
+    out["timestamp"] = inspect_timestamp(*ts, webhook, now, tolerance);
+  } else {
+    out["timestamp"] = nullptr;
+  }
+  if (const auto* sig = webhook.find(k_header_signature, k_svix_header_signature)) {
+    out["signature"] = inspect_signature(*sig);
+  } else {
+    out["signature"] = nullptr;
+  }
+  out["svix_headers"] = webhook.svix_used();
+  if (const auto* token = request.find_header(k_header_epilot_token)) {
+    out["epilot_token"] = describe_token(*token, now);
+  }
+  out["body"] = inspect_body(request);
   out["payload"] = describe_payload(request.body);
   return out;
 }

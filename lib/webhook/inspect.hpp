@@ -2,10 +2,15 @@
 
 // Everything about one request at a glance, as data: what `inspect` shows.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <string>
+#include <string_view>
 
+// Declarations only: a caller that reads the documents includes
+// <nlohmann/json.hpp> itself.
+#include <nlohmann/json_fwd.hpp>
+
+#include "lib/util/error.hpp"
 #include "lib/webhook/capture.hpp"
 
 namespace epilot {

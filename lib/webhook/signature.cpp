@@ -95,7 +95,7 @@ std::string_view describe(EntryStatus status) {
   return "?";
 }
 
-std::string_view verdict_code(Verdict verdict) {
+std::string_view to_code(Verdict verdict) {
   switch (verdict) {
     case Verdict::valid:
       return "valid";

@@ -57,6 +57,9 @@ struct SignatureEntry {
 // their status so that diagnosis can name them.
 std::vector<SignatureEntry> parse_signature_header(std::string_view value);
 
+// The status in words, for people ("not valid base64, skipped"). Naming:
+// to_code() gives a stable snake_case code that scripts match on,
+// describe() prose that may change.
 std::string_view describe(EntryStatus status);
 
 // --- Verifying ---
@@ -96,7 +99,7 @@ enum class Verdict {
 };
 
 // Stable snake_case name, used in JSON output and the test vectors.
-std::string_view verdict_code(Verdict verdict);
+std::string_view to_code(Verdict verdict);
 
 struct Match {
   std::size_t entry_index = 0;

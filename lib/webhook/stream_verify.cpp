@@ -61,6 +61,179 @@ void verify_block(Batch& batch, const VerifyKeys& keys, const VerifyKeys& other_
   std::string().swap(batch.text);  // free the text before the results are delivered
 }
 
+// Reads `fd` (after `prefix`) in blocks of whole lines; the unfinished last
+// line carries over to the next block.
+class BlockReader {
+ public:
+  BlockReader(int fd, std::string_view prefix, std::size_t block_size)
+      : m_fd(fd), m_block_size(block_size), m_buffer(prefix) {}
+
+  // Move the next block into `text` (true), or say the input has ended
+  // (false). A line longer than k_max_input_size is an error.
+  Result<bool> next(std::string& text) {
+    while (true) {
+      while (!m_eof && m_buffer.size() < m_block_size) {
+        EPILOT_TRY(read_more());
+      }
+      // Cut after the last line end; at the end of the input, take everything.
+      const auto last_eol = m_buffer.rfind('\n');
+      const std::size_t cut = m_eof ? m_buffer.size() : last_eol == std::string::npos ? 0 : last_eol + 1;
+      if (cut != 0) {
+        std::string rest = m_buffer.substr(cut);
+        m_buffer.resize(cut);
+        text = std::move(m_buffer);
+        m_buffer = std::move(rest);
+        return true;
+      }
+      if (m_eof) {
+        return false;
+      }
+      if (m_buffer.size() > k_max_input_size) {
+        return make_error(ErrorCode::bad_input,
+                          "a line is longer than " + std::to_string(k_max_input_size >> 20) + " MiB");
+      }
+      EPILOT_TRY(read_more());  // a line longer than a block: keep reading
+    }
+  }
+
+ private:
+  Status read_more() {
+    const auto old = m_buffer.size();
+    m_buffer.resize(old + m_block_size);
+    ssize_t n = 0;
+    do {
+      n = ::read(m_fd, m_buffer.data() + old, m_block_size);
+    } while (n < 0 && errno == EINTR);
+    m_buffer.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    if (n < 0) {
+      return make_error(ErrorCode::io, std::string("cannot read the input: ") + std::strerror(errno));
+    }
+    m_eof = n == 0;
+    return ok_status();
+  }
+
+  int m_fd;
+  std::size_t m_block_size;
+  std::string m_buffer;
+  bool m_eof = false;
+};
+
+// Workers verify blocks as they come; the calling thread submits blocks and
+// hands the results to the sink in input order. At most `max_in_flight`
+// blocks are held at once, which bounds memory whatever the input size.
+class VerifyPipeline {
+ public:
+  VerifyPipeline(const VerifyKeys& keys, const VerifyKeys& other_keys, const VerifyPolicy& policy,
+                 unsigned threads, const std::function<void(const RecordResult&)>& sink)
+      : m_keys(keys),
+        m_other_keys(other_keys),
+        m_policy(policy),
+        m_sink(sink),
+        // A few blocks per worker, and never more than 16 MiB of text.
+        m_max_in_flight(std::min<std::size_t>(2 * static_cast<std::size_t>(threads) + 2, 16)) {
+    m_workers.reserve(threads);
+    for (unsigned i = 0; i < threads; ++i) {
+      m_workers.emplace_back([this] { work(); });
+    }
+  }
+
+  // Queue `batch` for the workers, first waiting (and delivering) while
+  // too many blocks are in flight.
+  void submit(std::shared_ptr<Batch> batch) {
+    std::unique_lock lock(m_mutex);
+    while (m_pending.size() >= m_max_in_flight) {
+      lock.unlock();
+      deliver(false);
+      lock.lock();
+      if (m_pending.size() >= m_max_in_flight) {
+        m_batch_done.wait(lock, [&] { return m_pending.front()->done; });
+      }
+    }
+    m_pending.push_back(batch);
+    m_queue.push_back(std::move(batch));
+    lock.unlock();
+    m_work_ready.notify_one();
+  }
+
+  // Hand finished blocks to the sink, in order. With `wait`, block until
+  // every pending block is delivered; without, deliver what is ready.
+  void deliver(bool wait) {
+    while (true) {
+      std::shared_ptr<Batch> front;
+      {
+        std::unique_lock lock(m_mutex);
+        if (wait) {
+          m_batch_done.wait(lock, [&] { return m_pending.empty() || m_pending.front()->done; });
+        }
+        if (m_pending.empty() || !m_pending.front()->done) {
+          return;
+        }
+        front = m_pending.front();
+        m_pending.pop_front();
+      }
+      for (auto& r : front->results) {
+        r.index = m_next_index++;
+        r.line += m_next_line;
+        m_sink(r);
+      }
+      m_next_line += front->line_count;
+    }
+  }
+
+  // Let the workers finish what is queued, stop them and deliver the rest.
+  void finish() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_closing = true;
+    }
+    m_work_ready.notify_all();
+    for (auto& t : m_workers) {
+      t.join();
+    }
+    deliver(true);
+  }
+
+ private:
+  // One worker: take blocks until closing, reusing one Capture for all.
+  void work() {
+    Capture capture;
+    while (true) {
+      std::shared_ptr<Batch> batch;
+      {
+        std::unique_lock lock(m_mutex);
+        m_work_ready.wait(lock, [&] { return m_closing || !m_queue.empty(); });
+        if (m_queue.empty()) {
+          return;
+        }
+        batch = m_queue.front();
+        m_queue.pop_front();
+      }
+      verify_block(*batch, m_keys, m_other_keys, m_policy, capture);
+      {
+        std::lock_guard lock(m_mutex);
+        batch->done = true;
+      }
+      m_batch_done.notify_all();
+    }
+  }
+
+  const VerifyKeys& m_keys;
+  const VerifyKeys& m_other_keys;
+  const VerifyPolicy& m_policy;
+  const std::function<void(const RecordResult&)>& m_sink;
+  const std::size_t m_max_in_flight;
+
+  std::mutex m_mutex;
+  std::condition_variable m_work_ready;          // workers wait for blocks
+  std::condition_variable m_batch_done;          // the reader waits for results or room
+  std::deque<std::shared_ptr<Batch>> m_pending;  // in input order, delivered from the front
+  std::deque<std::shared_ptr<Batch>> m_queue;    // not yet taken by a worker
+  bool m_closing = false;
+  std::size_t m_next_index = 0;
+  std::size_t m_next_line = 1;  // the first line of the next block delivered
+  std::vector<std::thread> m_workers;  // last: started once everything above exists
+};
+
 }  // namespace
 
 RecordResult verify_one(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
@@ -80,144 +253,22 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
                      const StreamOptions& options,
                      const std::function<void(const RecordResult&)>& sink) {
   const unsigned threads = options.threads == 0 ? 1 : options.threads;
-  const std::size_t block_size = std::max<std::size_t>(options.block_size, 1);
-  // Bounded memory: a few blocks per worker, and never more than 16 MiB of text.
-  const std::size_t max_in_flight = std::min<std::size_t>(2 * static_cast<std::size_t>(threads) + 2, 16);
-
-  std::mutex mutex;
-  std::condition_variable work_ready;  // workers wait for blocks
-  std::condition_variable batch_done;  // the reader waits for results or room
-  std::deque<std::shared_ptr<Batch>> pending;  // in input order, delivered from the front
-  std::deque<std::shared_ptr<Batch>> queue;    // not yet taken by a worker
-  bool closing = false;
-
-  const auto work = [&] {
-    Capture capture;
-    while (true) {
-      std::shared_ptr<Batch> batch;
-      {
-        std::unique_lock lock(mutex);
-        work_ready.wait(lock, [&] { return closing || !queue.empty(); });
-        if (queue.empty()) {
-          return;
-        }
-        batch = queue.front();
-        queue.pop_front();
-      }
-      verify_block(*batch, keys, other_keys, policy, capture);
-      {
-        std::lock_guard lock(mutex);
-        batch->done = true;
-      }
-      batch_done.notify_all();
-    }
-  };
-  std::vector<std::thread> workers;
-  workers.reserve(threads);
-  for (unsigned i = 0; i < threads; ++i) {
-    workers.emplace_back(work);
-  }
-
-  // Hand finished blocks to `sink`, in order. With `wait`, block until every
-  // pending block is delivered; without, deliver what is ready and return.
-  std::size_t next_index = 0;
-  std::size_t next_line = 1;  // the first line of the next block delivered
-  const auto deliver = [&](bool wait) {
-    while (true) {
-      std::shared_ptr<Batch> front;
-      {
-        std::unique_lock lock(mutex);
-        if (wait) {
-          batch_done.wait(lock, [&] { return pending.empty() || pending.front()->done; });
-        }
-        if (pending.empty() || !pending.front()->done) {
-          return;
-        }
-        front = pending.front();
-        pending.pop_front();
-      }
-      for (auto& r : front->results) {
-        r.index = next_index++;
-        r.line += next_line;
-        sink(r);
-      }
-      next_line += front->line_count;
-    }
-  };
-  const auto submit = [&](std::shared_ptr<Batch> batch) {
-    std::unique_lock lock(mutex);
-    while (pending.size() >= max_in_flight) {
-      lock.unlock();
-      deliver(false);
-      lock.lock();
-      if (pending.size() >= max_in_flight) {
-        batch_done.wait(lock, [&] { return pending.front()->done; });
-      }
-    }
-    pending.push_back(batch);
-    queue.push_back(std::move(batch));
-    lock.unlock();
-    work_ready.notify_one();
-  };
-
-  // Read blocks of whole lines; the unfinished last line carries over.
-  std::string buffer(prefix);
-  bool eof = false;
-  const auto read_more = [&]() -> Status {
-    const auto old = buffer.size();
-    buffer.resize(old + block_size);
-    ssize_t n = 0;
-    do {
-      n = ::read(fd, buffer.data() + old, block_size);
-    } while (n < 0 && errno == EINTR);
-    buffer.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-    if (n < 0) {
-      return make_error(ErrorCode::io, std::string("cannot read the input: ") + std::strerror(errno));
-    }
-    eof = n == 0;
-    return ok_status();
-  };
-  Status status = ok_status();
-  while (status) {
-    while (status && !eof && buffer.size() < block_size) {
-      status = read_more();
-    }
-    if (!status) {
-      break;
-    }
-    // Cut after the last line end; at the end of the input, take everything.
-    const auto last_eol = buffer.rfind('\n');
-    const std::size_t cut = eof ? buffer.size() : last_eol == std::string::npos ? 0 : last_eol + 1;
-    if (cut == 0) {
-      if (eof) {
-        break;
-      }
-      if (buffer.size() > k_max_input_size) {
-        status = make_error(ErrorCode::bad_input, "a line is longer than " +
-                                                      std::to_string(k_max_input_size >> 20) + " MiB");
-        break;
-      }
-      status = read_more();  // a line longer than a block: keep reading
-      continue;
-    }
+  BlockReader reader(fd, prefix, std::max<std::size_t>(options.block_size, 1));
+  VerifyPipeline pipeline(keys, other_keys, policy, threads, sink);
+  std::string text;
+  auto more = reader.next(text);
+  while (more && *more) {
     auto batch = std::make_shared<Batch>();
-    std::string rest = buffer.substr(cut);
-    buffer.resize(cut);
-    batch->text = std::move(buffer);
-    buffer = std::move(rest);
-    submit(std::move(batch));
-    deliver(false);
+    batch->text = std::move(text);
+    pipeline.submit(std::move(batch));
+    pipeline.deliver(false);
+    more = reader.next(text);
   }
-  {
-    std::lock_guard lock(mutex);
-    closing = true;
+  pipeline.finish();
+  if (!more) {
+    return more.error();
   }
-  work_ready.notify_all();
-  for (auto& t : workers) {
-    t.join();
-  }
-  deliver(true);
-  return status;
+  return ok_status();
 }
 
 }  // namespace epilot

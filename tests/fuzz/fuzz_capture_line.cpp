@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "lib/webhook/capture_json.hpp"
 #include "lib/webhook/input_formats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

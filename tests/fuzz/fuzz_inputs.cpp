@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
+#include "lib/epilot/input_kind.hpp"
 #include "lib/webhook/diagnose.hpp"
 #include "lib/webhook/input_formats.hpp"
 #include "lib/webhook/inspect.hpp"

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "lib/webhook/capture.hpp"
+#include "lib/webhook/raw_http.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -79,11 +79,11 @@ TEST_P(VectorTest, MatchesExpectation) {
   VerifyPolicy policy;
   policy.now = std::stoll(v.get("now"));
   const auto result = verify_request(request, keys, policy);
-  EXPECT_EQ(verdict_code(result.verdict), expect) << v.get("comment");
+  EXPECT_EQ(to_code(result.verdict), expect) << v.get("comment");
   if (v.has("reason")) {
     std::vector<std::string> codes;
     for (const auto& r : explain(request, keys, VerifyKeys{}, policy, result)) {
-      codes.push_back(r.code);
+      codes.push_back(std::string(to_code(r.code)));
     }
     for (const auto& code : v.all("reason")) {
       EXPECT_NE(std::find(codes.begin(), codes.end(), code), codes.end())

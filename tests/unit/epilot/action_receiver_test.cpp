@@ -1,6 +1,7 @@
 #include "lib/epilot/action_receiver.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "lib/webhook/input_formats.hpp"
 

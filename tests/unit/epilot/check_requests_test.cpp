@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/util/constants.hpp"
+#include "lib/webhook/raw_http.hpp"
 #include "lib/webhook/signature.hpp"
 #include "tests/unit/check_support.hpp"
 

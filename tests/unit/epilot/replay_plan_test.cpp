@@ -7,6 +7,7 @@
 #include "lib/util/base64.hpp"
 #include "lib/util/crypto.hpp"
 #include "lib/webhook/jwt.hpp"
+#include "lib/webhook/raw_http.hpp"
 #include "lib/webhook/signature.hpp"
 
 namespace epilot {

@@ -24,7 +24,7 @@ std::vector<std::string> codes_for(const Capture& c, const VerifyKeys& keys, std
   const auto result = verify_request(c, keys, policy);
   std::vector<std::string> codes;
   for (const auto& r : explain(c, keys, VerifyKeys{}, policy, result)) {
-    codes.push_back(r.code);
+    codes.push_back(std::string(to_code(r.code)));
   }
   return codes;
 }
@@ -129,7 +129,7 @@ TEST(Explain, StaleButGenuineSaysSo) {
   const auto result = verify_request(c, keys, policy);
   const auto reasons = explain(c, keys, VerifyKeys{}, policy, result);
   ASSERT_EQ(reasons.size(), 1u);
-  EXPECT_EQ(reasons[0].code, "timestamp_too_old");
+  EXPECT_EQ(reasons[0].code, ReasonCode::timestamp_too_old);
   EXPECT_NE(reasons[0].message.find("400 s"), std::string::npos);
   EXPECT_NE(reasons[0].message.find("signature itself is valid"), std::string::npos);
 }
@@ -161,7 +161,7 @@ std::vector<std::string> codes(const Capture& c, const VerifyKeys& keys, const V
   const auto result = verify_request(c, keys, policy);
   std::vector<std::string> out;
   for (const auto& r : explain(c, keys, other, policy, result)) {
-    out.push_back(r.code);
+    out.push_back(std::string(to_code(r.code)));
   }
   return out;
 }
@@ -169,7 +169,7 @@ std::vector<std::string> codes(const Capture& c, const VerifyKeys& keys, const V
 std::vector<std::string> codes_at(const Capture& c, const VerifyKeys& keys, const VerifyPolicy& policy) {
   std::vector<std::string> out;
   for (const auto& r : explain(c, keys, {}, policy, verify_request(c, keys, policy))) {
-    out.push_back(r.code);
+    out.push_back(std::string(to_code(r.code)));
   }
   return out;
 }
@@ -185,7 +185,7 @@ TEST(ExplainCodes, BodyReserializedNamesTheEncoding) {
   policy.now = 1614265330;
   const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
   ASSERT_FALSE(reasons.empty());
-  EXPECT_EQ(reasons[0].code, "body_reserialized");
+  EXPECT_EQ(reasons[0].code, ReasonCode::body_reserialized);
   EXPECT_NE(reasons[0].message.find("compact JSON"), std::string::npos) << reasons[0].message;
   // Signed pretty, received compact.
   EXPECT_EQ(codes(signed_request(pretty, compact, secret), keys)[0], "body_reserialized");
@@ -213,7 +213,7 @@ TEST(ExplainCodes, WrongKeyNamesTheKeyThatMatches) {
   const auto keys = secret_keys();
   const auto reasons = explain(c, keys, other, policy, verify_request(c, keys, policy));
   ASSERT_FALSE(reasons.empty());
-  EXPECT_EQ(reasons[0].code, "wrong_key");
+  EXPECT_EQ(reasons[0].code, ReasonCode::wrong_key);
   EXPECT_NE(reasons[0].message.find("EPILOT_ACTION_SECRET"), std::string::npos);
 }
 
@@ -259,10 +259,10 @@ TEST(ExplainCodes, TimestampInMilliseconds) {
   policy.now = 1614265330 + 5;
   const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
   ASSERT_EQ(reasons.size(), 2u);
-  EXPECT_EQ(reasons[0].code, "timestamp_in_milliseconds");
+  EXPECT_EQ(reasons[0].code, ReasonCode::timestamp_in_milliseconds);
   EXPECT_NE(reasons[0].message.find("as seconds it would be 1614265330 (2021-02-25T15:02:10Z, 5 s before now)"),
             std::string::npos) << reasons[0].message;
-  EXPECT_EQ(reasons[1].code, "timestamp_too_new");
+  EXPECT_EQ(reasons[1].code, ReasonCode::timestamp_too_new);
   // Thirteen digits far in the future are no milliseconds of now.
   c.set_header("webhook-timestamp", "9999999999999");
   EXPECT_EQ(codes(c, keys)[0], "timestamp_too_new");
@@ -325,7 +325,7 @@ TEST(ExplainCodes, ABodyLoggedParsed) {
   policy.now = 1614265330;
   auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
   ASSERT_EQ(reasons.size(), 1u);
-  EXPECT_EQ(reasons[0].code, "body_parsed");
+  EXPECT_EQ(reasons[0].code, ReasonCode::body_parsed);
   EXPECT_NE(reasons[0].message.find("does verify under s"), std::string::npos) << reasons[0].message;
   // Signed with Python's separators: the re-encoding that does verify is named.
   c = signed_request(R"({"a": 1})", R"({"a":1})", keys.secrets[0].secret);
@@ -355,8 +355,48 @@ TEST(ExplainCodes, TimestampTooNewGivesTheSkew) {
   policy.now = 1614265330;
   const auto reasons = explain(c, keys, {}, policy, verify_request(c, keys, policy));
   ASSERT_FALSE(reasons.empty());
-  EXPECT_EQ(reasons[0].code, "timestamp_too_new");
+  EXPECT_EQ(reasons[0].code, ReasonCode::timestamp_too_new);
   EXPECT_NE(reasons[0].message.find("670 s in the future"), std::string::npos);
+}
+
+// The codes are a public contract: their text, and the order of the enum,
+// which is the order they are reported in (diagnose.hpp).
+TEST(ReasonCode, CodesInTheirReportedOrder) {
+  const std::vector<std::string> documented = {
+      "missing_header", "svix_headers", "malformed_header", "body_parsed", "timestamp_in_milliseconds",
+      "timestamp_too_old", "timestamp_too_new", "timestamp_not_canonical", "signature_hex_encoded",
+      "body_base64_encoded", "trailing_newline", "line_endings_changed", "body_reserialized", "wrong_key",
+      "secret_format", "malformed_signature_header", "scheme_mismatch", "signature_mismatch",
+      "diagnosis_limited", "skipped_entries"};
+  std::vector<std::string> declared;
+  for (int i = 0; i <= static_cast<int>(ReasonCode::skipped_entries); ++i) {
+    declared.push_back(std::string(to_code(static_cast<ReasonCode>(i))));
+  }
+  EXPECT_EQ(declared, documented);
+}
+
+// Several reasons at once come in the order of the enum.
+TEST(ReasonCode, SeveralReasonsComeInTheDeclaredOrder) {
+  const auto keys = secret_keys();
+  const auto stranger = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+  auto late = signed_request("{\"a\": 1}", "{\"a\": 1}\n", keys.secrets[0].secret);
+  late.set_header("webhook-signature", *late.find_header("webhook-signature") + " v1,!!");
+  auto deep = signed_request("x", std::string(200, '[') + std::string(200, ']'), stranger);
+  deep.set_header("webhook-signature", *deep.find_header("webhook-signature") + " v1,!!");
+  VerifyPolicy policy;
+  policy.now = 1614265330 + 1000;
+  const auto late_reasons = explain(late, keys, {}, policy, verify_request(late, keys, policy));
+  policy.now = 1614265330;
+  const auto deep_reasons = explain(deep, keys, {}, policy, verify_request(deep, keys, policy));
+  for (const auto* reasons : {&late_reasons, &deep_reasons}) {
+    ASSERT_GE(reasons->size(), 3u);
+    for (std::size_t i = 1; i < reasons->size(); ++i) {
+      EXPECT_LT((*reasons)[i - 1].code, (*reasons)[i].code)
+          << to_code((*reasons)[i - 1].code) << " before " << to_code((*reasons)[i].code);
+    }
+  }
+  EXPECT_EQ(late_reasons.front().code, ReasonCode::timestamp_too_old);
+  EXPECT_EQ(deep_reasons.back().code, ReasonCode::skipped_entries);
 }
 
 }  // namespace

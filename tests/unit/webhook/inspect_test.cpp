@@ -1,7 +1,9 @@
 #include "lib/webhook/inspect.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "lib/webhook/input_formats.hpp"
 #include "tests/unit/support.hpp"
 
 namespace epilot {

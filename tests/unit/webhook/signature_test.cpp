@@ -186,7 +186,7 @@ TEST(VerifyRequest, ABodyLoggedParsedNeverVerifies) {
   EXPECT_EQ(result.verdict, Verdict::body_parsed);
   EXPECT_FALSE(result.ok());
   EXPECT_TRUE(result.match.has_value());
-  EXPECT_EQ(verdict_code(result.verdict), "body_parsed");
+  EXPECT_EQ(to_code(result.verdict), "body_parsed");
 }
 
 }  // namespace

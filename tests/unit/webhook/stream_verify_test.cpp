@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "lib/webhook/capture.hpp"
+#include "lib/webhook/capture_json.hpp"
 #include "tests/unit/support.hpp"
 
 namespace epilot {
