@@ -293,8 +293,9 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
     // create() rendered this item once with the same inputs, so only the
     // clock and randomness differ now; should it fail regardless, the body
     // checked then is sent.
-    out.storage = body.ok() ? std::move(body).value() : prepared.body;
-    if (prepared.dynamic && body.ok()) {
+    const bool rendered = body.ok();
+    out.storage = rendered ? std::move(body).value() : prepared.body;
+    if (prepared.dynamic && rendered) {
       auto lines = header_lines(item, headers, out.storage);
       if (lines.ok()) {
         out.head = prepared.prefix.substr(0, prepared.prefix.find("\r\n") + 2) + "host: " + m_options.host + "\r\n" +

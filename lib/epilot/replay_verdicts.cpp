@@ -149,7 +149,7 @@ std::size_t LatencyHistogram::bucket_of(std::uint64_t micros) {
   }
   const int exponent = static_cast<int>(std::bit_width(micros)) - 1;  // >= k_sub_bits
   const auto sub = (micros >> (exponent - k_sub_bits)) & ((1u << k_sub_bits) - 1);
-  return static_cast<std::size_t>(((exponent - k_sub_bits + 1) << k_sub_bits) + static_cast<int>(sub));
+  return (static_cast<std::size_t>(exponent - k_sub_bits + 1) << k_sub_bits) + static_cast<std::size_t>(sub);
 }
 
 std::uint64_t LatencyHistogram::upper_bound_of(std::size_t bucket) {
