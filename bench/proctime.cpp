@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
   double previous = reference;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const double m = median(commands[i].times);
-    std::printf("%-26s median %8.3f ms  %5.2fx %s", commands[i].name.c_str(), m * 1e3,
-                m / reference, commands[0].name.c_str());
+    std::printf("%-26s median %8.3f ms  %5.2fx %s", commands[i].name.c_str(), m * 1e3, m / reference,
+                commands[0].name.c_str());
     if (i > 1) {
       std::printf("  %5.2fx %s", m / previous, commands[i - 1].name.c_str());
     }

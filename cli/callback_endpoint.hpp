@@ -10,8 +10,8 @@
 
 #include "cli/output.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
-#include "lib/util/constants.hpp"
 #include "lib/http/server.hpp"
+#include "lib/util/constants.hpp"
 
 namespace epilot::cli {
 

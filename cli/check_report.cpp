@@ -11,8 +11,8 @@
 #include "cli/output.hpp"
 #include "cli/replay_report.hpp"
 #include "lib/util/constants.hpp"
-#include "lib/webhook/signature.hpp"
 #include "lib/util/timefmt.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot::cli {
 
@@ -23,9 +23,7 @@ using Json = nlohmann::ordered_json;
 // How much of an answer's body a report shows.
 constexpr std::size_t k_body_excerpt = 200;
 
-std::string plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
+std::string plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
 void put(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -188,7 +186,8 @@ std::string json_line(const CaseResult& r) {
   const auto* a = deciding_answer(r);
   doc["webhook_id"] = a != nullptr && !a->delivered.label.empty() ? Json(a->delivered.label) : Json(nullptr);
   doc["delivery"] = a != nullptr ? Json(std::string(describe(a->delivered.delivery))) : Json(nullptr);
-  doc["status"] = a != nullptr && a->delivered.delivery == Delivery::answered ? Json(a->delivered.answer.status) : Json(nullptr);
+  doc["status"] =
+      a != nullptr && a->delivered.delivery == Delivery::answered ? Json(a->delivered.answer.status) : Json(nullptr);
   doc["class"] = a != nullptr ? Json(std::string(describe(a->classified.answer_class))) : Json(nullptr);
   doc["reason"] = a != nullptr && !a->classified.reason.empty() ? Json(a->classified.reason) : Json(nullptr);
   doc["latency_ms"] = rounded_ms(r.latency);
@@ -351,8 +350,8 @@ std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, 
       if (r.info->level != level || !listed(r, genuine_passed)) {
         continue;
       }
-      failures += toned_label(r, m_strict) + " " + std::string(r.info->name) + ": " +
-                  terminal_text(r.judgement.why) + "\n";
+      failures +=
+          toned_label(r, m_strict) + " " + std::string(r.info->name) + ": " + terminal_text(r.judgement.why) + "\n";
       if (r.judgement.verdict == CaseVerdict::fail) {
         failures += "     fix: " + std::string(r.info->fix) + "\n";
       }
@@ -372,25 +371,29 @@ std::string CheckReporter::summary_text(const std::vector<CaseResult>& results, 
       }
     }
     if (first != nullptr) {
-      failures += toned("????", Tone::warn, STDOUT_FILENO) + " " + plural(unrun, "case") + " from " + std::string(first->info->name) + " on: " +
-                  terminal_text(first->judgement.why) + "\n";
+      failures += toned("????", Tone::warn, STDOUT_FILENO) + " " + plural(unrun, "case") + " from " +
+                  std::string(first->info->name) + " on: " + terminal_text(first->judgement.why) + "\n";
     }
   }
   if (!failures.empty()) {
     out += "\n" + failures;
   }
   if (!genuine_passed) {
-    return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) + ": the endpoint did not accept a genuine request, so " +
-           (t.inconclusive == 1 ? std::string("the other case was") : "the " + std::to_string(t.inconclusive) + " other cases were") +
+    return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) +
+           ": the endpoint did not accept a genuine request, so " +
+           (t.inconclusive == 1 ? std::string("the other case was")
+                                : "the " + std::to_string(t.inconclusive) + " other cases were") +
            " not run\n";
   }
   if (t.ok(m_strict)) {
     const auto warned = t.should_failed + t.inconclusive - t.must_inconclusive;
     return out + "\n" + toned("ok", Tone::good, STDOUT_FILENO) + ": every must case passed" +
-           (warned > 0 ? " (" + plural(warned, "should case") + " did not: they fail the run with --strict)" : "") + "\n";
+           (warned > 0 ? " (" + plural(warned, "should case") + " did not: they fail the run with --strict)" : "") +
+           "\n";
   }
-  return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) + ": " + plural(t.counted(m_strict), "case") + " did not pass" +
-         (m_strict ? "" : " (" + plural(t.must_failed + t.must_inconclusive, "must case") + ")") + "\n";
+  return out + "\n" + toned("FAIL", Tone::bad, STDOUT_FILENO) + ": " + plural(t.counted(m_strict), "case") +
+         " did not pass" + (m_strict ? "" : " (" + plural(t.must_failed + t.must_inconclusive, "must case") + ")") +
+         "\n";
 }
 
 std::string battery_listing(bool json) {
@@ -419,7 +422,8 @@ std::string check_junit(const std::vector<CaseResult>& results, const CheckFacts
     c.name = std::string(r.info->name);
     c.classname = "epilot-action.check." + std::string(describe(r.info->level));
     c.seconds = std::chrono::duration<double>(r.latency).count();
-    std::string detail = r.sent.empty() ? std::string() : "sent: " + r.sent + "\nexpected: " + std::string(describe(r.info->wanted));
+    std::string detail =
+        r.sent.empty() ? std::string() : "sent: " + r.sent + "\nexpected: " + std::string(describe(r.info->wanted));
     for (const auto& a : r.answers) {
       detail += "\ngot: " + describe_answer(a);
     }
@@ -444,7 +448,8 @@ std::string check_junit(const std::vector<CaseResult>& results, const CheckFacts
           c.failure = "inconclusive: " + r.judgement.why;
           c.details = detail;
         } else {
-          c.details = "inconclusive (a should case: it fails the run with --strict): " + r.judgement.why + "\n" + detail;
+          c.details =
+              "inconclusive (a should case: it fails the run with --strict): " + r.judgement.why + "\n" + detail;
         }
         break;
       case CaseVerdict::skipped:

@@ -13,8 +13,8 @@
 namespace epilot::cli {
 
 struct CheckFacts {
-  std::string url;         // as shown: no query, no userinfo
-  std::string scheme;      // "v1a" or "v1"
+  std::string url;     // as shown: no query, no userinfo
+  std::string scheme;  // "v1a" or "v1"
   // The key the endpoint must trust: for v1a its whpk_ form and fingerprint;
   // for v1 where the secret came from (never the secret).
   std::string whpk;

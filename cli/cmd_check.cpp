@@ -4,8 +4,8 @@
 // file turns flags into a run and reports it.
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -15,21 +15,21 @@
 #include "cli/callback_endpoint.hpp"
 #include "cli/check_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/fixture_context.hpp"
 #include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
-#include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "cli/unreachable.hpp"
 #include "lib/epilot/check_battery.hpp"
 #include "lib/epilot/check_run.hpp"
-#include "lib/util/constants.hpp"
-#include "lib/util/file.hpp"
+#include "lib/epilot/replay_plan.hpp"
 #include "lib/http/client.hpp"
 #include "lib/http/url.hpp"
-#include "lib/webhook/jwt.hpp"
-#include "lib/epilot/replay_plan.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
 #include "lib/util/suggest.hpp"
+#include "lib/webhook/jwt.hpp"
 
 namespace epilot::cli {
 
@@ -123,7 +123,8 @@ std::vector<std::string> left_out(const CheckOptions& opts) {
         fail(ErrorCode::usage, "--skip can't leave out genuine: every other case is judged against it");
       }
       out[i] = "left out by --skip";
-    } else if (!only.empty() && info->id != CaseId::genuine && std::find(only.begin(), only.end(), info) == only.end()) {
+    } else if (!only.empty() && info->id != CaseId::genuine &&
+               std::find(only.begin(), only.end(), info) == only.end()) {
       out[i] = "not named by --only";
     }
   }
@@ -233,7 +234,8 @@ class BaseRequest {
       request.headers.push_back({"User-Agent", "epilot-action/" EPILOT_VERSION});
     }
     if (m_token_key) {
-      request.set_header(k_header_epilot_token, mock_epilot_token(org_id_of(instance.body), fill.now_ms / 1000, *m_token_key));
+      request.set_header(k_header_epilot_token,
+                         mock_epilot_token(org_id_of(instance.body), fill.now_ms / 1000, *m_token_key));
     } else if (!m_token.empty()) {
       request.set_header(k_header_epilot_token, m_token);
     }
@@ -437,9 +439,10 @@ Command register_check(CLI::App& app) {
   cmd->add_flag("--list", opts->list, "list the battery's cases and exit");
   add_header_flag(*cmd, opts->headers, "add a header 'name: value' to every request, repeatable");
   add_timeout_flag(*cmd, opts->timeout);
-  add_duration(*cmd, "--wait", opts->wait,
-               "keep trying to connect for up to this long while the endpoint starts (as in CI, just after starting the app)",
-               {std::chrono::milliseconds(0), std::chrono::hours(1)});
+  add_duration(
+      *cmd, "--wait", opts->wait,
+      "keep trying to connect for up to this long while the endpoint starts (as in CI, just after starting the app)",
+      {std::chrono::milliseconds(0), std::chrono::hours(1)});
   add_ca_cert_flag(*cmd, opts->ca_cert, "for https: trust this CA certificate (PEM) too, as for a local dev server");
   add_format_flag(*cmd, opts->format, "text, or json (a JSON line per case, then a summary)");
   add_junit_flag(*cmd, opts->junit, "also write a JUnit XML report to FILE (one test case per case)");

@@ -13,8 +13,8 @@
 #include "cli/commands.hpp"
 #include "cli/flags.hpp"
 #include "cli/output.hpp"
-#include "lib/util/shell_completion.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/util/shell_completion.hpp"
 
 namespace epilot::cli {
 

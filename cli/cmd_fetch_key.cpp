@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
+#include "cli/flags.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "lib/util/base64.hpp"
@@ -57,7 +57,9 @@ std::string render(const FetchKeyOptions& opts, const ObtainedKey& key, const st
     doc["whpk"] = to_whpk(key.key);
     doc["url"] = url;
     doc["fetched_at"] = key.fetched_at;
-    doc["source"] = key.source == KeySource::network ? "network" : key.source == KeySource::cache ? "cache" : "stale_cache";
+    doc["source"] = key.source == KeySource::network ? "network"
+                    : key.source == KeySource::cache ? "cache"
+                                                     : "stale_cache";
     if (key.replaced) {
       doc["replaced_fingerprint"] = fingerprint(*key.replaced);
     }
@@ -71,17 +73,18 @@ Outcome run_fetch_key(const FetchKeyOptions& opts) {
     fail(ErrorCode::usage, "--refresh can't be combined with --offline");
   }
   // A malformed pin is caught before the network is touched.
-  const auto pinned = opts.expect_fingerprint.empty() ? std::string() : take(parse_fingerprint(opts.expect_fingerprint));
+  const auto pinned =
+      opts.expect_fingerprint.empty() ? std::string() : take(parse_fingerprint(opts.expect_fingerprint));
   const auto url = epilot_key_url(opts.key);
   const auto key = obtain_epilot_key(opts.key, opts.refresh ? CacheMode::refresh : CacheMode::normal);
   const auto print = fingerprint(key.key);
-  const auto where = key.source == KeySource::network ? "fetched from " + url
-                                                      : "cached " + describe_duration(current_time() - key.fetched_at) + " ago";
+  const auto where = key.source == KeySource::network
+                         ? "fetched from " + url
+                         : "cached " + describe_duration(current_time() - key.fetched_at) + " ago";
   std::fprintf(stderr, "epilot-action: key %s (%s)\n", print.c_str(), where.c_str());
   if (!pinned.empty() && pinned != print) {
     print_error(make_error(ErrorCode::bad_key,
-                           "the key does not match the pinned fingerprint: expected " + pinned +
-                               ", got " + print,
+                           "the key does not match the pinned fingerprint: expected " + pinned + ", got " + print,
                            {"if epilot rotated its key, check the new one out of band, then pin " + print}));
     return Outcome::check_failed;
   }
@@ -97,9 +100,10 @@ Command register_fetch_key(CLI::App& app) {
   auto* cmd = app.add_subcommand("fetch-key", "Fetch epilot's public key over HTTPS, check it, cache it, print it");
   add_epilot_key_flags(*cmd, opts->key, "");
   cmd->add_flag("--refresh", opts->refresh, "fetch even if a fresh key is cached");
-  add_format_flag(*cmd, opts->format,
-                  {{"pem", KeyOutput::pem}, {"whpk", KeyOutput::whpk}, {"json", KeyOutput::json}, {"jwk", KeyOutput::jwk}},
-                  "pem, whpk, json or jwk");
+  add_format_flag(
+      *cmd, opts->format,
+      {{"pem", KeyOutput::pem}, {"whpk", KeyOutput::whpk}, {"json", KeyOutput::json}, {"jwk", KeyOutput::jwk}},
+      "pem, whpk, json or jwk");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");
   cmd->add_option("--expect-fingerprint", opts->expect_fingerprint,
                   "fail (exit 1) unless the key's fingerprint is this (SHA256:... ; the prefix may be left out)")

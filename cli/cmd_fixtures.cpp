@@ -8,10 +8,10 @@
 #include <optional>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
 #include "cli/fixture_context.hpp"
-#include "lib/util/json.hpp"
+#include "cli/flags.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/util/json.hpp"
 
 namespace epilot::cli {
 

@@ -11,9 +11,9 @@
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "lib/util/constants.hpp"
+#include "lib/util/timefmt.hpp"
 #include "lib/webhook/input_formats.hpp"
 #include "lib/webhook/inspect.hpp"
-#include "lib/util/timefmt.hpp"
 
 namespace epilot::cli {
 
@@ -44,7 +44,8 @@ std::string header_label(const Json& field, const char* standard) {
 void print_id_and_timestamp(const Json& d) {
   const auto& id = d["webhook_id"];
   row(header_label(id, "webhook-id").c_str(),
-      id.is_null() ? "missing" : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
+      id.is_null() ? "missing"
+                   : str(id["value"]) + (id["epilot_shape"].get<bool>() ? "  (msg_ + 32 hex, as epilot sends)" : ""));
   const auto& ts = d["timestamp"];
   const auto ts_label = header_label(ts, "timestamp");
   if (ts.is_null()) {
@@ -54,15 +55,16 @@ void print_id_and_timestamp(const Json& d) {
   } else {
     const auto age = ts["age_seconds"].get<std::int64_t>();
     row(ts_label.c_str(), str(ts["value"]) + " = " + str(ts["iso"]) + ", " + describe_duration(age) +
-                         (age >= 0 ? " ago" : " in the future") +
-                         (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
+                              (age >= 0 ? " ago" : " in the future") +
+                              (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
   }
 }
 
 void print_signature(const Json& d) {
   const auto& sig = d["signature"];
   const auto& svix = d["svix_headers"];
-  const bool svix_signature = std::find(svix.begin(), svix.end(), Json(std::string(k_svix_header_signature))) != svix.end();
+  const bool svix_signature =
+      std::find(svix.begin(), svix.end(), Json(std::string(k_svix_header_signature))) != svix.end();
   if (sig.is_null()) {
     row("signature", "missing");
   } else {
@@ -76,8 +78,9 @@ void print_signature(const Json& d) {
     }
   }
   if (!svix.empty()) {
-    std::printf("  note: read from svix-* headers; Standard Webhooks and epilot send webhook-id, "
-                "webhook-timestamp and webhook-signature, and verify reads svix-* ones only to explain a failure\n");
+    std::printf(
+        "  note: read from svix-* headers; Standard Webhooks and epilot send webhook-id, "
+        "webhook-timestamp and webhook-signature, and verify reads svix-* ones only to explain a failure\n");
   }
 }
 
@@ -113,8 +116,9 @@ void print_body_and_payload(const Json& d) {
   row("body", std::to_string(b["bytes"].get<std::size_t>()) + " bytes, " + str(b["encoding"]) +
                   (b["json"].get<bool>() ? ", JSON" : ""));
   if (b["parsed"].get<bool>()) {
-    std::printf("  body_parsed: the body was parsed before it was logged (the capture holds JSON, not text); "
-                "signatures cover the raw bytes; log the raw body (the size above is its compact re-serialisation's)\n");
+    std::printf(
+        "  body_parsed: the body was parsed before it was logged (the capture holds JSON, not text); "
+        "signatures cover the raw bytes; log the raw body (the size above is its compact re-serialisation's)\n");
   }
   const auto& p = d["payload"];
   if (p.is_object() && !p.empty()) {
@@ -198,7 +202,8 @@ Outcome run_inspect(const InspectOptions& opts) {
 
 Command register_inspect(CLI::App& app) {
   auto opts = std::make_shared<InspectOptions>();
-  auto* cmd = app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
+  auto* cmd =
+      app.add_subcommand("inspect", "Show everything in captured requests: headers, signatures, token, payload");
   cmd->add_option("capture", opts->capture,
                   "a JSON capture, JSON Lines, a HAR file or a raw HTTP request, or a key; - for stdin (default)");
   add_format_flag(*cmd, opts->format, "text or json (one JSON object per request)");

@@ -113,16 +113,15 @@ Outcome run_keygen(const KeygenOptions& opts) {
   const auto key = generate_private_key(system_random());
   const bool pem = opts.key_format == "pem";
   take(write_file_atomic(private_path, pem ? to_pem(key) : to_whsk(key) + "\n", 0600, overwrite));
-  auto written = write_file_atomic(public_path,
-                                   pem ? to_pem(key.public_key) : to_whpk(key.public_key) + "\n",
-                                   0644, overwrite);
+  auto written =
+      write_file_atomic(public_path, pem ? to_pem(key.public_key) : to_whpk(key.public_key) + "\n", 0644, overwrite);
   if (!written) {
     // Never leave half a keypair behind.
     ::unlink(private_path.c_str());
     throw Failure(written.error());
   }
-  std::fprintf(stderr, "epilot-action: wrote private key %s (mode 0600) and public key %s\n",
-               private_path.c_str(), public_path.c_str());
+  std::fprintf(stderr, "epilot-action: wrote private key %s (mode 0600) and public key %s\n", private_path.c_str(),
+               public_path.c_str());
   if (opts.format == KeygenFormat::json) {
     print_key_event({{"kind", "ed25519"},
                      {"key_format", opts.key_format},
@@ -143,12 +142,14 @@ Command register_keygen(CLI::App& app) {
   auto* cmd = app.add_subcommand("keygen", "Create an Ed25519 keypair (v1a) or an HMAC secret (v1)");
   cmd->add_option("--private-key", opts->private_key, "where to write the private key (mode 0600)")->type_name("FILE");
   cmd->add_option("--public-key", opts->public_key, "where to write the public key")->type_name("FILE");
-  auto* key_format = cmd->add_option("--key-format", opts->key_format,
-                                     "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
-                         ->check(one_of({"pem", "whsk"}));
+  auto* key_format =
+      cmd->add_option("--key-format", opts->key_format, "key file format: pem (PKCS#8/SPKI) or whsk (whsk_/whpk_)")
+          ->check(one_of({"pem", "whsk"}));
   // pem and whsk are still taken (with a warning), but neither offered nor completed.
   add_choice_flag(*cmd, "--format", opts->format,
-                  {{"text", KeygenFormat::text}, {"json", KeygenFormat::json}, {"pem", KeygenFormat::pem},
+                  {{"text", KeygenFormat::text},
+                   {"json", KeygenFormat::json},
+                   {"pem", KeygenFormat::pem},
                    {"whsk", KeygenFormat::whsk}},
                   "text or json (a key event)")
       ->check(one_of({"text", "json", "pem", "whsk"}).description("{text,json}"));

@@ -22,13 +22,13 @@
 #include "cli/keysource.hpp"
 #include "cli/signals.hpp"
 #include "cli/verify_keys.hpp"
-#include "lib/util/constants.hpp"
-#include "lib/util/file.hpp"
-#include "lib/util/json.hpp"
 #include "lib/epilot/action_receiver.hpp"
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
 #include "lib/http/url.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
+#include "lib/util/json.hpp"
 #include "lib/webhook/capture_sink.hpp"
 
 namespace epilot::cli {
@@ -52,11 +52,11 @@ struct ListenOptions {
   std::string out_dir;
   OutputFormat format = OutputFormat::text;
   std::size_t max_requests = 0;
-  std::chrono::milliseconds duration{0};  // 0: no limit
-  std::optional<std::string> old_timeout;  // the old spelling of --duration, refused
-  std::optional<std::string> old_skip;     // of --skip-reason, refused
+  std::chrono::milliseconds duration{0};      // 0: no limit
+  std::optional<std::string> old_timeout;     // the old spelling of --duration, refused
+  std::optional<std::string> old_skip;        // of --skip-reason, refused
   const CLI::Option* delay_option = nullptr;  // for the text --delay was given as
-  std::optional<std::string> old_fail;     // of --fail-reason, refused
+  std::optional<std::string> old_fail;        // of --fail-reason, refused
   std::size_t max_body = 10 * 1024 * 1024;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds read_timeout{10'000};
@@ -186,8 +186,9 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
            " verified with " + v.match->key_name;
   } else {
     line = text_prefix(r.answer.status, "FAIL", r.request.method, path) + "  " + id + "  " +
-           (r.result.reasons.empty() ? std::string(to_code(v.verdict))
-                                     : std::string(to_code(r.result.reasons[0].code)) + ": " + terminal_text(r.result.reasons[0].message));
+           (r.result.reasons.empty()
+                ? std::string(to_code(v.verdict))
+                : std::string(to_code(r.result.reasons[0].code)) + ": " + terminal_text(r.result.reasons[0].message));
   }
   emit(opts, line + "\n");
 }
@@ -274,8 +275,9 @@ void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
     emit(opts, json_line(doc));
     return;
   }
-  const auto outcome = o.status ? "answered " + std::to_string(*o.status) + " in " + std::to_string(o.took.count()) + " ms"
-                                : terminal_text(error);
+  const auto outcome = o.status
+                           ? "answered " + std::to_string(*o.status) + " in " + std::to_string(o.took.count()) + " ms"
+                           : terminal_text(error);
   emit(opts, std::string(o.ok() ? "callback" : "CALLBACK FAILED") + "  " + terminal_text(o.call.webhook_id) +
                  "  POST " + terminal_text(url) + "  " + outcome + "\n");
 }
@@ -350,13 +352,14 @@ ServerResponse Session::handle(wire::Request&& request) {
   }
   // epilot only ever POSTs; a GET that verifies is still not a webhook.
   if (request.method != k_default_method) {
-    refused(Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
-            Admitted::yes);
+    refused(
+        Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
+        Admitted::yes);
     return {{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)};
   }
   auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
-  if (const auto stored = m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id)
-                                           : ok_status();
+  if (const auto stored =
+          m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id) : ok_status();
       !stored) {
     // Never answer 2xx for a request that could not be kept.
     print_warning(stored.error().message);
@@ -400,12 +403,13 @@ void Session::call_back(const Received& received) {
   // The answer is written after the handler returns (and after --delay):
   // the margin lets it reach the caller first, as an action's callback
   // comes after its answer.
-  call->not_before = std::chrono::steady_clock::now() + m_opts.delay +
-                     k_callback_margin;
+  call->not_before = std::chrono::steady_clock::now() + m_opts.delay + k_callback_margin;
   if (!m_callbacks->submit(*call)) {
-    print_callback(m_opts, ResumeOutcome{std::move(*call), std::nullopt,
-                                         "not sent: " + std::to_string(k_max_pending_callbacks) + " callbacks wait already",
-                                         {}});
+    print_callback(m_opts,
+                   ResumeOutcome{std::move(*call),
+                                 std::nullopt,
+                                 "not sent: " + std::to_string(k_max_pending_callbacks) + " callbacks wait already",
+                                 {}});
   }
 }
 
@@ -417,7 +421,8 @@ Error bind_error(Error error, HttpServer::BindFailure why, const ListenOptions& 
                             "; --port 0 picks a free one");
       break;
     case HttpServer::BindFailure::not_local:
-      error.hints.push_back(opts.host + " is not an address of this machine: --host 127.0.0.1 listens on this "
+      error.hints.push_back(opts.host +
+                            " is not an address of this machine: --host 127.0.0.1 listens on this "
                             "machine only, --host 0.0.0.0 on every interface");
       break;
     case HttpServer::BindFailure::denied:
@@ -469,8 +474,9 @@ void warn_if_delay_meant_ms(const ListenOptions& opts) {
 Outcome run_listen(const ListenOptions& opts) {
   warn_if_delay_meant_ms(opts);
   if (opts.old_skip || opts.old_fail) {
-    fail(ErrorCode::usage, std::string(opts.old_skip ? "--skip" : "--fail") + " is now " +
-                               (opts.old_skip ? "--skip-reason" : "--fail-reason") + " for listen",
+    fail(ErrorCode::usage,
+         std::string(opts.old_skip ? "--skip" : "--fail") + " is now " +
+             (opts.old_skip ? "--skip-reason" : "--fail-reason") + " for listen",
          {"--skip is check's list of cases to leave out: one name, one meaning"});
   }
   if (opts.old_timeout) {
@@ -520,8 +526,12 @@ Outcome run_listen(const ListenOptions& opts) {
   const auto failure = check_failure(opts, session, stopper.why());
   if (!opts.quiet && opts.format == OutputFormat::json) {
     // The last line, named as every command's last line is (it was "stopped" before issue 12).
-    std::printf("%s\n", Json{{"event", "summary"}, {"reason", stopper.why()}, {"requests", session.taken()},
-                             {"failed", session.failed()}}.dump().c_str());
+    std::printf("%s\n", Json{{"event", "summary"},
+                             {"reason", stopper.why()},
+                             {"requests", session.taken()},
+                             {"failed", session.failed()}}
+                            .dump()
+                            .c_str());
   }
   // A failed check is a result, said with the stop, not an error (exit 1, not 2).
   std::fprintf(stderr, "epilot-action: listen stopped (%s)%s\n", stopper.why(),
@@ -548,7 +558,8 @@ Command register_listen(CLI::App& app) {
                      {std::chrono::seconds(0), std::chrono::seconds(1'000'000'000)});
   cmd->add_flag("--accept-unsigned", opts->accept_unsigned, "answer every request as configured; only record verdicts");
   cmd->add_flag("--allow-duplicates", opts->allow_duplicates, "do not answer a repeated webhook-id with 409");
-  cmd->add_option("--respond", opts->respond, "status of the answer to a verified request (default 200, or 422 with --fail-reason)")
+  cmd->add_option("--respond", opts->respond,
+                  "status of the answer to a verified request (default 200, or 422 with --fail-reason)")
       ->check(whole_number(200, 599))
       ->type_name("STATUS");
   cmd->add_option("--respond-body", opts->respond_body, "answer with the contents of FILE")
@@ -556,17 +567,19 @@ Command register_listen(CLI::App& app) {
       ->type_name("FILE");
   cmd->add_option("--skip-reason", opts->skip, "answer {\"skip_reason\": REASON}: the action is marked skipped")
       ->type_name("REASON");
-  cmd->add_option("--fail-reason", opts->fail_reason, "answer 422 with error_output.error_reason REASON: the action fails")
+  cmd->add_option("--fail-reason", opts->fail_reason,
+                  "answer 422 with error_output.error_reason REASON: the action fails")
       ->type_name("REASON");
   opts->delay_option = add_duration(*cmd, "--delay", opts->delay, "wait this long before answering",
-               {std::chrono::milliseconds(0), std::chrono::minutes(10)});
+                                    {std::chrono::milliseconds(0), std::chrono::minutes(10)});
   cmd->add_option("-o,--out", opts->out, "append every request to FILE as JSON Lines, synced before answering")
       ->type_name("FILE");
   cmd->add_option("--out-dir", opts->out_dir, "write every request to its own file in DIR")->type_name("DIR");
   add_format_flag(*cmd, opts->format, "text or json (a ready event, then one JSON line per request)");
   cmd->add_option("--max-requests", opts->max_requests, "exit after N requests (0: no limit)")
       ->check(whole_number(0, 1'000'000'000'000));
-  add_duration(*cmd, "--duration", opts->duration, "exit after this long (0: no limit; CI: with --max-requests, a deadline)",
+  add_duration(*cmd, "--duration", opts->duration,
+               "exit after this long (0: no limit; CI: with --max-requests, a deadline)",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365 * 3)});
   // --timeout is a per-request network timeout in every command; here it
   // once was the run-time limit, so it is refused rather than reinterpreted.

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -17,26 +17,26 @@
 #include "cli/callback_endpoint.hpp"
 #include "cli/commands.hpp"
 #include "cli/environment.hpp"
+#include "cli/fixture_context.hpp"
 #include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
-#include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
-#include "cli/replay_sources.hpp"
 #include "cli/replay_report.hpp"
+#include "cli/replay_sources.hpp"
 #include "cli/signals.hpp"
 #include "cli/unreachable.hpp"
-#include "lib/epilot/resume_endpoint.hpp"
-#include "lib/util/constants.hpp"
-#include "lib/util/file.hpp"
-#include "lib/http/client.hpp"
-#include "lib/webhook/jwt.hpp"
-#include "lib/http/load_client.hpp"
-#include "lib/epilot/replay_verdicts.hpp"
 #include "lib/epilot/replay_plan.hpp"
+#include "lib/epilot/replay_verdicts.hpp"
+#include "lib/epilot/resume_endpoint.hpp"
+#include "lib/http/client.hpp"
+#include "lib/http/load_client.hpp"
 #include "lib/http/server.hpp"
 #include "lib/http/url.hpp"
+#include "lib/util/constants.hpp"
+#include "lib/util/file.hpp"
 #include "lib/util/timefmt.hpp"
+#include "lib/webhook/jwt.hpp"
 
 namespace epilot::cli {
 
@@ -138,7 +138,8 @@ std::vector<Expectation> resolve_expectations(const std::vector<std::string>& te
     if (rule.input.empty()) {
       continue;
     }
-    const bool known = std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) { return input_matches(i, rule.input); });
+    const bool known =
+        std::any_of(items.begin(), items.end(), [&](const ReplayItem& i) { return input_matches(i, rule.input); });
     if (!known) {
       fail(ErrorCode::usage, "--expect names '" + rule.input + "', which is not one of the inputs",
            {"name an input as given on the command line, its file name, or a fixture's name"});
@@ -186,7 +187,8 @@ std::optional<Expectation> repeat_rule(const ReplayOptions& opts, const RequestR
 
 // Captures are signed afresh unless --as-is: a stale or forged capture
 // becomes a genuine request, which a correct endpoint accepts.
-void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::vector<const Expectation*>& expectations) {
+void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode,
+                const std::vector<const Expectation*>& expectations) {
   const bool all_captures =
       std::all_of(items.begin(), items.end(), [](const ReplayItem& i) { return i.fixture == nullptr; });
   // An expectation no 2xx can meet asks for a refusal.
@@ -198,8 +200,9 @@ void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode, const std::
     return std::none_of(e->any_of.begin(), e->any_of.end(), accepts_success);
   });
   if (mode == SendMode::resign && all_captures && wants_refusal) {
-    print_warning("--expect wants the captures refused, but replay signs each one afresh, so a correct endpoint "
-                  "accepts them");
+    print_warning(
+        "--expect wants the captures refused, but replay signs each one afresh, so a correct endpoint "
+        "accepts them");
     print_hint("to send them as captured (their own signatures and timestamps), add --as-is");
   }
 }
@@ -262,10 +265,11 @@ void check_flags(const ReplayOptions& opts) {
     fail(ErrorCode::usage, "--duration and --repeat can't be combined",
          {"--duration cycles through the inputs until the time is up"});
   }
-  if (opts.as_is && (!opts.private_key.empty() || !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty() ||
-                     opts.keep_id || !opts.sets.empty() || opts.mock_token || !opts.token.empty() ||
-                     !opts.token_file.empty())) {
-    fail(ErrorCode::usage, "--as-is sends captures untouched: it can't be combined with keys, --keep-id, --set or tokens");
+  if (opts.as_is &&
+      (!opts.private_key.empty() || !opts.secrets.secrets.empty() || !opts.secrets.secret_files.empty() ||
+       opts.keep_id || !opts.sets.empty() || opts.mock_token || !opts.token.empty() || !opts.token_file.empty())) {
+    fail(ErrorCode::usage,
+         "--as-is sends captures untouched: it can't be combined with keys, --keep-id, --set or tokens");
   }
   if (opts.mock_token && (!opts.token.empty() || !opts.token_file.empty())) {
     fail(ErrorCode::usage, "--mock-token and --token/--token-file can't be combined");
@@ -282,9 +286,9 @@ ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl&
   request.user_agent = "epilot-action/" EPILOT_VERSION;
   for (const auto& text : opts.headers) {
     auto header = parse_header_flag(text);
-    if (mode == SendMode::resign && (iequals_ascii(header.name, k_header_id) ||
-                                     iequals_ascii(header.name, k_header_timestamp) ||
-                                     iequals_ascii(header.name, k_header_signature))) {
+    if (mode == SendMode::resign &&
+        (iequals_ascii(header.name, k_header_id) || iequals_ascii(header.name, k_header_timestamp) ||
+         iequals_ascii(header.name, k_header_signature))) {
       fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": replay signs every request itself",
            {"to send captured signatures untouched, use --as-is"});
     }
@@ -333,8 +337,8 @@ LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t 
 struct PreparedRun {
   ParsedUrl url;
   SendMode mode = SendMode::resign;
-  std::vector<ReplayItem> items;  // until the renderer takes them
-  std::vector<Expectation> expectations;  // what expectation_of points into
+  std::vector<ReplayItem> items;                   // until the renderer takes them
+  std::vector<Expectation> expectations;           // what expectation_of points into
   std::vector<const Expectation*> expectation_of;  // one per item
   ReplayRequestOptions request;
 };
@@ -410,9 +414,14 @@ class ReplayJudge {
               const std::vector<const Expectation*>& expectation_of, const std::vector<std::string>& names,
               std::optional<Expectation> repeat_expectation, CallbackBoard& board, ReplayReporter& reporter,
               unsigned threads)
-      : m_renderer(renderer), m_expectation_of(expectation_of), m_names(names),
-        m_repeat_expectation(std::move(repeat_expectation)), m_board(board), m_reporter(reporter),
-        m_callback_timeout(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000))), m_tallies(threads) {}
+      : m_renderer(renderer),
+        m_expectation_of(expectation_of),
+        m_names(names),
+        m_repeat_expectation(std::move(repeat_expectation)),
+        m_board(board),
+        m_reporter(reporter),
+        m_callback_timeout(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000))),
+        m_tallies(threads) {}
 
   void delivered(unsigned thread, Delivered& delivered);
   // Waits for the callbacks still on their way (until the timeout, or a
@@ -442,8 +451,8 @@ class ReplayJudge {
 void ReplayJudge::judge(ReplayRecord& r) const {
   r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
   if (!r.met) {
-    r.why_unmet = "expected " + r.expectation->text + (r.repeat && m_repeat_expectation ? " for a repeated webhook-id" : "") +
-                  ", got " +
+    r.why_unmet = "expected " + r.expectation->text +
+                  (r.repeat && m_repeat_expectation ? " for a repeated webhook-id" : "") + ", got " +
                   (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
                   std::string(describe(r.classified.answer_class)) +
                   (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
@@ -490,7 +499,8 @@ void ReplayJudge::settle_callbacks(const std::atomic<bool>& stop, RunFacts& fact
     return;
   }
   m_board.wait(m_callback_timeout, &stop);
-  std::sort(m_pending.begin(), m_pending.end(), [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
+  std::sort(m_pending.begin(), m_pending.end(),
+            [](const ReplayRecord& a, const ReplayRecord& b) { return a.job < b.job; });
   for (auto& r : m_pending) {
     r.callback = m_board.outcome(r.job);
     facts.callbacks_timed_out += r.callback && r.callback->state == CallbackOutcome::State::timed_out ? 1 : 0;
@@ -519,9 +529,9 @@ void send_all(const ReplayOptions& opts, const LoadPlan& plan, RequestRenderer& 
   if (show_progress) {
     bar = std::make_unique<ProgressBar>(reporter, progress, plan.total, opts.duration);
   }
-  const auto stats =
-      run_load(plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer.render(t, job, out); },
-               [&](unsigned thread, Delivered& delivered) { judge.delivered(thread, delivered); }, &progress, &stop);
+  const auto stats = run_load(
+      plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer.render(t, job, out); },
+      [&](unsigned thread, Delivered& delivered) { judge.delivered(thread, delivered); }, &progress, &stop);
   bar.reset();
   if (!stats.ok()) {
     throw Failure(stats.error());
@@ -560,7 +570,8 @@ Outcome run_replay(const ReplayOptions& opts) {
   const auto names = item_names(renderer->items());
 
   auto reporter = make_reporter(opts, plan, names);
-  ReplayJudge judge(opts, *renderer, run.expectation_of, names, std::move(repeat_expectation), callbacks.board, reporter, plan.threads);
+  ReplayJudge judge(opts, *renderer, run.expectation_of, names, std::move(repeat_expectation), callbacks.board,
+                    reporter, plan.threads);
   const auto started = std::chrono::steady_clock::now();
   send_all(opts, plan, *renderer, judge, reporter, stop);
 
@@ -604,7 +615,8 @@ void add_load_flags(CLI::App& cmd, ReplayOptions& opts) {
   add_duration(cmd, "-d,--duration", opts.duration, "keep sending, cycling through the inputs, for this long",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365)});
   add_timeout_flag(cmd, opts.timeout);
-  cmd.add_option("--retries", opts.retries, "extra attempts after a connection error (not after a timeout or an answer)")
+  cmd.add_option("--retries", opts.retries,
+                 "extra attempts after a connection error (not after a timeout or an answer)")
       ->check(whole_number(0, 100))
       ->capture_default_str();
 }
@@ -687,7 +699,8 @@ Examples:
 
 Command register_replay(CLI::App& app) {
   auto opts = std::make_shared<ReplayOptions>();
-  auto* cmd = app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
+  auto* cmd =
+      app.add_subcommand("replay", "Send fixtures and captures to an endpoint, signed afresh, and judge the answers");
   cmd->add_option("inputs", opts->inputs,
                   "fixture names (or fixture:NAME|PATH), capture or payload files, directories, globs, or - "
                   "(default: the built-in custom-action fixture)");

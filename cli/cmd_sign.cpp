@@ -5,21 +5,21 @@
 #include <optional>
 
 #include "cli/commands.hpp"
+#include "cli/fixture_context.hpp"
 #include "cli/flag_values.hpp"
 #include "cli/flags.hpp"
-#include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "lib/epilot/input_kind.hpp"
+#include "lib/epilot/replay_plan.hpp"
+#include "lib/epilot/templates.hpp"
+#include "lib/http/wire.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
 #include "lib/webhook/capture_json.hpp"
 #include "lib/webhook/input_formats.hpp"
-#include "lib/epilot/templates.hpp"
-#include "lib/epilot/replay_plan.hpp"
 #include "lib/webhook/raw_http.hpp"
 #include "lib/webhook/signature.hpp"
-#include "lib/http/wire.hpp"
 
 namespace epilot::cli {
 
@@ -36,10 +36,10 @@ struct SignOptions {
   std::vector<std::string> options;
   std::string private_key;
   SecretFlags secrets;
-  std::optional<std::string> id;         // given, even empty (which is refused)
+  std::optional<std::string> id;  // given, even empty (which is refused)
   std::optional<std::string> timestamp;
-  std::optional<std::string> url;        // default: the capture's, else k_default_url
-  std::optional<std::string> method;     // default: the capture's, else POST
+  std::optional<std::string> url;     // default: the capture's, else k_default_url
+  std::optional<std::string> method;  // default: the capture's, else POST
   std::vector<std::string> headers;
   std::string out;
   SignFormat format = SignFormat::json;
@@ -64,10 +64,12 @@ Capture resign_capture(const std::string& path, std::string_view data) {
     request.body_base64_event = false;
   }
   if (request.body_parsed) {
-    print_warning(path + ": the body was logged parsed (JSON, not the text received); it is signed re-encoded "
+    print_warning(path +
+                  ": the body was logged parsed (JSON, not the text received); it is signed re-encoded "
                   "compactly, which may not be the bytes epilot sent");
   }
-  std::erase_if(request.headers, [](const Header& h) { return is_transport_header(h.name) || is_signing_header(h.name); });
+  std::erase_if(request.headers,
+                [](const Header& h) { return is_transport_header(h.name) || is_signing_header(h.name); });
   return request;
 }
 
@@ -144,10 +146,12 @@ Outcome run_sign(const SignOptions& opts) {
   // They go onto the wire as they are when the capture is sent: a space, CR
   // or LF in them would start a line of their choosing.
   if (!wire::is_token(request.method)) {
-    fail(ErrorCode::usage, "-X '" + wire::printable(request.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
+    fail(ErrorCode::usage,
+         "-X '" + wire::printable(request.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
   }
   if (!wire::is_visible_ascii(request.url)) {
-    fail(ErrorCode::usage, "--url '" + wire::printable(request.url) + "' holds a space, a control byte or a byte outside ASCII",
+    fail(ErrorCode::usage,
+         "--url '" + wire::printable(request.url) + "' holds a space, a control byte or a byte outside ASCII",
          {"percent-encode such characters (%20 for a space)"});
   }
 
@@ -213,7 +217,8 @@ Command register_sign(CLI::App& app) {
                   "sign a fixture, by name or path (./my.json), placeholders filled (see: epilot-action fixtures)")
       ->type_name("NAME|FILE");
   add_fixtures_flag(*cmd, opts->fixtures_dir);
-  cmd->add_option("--set", opts->sets, "set a field of the JSON body: PATH=STRING or PATH:=JSON (data.org_id=123, data.n:=5), repeatable")
+  cmd->add_option("--set", opts->sets,
+                  "set a field of the JSON body: PATH=STRING or PATH:=JSON (data.org_id=123, data.n:=5), repeatable")
       ->allow_extra_args(false)
       ->type_name("PATH=VALUE");
   cmd->add_option("--option", opts->options, "a value for {{option.NAME}} placeholders, NAME=VALUE, repeatable")
@@ -222,9 +227,11 @@ Command register_sign(CLI::App& app) {
   add_private_key_flag(*cmd, opts->private_key, "Ed25519 private key file (PEM or whsk_): signs v1a");
   add_secret_flags(*cmd, opts->secrets);
   cmd->add_option("--id", opts->id, "webhook-id (default: msg_ + 32 random hex digits)")->type_name("ID");
-  cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)")->type_name("UNIX");
+  cmd->add_option("--timestamp", opts->timestamp, "webhook-timestamp in unix seconds (default: now)")
+      ->type_name("UNIX");
   add_url_flag(*cmd, opts->url, "URL recorded in the capture (default: a capture's own, else http://localhost:3000/)");
-  cmd->add_option("-X,--method", opts->method, "HTTP method recorded in the capture (default: a capture's own, else POST)")
+  cmd->add_option("-X,--method", opts->method,
+                  "HTTP method recorded in the capture (default: a capture's own, else POST)")
       ->type_name("METHOD");
   add_header_flag(*cmd, opts->headers, "extra header 'name: value', repeatable (e.g. x-epilot-token)");
   cmd->add_option("-o,--out", opts->out, "write to FILE (atomically) instead of stdout")->type_name("FILE");

@@ -3,28 +3,28 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <memory>
 #include <thread>
 
 #include "cli/commands.hpp"
-#include "cli/flags.hpp"
 #include "cli/epilot_key.hpp"
+#include "cli/flags.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 #include "cli/verify_keys.hpp"
-#include "lib/webhook/stream_verify.hpp"
+#include "lib/http/client.hpp"
+#include "lib/http/url.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/fd.hpp"
 #include "lib/util/file.hpp"
-#include "lib/http/client.hpp"
-#include "lib/http/url.hpp"
-#include "lib/webhook/input_formats.hpp"
 #include "lib/util/json_writer.hpp"
+#include "lib/webhook/input_formats.hpp"
+#include "lib/webhook/stream_verify.hpp"
 
 namespace epilot::cli {
 
@@ -102,21 +102,22 @@ class Reporter {
   Outcome outcome() const {
     // lib/ names no flag: how to give the missing kind of key is said here, once.
     if (m_scheme_mismatch && !m_opts.quiet) {
-      print_hint("a secret: --secret-file FILE or EPILOT_ACTION_SECRET; a public key: --public-key KEY, "
-                 "or --epilot-key for requests from epilot");
+      print_hint(
+          "a secret: --secret-file FILE or EPILOT_ACTION_SECRET; a public key: --public-key KEY, "
+          "or --epilot-key for requests from epilot");
     }
     if (m_unreadable > 0) {
-      fail(ErrorCode::bad_input, std::to_string(m_unreadable) + " of " + std::to_string(m_total) +
-                                     " records could not be read");
+      fail(ErrorCode::bad_input,
+           std::to_string(m_unreadable) + " of " + std::to_string(m_total) + " records could not be read");
     }
     return m_failed == 0 && m_total > 0 ? Outcome::success : Outcome::check_failed;
   }
 
   bool any_failed() const { return m_failed > 0; }
 
-  bool multiple = false;                  // number the records in text output
-  const VerifyKeys* keys = nullptr;       // what the entries were checked under, for their outcomes
-  std::optional<std::size_t> left_out;    // HAR entries that were not webhook requests
+  bool multiple = false;                // number the records in text output
+  const VerifyKeys* keys = nullptr;     // what the entries were checked under, for their outcomes
+  std::optional<std::size_t> left_out;  // HAR entries that were not webhook requests
 
  private:
   void print_text(const RecordResult& r) const {
@@ -128,8 +129,8 @@ class Reporter {
     const auto id = v.id.empty() ? std::string("-") : terminal_text(v.id);
     if (v.ok()) {
       const auto& entry = v.entries[v.match->entry_index];
-      std::printf("%s%s  %s verified with %s; %s%s\n", toned("ok", Tone::good, STDOUT_FILENO, 6).c_str(), id.c_str(), entry.version.c_str(),
-                  v.match->key_name.c_str(), age_text(v.age).c_str(),
+      std::printf("%s%s  %s verified with %s; %s%s\n", toned("ok", Tone::good, STDOUT_FILENO, 6).c_str(), id.c_str(),
+                  entry.version.c_str(), v.match->key_name.c_str(), age_text(v.age).c_str(),
                   m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
       return;
     }
@@ -152,7 +153,8 @@ class Reporter {
       where = "request " + std::to_string(r.index + 1) + " ";
     }
     // The query and any user:password@ are left out: they may carry a credential.
-    return where + terminal_text(r.method) + " " + (r.url.empty() ? std::string("(no url)") : terminal_text(shown_url(r.url)));
+    return where + terminal_text(r.method) + " " +
+           (r.url.empty() ? std::string("(no url)") : terminal_text(shown_url(r.url)));
   }
 
   // Written without a JSON document: for a stream of HMAC captures, building
@@ -321,8 +323,8 @@ Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const Verif
   report.multiple = true;
   StreamOptions stream;
   stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
-                              [&](const RecordResult& r) { report(r); });
+  auto status =
+      verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream, [&](const RecordResult& r) { report(r); });
   if (!status) {
     auto error = status.error();
     error.message = in.name + ": " + error.message;
@@ -331,8 +333,9 @@ Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const Verif
   report.summary();
   // A stream is not verified twice, so the refetch-once of other inputs becomes advice.
   if (keys.epilot && keys.epilot->source != KeySource::network && report.any_failed()) {
-    print_hint("epilot's key came from the cache; if epilot has rotated it, run again with "
-               "--epilot-key-max-age 0");
+    print_hint(
+        "epilot's key came from the cache; if epilot has rotated it, run again with "
+        "--epilot-key-max-age 0");
   }
   return report.outcome();
 }
@@ -391,9 +394,7 @@ Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, c
     return results;
   };
   auto results = verify_all();
-  const auto mismatch = [](const RecordResult& r) {
-    return r.verification.verdict == Verdict::signature_mismatch;
-  };
+  const auto mismatch = [](const RecordResult& r) { return r.verification.verdict == Verdict::signature_mismatch; };
   if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
       std::any_of(results.begin(), results.end(), mismatch) && refetch_epilot_key(keys, opts)) {
     results = verify_all();

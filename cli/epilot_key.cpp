@@ -2,42 +2,50 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <string_view>
-#include <cmath>
 #include <thread>
 
 #include "cli/environment.hpp"
 #include "cli/flags.hpp"
-#include "lib/util/file.hpp"
-#include "lib/http/url.hpp"
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
+#include "lib/http/url.hpp"
+#include "lib/util/file.hpp"
 
 namespace epilot::cli {
 
 void add_epilot_key_flags(CLI::App& command, EpilotKeyFlags& flags, const std::string& prefix) {
   // The variables are read only when epilot's key is fetched, and only for
   // what the command line leaves open (see with_environment).
-  flags.endpoint_option =
-      command.add_option("--" + prefix + "endpoint", flags.endpoint,
-                         "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)" + env_note(k_env_key_endpoint))
-          ->check(one_of({"app", "legacy", "webhooks"}))
-          ->capture_default_str();
-  command.add_option("--" + prefix + "org-id", flags.org_id, "organisation id, for the webhooks endpoint" + env_note(k_env_org_id))
+  flags.endpoint_option = command
+                              .add_option("--" + prefix + "endpoint", flags.endpoint,
+                                          "which epilot endpoint: app (the App SDK's), legacy or webhooks (per org)" +
+                                              env_note(k_env_key_endpoint))
+                              ->check(one_of({"app", "legacy", "webhooks"}))
+                              ->capture_default_str();
+  command
+      .add_option("--" + prefix + "org-id", flags.org_id,
+                  "organisation id, for the webhooks endpoint" + env_note(k_env_org_id))
       ->type_name("ID");
-  command.add_option("--" + prefix + "url", flags.url,
-                     "fetch the key from this URL instead (staging, a local server)" + env_note(k_env_key_url))
+  command
+      .add_option("--" + prefix + "url", flags.url,
+                  "fetch the key from this URL instead (staging, a local server)" + env_note(k_env_key_url))
       ->type_name("URL");
-  command.add_option("--" + prefix + "base-url", flags.base_url,
-                     "keep the endpoint's path but use this scheme and host" + env_note(k_env_key_base_url))
+  command
+      .add_option("--" + prefix + "base-url", flags.base_url,
+                  "keep the endpoint's path but use this scheme and host" + env_note(k_env_key_base_url))
       ->type_name("URL");
-  command.add_option("--ca-cert", flags.ca_cert, "trust this CA certificate (PEM) too, for private servers" + env_note(k_env_ca_cert))
+  command
+      .add_option("--ca-cert", flags.ca_cert,
+                  "trust this CA certificate (PEM) too, for private servers" + env_note(k_env_ca_cert))
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   add_duration(command, "--" + prefix + "timeout", flags.timeout, "how long a request may take, connecting included",
                {std::chrono::milliseconds(1), std::chrono::hours(1)});
-  add_duration(command, "--" + prefix + "max-age", flags.max_age, "use a cached key younger than this (0: always fetch)",
+  add_duration(command, "--" + prefix + "max-age", flags.max_age,
+               "use a cached key younger than this (0: always fetch)",
                {std::chrono::seconds(0), std::chrono::seconds(100'000'000)});
   command.add_flag("--" + prefix + "offline", flags.offline, "use the cached key only; never touch the network");
 }
@@ -83,7 +91,8 @@ EpilotKeyFlags with_environment(EpilotKeyFlags flags) {
   if (flags.url.empty()) {
     if (const auto endpoint = variable(k_env_key_endpoint); !endpoint_given && !endpoint.empty()) {
       if (endpoint != "app" && endpoint != "legacy" && endpoint != "webhooks") {
-        fail(ErrorCode::usage, std::string(k_env_key_endpoint) + " must be app, legacy or webhooks, not '" + endpoint + "'");
+        fail(ErrorCode::usage,
+             std::string(k_env_key_endpoint) + " must be app, legacy or webhooks, not '" + endpoint + "'");
       }
       flags.endpoint = endpoint;
     }
@@ -111,7 +120,7 @@ std::string key_url(const EpilotKeyFlags& flags) {
     take(parse_url(flags.url));
     return flags.url;
   }
-  const auto endpoint = flags.endpoint == "legacy"   ? KeyEndpoint::legacy
+  const auto endpoint = flags.endpoint == "legacy"     ? KeyEndpoint::legacy
                         : flags.endpoint == "webhooks" ? KeyEndpoint::webhooks
                                                        : KeyEndpoint::app;
   return take(key_endpoint_url(endpoint, flags.org_id, flags.base_url));
@@ -120,7 +129,8 @@ std::string key_url(const EpilotKeyFlags& flags) {
 // `word` as a shell reads it back: quoted unless it is plainly one word.
 std::string shell_word(const std::string& word) {
   const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_-./:=@%+,").find(c) != std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_-./:=@%+,").find(c) != std::string_view::npos;
   });
   if (plain) {
     return word;

@@ -18,7 +18,7 @@ struct EpilotKeyFlags {
   std::string url;       // any other URL; overrides endpoint
   std::string base_url;  // replaces the endpoint's scheme and host
   std::string ca_cert;
-  double timeout = 10;  // seconds
+  double timeout = 10;                                   // seconds
   std::int64_t max_age = k_default_key_max_age_seconds;  // seconds
   bool offline = false;
   const CLI::Option* endpoint_option = nullptr;  // whether --endpoint was given, not defaulted

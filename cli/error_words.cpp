@@ -56,7 +56,8 @@ Error in_cli_words(Error error) {
   }
   const auto name = subject_name(error.about);
   const auto flag = flag_for(error.about);
-  if (!flag.empty() && error.named_at != std::string::npos && error.message.compare(error.named_at, name.size(), name) == 0) {
+  if (!flag.empty() && error.named_at != std::string::npos &&
+      error.message.compare(error.named_at, name.size(), name) == 0) {
     error.message.replace(error.named_at, name.size(), flag);
   }
   // The library's own hints, if any, come after: it gave this one first.

@@ -17,9 +17,9 @@ namespace epilot::cli {
 
 FillContext fill_context(const std::vector<std::string>& options) {
   FillContext context;
-  context.now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  context.now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   context.random = system_random();
   context.env = [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
@@ -56,7 +56,8 @@ FixtureCatalog& fixture_catalog(const std::string& dir) {
       if (!from_env) {
         throw Failure(added.error());
       }
-      print_warning(std::string(k_env_fixtures) + ": " + added.error().message + "; only the built-in fixtures are used");
+      print_warning(std::string(k_env_fixtures) + ": " + added.error().message +
+                    "; only the built-in fixtures are used");
     }
   }
   return *catalog;

@@ -47,9 +47,10 @@ Result<Expectation> parse_expectation(std::string_view text) {
     } else if (auto c = parse_answer_class(item)) {
       matcher.answer_class = c;
     } else {
-      return make_error(ErrorCode::usage,
-                        quoted(text, ": ") + quoted(item, " is not a status (200), a status class (2xx) or an answer class"),
-                        {"answer classes: success, skipped, failed, other, timeout, broken"});
+      return make_error(
+          ErrorCode::usage,
+          quoted(text, ": ") + quoted(item, " is not a status (200), a status class (2xx) or an answer class"),
+          {"answer classes: success, skipped, failed, other, timeout, broken"});
     }
     expectation.any_of.push_back(matcher);
   }
@@ -78,7 +79,6 @@ Result<ExpectRule> parse_expect_rule(std::string_view text) {
   rule.expectation = std::move(expectation).value();
   return rule;
 }
-
 
 Result<DuplicateAnswer> parse_duplicate_answer(std::string_view text) {
   DuplicateAnswer out;

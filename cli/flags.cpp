@@ -41,8 +41,8 @@ CLI::Validator duration_check(DurationBounds bounds, bool whole_seconds) {
         // Digits and units that do not parse are a duration too long to hold.
         const auto digits_end = std::min(text.find_first_not_of("0123456789"), text.size());
         const auto unit = text.substr(digits_end);
-        const bool well_formed =
-            digits_end > 0 && (unit.empty() || unit == "ms" || unit == "s" || unit == "m" || unit == "h" || unit == "d");
+        const bool well_formed = digits_end > 0 && (unit.empty() || unit == "ms" || unit == "s" || unit == "m" ||
+                                                    unit == "h" || unit == "d");
         if (!ms && well_formed) {
           return "must be " + duration_words(bounds) + ", not " + in_quotes(text);
         }
@@ -129,8 +129,8 @@ CLI::Validator decimal_number(double min, double max) {
       "", "number");
 }
 
-CLI::Option* add_duration(CLI::App& command, const std::string& names, double& seconds,
-                          const std::string& description, DurationBounds bounds) {
+CLI::Option* add_duration(CLI::App& command, const std::string& names, double& seconds, const std::string& description,
+                          DurationBounds bounds) {
   return add_duration_option(command, names, description, bounds, false, std::llround(seconds * 1000),
                              [&seconds](std::int64_t ms) { seconds = static_cast<double>(ms) / 1000; });
 }
@@ -184,8 +184,8 @@ void apply_environment(const CLI::App& command) {
       // "--tolerance: must be ..." from the check, said of the variable.
       std::string why = e.what();
       why = why.substr(why.find(": ") == std::string::npos ? 0 : why.find(": ") + 2);
-      throw Failure(make_error(ErrorCode::usage, std::string(binding.variable) + " (for " + binding.option->get_name() +
-                                                      ") " + why));
+      throw Failure(make_error(ErrorCode::usage,
+                               std::string(binding.variable) + " (for " + binding.option->get_name() + ") " + why));
     }
   }
 }
@@ -240,7 +240,8 @@ CLI::Option* add_url_flag(CLI::App& command, std::optional<std::string>& url, co
 }
 
 CLI::Option* add_ca_cert_flag(CLI::App& command, std::string& path, const std::string& description) {
-  return from_environment(command, command.add_option("--ca-cert", path, description)->type_name("FILE"), k_env_ca_cert);
+  return from_environment(command, command.add_option("--ca-cert", path, description)->type_name("FILE"),
+                          k_env_ca_cert);
 }
 
 CLI::Option* add_private_key_flag(CLI::App& command, std::string& path, const std::string& description) {
@@ -289,8 +290,8 @@ CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, std::
 }
 
 CLI::Option* add_format_flag(CLI::App& command, OutputFormat& format, const std::string& description) {
-  return add_format_flag(command, format, Choices<OutputFormat>{{"text", OutputFormat::text}, {"json", OutputFormat::json}},
-                         description);
+  return add_format_flag(
+      command, format, Choices<OutputFormat>{{"text", OutputFormat::text}, {"json", OutputFormat::json}}, description);
 }
 
 CLI::Option* add_junit_flag(CLI::App& command, std::string& path, const std::string& description) {

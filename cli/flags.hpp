@@ -35,8 +35,8 @@ struct DurationBounds {
   std::chrono::milliseconds min{0};
   std::chrono::milliseconds max{std::chrono::hours(24 * 365)};
 };
-CLI::Option* add_duration(CLI::App& command, const std::string& names, double& seconds,
-                          const std::string& description, DurationBounds bounds);
+CLI::Option* add_duration(CLI::App& command, const std::string& names, double& seconds, const std::string& description,
+                          DurationBounds bounds);
 // Whole seconds only ("1.5s" is refused): for values the spec counts in seconds.
 CLI::Option* add_duration(CLI::App& command, const std::string& names, std::int64_t& seconds,
                           const std::string& description, DurationBounds bounds);

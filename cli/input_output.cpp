@@ -15,8 +15,7 @@ namespace epilot::cli {
 std::string read_input(const std::string& path, std::size_t max_size) {
   if (path == "-") {
     if (::isatty(STDIN_FILENO) == 1) {
-      fail(ErrorCode::usage, "refusing to read a capture from a terminal",
-           {"pipe one in, or name a file"});
+      fail(ErrorCode::usage, "refusing to read a capture from a terminal", {"pipe one in, or name a file"});
     }
     return take(read_fd(STDIN_FILENO, "stdin", max_size));
   }
@@ -34,8 +33,7 @@ void write_output(const std::string& path, std::string_view text) {
 Header parse_header_flag(const std::string& text) {
   const auto colon = text.find(':');
   if (colon == std::string::npos) {
-    fail(ErrorCode::usage, "header '" + text.substr(0, 80) + "' has no ':'",
-         {"write headers as -H 'name: value'"});
+    fail(ErrorCode::usage, "header '" + text.substr(0, 80) + "' has no ':'", {"write headers as -H 'name: value'"});
   }
   auto name = text.substr(0, colon);
   auto value = text.substr(colon + 1);

@@ -54,13 +54,9 @@ std::string config_directory() {
   return std::string(home) + "/.config/" + std::string(k_config_subdir);
 }
 
-std::string default_private_key_path() {
-  return config_directory() + "/" + std::string(k_default_private_key_file);
-}
+std::string default_private_key_path() { return config_directory() + "/" + std::string(k_default_private_key_file); }
 
-std::string default_public_key_path() {
-  return config_directory() + "/" + std::string(k_default_public_key_file);
-}
+std::string default_public_key_path() { return config_directory() + "/" + std::string(k_default_public_key_file); }
 
 PrivateKey load_private_key(const std::string& path) {
   auto text = read_key_file(path, "--private-key");
@@ -70,8 +66,7 @@ PrivateKey load_private_key(const std::string& path) {
   }
   const int mode = file_mode(path);
   if (mode >= 0 && (mode & 077) != 0) {
-    print_warning("private key " + path + " is readable by others (mode " + octal(mode) +
-                  "); run: chmod 600 " + path);
+    print_warning("private key " + path + " is readable by others (mode " + octal(mode) + "); run: chmod 600 " + path);
   }
   return *key;
 }
@@ -97,13 +92,16 @@ NamedPublicKey load_public_key(const std::string& spec) {
 }
 
 void add_secret_flags(CLI::App& command, SecretFlags& flags) {
-  command.add_option("--secret", flags.secrets,
-                     "HMAC secret (whsec_...), repeatable; visible to other users via ps, "
-                     "prefer --secret-file or " + std::string(k_env_secret))
+  command
+      .add_option("--secret", flags.secrets,
+                  "HMAC secret (whsec_...), repeatable; visible to other users via ps, "
+                  "prefer --secret-file or " +
+                      std::string(k_env_secret))
       ->allow_extra_args(false)
       ->type_name("SECRET");
-  command.add_option("--secret-file", flags.secret_files,
-                     "file holding an HMAC secret (whsec_...), repeatable" + env_note(k_env_secret_file))
+  command
+      .add_option("--secret-file", flags.secret_files,
+                  "file holding an HMAC secret (whsec_...), repeatable" + env_note(k_env_secret_file))
       ->allow_extra_args(false)
       ->type_name("FILE");
 }

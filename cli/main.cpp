@@ -9,8 +9,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 #include <exception>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "cli/error_words.hpp"
@@ -55,7 +55,8 @@ int with_output_checked(int status) {
   }
   const int err = errno;
   epilot::cli::print_error(epilot::make_error(
-      epilot::ErrorCode::io, std::string("cannot write the output") + (err != 0 ? ": " + std::string(std::strerror(err)) : "")));
+      epilot::ErrorCode::io,
+      std::string("cannot write the output") + (err != 0 ? ": " + std::string(std::strerror(err)) : "")));
   return k_exit_usage_or_input;
 }
 
@@ -68,7 +69,8 @@ struct ColourFlags {
 
 void add_colour_flags(CLI::App& app, ColourFlags& flags) {
   const auto add = [](CLI::App& on, std::string& mode) {
-    on.add_option("--color", mode, "colour the output: auto (on a terminal, unless NO_COLOR or TERM=dumb), always or never")
+    on.add_option("--color", mode,
+                  "colour the output: auto (on a terminal, unless NO_COLOR or TERM=dumb), always or never")
         ->check(epilot::cli::one_of({"auto", "always", "never"}))
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)
         ->type_name("WHEN");
@@ -82,7 +84,7 @@ void add_colour_flags(CLI::App& app, ColourFlags& flags) {
 void apply_colour_flags(const ColourFlags& flags) {
   using epilot::cli::ColourMode;
   const auto& mode = flags.after_command.empty() ? flags.before_command : flags.after_command;
-  epilot::cli::set_colour_mode(mode == "always" ? ColourMode::always
+  epilot::cli::set_colour_mode(mode == "always"  ? ColourMode::always
                                : mode == "never" ? ColourMode::never
                                                  : ColourMode::automatic);
 }
@@ -141,10 +143,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'epilot-action help COMMAND' for a command's options, or 'man epilot-action'.");
 
-  const Command commands[] = {register_keygen(app),   register_sign(app),     register_verify(app),
-                              register_inspect(app),  register_fetch_key(app), register_listen(app),
-                              register_replay(app),   register_check(app),    register_fixtures(app),
-                              register_completion(app), register_help(app), register_version(app)};
+  const Command commands[] = {register_keygen(app),     register_sign(app),      register_verify(app),
+                              register_inspect(app),    register_fetch_key(app), register_listen(app),
+                              register_replay(app),     register_check(app),     register_fixtures(app),
+                              register_completion(app), register_help(app),      register_version(app)};
   ColourFlags colour;
   add_colour_flags(app, colour);
 

@@ -39,8 +39,7 @@ T take(Result<T> result) {
   return std::move(result).value();
 }
 
-[[noreturn]] inline void fail(ErrorCode code, std::string message,
-                              std::vector<std::string> hints = {}) {
+[[noreturn]] inline void fail(ErrorCode code, std::string message, std::vector<std::string> hints = {}) {
   throw Failure(make_error(code, std::move(message), std::move(hints)));
 }
 

@@ -148,7 +148,8 @@ std::string ReplayReporter::json_line(const ReplayRecord& r) const {
     doc["status"] = nullptr;
   }
   doc["class"] = std::string(describe(r.classified.answer_class));
-  doc["reason"] = r.classified.reason.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.classified.reason);
+  doc["reason"] =
+      r.classified.reason.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.classified.reason);
   doc["latency_ms"] = std::round(milliseconds(r.delivered.latency) * 1000) / 1000;
   doc["attempts"] = r.delivered.attempts;
   if (r.callback) {
@@ -264,7 +265,8 @@ void ReplayReporter::summary(const Tally& tally, const RunFacts& facts) {
   }
   std::string out;
   if (!m_every_line && m_unmet_lines > k_max_unmet_lines) {
-    out += "... and " + std::to_string(m_unmet_lines - k_max_unmet_lines) + " more requests that did not meet expectations\n";
+    out += "... and " + std::to_string(m_unmet_lines - k_max_unmet_lines) +
+           " more requests that did not meet expectations\n";
   }
   if (m_lines_printed > 0) {
     out += "\n";  // between the request lines and the summary
@@ -306,11 +308,13 @@ std::string ReplayReporter::junit(const std::vector<std::string>& names,
     JunitCase c;
     c.name = names[i];
     c.classname = "epilot-action.replay";
-    c.seconds = item.sent == 0 ? 0 : static_cast<double>(item.latency_sum.count()) / 1e9 / static_cast<double>(item.sent);
-    const auto summary = std::to_string(item.sent) + (item.sent == 1 ? " request" : " requests") + ", expected " +
-                         expectations[i]->text;
+    c.seconds =
+        item.sent == 0 ? 0 : static_cast<double>(item.latency_sum.count()) / 1e9 / static_cast<double>(item.sent);
+    const auto summary =
+        std::to_string(item.sent) + (item.sent == 1 ? " request" : " requests") + ", expected " + expectations[i]->text;
     if (item.unmet > 0 || item.sent == 0) {
-      c.failure = item.sent == 0 ? std::string("not sent") : std::to_string(item.unmet) + " of " + summary + ": not met";
+      c.failure =
+          item.sent == 0 ? std::string("not sent") : std::to_string(item.unmet) + " of " + summary + ": not met";
       for (const auto& e : item.unmet_examples) {
         c.details += e + "\n";
       }

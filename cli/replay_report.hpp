@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "cli/output.hpp"
+#include "lib/epilot/replay_verdicts.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
 #include "lib/http/load_client.hpp"
-#include "lib/epilot/replay_verdicts.hpp"
 
 namespace epilot::cli {
 

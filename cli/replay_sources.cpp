@@ -12,14 +12,14 @@
 #include "cli/fixture_context.hpp"
 #include "cli/input_output.hpp"
 #include "cli/output.hpp"
+#include "lib/epilot/fixture_catalog.hpp"
 #include "lib/epilot/input_kind.hpp"
+#include "lib/epilot/templates.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
-#include "lib/epilot/fixture_catalog.hpp"
+#include "lib/util/json.hpp"
 #include "lib/webhook/har.hpp"
 #include "lib/webhook/input_formats.hpp"
-#include "lib/util/json.hpp"
-#include "lib/epilot/templates.hpp"
 
 namespace epilot::cli {
 
@@ -92,7 +92,8 @@ void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
   }
   const auto parsed = std::count_if(requests.begin(), requests.end(), [](const Capture& c) { return c.body_parsed; });
   if (parsed > 0) {
-    print_warning(terminal_text(path) + ": " + (parsed == 1 ? std::string("a body was") : std::to_string(parsed) + " bodies were") +
+    print_warning(terminal_text(path) + ": " +
+                  (parsed == 1 ? std::string("a body was") : std::to_string(parsed) + " bodies were") +
                   " logged parsed (JSON, not the text received); it is sent re-encoded compactly, which may not be "
                   "the bytes epilot sent");
   }
@@ -103,7 +104,8 @@ void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
     return c.body.empty() && length != nullptr && *length != "0";
   });
   if (lost != requests.end()) {
-    print_warning(terminal_text(path) + ": a request's content-length is " + terminal_text(*lost->find_header("content-length")) +
+    print_warning(terminal_text(path) + ": a request's content-length is " +
+                  terminal_text(*lost->find_header("content-length")) +
                   " but the capture holds no body (was it logged under another name than \"body\"?); it is sent empty");
   }
 }
@@ -152,8 +154,8 @@ void add_payload_lines(const std::string& name, std::string_view data, FixtureCa
     if (trim_whitespace(line).empty()) {
       continue;
     }
-    items.push_back(fixture_item(
-        fixture_from_file(catalog, name + "#" + std::to_string(number), std::string(line), false)));
+    items.push_back(
+        fixture_item(fixture_from_file(catalog, name + "#" + std::to_string(number), std::string(line), false)));
   }
 }
 
@@ -192,12 +194,12 @@ bool has_request_extension(const std::string& name) {
 }
 
 bool is_directory(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 

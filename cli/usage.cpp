@@ -94,7 +94,7 @@ Error unexpected_arguments(const CLI::App& command, const std::vector<std::strin
       return make_error(ErrorCode::usage, "unknown flag " + flag + where, std::move(hints));
     }
   }
-  const auto what = leftovers.empty()                           ? std::string()
+  const auto what = leftovers.empty()                               ? std::string()
                     : shown(leftovers.front()) != leftovers.front() ? " " + shown(leftovers.front())
                                                                     : " '" + leftovers.front() + "'";
   return make_error(ErrorCode::usage, "unexpected argument" + what + where, {"see '" + help + "'"});

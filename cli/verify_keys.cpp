@@ -9,11 +9,12 @@
 namespace epilot::cli {
 
 void add_verify_key_flags(CLI::App& command, VerifyKeyFlags& flags) {
-  from_environment(command,
-                   command.add_option("--public-key", flags.public_keys, "Ed25519 public key: a PEM file or whpk_..., repeatable")
-                       ->allow_extra_args(false)
-                       ->type_name("KEY"),
-                   k_env_public_key);
+  from_environment(
+      command,
+      command.add_option("--public-key", flags.public_keys, "Ed25519 public key: a PEM file or whpk_..., repeatable")
+          ->allow_extra_args(false)
+          ->type_name("KEY"),
+      k_env_public_key);
   add_secret_flags(command, flags.secrets);
   command.add_flag("--epilot-key", flags.epilot_key,
                    "verify with epilot's public key, fetched over HTTPS and cached (see fetch-key)");
@@ -61,6 +62,5 @@ KeySet collect_verify_keys(const VerifyKeyFlags& opts) {
   }
   return set;
 }
-
 
 }  // namespace epilot::cli

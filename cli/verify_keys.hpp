@@ -22,8 +22,7 @@ struct VerifyKeyFlags {
   EpilotKeyFlags epilot;
 
   bool wants_epilot_key() const {
-    return epilot_key || !epilot.url.empty() || !epilot.base_url.empty() || !epilot.org_id.empty() ||
-           epilot.offline;
+    return epilot_key || !epilot.url.empty() || !epilot.base_url.empty() || !epilot.org_id.empty() || epilot.offline;
   }
 };
 

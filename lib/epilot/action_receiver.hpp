@@ -10,8 +10,8 @@
 #include <unordered_map>
 
 #include "lib/http/response.hpp"
-#include "lib/webhook/stream_verify.hpp"
 #include "lib/webhook/capture.hpp"
+#include "lib/webhook/stream_verify.hpp"
 
 namespace epilot {
 
@@ -29,8 +29,8 @@ struct ReceiverConfig {
   bool accept_unsigned = false;   // answer as configured even when verification fails
   bool allow_duplicates = false;  // answer a webhook-id seen within the window as usual
   AnswerShape shape = AnswerShape::success;
-  std::string reason;             // the skip or error reason
-  int status = 0;                 // 0: 200, or 422 for AnswerShape::fail
+  std::string reason;               // the skip or error reason
+  int status = 0;                   // 0: 200, or 422 for AnswerShape::fail
   std::optional<std::string> body;  // overrides the shape's body
 };
 
@@ -49,7 +49,7 @@ HttpResponse to_http_response(Answer answer);
 
 struct Received {
   Capture request;
-  RecordResult result;   // verification and reasons
+  RecordResult result;  // verification and reasons
   bool duplicate = false;
   Answer answer;
   std::int64_t received_at = 0;

@@ -18,7 +18,8 @@ using L = CheckLevel;
 constexpr std::array<CaseInfo, k_case_count> k_battery{{
     {CaseId::genuine, "genuine", L::must, W::success, "a genuine request, signed now: accepted",
      "accept a request signed now with the key the endpoint trusts"},
-    {CaseId::forged_key, "forged-key", L::must, W::refusal, "signed by a throwaway key (testing v1: a random secret): refused",
+    {CaseId::forged_key, "forged-key", L::must, W::refusal,
+     "signed by a throwaway key (testing v1: a random secret): refused",
      "verify webhook-signature with the key you trust, and answer 401 when no entry verifies"},
     {CaseId::tampered_body, "tampered-body", L::must, W::refusal, "one body byte changed after signing: refused",
      "verify the raw body bytes as received, before doing anything with them"},
@@ -49,15 +50,16 @@ constexpr std::array<CaseInfo, k_case_count> k_battery{{
     {CaseId::genuine_header_case, "genuine-header-case", L::should, W::success,
      "header names in mixed case (Webhook-Id, WEBHOOK-TIMESTAMP): accepted", "read header names case-insensitively"},
     {CaseId::genuine_near_edge, "genuine-near-edge", L::should, W::success,
-     "signed tolerance - 30 s ago (half the tolerance under a minute): accepted", "allow a webhook-timestamp up to the tolerance away from now, inclusive"},
+     "signed tolerance - 30 s ago (half the tolerance under a minute): accepted",
+     "allow a webhook-timestamp up to the tolerance away from now, inclusive"},
     {CaseId::genuine_v1a_and_v1, "genuine-v1a-and-v1", L::should, W::success,
      "a v1a and a v1 entry (needs a private key and a secret): accepted",
      "accept a request that carries entries of both schemes, verifying the one you hold a key for"},
     {CaseId::genuine_noncanonical_json, "genuine-noncanonical-json", L::should, W::success,
      "a body that parse-and-reserialise changes (pretty, \\u00fc, 1.50, \\/): accepted",
      "verify the raw body bytes, never JSON.stringify(req.body) or any other re-encoding"},
-    {CaseId::genuine_non_ascii, "genuine-non-ascii", L::should, W::success,
-     "non-ASCII UTF-8 in the body: accepted", "verify the raw bytes; do not decode and re-encode the body's text"},
+    {CaseId::genuine_non_ascii, "genuine-non-ascii", L::should, W::success, "non-ASCII UTF-8 in the body: accepted",
+     "verify the raw bytes; do not decode and re-encode the body's text"},
     {CaseId::replayed, "replayed", L::should, W::not_repeated,
      "a genuine request sent twice, byte for byte: the second refused or skipped",
      "remember the webhook-ids processed (for at least the tolerance) and answer a repeat with 409 or "
@@ -254,7 +256,8 @@ Judgement judge_second_send(std::span<const CaseAnswer> answers, const Duplicate
     return pass();
   }
   if (second.classified.answer_class == AnswerClass::success) {
-    return fail("accepted the same request twice (" + describe_answer(first) + ", then " + describe_answer(second) + ")");
+    return fail("accepted the same request twice (" + describe_answer(first) + ", then " + describe_answer(second) +
+                ")");
   }
   return unreachable_or(second, fail("expected 4xx or skipped for the repeat, got " + describe_answer(second)));
 }
@@ -264,7 +267,6 @@ Judgement judge_repeat(std::span<const CaseAnswer> answers, const DuplicateAnswe
   verdict.deciding = answers.size() > 1 && answers[0].classified.answer_class == AnswerClass::success ? 1 : 0;
   return verdict;
 }
-
 
 }  // namespace
 

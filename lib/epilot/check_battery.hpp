@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/webhook/keys.hpp"
-#include "lib/http/load_client.hpp"
 #include "lib/epilot/replay_verdicts.hpp"
+#include "lib/http/load_client.hpp"
+#include "lib/webhook/keys.hpp"
 
 namespace epilot {
 
@@ -54,16 +54,16 @@ enum class CaseId {
 
 // What an answer must be for the case to pass.
 enum class Wanted {
-  success,              // 2xx
-  refusal,              // a 4xx; a 5xx or a closed connection is not being fooled either (noted)
-  client_error,         // 4xx: not a 5xx, a hang or a reset
+  success,                // 2xx
+  refusal,                // a 4xx; a 5xx or a closed connection is not being fooled either (noted)
+  client_error,           // 4xx: not a 5xx, a hang or a reset
   client_error_or_close,  // 4xx, or the connection closed
-  not_repeated,         // the repeat of a genuine request is refused or skipped
+  not_repeated,           // the repeat of a genuine request is refused or skipped
 };
 
 struct CaseInfo {
   CaseId id;
-  std::string_view name;     // the public id: "tampered-body"
+  std::string_view name;  // the public id: "tampered-body"
   CheckLevel level;
   Wanted wanted;
   std::string_view summary;  // one line: what it sends and wants
@@ -109,7 +109,7 @@ struct DuplicateAnswer {
 
 struct Judgement {
   CaseVerdict verdict = CaseVerdict::fail;
-  std::string why;   // a line: why it failed or is inconclusive; a note on a pass, if any
+  std::string why;           // a line: why it failed or is inconclusive; a note on a pass, if any
   std::size_t deciding = 0;  // the answer the verdict rests on
 };
 

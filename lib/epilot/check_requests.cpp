@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/epilot/templates.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
-#include "lib/epilot/templates.hpp"
 #include "lib/webhook/signature.hpp"
 
 namespace epilot {
@@ -30,8 +30,8 @@ std::string random_base64(const RandomSource& random, std::size_t size) {
 struct Signing {
   std::string id;
   std::string timestamp;
-  std::string v1a;  // "v1a,<base64>", empty without a private key
-  std::string v1;   // "v1,<base64>", empty without a secret
+  std::string v1a;      // "v1a,<base64>", empty without a private key
+  std::string v1;       // "v1,<base64>", empty without a secret
   bool ed25519 = true;  // the scheme under test
   const std::string& primary() const { return ed25519 ? v1a : v1; }
 };
@@ -335,7 +335,8 @@ void genuine_last_of_many(const Builder& b, CaseRequests& out) {
 
 void genuine_unknown_version(const Builder& b, CaseRequests& out) {
   const auto s = b.sign(b.body());
-  out.requests.push_back(signed_request(b.base(), s, "v2," + random_base64(b.random(), 48) + " " + s.primary(), b.body()));
+  out.requests.push_back(
+      signed_request(b.base(), s, "v2," + random_base64(b.random(), 48) + " " + s.primary(), b.body()));
   out.sent = "a v2 entry, then the genuine one";
 }
 
@@ -435,18 +436,38 @@ void oversized(const Builder& b, CaseRequests& out) {
 }
 
 // In CaseId order.
-constexpr std::array<CaseBuilder, k_case_count> k_builders{
-    genuine, forged_key, tampered_body, tampered_id, tampered_timestamp, unsigned_request, empty_signature,
-    stale, future, wrong_scheme, version_swap, genuine_last_of_many, genuine_unknown_version,
-    genuine_header_case, genuine_near_edge, genuine_v1a_and_v1, genuine_noncanonical_json, genuine_non_ascii,
-    replayed, malformed_signature, missing_id, missing_timestamp, timestamp_garbage, wrong_method, oversized};
+constexpr std::array<CaseBuilder, k_case_count> k_builders{genuine,
+                                                           forged_key,
+                                                           tampered_body,
+                                                           tampered_id,
+                                                           tampered_timestamp,
+                                                           unsigned_request,
+                                                           empty_signature,
+                                                           stale,
+                                                           future,
+                                                           wrong_scheme,
+                                                           version_swap,
+                                                           genuine_last_of_many,
+                                                           genuine_unknown_version,
+                                                           genuine_header_case,
+                                                           genuine_near_edge,
+                                                           genuine_v1a_and_v1,
+                                                           genuine_noncanonical_json,
+                                                           genuine_non_ascii,
+                                                           replayed,
+                                                           malformed_signature,
+                                                           missing_id,
+                                                           missing_timestamp,
+                                                           timestamp_garbage,
+                                                           wrong_method,
+                                                           oversized};
 
 }  // namespace
 
 std::string with_fresh_execution_id(std::string_view body, const RandomSource& random) {
   const auto doc = parse_json_or_discarded(body);
-  if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object() ||
-      !doc["data"].contains("execution_id") || !doc["data"]["execution_id"].is_string()) {
+  if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object() || !doc["data"].contains("execution_id") ||
+      !doc["data"]["execution_id"].is_string()) {
     return std::string(body);
   }
   auto changed = apply_overrides(body, {{"data.execution_id", make_uuid(random)}});

@@ -10,15 +10,15 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/webhook/capture.hpp"
 #include "lib/epilot/check_battery.hpp"
 #include "lib/util/crypto.hpp"
+#include "lib/webhook/capture.hpp"
 
 namespace epilot {
 
 struct CaseContext {
-  Capture base;               // method, url, headers (Host first) and the genuine body, unsigned
-  std::int64_t now = 0;       // unix seconds, the moment of sending
+  Capture base;          // method, url, headers (Host first) and the genuine body, unsigned
+  std::int64_t now = 0;  // unix seconds, the moment of sending
   std::int64_t tolerance = k_default_tolerance_seconds;
   RandomSource random;
 };

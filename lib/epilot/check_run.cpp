@@ -198,8 +198,8 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
                                       : Judgement{CaseVerdict::skipped, unavailable};
     report(index);
   };
-  const std::function<void(std::size_t, CaseVerdict, std::string)> settle = [&](std::size_t index,
-                                                                                 CaseVerdict verdict, std::string why) {
+  const std::function<void(std::size_t, CaseVerdict, std::string)> settle = [&](std::size_t index, CaseVerdict verdict,
+                                                                                std::string why) {
     results[index].judgement = {verdict, std::move(why)};
     report(index);
   };
@@ -230,8 +230,7 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
       continue;
     }
     if (results[i].answers.empty() && batch.gone_at() != nullptr) {
-      settle(i, CaseVerdict::inconclusive,
-             "not run: the endpoint was gone by " + std::string(batch.gone_at()->name));
+      settle(i, CaseVerdict::inconclusive, "not run: the endpoint was gone by " + std::string(batch.gone_at()->name));
     } else {
       judged(i, {});
     }

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/util/error.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/util/error.hpp"
 
 namespace epilot {
 

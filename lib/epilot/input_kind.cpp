@@ -13,8 +13,7 @@ namespace epilot {
 namespace {
 
 Error not_json(const Error& error) {
-  return make_error(ErrorCode::bad_input,
-                    "it starts as JSON but is not: " + error.message,
+  return make_error(ErrorCode::bad_input, "it starts as JSON but is not: " + error.message,
                     {"a payload is sent byte for byte, so it must be what you mean to send; "
                      "a capture must be whole"});
 }
@@ -32,8 +31,8 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     return InputKind::captures;
   }
   constexpr std::string_view k_request_suffix = ".request.json";
-  const bool request_name = path.size() > k_request_suffix.size() &&
-                            path.substr(path.size() - k_request_suffix.size()) == k_request_suffix;
+  const bool request_name =
+      path.size() > k_request_suffix.size() && path.substr(path.size() - k_request_suffix.size()) == k_request_suffix;
   // JSON Lines are told by their first record.
   auto first = text;
   const auto format = detect_input_format(text.substr(0, 64 * 1024));
@@ -51,8 +50,7 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     // Valid, but nested too deep to read as a document: a payload is sent
     // as it is; a capture (its keys tell) is refused by the capture reader.
     if (const auto capture_keys = has_capture_keys(first)) {
-      return *capture_keys ? InputKind::captures
-                                     : (lines ? InputKind::payload_lines : InputKind::payload);
+      return *capture_keys ? InputKind::captures : (lines ? InputKind::payload_lines : InputKind::payload);
     }
     return not_json(doc.error());
   }
@@ -61,8 +59,8 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     return InputKind::request_template;
   }
   // An array of captures (jq -s over a log) is captures too.
-  const bool captures = is_capture_object(*doc) ||
-                        (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
+  const bool captures =
+      is_capture_object(*doc) || (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
   if (captures) {
     return InputKind::captures;
   }

@@ -33,9 +33,8 @@ std::string excerpt(const std::string& body) {
 }
 
 Error bad_answer(const std::string& url, const HttpResponse& response, const std::string& why) {
-  return make_error(ErrorCode::bad_input,
-                    url + " answered " + std::to_string(response.status) + " but " + why +
-                        (response.body.empty() ? "" : ": '" + excerpt(response.body) + "'"));
+  return make_error(ErrorCode::bad_input, url + " answered " + std::to_string(response.status) + " but " + why +
+                                              (response.body.empty() ? "" : ": '" + excerpt(response.body) + "'"));
 }
 
 }  // namespace
@@ -111,7 +110,9 @@ Result<PublicKey> parse_key_response(const HttpResponse& response, const std::st
   if (doc.contains("algorithm")) {
     const auto& algorithm = doc["algorithm"];
     if (!algorithm.is_string() || to_lower_ascii(algorithm.get<std::string>()) != "ed25519") {
-      return bad_answer(url, response, "with algorithm " + algorithm.dump(-1, ' ', false, Json::error_handler_t::replace) + ", not ed25519");
+      return bad_answer(
+          url, response,
+          "with algorithm " + algorithm.dump(-1, ' ', false, Json::error_handler_t::replace) + ", not ed25519");
     }
   }
   auto key = parse_public_key(pem->get<std::string>());
@@ -242,7 +243,8 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   if (request.mode == CacheMode::offline) {
     if (!cached) {
       // The caller knows how the user asked for this, so it adds the hint.
-      return make_error(ErrorCode::usage, "no key for " + request.url + " is cached, and the network is not to be used");
+      return make_error(ErrorCode::usage,
+                        "no key for " + request.url + " is cached, and the network is not to be used");
     }
     out.key = cached->key;
     out.source = KeySource::cache;
@@ -260,8 +262,8 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   auto fetched = fetch_public_key(http, request.url, request.retry);
   if (!fetched) {
     if (is_network_failure(fetched.error().code) && cached) {
-      warn(fetched.error().message + "; using the cached key fetched " +
-                             describe_duration(now - cached->fetched_at) + " ago");
+      warn(fetched.error().message + "; using the cached key fetched " + describe_duration(now - cached->fetched_at) +
+           " ago");
       out.key = cached->key;
       out.source = KeySource::stale_cache;
       out.fetched_at = cached->fetched_at;
@@ -274,8 +276,8 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   out.fetched_at = now;
   if (cached && !(cached->key == *fetched)) {
     out.replaced = cached->key;
-    warn("the key at " + request.url + " CHANGED: cached " + fingerprint(cached->key) +
-                           ", now " + fingerprint(*fetched));
+    warn("the key at " + request.url + " CHANGED: cached " + fingerprint(cached->key) + ", now " +
+         fingerprint(*fetched));
   }
   if (auto written = write_cache_entry(path, CacheEntry{request.url, now, *fetched}); !written) {
     warn("could not cache the key: " + written.error().message);

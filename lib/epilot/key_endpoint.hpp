@@ -28,8 +28,8 @@ Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& or
 Result<PublicKey> parse_key_response(const HttpResponse& response, const std::string& url);
 
 struct RetryPolicy {
-  int attempts = 3;                                 // in all, first try included
-  std::chrono::milliseconds first_backoff{500};     // doubled after each failure
+  int attempts = 3;                                      // in all, first try included
+  std::chrono::milliseconds first_backoff{500};          // doubled after each failure
   std::function<void(std::chrono::milliseconds)> sleep;  // injected so tests need not wait
 };
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "lib/http/wire.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
@@ -13,7 +14,6 @@
 #include "lib/util/json.hpp"
 #include "lib/webhook/jwt.hpp"
 #include "lib/webhook/signature.hpp"
-#include "lib/http/wire.hpp"
 
 namespace epilot {
 
@@ -45,9 +45,9 @@ std::string org_id_of(std::string_view body) {
 }
 
 bool is_transport_header(std::string_view name) {
-  static constexpr std::string_view k_names[] = {"host",    "content-length", "transfer-encoding", "connection",
-                                                 "keep-alive", "te",          "trailer",           "upgrade",
-                                                 "expect",  "proxy-connection"};
+  static constexpr std::string_view k_names[] = {
+      "host", "content-length", "transfer-encoding", "connection", "keep-alive",
+      "te",   "trailer",        "upgrade",           "expect",     "proxy-connection"};
   if (!name.empty() && name.front() == ':') {
     return true;
   }
@@ -165,8 +165,9 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     if (item.fixture != nullptr) {
       if (r->m_options.mode == SendMode::as_is) {
         return make_error(ErrorCode::usage,
-                          item.name + " is a payload or fixture, not a capture: it has no captured signature to send "
-                                      "as it is; payloads and fixtures are signed at send time");
+                          item.name +
+                              " is a payload or fixture, not a capture: it has no captured signature to send "
+                              "as it is; payloads and fixtures are signed at send time");
       }
       prepared.dynamic = has_placeholders(item.fixture->text);
       // Rendering once finds a missing {{env.X}} or a bad override before anything is sent.
@@ -187,16 +188,17 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     }
     auto method = item.capture.method.empty() ? std::string(k_default_method) : item.capture.method;
     if (!wire::is_token(method)) {
-      return make_error(ErrorCode::bad_input, item.name + ": the method '" + wire::printable(method) + "' is not an HTTP token");
+      return make_error(ErrorCode::bad_input,
+                        item.name + ": the method '" + wire::printable(method) + "' is not an HTTP token");
     }
-    prepared.callback = r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() &&
-                        waits_for_callback(body);
+    prepared.callback =
+        r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() && waits_for_callback(body);
     auto lines = r->header_lines(item, own, body);
     if (!lines.ok()) {
       return lines.error();
     }
-    prepared.prefix = method + " " + r->m_options.target + " HTTP/1.1\r\nhost: " + r->m_options.host + "\r\n" +
-                      lines.value();
+    prepared.prefix =
+        method + " " + r->m_options.target + " HTTP/1.1\r\nhost: " + r->m_options.host + "\r\n" + lines.value();
     if (const auto* id = item.capture.find_header(k_header_id); id != nullptr && !id->empty()) {
       prepared.kept_id = *id;
     } else {

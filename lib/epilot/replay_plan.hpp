@@ -15,18 +15,18 @@
 #include <utility>
 #include <vector>
 
-#include "lib/webhook/capture.hpp"
-#include "lib/util/error.hpp"
-#include "lib/webhook/keys.hpp"
-#include "lib/http/load_client.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/http/load_client.hpp"
+#include "lib/util/error.hpp"
+#include "lib/webhook/capture.hpp"
+#include "lib/webhook/keys.hpp"
 
 namespace epilot {
 
 struct ReplayItem {
-  std::string name;                  // for reports and expectations: a fixture's name, a path, path#N in a file of several
-  std::string source;                // the input it came from (a path, or the fixture's name)
-  Capture capture;                   // for a fixture: its headers, and its body when it has no placeholders
+  std::string name;    // for reports and expectations: a fixture's name, a path, path#N in a file of several
+  std::string source;  // the input it came from (a path, or the fixture's name)
+  Capture capture;     // for a fixture: its headers, and its body when it has no placeholders
   const Fixture* fixture = nullptr;  // set for fixtures
 };
 
@@ -37,16 +37,16 @@ struct ReplayRequestOptions {
   std::string host;    // the Host header
   std::string target;  // path and query every request goes to
   SendMode mode = SendMode::resign;
-  std::optional<PrivateKey> private_key;  // v1a
-  std::vector<Secret> secrets;            // v1, one entry each
-  bool keep_id = false;                   // reuse each request's webhook-id on every send
-  std::vector<Header> headers;            // -H: added to, or replacing, every request's own
+  std::optional<PrivateKey> private_key;                  // v1a
+  std::vector<Secret> secrets;                            // v1, one entry each
+  bool keep_id = false;                                   // reuse each request's webhook-id on every send
+  std::vector<Header> headers;                            // -H: added to, or replacing, every request's own
   std::vector<std::pair<std::string, std::string>> sets;  // field overrides, applied to every body
   TokenMode token_mode = TokenMode::keep;
-  std::string token;                      // TokenMode::given
-  std::optional<PrivateKey> token_key;    // TokenMode::mock: the run's throwaway signing key
-  std::string user_agent;                 // sent unless the request has its own
-  std::string callback_url;               // empty: no callback flow
+  std::string token;                    // TokenMode::given
+  std::optional<PrivateKey> token_key;  // TokenMode::mock: the run's throwaway signing key
+  std::string user_agent;               // sent unless the request has its own
+  std::string callback_url;             // empty: no callback flow
 };
 
 // The clock, randomness and placeholder values, passed in.
@@ -84,13 +84,13 @@ class RequestRenderer {
 
  private:
   struct Prepared {
-    std::string prefix;       // request line and the headers that never change
-    std::string body;         // the body (for a dynamic fixture, as filled by create())
-    bool dynamic = false;     // a fixture with placeholders: filled at every send
-    bool callback = false;    // wait_for_callback: callback_post_url and resume_token are set per send
-    std::string kept_id;      // for keep_id
+    std::string prefix;            // request line and the headers that never change
+    std::string body;              // the body (for a dynamic fixture, as filled by create())
+    bool dynamic = false;          // a fixture with placeholders: filled at every send
+    bool callback = false;         // wait_for_callback: callback_post_url and resume_token are set per send
+    std::string kept_id;           // for keep_id
     bool repeats_earlier = false;  // an earlier item sends the same kept id
-    std::string org_id;       // for TokenMode::mock
+    std::string org_id;            // for TokenMode::mock
   };
   struct ThreadState {
     // Random bytes drawn from the RandomSource in blocks: OpenSSL's

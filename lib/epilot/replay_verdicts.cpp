@@ -181,12 +181,14 @@ std::chrono::nanoseconds LatencyHistogram::percentile(double quantile) const {
   if (m_count == 0) {
     return std::chrono::nanoseconds{0};
   }
-  const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(quantile * static_cast<double>(m_count))));
+  const auto rank =
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(quantile * static_cast<double>(m_count))));
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < m_counts.size(); ++i) {
     seen += m_counts[i];
     if (seen >= rank) {
-      const std::chrono::nanoseconds bound = std::chrono::microseconds(upper_bound_of(i) + 1) - std::chrono::nanoseconds(1);
+      const std::chrono::nanoseconds bound =
+          std::chrono::microseconds(upper_bound_of(i) + 1) - std::chrono::nanoseconds(1);
       return std::min(bound, m_max);
     }
   }
@@ -239,17 +241,20 @@ std::string seconds_text(double seconds) {
 
 std::string junit_xml(std::string_view suite, const std::vector<JunitCase>& cases, double seconds,
                       std::string_view timestamp_iso8601) {
-  const auto failures = std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.failure.has_value(); });
+  const auto failures =
+      std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.failure.has_value(); });
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  const auto skipped = std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.skipped.has_value(); });
+  const auto skipped =
+      std::count_if(cases.begin(), cases.end(), [](const JunitCase& c) { return c.skipped.has_value(); });
   const auto counts = "tests=\"" + std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
-                      "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds_text(seconds) + "\"";
+                      "\" errors=\"0\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + seconds_text(seconds) +
+                      "\"";
   out += "<testsuites name=\"" + xml_escape(suite) + "\" " + counts + ">\n";
-  out += "  <testsuite name=\"" + xml_escape(suite) + "\" " + counts + " timestamp=\"" +
-         xml_escape(timestamp_iso8601) + "\">\n";
+  out += "  <testsuite name=\"" + xml_escape(suite) + "\" " + counts + " timestamp=\"" + xml_escape(timestamp_iso8601) +
+         "\">\n";
   for (const auto& c : cases) {
-    out += "    <testcase name=\"" + xml_escape(c.name) + "\" classname=\"" + xml_escape(c.classname) +
-           "\" time=\"" + seconds_text(c.seconds) + "\"";
+    out += "    <testcase name=\"" + xml_escape(c.name) + "\" classname=\"" + xml_escape(c.classname) + "\" time=\"" +
+           seconds_text(c.seconds) + "\"";
     if (c.failure) {
       out += ">\n      <failure message=\"" + xml_escape(*c.failure) + "\" type=\"expectation\">" +
              xml_escape(c.details) + "</failure>\n    </testcase>\n";

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/util/error.hpp"
-#include "lib/http/response_reader.hpp"
 #include "lib/http/load_client.hpp"
+#include "lib/http/response_reader.hpp"
+#include "lib/util/error.hpp"
 
 namespace epilot {
 

@@ -29,9 +29,9 @@
 namespace epilot {
 
 struct ResumeCall {
-  std::string url;         // data.callback_post_url
-  std::string token;       // data.resume_token: it resumes the flow, so it is never shown
-  std::string webhook_id;  // of the request that carried it, for the report
+  std::string url;                                   // data.callback_post_url
+  std::string token;                                 // data.resume_token: it resumes the flow, so it is never shown
+  std::string webhook_id;                            // of the request that carried it, for the report
   std::chrono::steady_clock::time_point not_before;  // not sent before this (the answer is out by then)
 };
 
@@ -42,7 +42,6 @@ std::optional<ResumeCall> resume_call_of(std::string_view body);
 
 // {"resume_token": token}: all that epilot's ResumeReq allows.
 std::string resume_body(const std::string& token);
-
 
 struct ResumeOutcome {
   ResumeCall call;

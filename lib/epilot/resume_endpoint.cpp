@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lib/util/json.hpp"
 #include "lib/http/wire.hpp"
+#include "lib/util/json.hpp"
 
 namespace epilot {
 
@@ -16,9 +16,7 @@ ServerResponse json_answer(int status, std::string body) {
   return answer;
 }
 
-std::string short_text(std::string_view text) {
-  return wire::printable(text, 80);
-}
+std::string short_text(std::string_view text) { return wire::printable(text, 80); }
 
 }  // namespace
 

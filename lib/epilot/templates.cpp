@@ -6,12 +6,12 @@
 #include <cctype>
 #include <optional>
 
+#include "lib/http/wire.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
-#include "lib/webhook/signature.hpp"
 #include "lib/util/timefmt.hpp"
-#include "lib/http/wire.hpp"
+#include "lib/webhook/signature.hpp"
 
 namespace epilot {
 
@@ -29,7 +29,8 @@ Error payload_error(std::string message, std::vector<std::string> hints = {}) {
 // An error in applying the field overrides: the message names them first,
 // and `rest` follows (" path ... has ...", ": the body ...").
 Error override_error(ErrorCode code, const std::string& rest, std::vector<std::string> hints = {}) {
-  auto error = make_error(code, Subject::field_overrides, std::string(subject_name(Subject::field_overrides)) + rest, 0);
+  auto error =
+      make_error(code, Subject::field_overrides, std::string(subject_name(Subject::field_overrides)) + rest, 0);
   error.hints = std::move(hints);
   return error;
 }
@@ -149,7 +150,8 @@ Status scan_placeholders(std::string_view text, OnText on_text, OnPlaceholder on
 
 bool is_request_form(const Fixture& fixture) {
   constexpr std::string_view k_suffix = ".request";
-  return fixture.name.size() > k_suffix.size() && fixture.name.substr(fixture.name.size() - k_suffix.size()) == k_suffix;
+  return fixture.name.size() > k_suffix.size() &&
+         fixture.name.substr(fixture.name.size() - k_suffix.size()) == k_suffix;
 }
 
 bool has_placeholders(std::string_view text) {
@@ -250,7 +252,8 @@ Result<std::string> apply_overrides(std::string_view body,
   }
   auto parsed = parse_json<Json>(body);
   if (!parsed) {
-    return override_error(ErrorCode::bad_input, " needs a JSON body, and this one is not JSON: " + parsed.error().message);
+    return override_error(ErrorCode::bad_input,
+                          " needs a JSON body, and this one is not JSON: " + parsed.error().message);
   }
   Json& doc = *parsed;
   for (const auto& [target, text] : sets) {
@@ -267,8 +270,9 @@ Result<std::string> apply_overrides(std::string_view body,
     if (raw) {
       auto parsed_value = parse_json<Json>(text);
       if (!parsed_value) {
-        return override_error(ErrorCode::usage, " " + wire::printable(target) + "=" + wire::printable(text) +
-                                                    ": the value is not JSON (" + parsed_value.error().message + ")",
+        return override_error(ErrorCode::usage,
+                              " " + wire::printable(target) + "=" + wire::printable(text) +
+                                  ": the value is not JSON (" + parsed_value.error().message + ")",
                               {"PATH:=JSON takes JSON (123, true, {\"a\":1}); PATH=VALUE takes a string"});
       }
       value = std::move(*parsed_value);
@@ -282,8 +286,8 @@ Result<std::string> apply_overrides(std::string_view body,
         return override_error(ErrorCode::usage, " path '" + path + "' has an empty part");
       }
       if (!node->is_object()) {
-        return override_error(ErrorCode::bad_input, " " + path + ": '" + path.substr(0, start == 0 ? 0 : start - 1) +
-                                                        "' is not an object");
+        return override_error(ErrorCode::bad_input,
+                              " " + path + ": '" + path.substr(0, start == 0 ? 0 : start - 1) + "' is not an object");
       }
       if (dot == std::string::npos) {
         (*node)[part] = value;

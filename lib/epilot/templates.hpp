@@ -28,9 +28,9 @@
 #include <utility>
 #include <vector>
 
-#include "lib/webhook/capture.hpp"
 #include "lib/util/crypto.hpp"
 #include "lib/util/error.hpp"
+#include "lib/webhook/capture.hpp"
 
 namespace epilot {
 

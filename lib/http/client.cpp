@@ -34,8 +34,11 @@ class LoadgenClient : public HttpClient {
     auto parsed = parse_url(url);
     EPILOT_TRY(parsed);
     if (parsed->scheme == "http" && !is_loopback_host(parsed->host)) {
-      return make_error(ErrorCode::usage, "refusing plain http to " + parsed->host + ": only loopback hosts may "
-                                          "be reached without TLS", {"use an https:// URL"});
+      return make_error(ErrorCode::usage,
+                        "refusing plain http to " + parsed->host +
+                            ": only loopback hosts may "
+                            "be reached without TLS",
+                        {"use an https:// URL"});
     }
     LoadPlan plan;
     plan.host = parsed->host;
@@ -60,8 +63,7 @@ class LoadgenClient : public HttpClient {
       case Delivery::answered:
         return std::move(delivered.answer);
       case Delivery::timeout:
-        return make_error(ErrorCode::timeout,
-                          what + ": no answer within " + within(m_options.timeout));
+        return make_error(ErrorCode::timeout, what + ": no answer within " + within(m_options.timeout));
       case Delivery::unreachable:
       case Delivery::broken:
         break;
@@ -76,8 +78,8 @@ class LoadgenClient : public HttpClient {
     return make_error(delivered.untrusted ? ErrorCode::untrusted : ErrorCode::network, what + ": " + delivered.error);
   }
 
-  static std::string request_head(const std::string& method, const ParsedUrl& url,
-                                  const std::string& content_type, std::size_t body_size) {
+  static std::string request_head(const std::string& method, const ParsedUrl& url, const std::string& content_type,
+                                  std::size_t body_size) {
     // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
     std::string head = method;
     head.append(" ").append(url.target).append(" HTTP/1.1\r\nhost: ").append(host_header(url));

@@ -27,7 +27,7 @@ class HttpClient {
 };
 
 struct HttpOptions {
-  std::string ca_cert;  // extra trust anchors (PEM file); the system store otherwise
+  std::string ca_cert;                       // extra trust anchors (PEM file); the system store otherwise
   std::chrono::milliseconds timeout{10000};  // connecting, sending and the whole answer
 };
 

@@ -71,8 +71,8 @@ Result<std::vector<Address>> resolve(const std::string& host, int port) {
 
 // Everything the threads share.
 struct Shared {
-  Shared(const LoadPlan& p, const BuildRequest& b, const OnDelivered& d, LoadProgress* pr,
-         const std::atomic<bool>* s, std::vector<Address> a)
+  Shared(const LoadPlan& p, const BuildRequest& b, const OnDelivered& d, LoadProgress* pr, const std::atomic<bool>* s,
+         std::vector<Address> a)
       : plan(p), build(b), on_delivered(d), progress(pr), stop(s), addresses(std::move(a)) {}
 
   const LoadPlan& plan;
@@ -81,7 +81,7 @@ struct Shared {
   LoadProgress* progress;
   const std::atomic<bool>* stop;
   std::vector<Address> addresses;
-  const TlsClient* tls = nullptr;  // https only
+  const TlsClient* tls = nullptr;                 // https only
   std::atomic<std::size_t> preferred_address{0};  // the first address that accepted a connection
   std::atomic<std::uint64_t> next_job{0};
   std::atomic<std::uint64_t> connections_opened{0};
@@ -99,9 +99,7 @@ bool before_sending(Phase phase) {
 }
 
 // Waiting for its time to start an attempt.
-bool due_to_start(Phase phase) {
-  return phase == Phase::waiting || phase == Phase::backoff;
-}
+bool due_to_start(Phase phase) { return phase == Phase::waiting || phase == Phase::backoff; }
 
 // Within an attempt, and so under its timeout.
 bool in_attempt(Phase phase) {
@@ -123,8 +121,8 @@ Delivered::Failure failure_of(StreamFault fault) {
 struct Connection {
   std::unique_ptr<Stream> stream;  // made once; each connection the job needs reopens it
   Phase phase = Phase::idle;
-  bool reused = false;           // has completed an answer: a close before the next one is a stale keep-alive
-  bool want_write = false;       // EPOLLOUT registered: only while connecting or while the send buffer is full
+  bool reused = false;      // has completed an answer: a close before the next one is a stale keep-alive
+  bool want_write = false;  // EPOLLOUT registered: only while connecting or while the send buffer is full
   bool stale_retry_used = false;
   std::string stale_error;  // why the reused connection failed, when it was resent
   std::size_t address = 0;

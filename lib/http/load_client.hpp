@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/util/error.hpp"
 #include "lib/http/response_reader.hpp"
+#include "lib/util/error.hpp"
 
 namespace epilot {
 
@@ -30,21 +30,22 @@ struct LoadPlan {
   bool tls = false;     // https: the server's certificate is verified for `host`
   std::string ca_cert;  // extra trust anchors (PEM file) besides the system's
   unsigned connections = 1;
-  unsigned threads = 1;                        // at most `connections` are used
-  std::uint64_t total = 0;                     // jobs to run; 0 = until the deadline or stop
-  double rate = 0;                             // jobs started per second, all connections together; 0 = no limit
-  std::chrono::milliseconds duration{0};       // stop starting jobs after this; 0 = no deadline
-  std::chrono::milliseconds timeout{10000};    // per attempt: connect, send and the whole answer
-  unsigned retries = 2;                        // extra attempts after a connection error
-  std::chrono::milliseconds backoff{100};      // before retry n: backoff * 2^(n-1)
-  std::chrono::milliseconds max_backoff{0};    // no wait between attempts is longer than this; 0 = no cap
+  unsigned threads = 1;                      // at most `connections` are used
+  std::uint64_t total = 0;                   // jobs to run; 0 = until the deadline or stop
+  double rate = 0;                           // jobs started per second, all connections together; 0 = no limit
+  std::chrono::milliseconds duration{0};     // stop starting jobs after this; 0 = no deadline
+  std::chrono::milliseconds timeout{10000};  // per attempt: connect, send and the whole answer
+  unsigned retries = 2;                      // extra attempts after a connection error
+  std::chrono::milliseconds backoff{100};    // before retry n: backoff * 2^(n-1)
+  std::chrono::milliseconds max_backoff{0};  // no wait between attempts is longer than this; 0 = no cap
   // Build a job's bytes again for each retry (they carry the time of signing).
   bool rebuild_on_retry = false;
 };
 
 struct OutgoingRequest {
-  std::string head;       // request line and headers, through the blank line
-  std::string_view body;  // must stay valid until the job is delivered (point it at `storage` or at data that outlives the run)
+  std::string head;  // request line and headers, through the blank line
+  std::string_view
+      body;  // must stay valid until the job is delivered (point it at `storage` or at data that outlives the run)
   std::string storage;
   bool head_method = false;  // a HEAD request: its answer has no body
   std::string label;         // handed back in Delivered (replay puts the webhook-id here)
@@ -62,9 +63,9 @@ std::string_view describe(Delivery delivery);
 struct Delivered {
   std::uint64_t job = 0;
   Delivery delivery = Delivery::answered;
-  HttpResponse answer;                    // when answered
-  std::string error;                      // otherwise: what went wrong
-  std::chrono::nanoseconds latency{0};    // from the first byte sent to the last byte of the answer (last attempt)
+  HttpResponse answer;                  // when answered
+  std::string error;                    // otherwise: what went wrong
+  std::chrono::nanoseconds latency{0};  // from the first byte sent to the last byte of the answer (last attempt)
   unsigned attempts = 0;
   std::string label;
   bool untrusted = false;  // unreachable because the certificate is not trusted (never retried)

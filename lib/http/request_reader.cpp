@@ -38,7 +38,8 @@ RequestReader::Step RequestReader::read_head(std::string& in) {
   const auto size = m_scanner.scan(in);
   if (!size || *size > m_limits.max_head) {
     if (in.size() > m_limits.max_head || (size && *size > m_limits.max_head)) {
-      return refuse(431, "headers too large", "the request head exceeds " + std::to_string(m_limits.max_head) + " bytes", in);
+      return refuse(431, "headers too large",
+                    "the request head exceeds " + std::to_string(m_limits.max_head) + " bytes", in);
     }
     return Step::need_more;
   }

@@ -21,16 +21,16 @@ namespace epilot {
 // bytes a client sent).
 struct Refusal {
   int status = 0;
-  std::string error;    // a short code: "bad request"
+  std::string error;  // a short code: "bad request"
   std::string message;
-  std::string method;   // empty when the request line could not be read
+  std::string method;  // empty when the request line could not be read
   std::string target;
-  std::string line;     // when `method` is empty: the start of the request line, escaped
+  std::string line;  // when `method` is empty: the start of the request line, escaped
 };
 
 struct RequestLimits {
-  std::size_t max_head = wire::k_max_head;   // 431 beyond
-  std::size_t max_body = 10 * 1024 * 1024;   // 413 beyond
+  std::size_t max_head = wire::k_max_head;  // 431 beyond
+  std::size_t max_body = 10 * 1024 * 1024;  // 413 beyond
 };
 
 class RequestReader {

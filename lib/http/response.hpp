@@ -15,7 +15,7 @@ struct HttpResponse {
   std::string body = {};
   std::string content_type = {};  // the Content-Type header; the server sends application/json when it is empty
   std::string reason = {};        // the reason phrase received (the server writes the standard one)
-  bool keep_alive = true;    // received: false after `Connection: close` or an HTTP/1.0 answer without keep-alive
+  bool keep_alive = true;         // received: false after `Connection: close` or an HTTP/1.0 answer without keep-alive
 };
 
 }  // namespace epilot

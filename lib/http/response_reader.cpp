@@ -150,7 +150,8 @@ ResponseParser::State ResponseParser::read_chunked(std::string_view input) {
   const auto state = m_chunked->feed(input, m_answer.body, used);
   m_consumed += used;
   if (state == wire::ChunkedDecoder::State::error) {
-    return m_chunked->too_large() ? too_large() : fail("the answer's chunked coding is malformed: " + m_chunked->error());
+    return m_chunked->too_large() ? too_large()
+                                  : fail("the answer's chunked coding is malformed: " + m_chunked->error());
   }
   if (state == wire::ChunkedDecoder::State::done) {
     m_phase = Phase::done;

@@ -20,8 +20,8 @@ struct FailedAttempt {
 };
 
 struct RetryPolicy {
-  unsigned retries = 2;                     // extra attempts after the first
-  std::chrono::milliseconds backoff{100};   // before retry n: backoff * 2^(n-1)
+  unsigned retries = 2;                      // extra attempts after the first
+  std::chrono::milliseconds backoff{100};    // before retry n: backoff * 2^(n-1)
   std::chrono::milliseconds max_backoff{0};  // 0: no cap
 };
 

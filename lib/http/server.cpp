@@ -32,28 +32,50 @@ constexpr std::size_t k_max_pending_output = 1024 * 1024;
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Status";
   }
 }
 
@@ -117,8 +139,13 @@ class Worker {
  public:
   Worker(const ServerLimits& limits, int listen_fd, int stop_fd, const std::atomic<bool>& stopping,
          std::atomic<std::size_t>& open, const RequestHandler& handler, const RefusalHandler& on_refusal)
-      : m_limits(limits), m_listen_fd(listen_fd), m_stop_fd(stop_fd), m_stopping(stopping), m_open(open),
-        m_handler(handler), m_on_refusal(on_refusal) {}
+      : m_limits(limits),
+        m_listen_fd(listen_fd),
+        m_stop_fd(stop_fd),
+        m_stopping(stopping),
+        m_open(open),
+        m_handler(handler),
+        m_on_refusal(on_refusal) {}
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -157,13 +184,11 @@ class Worker {
   std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
   bool m_listening = false;
   std::optional<Clock::time_point> m_resume_accept;  // paused after EMFILE, until then
-  std::optional<Clock::time_point> m_shutdown_by;     // stopping: everything closes by then
+  std::optional<Clock::time_point> m_shutdown_by;    // stopping: everything closes by then
 };
 
 // The connections close as m_connections goes.
-Worker::~Worker() {
-  m_open.fetch_sub(m_connections.size(), std::memory_order_relaxed);
-}
+Worker::~Worker() { m_open.fetch_sub(m_connections.size(), std::memory_order_relaxed); }
 
 void Worker::watch_listener(bool on) {
   if (on == m_listening) {
@@ -394,8 +419,7 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
 // connection was closed.
 bool Worker::process(Connection& c, Clock::time_point now) {
   while (true) {
-    while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-           next_request(c, now)) {
+    while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output && next_request(c, now)) {
     }
     // While stopping, what the kernel still holds was sent before the stop:
     // it is read and answered before the connection is called done.
@@ -467,10 +491,9 @@ void Worker::expire(Clock::time_point now) {
       c.deadline = now + m_limits.idle_timeout;
       process(c, now);  // the input that waited behind it
     } else if (c.in_request && c.request_deadline <= now && c.out.empty()) {
-      c.reader.abandon(408, "request timeout",
-                       "the request did not arrive whole within " +
-                           std::to_string(m_limits.request_timeout.count()) + " ms",
-                       c.in);
+      c.reader.abandon(
+          408, "request timeout",
+          "the request did not arrive whole within " + std::to_string(m_limits.request_timeout.count()) + " ms", c.in);
       refuse(c, c.reader.refusal());
       flush(c, now);
     } else {
@@ -630,7 +653,9 @@ void HttpServer::stop() {
 
 void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal,
                      const std::function<void()>& on_ready) {
-  const auto serve = [&] { Worker(m_limits, m_listen_fd.get(), m_stop_fd.get(), m_stopping, m_open, handler, on_refusal).run(); };
+  const auto serve = [&] {
+    Worker(m_limits, m_listen_fd.get(), m_stop_fd.get(), m_stopping, m_open, handler, on_refusal).run();
+  };
   const unsigned extra = std::max(1u, m_limits.threads) - 1;
   std::latch started(extra);
   std::vector<std::thread> threads;

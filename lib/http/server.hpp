@@ -18,19 +18,19 @@
 #include <functional>
 #include <string>
 
-#include "lib/util/error.hpp"
-#include "lib/util/fd.hpp"
 #include "lib/http/request_reader.hpp"
 #include "lib/http/response.hpp"
 #include "lib/http/wire.hpp"
+#include "lib/util/error.hpp"
+#include "lib/util/fd.hpp"
 
 namespace epilot {
 
 struct ServerLimits {
   unsigned threads = 1;
-  std::size_t max_header = wire::k_max_head;   // 431 beyond
-  std::size_t max_body = 10 * 1024 * 1024;     // 413 beyond
-  std::size_t max_connections = 1000;          // open at once; more wait in the listen backlog
+  std::size_t max_header = wire::k_max_head;         // 431 beyond
+  std::size_t max_body = 10 * 1024 * 1024;           // 413 beyond
+  std::size_t max_connections = 1000;                // open at once; more wait in the listen backlog
   std::chrono::milliseconds idle_timeout{5000};      // a kept-alive connection with no request is closed
   std::chrono::milliseconds request_timeout{10000};  // first byte to last of one request; 408 beyond
   std::chrono::milliseconds shutdown_grace{2000};    // after stop(): time to finish requests under way

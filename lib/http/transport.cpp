@@ -1,7 +1,6 @@
 #include "lib/http/transport.hpp"
 
 #include <arpa/inet.h>
-#include <csignal>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -10,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <cerrno>
@@ -149,8 +149,7 @@ class SigpipeBlocked {
 
 class TlsStream final : public Stream {
  public:
-  TlsStream(SSL_CTX* context, std::string host, int port)
-      : m_context(context), m_host(std::move(host)), m_port(port) {}
+  TlsStream(SSL_CTX* context, std::string host, int port) : m_context(context), m_host(std::move(host)), m_port(port) {}
   ~TlsStream() override { forget(); }
   TlsStream(const TlsStream&) = delete;
   TlsStream& operator=(const TlsStream&) = delete;
@@ -201,8 +200,7 @@ bool TlsStream::set_up() {
     return false;
   }
   in6_addr ip{};
-  const bool is_ip =
-      ::inet_pton(AF_INET, m_host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, m_host.c_str(), &ip) == 1;
+  const bool is_ip = ::inet_pton(AF_INET, m_host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, m_host.c_str(), &ip) == 1;
   auto* param = SSL_get0_param(m_ssl);
   if (is_ip) {
     X509_VERIFY_PARAM_set1_ip_asc(param, m_host.c_str());
@@ -322,9 +320,7 @@ Result<std::unique_ptr<TlsClient>> TlsClient::create(const std::string& ca_cert)
   return client;
 }
 
-TlsClient::~TlsClient() {
-  SSL_CTX_free(m_context);
-}
+TlsClient::~TlsClient() { SSL_CTX_free(m_context); }
 
 std::unique_ptr<Stream> make_stream(const TlsClient* tls, const std::string& host, int port) {
   if (tls == nullptr) {

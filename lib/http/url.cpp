@@ -101,9 +101,10 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   // A space, CR or LF would go onto the wire as it is and start a header
   // of the URL's choosing; bytes above 0x7e must be percent-encoded anyway.
   if (!wire::is_visible_ascii(url)) {
-    return make_error(ErrorCode::usage, "the URL '" + wire::printable(url) +
-                                            "' is empty or holds a space, a control byte or a byte outside ASCII",
-                      {"percent-encode such characters (%20 for a space)"});
+    return make_error(
+        ErrorCode::usage,
+        "the URL '" + wire::printable(url) + "' is empty or holds a space, a control byte or a byte outside ASCII",
+        {"percent-encode such characters (%20 for a space)"});
   }
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
@@ -115,8 +116,8 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   out.scheme = std::move(scheme).value();
   const auto authority_start = scheme_end + 3;
   const auto path_start = url.find_first_of("/?#", authority_start);
-  const auto authority = url.substr(authority_start, path_start == std::string::npos ? std::string::npos
-                                                                                       : path_start - authority_start);
+  const auto authority =
+      url.substr(authority_start, path_start == std::string::npos ? std::string::npos : path_start - authority_start);
   out.target = url_target(url, path_start);
   if (authority.find('@') != std::string::npos) {
     return make_error(ErrorCode::usage, "URLs with credentials are not supported");

@@ -53,8 +53,8 @@ Result<std::optional<std::size_t>> content_length(const std::vector<FieldView>& 
         return wire_error("Content-Length '" + printable(f.value) + "' is not a number of bytes");
       }
       if (length && *length != *n) {
-        return wire_error("two Content-Lengths disagree (" + std::to_string(*length) + " and " +
-                          std::to_string(*n) + ")");
+        return wire_error("two Content-Lengths disagree (" + std::to_string(*length) + " and " + std::to_string(*n) +
+                          ")");
       }
       length = n;
       if (comma == std::string_view::npos) {
@@ -324,8 +324,7 @@ Result<Framing> request_framing(Version version, const std::vector<FieldView>& f
   return out;
 }
 
-Result<Framing> response_framing(Version version, int status, bool head_request,
-                                 const std::vector<FieldView>& fields) {
+Result<Framing> response_framing(Version version, int status, bool head_request, const std::vector<FieldView>& fields) {
   Framing out;
   out.keep_alive = keep_alive(version, fields);
   if (head_request || status < 200 || status == 204 || status == 304) {
@@ -373,8 +372,9 @@ ChunkedDecoder::State ChunkedDecoder::end_size_line(std::string& body) {
   const bool leading_space = !line.empty() && (line.front() == ' ' || line.front() == '\t');
   std::size_t size = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size, 16);
-  const bool bad_extension = semicolon != std::string_view::npos &&
-                             line.substr(semicolon).find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos;
+  const bool bad_extension =
+      semicolon != std::string_view::npos &&
+      line.substr(semicolon).find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos;
   if (digits.empty() || leading_space || ec != std::errc() || ptr != digits.data() + digits.size() || bad_extension ||
       digits.front() == '+' || digits.front() == '-') {
     return fail("chunked body has a malformed chunk size '" + printable(m_line, 40) + "'");

@@ -46,11 +46,11 @@ struct Request {
 };
 
 // Bounds that hold for every reader (lib/constants.hpp has the numbers).
-inline constexpr std::size_t k_max_head = k_max_head_size;   // start line and fields, blank line included
+inline constexpr std::size_t k_max_head = k_max_head_size;  // start line and fields, blank line included
 inline constexpr std::size_t k_max_fields = k_max_header_count;
-inline constexpr std::size_t k_max_chunk_line = 4096;        // chunk size and extensions
-inline constexpr std::size_t k_max_trailers = 16 * 1024;     // all trailer lines together
-inline constexpr unsigned k_max_interim_answers = 16;        // 1xx answers before the real one
+inline constexpr std::size_t k_max_chunk_line = 4096;     // chunk size and extensions
+inline constexpr std::size_t k_max_trailers = 16 * 1024;  // all trailer lines together
+inline constexpr unsigned k_max_interim_answers = 16;     // 1xx answers before the real one
 
 // `text` shortened to `max` bytes with every byte outside printable ASCII
 // written as \xNN: safe in an error message, a terminal and a JSON string.
@@ -145,8 +145,7 @@ struct Framing {
 Result<Framing> request_framing(Version version, const std::vector<FieldView>& fields);
 // The same for an answer to a request; `head_request` answers, 1xx, 204
 // and 304 have no body, and a body without length runs to the close.
-Result<Framing> response_framing(Version version, int status, bool head_request,
-                                 const std::vector<FieldView>& fields);
+Result<Framing> response_framing(Version version, int status, bool head_request, const std::vector<FieldView>& fields);
 
 // Decodes a chunked body as its bytes arrive, in any split.
 class ChunkedDecoder {

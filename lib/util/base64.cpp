@@ -6,8 +6,7 @@ namespace epilot {
 
 namespace {
 
-constexpr char k_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::array<std::int8_t, 256> make_table() {
   std::array<std::int8_t, 256> table{};
@@ -56,8 +55,7 @@ std::string base64_encode(const Bytes& bytes) { return base64_encode(as_chars(by
 
 std::string base64_problem(std::string_view text) {
   if (text.size() % 4 != 0) {
-    return "length " + std::to_string(text.size()) +
-           " is not a multiple of 4 (missing '=' padding?)";
+    return "length " + std::to_string(text.size()) + " is not a multiple of 4 (missing '=' padding?)";
   }
   std::size_t padding = 0;
   while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') {
@@ -76,8 +74,7 @@ std::string base64_problem(std::string_view text) {
       if (c < 0x20 || c >= 0x7f) {
         return "contains a non-printable byte at offset " + std::to_string(i);
       }
-      return "contains '" + std::string(1, static_cast<char>(c)) + "' at offset " +
-             std::to_string(i);
+      return "contains '" + std::string(1, static_cast<char>(c)) + "' at offset " + std::to_string(i);
     }
   }
   // Canonical form: the bits dropped by the padding must be zero.

@@ -53,23 +53,20 @@ Ed25519Public ed25519_public_from_seed(const Ed25519Seed& seed) {
   return pub;
 }
 
-Ed25519Signature ed25519_sign(const Ed25519Seed& seed, const Ed25519Public& public_key,
-                              std::string_view message) {
+Ed25519Signature ed25519_sign(const Ed25519Seed& seed, const Ed25519Public& public_key, std::string_view message) {
   ensure_sodium();
   auto sk = sodium_secret(seed, public_key);
   Ed25519Signature sig{};
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size(), sk.data());
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       sk.data());
   sodium_memzero(sk.data(), sk.size());
   return sig;
 }
 
-bool ed25519_verify(const Ed25519Public& public_key, std::string_view message,
-                    const std::uint8_t* signature) {
+bool ed25519_verify(const Ed25519Public& public_key, std::string_view message, const std::uint8_t* signature) {
   ensure_sodium();
-  return crypto_sign_verify_detached(signature,
-                                     reinterpret_cast<const unsigned char*>(message.data()),
-                                     message.size(), public_key.data()) == 0;
+  return crypto_sign_verify_detached(signature, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     public_key.data()) == 0;
 }
 
 Sha256Digest hmac_sha256(const Bytes& key, std::initializer_list<std::string_view> parts) {

@@ -33,17 +33,13 @@ RandomSource system_random();
 Ed25519Public ed25519_public_from_seed(const Ed25519Seed& seed);
 
 // Pure Ed25519 (RFC 8032), no pre-hash: what `v1a` and epilot use.
-Ed25519Signature ed25519_sign(const Ed25519Seed& seed, const Ed25519Public& public_key,
-                              std::string_view message);
-bool ed25519_verify(const Ed25519Public& public_key, std::string_view message,
-                    const std::uint8_t* signature);
+Ed25519Signature ed25519_sign(const Ed25519Seed& seed, const Ed25519Public& public_key, std::string_view message);
+bool ed25519_verify(const Ed25519Public& public_key, std::string_view message, const std::uint8_t* signature);
 
 // HMAC-SHA256 of the concatenation of `parts`, without building it: the
 // signed content of a request is three parts, and bodies can be large.
 Sha256Digest hmac_sha256(const Bytes& key, std::initializer_list<std::string_view> parts);
-inline Sha256Digest hmac_sha256(const Bytes& key, std::string_view message) {
-  return hmac_sha256(key, {message});
-}
+inline Sha256Digest hmac_sha256(const Bytes& key, std::string_view message) { return hmac_sha256(key, {message}); }
 Sha256Digest sha256(std::string_view data);
 
 // Compares `size` bytes in time independent of their contents.

@@ -48,14 +48,13 @@ struct Error {
   std::string message;             // lowercase, no trailing period
   std::vector<std::string> hints;  // optional "what to do next" lines
   Subject about = Subject::none;
-  std::string detail{};            // the name or value `about` says more of, if any
+  std::string detail{};  // the name or value `about` says more of, if any
   // Where `message` names `about` in the library's words (subject_name()),
   // so that a caller may put its own name there; npos when it does not.
   std::size_t named_at = std::string::npos;
 };
 
-inline Error make_error(ErrorCode code, std::string message,
-                        std::vector<std::string> hints = {}) {
+inline Error make_error(ErrorCode code, std::string message, std::vector<std::string> hints = {}) {
   return Error{code, std::move(message), std::move(hints)};
 }
 
@@ -88,7 +87,7 @@ inline Error with_context(Error error, std::string_view context) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_data(std::move(value)) {}   // NOLINT: implicit by design
+  Result(T value) : m_data(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : m_data(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return m_data.index() == 0; }
@@ -115,24 +114,24 @@ inline Status ok_status() { return Unit{}; }
 // Propagate an error from `expr` (a Result) to the caller, which must itself
 // return a Result. A named Result is looked at where it is, never copied
 // (it may hold a whole Capture); a temporary lives to the end of the check.
-#define EPILOT_TRY(expr)                  \
-  do {                                    \
-    auto&& epilot_try_result_ = (expr);   \
-    if (!epilot_try_result_.ok()) {       \
-      return epilot_try_result_.error();  \
-    }                                     \
+#define EPILOT_TRY(expr)                 \
+  do {                                   \
+    auto&& epilot_try_result_ = (expr);  \
+    if (!epilot_try_result_.ok()) {      \
+      return epilot_try_result_.error(); \
+    }                                    \
   } while (false)
 
 // EPILOT_TRY, then move the value out of `expr` into `lhs` (an lvalue that
 // exists already): `EPILOT_TRY_ASSIGN(out.body, apply_overrides(...))`.
 // A named Result given as `expr` is left holding a moved-from value.
-#define EPILOT_TRY_ASSIGN(lhs, expr)                      \
-  do {                                                    \
-    auto&& epilot_try_result_ = (expr);                   \
-    if (!epilot_try_result_.ok()) {                       \
-      return epilot_try_result_.error();                  \
-    }                                                     \
-    (lhs) = std::move(epilot_try_result_).value();        \
+#define EPILOT_TRY_ASSIGN(lhs, expr)               \
+  do {                                             \
+    auto&& epilot_try_result_ = (expr);            \
+    if (!epilot_try_result_.ok()) {                \
+      return epilot_try_result_.error();           \
+    }                                              \
+    (lhs) = std::move(epilot_try_result_).value(); \
   } while (false)
 
 }  // namespace epilot

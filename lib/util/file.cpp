@@ -44,8 +44,8 @@ Result<std::string> read_fd(int fd, std::string_view name, std::size_t max_size)
       break;
     }
     if (out.size() + static_cast<std::size_t>(n) > max_size) {
-      return make_error(ErrorCode::io, std::string(name) + " is larger than " +
-                                           std::to_string(max_size) + " bytes, the most accepted");
+      return make_error(ErrorCode::io, std::string(name) + " is larger than " + std::to_string(max_size) +
+                                           " bytes, the most accepted");
     }
     out.append(buffer.data(), static_cast<std::size_t>(n));
   }
@@ -97,8 +97,7 @@ Status write_into(const std::string& path, std::string_view content) {
 
 }  // namespace
 
-Status write_file_atomic(const std::string& requested, std::string_view content, mode_t mode,
-                         Overwrite overwrite) {
+Status write_file_atomic(const std::string& requested, std::string_view content, mode_t mode, Overwrite overwrite) {
   struct stat st {};
   const bool exists = ::stat(requested.c_str(), &st) == 0;  // through symlinks
   if (overwrite == Overwrite::no && (exists || file_exists(requested))) {

@@ -2,10 +2,10 @@
 
 // File I/O that never leaves a half-written file or clobbers one by accident.
 
+#include <sys/types.h>
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "lib/util/error.hpp"
 
@@ -27,8 +27,7 @@ enum class Overwrite { no, yes };
 // when `mode` is 0600). A symlink to a file is followed (the file is
 // replaced, the link stays); a FIFO or a device (`-o /dev/stdout`) is
 // written into, not replaced.
-Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode,
-                         Overwrite overwrite);
+Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode, Overwrite overwrite);
 
 bool file_exists(const std::string& path);
 

@@ -71,11 +71,16 @@ CompletionValue merged_positionals(const CompletionCommand& command) {
   CompletionValue merged;
   const auto rank = [](ValueKind k) {
     switch (k) {
-      case ValueKind::none: return 0;
-      case ValueKind::choices: return 1;
-      case ValueKind::directory: return 2;
-      case ValueKind::file: return 3;
-      case ValueKind::fixture: return 4;
+      case ValueKind::none:
+        return 0;
+      case ValueKind::choices:
+        return 1;
+      case ValueKind::directory:
+        return 2;
+      case ValueKind::file:
+        return 3;
+      case ValueKind::fixture:
+        return 4;
     }
     return 0;
   };
@@ -231,8 +236,7 @@ void bash_value_function(std::ostream& out, const CompletionModel& model, const 
 
 // FN_positionals COMMAND: what the command's arguments are.
 void bash_positionals_function(std::ostream& out, const CompletionModel& model, const std::string& fn) {
-  out << "# What the arguments of command $1 are.\n"
-      << fn << "_positionals() {\n  case \"$1\" in\n";
+  out << "# What the arguments of command $1 are.\n" << fn << "_positionals() {\n  case \"$1\" in\n";
   for (const auto& c : model.commands) {
     out << "    " << sh_quote(c.name) << ") echo " << sh_quote(bash_value(merged_positionals(c))) << " ;;\n";
   }
@@ -348,7 +352,8 @@ std::string zsh_script(const CompletionModel& model) {
     zsh_positional_specs(out, c, fn);
     out << "\n}\n";
   }
-  out << "\n" << main_fn << "() {\n"
+  out << "\n"
+      << main_fn << "() {\n"
       << "  local curcontext=\"$curcontext\" state line\n"
       << "  typeset -A opt_args\n"
       << "  _arguments -C";
@@ -455,9 +460,12 @@ std::string fish_script(const CompletionModel& model) {
 
 std::string completion_script(const CompletionModel& model, Shell shell) {
   switch (shell) {
-    case Shell::bash: return bash_script(model);
-    case Shell::zsh: return zsh_script(model);
-    case Shell::fish: return fish_script(model);
+    case Shell::bash:
+      return bash_script(model);
+    case Shell::zsh:
+      return zsh_script(model);
+    case Shell::fish:
+      return fish_script(model);
   }
   return {};
 }

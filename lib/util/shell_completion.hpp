@@ -48,8 +48,8 @@ struct CompletionCommand {
 };
 
 struct CompletionModel {
-  std::string program;                    // "epilot-action"
-  CompletionCommand top;                  // the program's own options
+  std::string program;    // "epilot-action"
+  CompletionCommand top;  // the program's own options
   std::vector<CompletionCommand> commands;
   std::vector<std::string> fixture_names;  // what a fixture value offers besides files
 };

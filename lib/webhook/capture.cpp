@@ -50,7 +50,8 @@ Capture capture_from_request(wire::Request&& request) {
 std::string request_url(std::string_view target, const std::string* host) {
   // A Host that could not be part of a URL (a space, a byte above 0x7e, a
   // slash) is left out: the capture must stay readable (its url is checked).
-  const bool usable = host != nullptr && wire::is_visible_ascii(*host) && host->find_first_of("/?#@\\") == std::string::npos;
+  const bool usable =
+      host != nullptr && wire::is_visible_ascii(*host) && host->find_first_of("/?#@\\") == std::string::npos;
   if (target.substr(0, 1) == "/" && usable) {
     return "http://" + *host + std::string(target);
   }

@@ -29,9 +29,9 @@ Status add_json_header(Capture& capture, const json& name, const json& value, st
     return input_error("capture header name at " + std::string(where) + " is not a string");
   }
   if (!value.is_string()) {
-    return input_error("capture header '" + name.get<std::string>() + "' has " + a_type(value) +
-                           " value; header values are strings",
-                       {"write numbers as strings too, e.g. \"webhook-timestamp\": \"1749649159\""});
+    return input_error(
+        "capture header '" + name.get<std::string>() + "' has " + a_type(value) + " value; header values are strings",
+        {"write numbers as strings too, e.g. \"webhook-timestamp\": \"1749649159\""});
   }
   EPILOT_TRY(validate_header(name.get<std::string>(), value.get<std::string>()));
   capture.headers.push_back(Header{name.get<std::string>(), value.get<std::string>()});
@@ -60,16 +60,15 @@ Status read_json_headers(Capture& capture, const json& headers) {
         }
         EPILOT_TRY(add_json_header(capture, item["name"], json(std::string(as_chars(*bytes))), where));
       } else {
-        return input_error("capture " + where +
-                           " is neither a [name, value] pair nor a {\"name\", \"value\"} object");
+        return input_error("capture " + where + " is neither a [name, value] pair nor a {\"name\", \"value\"} object");
       }
     }
   } else if (!headers.is_null()) {
     return input_error("capture 'headers' is " + a_type(headers) + "; expected an object or an array");
   }
   if (capture.headers.size() > k_max_header_count) {
-    return input_error("capture has " + std::to_string(capture.headers.size()) +
-                       " headers; at most " + std::to_string(k_max_header_count) + " are accepted");
+    return input_error("capture has " + std::to_string(capture.headers.size()) + " headers; at most " +
+                       std::to_string(k_max_header_count) + " are accepted");
   }
   return ok_status();
 }
@@ -95,8 +94,7 @@ Status read_parsed_body(const json& doc, Capture& capture) {
 Result<json> read_document(std::string_view data) {
   // nlohmann stops at a NUL as if the input ended there; name the real problem.
   if (const auto nul = data.find('\0'); nul != std::string_view::npos) {
-    return input_error("capture contains a NUL byte at offset " + std::to_string(nul) +
-                       "; JSON text never does");
+    return input_error("capture contains a NUL byte at offset " + std::to_string(nul) + "; JSON text never does");
   }
   auto parsed = parse_json<json>(data);
   if (!parsed) {

@@ -6,11 +6,11 @@
 #include <functional>
 #include <optional>
 
+#include "lib/http/wire.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
 #include "lib/util/timefmt.hpp"
-#include "lib/http/wire.hpp"
 #include "lib/webhook/capture_json.hpp"
 
 namespace epilot {
@@ -131,23 +131,27 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
         "Lambda and API Gateway deliver it with isBase64Encoded: true); decode it before verifying",
         std::string(as_chars(*decoded)));
   }
-  add(ReasonCode::trailing_newline, "the signature matches this body with a newline added at the end (an editor or "
-                          "echo added or the receiver dropped one)", body + "\n");
+  add(ReasonCode::trailing_newline,
+      "the signature matches this body with a newline added at the end (an editor or "
+      "echo added or the receiver dropped one)",
+      body + "\n");
   add(ReasonCode::trailing_newline, "the signature matches this body with CRLF added at the end", body + "\r\n");
   // Any run of trailing whitespace (jq's or an editor's newlines, a CR LF) is
   // a smaller edit than a re-encoding, so it is tried before those.
   const auto kept = body.find_last_not_of(" \t\r\n");
   const auto trailing = kept == std::string::npos ? body.size() : body.size() - kept - 1;
   if (trailing > 0) {
-    add(ReasonCode::trailing_newline, "the signature matches this body without its trailing whitespace (" +
-                                escaped(std::string_view(body).substr(body.size() - trailing)) +
-                                "): something (jq, an editor, echo, a CRLF convention) added it after signing",
+    add(ReasonCode::trailing_newline,
+        "the signature matches this body without its trailing whitespace (" +
+            escaped(std::string_view(body).substr(body.size() - trailing)) +
+            "): something (jq, an editor, echo, a CRLF convention) added it after signing",
         body.substr(0, body.size() - trailing));
     // Signed with one final line end, received with more (or another).
     for (const char* end : {"\n", "\r\n"}) {
-      add(ReasonCode::trailing_newline, "the signature matches this body with its trailing whitespace (" +
-                                  escaped(std::string_view(body).substr(body.size() - trailing)) + ") replaced by " +
-                                  escaped(end) + ": something changed the end of the body after signing",
+      add(ReasonCode::trailing_newline,
+          "the signature matches this body with its trailing whitespace (" +
+              escaped(std::string_view(body).substr(body.size() - trailing)) + ") replaced by " + escaped(end) +
+              ": something changed the end of the body after signing",
           body.substr(0, body.size() - trailing) + end);
     }
   }
@@ -192,11 +196,13 @@ void explain_secret_format(const Verification& result, const VerifyKeys& keys, c
     const bool prefixed = text.rfind(k_prefix_secret, 0) == 0;
     const std::string bare = prefixed ? text.substr(k_prefix_secret.size()) : text;
     std::vector<std::pair<std::string, std::string>> variants = {
-        {bare, "the signature was made with the secret's text as the HMAC key instead of its "
-               "base64-decoded bytes"}};
+        {bare,
+         "the signature was made with the secret's text as the HMAC key instead of its "
+         "base64-decoded bytes"}};
     if (prefixed) {
-      variants.push_back({text, "the signature was made with the whole secret, 'whsec_' included, as "
-                                "the HMAC key instead of the base64-decoded bytes after the prefix"});
+      variants.push_back({text,
+                          "the signature was made with the whole secret, 'whsec_' included, as "
+                          "the HMAC key instead of the base64-decoded bytes after the prefix"});
     }
     for (const auto& [key_text, message] : variants) {
       VerifyKeys alt;
@@ -231,8 +237,7 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
       detail += (detail.empty() ? "" : "; ") + std::string("'") + wire::printable(written, 16) + "' " +
                 std::string(describe(e.status));
     }
-    out.push_back({ReasonCode::malformed_signature_header,
-                   "webhook-signature has no usable entry (" + detail + ")"});
+    out.push_back({ReasonCode::malformed_signature_header, "webhook-signature has no usable entry (" + detail + ")"});
     return;
   }
   if (hmac > 0 && ed25519 == 0 && keys.secrets.empty()) {
@@ -245,8 +250,8 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
                    "the sender's public key (epilot's, for requests from epilot)"});
   }
   if (skipped > 0) {
-    trailing.push_back({ReasonCode::skipped_entries, plural(skipped, "signature entry") +
-                                               " could not be used (malformed or unknown version)"});
+    trailing.push_back({ReasonCode::skipped_entries,
+                        plural(skipped, "signature entry") + " could not be used (malformed or unknown version)"});
   }
 }
 
@@ -278,7 +283,8 @@ std::string key_names(const VerifyKeys& keys) {
 bool can_check(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys) {
   return std::any_of(entries.begin(), entries.end(), [&](const SignatureEntry& e) {
     return e.status == EntryStatus::ok &&
-           (e.scheme == Scheme::hmac ? !keys.secrets.empty() : e.scheme != Scheme::unknown && !keys.public_keys.empty());
+           (e.scheme == Scheme::hmac ? !keys.secrets.empty()
+                                     : e.scheme != Scheme::unknown && !keys.public_keys.empty());
   });
 }
 
@@ -305,20 +311,24 @@ void explain_timestamp_text(const Verification& result, const VerifyKeys& keys, 
     return;
   }
   const auto match = find_match(result.entries, keys, result.id, canonical, body);
-  (match ? out : aside).push_back({ReasonCode::timestamp_not_canonical,
-                 "webhook-timestamp '" + wire::printable(result.timestamp_text, 24) +
-                     "' is not written as the plain integer " + canonical +
-                     (match ? ": the signature matches with " + canonical +
-                                  " in its place, so the sender signed the integer but wrote the header "
-                                  "differently; the header must hold exactly the signed text"
-                            : can_check(result.entries, keys)
-                                  ? "; the signature does not match with " + canonical + " in its place either"
-                                  : std::string("; ") + k_no_key_for_it)});
+  (match ? out : aside)
+      .push_back({ReasonCode::timestamp_not_canonical,
+                  "webhook-timestamp '" + wire::printable(result.timestamp_text, 24) +
+                      "' is not written as the plain integer " + canonical +
+                      (match ? ": the signature matches with " + canonical +
+                                   " in its place, so the sender signed the integer but wrote the header "
+                                   "differently; the header must hold exactly the signed text"
+                       : can_check(result.entries, keys)
+                           ? "; the signature does not match with " + canonical + " in its place either"
+                           : std::string("; ") + k_no_key_for_it)});
 }
 
 std::optional<Bytes> from_hex(std::string_view text) {
   const auto nibble = [](char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
   };
   Bytes out;
   for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
@@ -360,8 +370,8 @@ void explain_hex_entries(const Verification& result, const VerifyKeys& keys, con
                      " hex digits) where Standard Webhooks uses base64" +
                      (match ? "; decoded as hex it verifies under " + match->key_name +
                                   ": the sender must encode the signature in base64"
-                            : can_check(as_hex, keys) ? std::string("; decoded as hex it does not verify either")
-                                                      : std::string("; ") + k_no_key_for_it)});
+                      : can_check(as_hex, keys) ? std::string("; decoded as hex it does not verify either")
+                                                : std::string("; ") + k_no_key_for_it)});
 }
 
 // Why no signature matched. Pushes at least one reason.
@@ -370,8 +380,9 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
   const auto first = out.size();
   std::vector<Reason> trailing;
   if (!check_json_nesting(request.body)) {
-    trailing.push_back({ReasonCode::diagnosis_limited, "the body nests deeper than " + std::to_string(k_max_json_depth) +
-                                                 " levels, so re-encodings of it were not tried"});
+    trailing.push_back({ReasonCode::diagnosis_limited, "the body nests deeper than " +
+                                                           std::to_string(k_max_json_depth) +
+                                                           " levels, so re-encodings of it were not tried"});
   }
   explain_timestamp_text(result, keys, request.body, out, trailing);
   explain_hex_entries(result, keys, request.body, out);
@@ -381,10 +392,9 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
       break;
     }
   }
-  if (const auto match = find_match(result.entries, other_keys, result.id, result.timestamp_text,
-                                    request.body)) {
+  if (const auto match = find_match(result.entries, other_keys, result.id, result.timestamp_text, request.body)) {
     out.push_back({ReasonCode::wrong_key, "the signature verifies under " + match->key_name +
-                                    ", which was not among the keys given: is that the key you meant?"});
+                                              ", which was not among the keys given: is that the key you meant?"});
   }
   explain_secret_format(result, keys, request.body, out);
   explain_entries(result, keys, out, trailing);
@@ -418,8 +428,7 @@ void explain_time(const Verification& result, const VerifyPolicy& policy, std::v
     const auto seconds = *result.timestamp / 1000;
     out.push_back({ReasonCode::timestamp_in_milliseconds,
                    "webhook-timestamp " + result.timestamp_text + " is in milliseconds; as seconds it would be " +
-                       std::to_string(seconds) + " (" + iso8601(seconds) + ", " +
-                       std::to_string(policy.now - seconds) +
+                       std::to_string(seconds) + " (" + iso8601(seconds) + ", " + std::to_string(policy.now - seconds) +
                        " s before now): Standard Webhooks timestamps are unix seconds" + valid});
   }
   const auto skew = old ? result.age : -result.age;
@@ -440,9 +449,9 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
                      const VerifyPolicy& policy, const Verification& result, std::vector<Reason>& out) {
   Capture renamed = request;
   bool mapped = false;
-  for (const auto& [svix, standard] : {std::pair{k_svix_header_id, k_header_id},
-                                       std::pair{k_svix_header_timestamp, k_header_timestamp},
-                                       std::pair{k_svix_header_signature, k_header_signature}}) {
+  for (const auto& [svix, standard] :
+       {std::pair{k_svix_header_id, k_header_id}, std::pair{k_svix_header_timestamp, k_header_timestamp},
+        std::pair{k_svix_header_signature, k_header_signature}}) {
     const auto* value = request.find_header(svix);
     if (value != nullptr && request.find_header(standard) == nullptr) {
       renamed.set_header(standard, *value);
@@ -453,8 +462,9 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
   if (!mapped) {
     out.push_back(missing);
     if (std::any_of(request.headers.begin(), request.headers.end(), is_svix_header)) {
-      out.push_back({ReasonCode::svix_headers, "the request carries svix-* headers; Standard Webhooks and epilot use "
-                                     "webhook-id, webhook-timestamp and webhook-signature"});
+      out.push_back({ReasonCode::svix_headers,
+                     "the request carries svix-* headers; Standard Webhooks and epilot use "
+                     "webhook-id, webhook-timestamp and webhook-signature"});
     }
     return;
   }
@@ -463,12 +473,14 @@ void explain_missing(const Capture& request, const VerifyKeys& keys, const Verif
   const auto again = verify_request(renamed, keys, policy);
   const std::string prefix = "the request carries svix-* headers where Standard Webhooks and epilot use webhook-*; ";
   if (again.ok()) {
-    out.push_back({ReasonCode::svix_headers, prefix + "read as webhook-* headers, it verifies (" + again.match->version +
-                                       " under " + again.match->key_name + "): the sender uses Svix's names for them"});
+    out.push_back({ReasonCode::svix_headers, prefix + "read as webhook-* headers, it verifies (" +
+                                                 again.match->version + " under " + again.match->key_name +
+                                                 "): the sender uses Svix's names for them"});
     out.push_back(missing);
     return;
   }
-  out.push_back({ReasonCode::svix_headers, prefix + "read as webhook-* headers, it does not verify either (the reasons follow)"});
+  out.push_back(
+      {ReasonCode::svix_headers, prefix + "read as webhook-* headers, it does not verify either (the reasons follow)"});
   out.push_back(missing);
   for (auto& reason : explain(renamed, keys, other_keys, policy, again)) {
     if (reason.code != missing.code || reason.message != missing.message) {
@@ -481,8 +493,8 @@ std::string body_parsed_message(const Capture& request, const Verification& resu
   const auto* kind = request.body.substr(0, 1) == "[" ? "an array" : "an object";
   return std::string("the body was parsed before it was logged (the capture holds it as ") + kind +
          ", not as text); signatures cover the raw bytes; log the raw body" +
-         (result.match ? "; its compact re-serialisation (JSON.stringify) does verify under " +
-                             result.match->key_name + ", so the sender most likely sent exactly that"
+         (result.match ? "; its compact re-serialisation (JSON.stringify) does verify under " + result.match->key_name +
+                             ", so the sender most likely sent exactly that"
                        : "; its compact re-serialisation (JSON.stringify) does not verify");
 }
 
@@ -490,33 +502,52 @@ std::string body_parsed_message(const Capture& request, const Verification& resu
 
 std::string_view to_code(ReasonCode code) {
   switch (code) {
-    case ReasonCode::missing_header: return "missing_header";
-    case ReasonCode::svix_headers: return "svix_headers";
-    case ReasonCode::malformed_header: return "malformed_header";
-    case ReasonCode::body_parsed: return "body_parsed";
-    case ReasonCode::timestamp_in_milliseconds: return "timestamp_in_milliseconds";
-    case ReasonCode::timestamp_too_old: return "timestamp_too_old";
-    case ReasonCode::timestamp_too_new: return "timestamp_too_new";
-    case ReasonCode::timestamp_not_canonical: return "timestamp_not_canonical";
-    case ReasonCode::signature_hex_encoded: return "signature_hex_encoded";
-    case ReasonCode::body_base64_encoded: return "body_base64_encoded";
-    case ReasonCode::trailing_newline: return "trailing_newline";
-    case ReasonCode::line_endings_changed: return "line_endings_changed";
-    case ReasonCode::body_reserialized: return "body_reserialized";
-    case ReasonCode::wrong_key: return "wrong_key";
-    case ReasonCode::secret_format: return "secret_format";
-    case ReasonCode::malformed_signature_header: return "malformed_signature_header";
-    case ReasonCode::scheme_mismatch: return "scheme_mismatch";
-    case ReasonCode::signature_mismatch: return "signature_mismatch";
-    case ReasonCode::diagnosis_limited: return "diagnosis_limited";
-    case ReasonCode::skipped_entries: return "skipped_entries";
+    case ReasonCode::missing_header:
+      return "missing_header";
+    case ReasonCode::svix_headers:
+      return "svix_headers";
+    case ReasonCode::malformed_header:
+      return "malformed_header";
+    case ReasonCode::body_parsed:
+      return "body_parsed";
+    case ReasonCode::timestamp_in_milliseconds:
+      return "timestamp_in_milliseconds";
+    case ReasonCode::timestamp_too_old:
+      return "timestamp_too_old";
+    case ReasonCode::timestamp_too_new:
+      return "timestamp_too_new";
+    case ReasonCode::timestamp_not_canonical:
+      return "timestamp_not_canonical";
+    case ReasonCode::signature_hex_encoded:
+      return "signature_hex_encoded";
+    case ReasonCode::body_base64_encoded:
+      return "body_base64_encoded";
+    case ReasonCode::trailing_newline:
+      return "trailing_newline";
+    case ReasonCode::line_endings_changed:
+      return "line_endings_changed";
+    case ReasonCode::body_reserialized:
+      return "body_reserialized";
+    case ReasonCode::wrong_key:
+      return "wrong_key";
+    case ReasonCode::secret_format:
+      return "secret_format";
+    case ReasonCode::malformed_signature_header:
+      return "malformed_signature_header";
+    case ReasonCode::scheme_mismatch:
+      return "scheme_mismatch";
+    case ReasonCode::signature_mismatch:
+      return "signature_mismatch";
+    case ReasonCode::diagnosis_limited:
+      return "diagnosis_limited";
+    case ReasonCode::skipped_entries:
+      return "skipped_entries";
   }
   return "unknown";
 }
 
-std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
-                            const VerifyKeys& other_keys, const VerifyPolicy& policy,
-                            const Verification& result) {
+std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                            const VerifyPolicy& policy, const Verification& result) {
   std::vector<Reason> out;
   switch (result.verdict) {
     case Verdict::valid:

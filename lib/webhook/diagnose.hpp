@@ -31,14 +31,14 @@ enum class ReasonCode {
   timestamp_not_canonical,
   signature_hex_encoded,
   body_base64_encoded,
-  trailing_newline,             // any trailing whitespace added or removed
+  trailing_newline,  // any trailing whitespace added or removed
   line_endings_changed,
   body_reserialized,
   wrong_key,
   secret_format,
   malformed_signature_header,
   scheme_mismatch,
-  signature_mismatch,           // when nothing above explains a mismatch
+  signature_mismatch,  // when nothing above explains a mismatch
   diagnosis_limited,
   skipped_entries,
 };
@@ -56,8 +56,7 @@ struct Reason {
 // are keys the tool knows of but was not asked to use (the default local
 // keypair, the environment's secret, cached epilot keys): a match under one
 // of them is reported as `wrong_key`, naming it. Empty for a valid request.
-std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys,
-                            const VerifyKeys& other_keys, const VerifyPolicy& policy,
-                            const Verification& result);
+std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                            const VerifyPolicy& policy, const Verification& result);
 
 }  // namespace epilot

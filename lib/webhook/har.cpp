@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/http/wire.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/json.hpp"
-#include "lib/http/wire.hpp"
 
 namespace epilot {
 
@@ -12,9 +12,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Error har_error(std::string message) {
-  return make_error(ErrorCode::bad_input, "HAR: " + std::move(message));
-}
+Error har_error(std::string message) { return make_error(ErrorCode::bad_input, "HAR: " + std::move(message)); }
 
 const Json* member(const Json& object, const char* key) {
   if (!object.is_object()) {
@@ -74,16 +72,17 @@ Result<Capture> read_entry(const Json& entry, std::size_t index) {
       if (encoding != nullptr && encoding->is_string() && encoding->get<std::string>() == "base64") {
         auto bytes = base64_decode(text->get<std::string>());
         if (!bytes) {
-          return har_error(where + ": postData.text is marked base64 but is not: " +
-                           base64_problem(text->get<std::string>()));
+          return har_error(where +
+                           ": postData.text is marked base64 but is not: " + base64_problem(text->get<std::string>()));
         }
         capture.body.assign(as_chars(*bytes));
       } else {
         capture.body = text->get<std::string>();
       }
     } else if (member(*post, "params") != nullptr) {
-      return har_error(where + ": the body was exported as form params, not as text; the raw "
-                               "bytes are lost, so no signature over them can be checked");
+      return har_error(where +
+                       ": the body was exported as form params, not as text; the raw "
+                       "bytes are lost, so no signature over them can be checked");
     }
   }
   return capture;

@@ -7,14 +7,14 @@
 #include <optional>
 #include <set>
 
+#include "lib/http/wire.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
+#include "lib/util/json.hpp"
 #include "lib/webhook/capture_json.hpp"
 #include "lib/webhook/har.hpp"
 #include "lib/webhook/raw_http.hpp"
-#include "lib/util/json.hpp"
-#include "lib/http/wire.hpp"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
 
@@ -39,7 +39,7 @@ class FastReader {
     capture.method.clear();
     capture.url.clear();
     capture.body.clear();
-    capture.body_parsed = false;  // a string body only: a parsed one goes to the full reader
+    capture.body_parsed = false;        // a string body only: a parsed one goes to the full reader
     capture.body_base64_event = false;  // and so does an event that says isBase64Encoded
     m_header_count = 0;
     bool seen_method = false;
@@ -255,9 +255,8 @@ class FastReader {
       std::memcpy(&w, src, 8);
       // Any byte below 0x20 (exact for bytes without the high bit, which are
       // tracked apart), '"' or '\\' ends the fast copy.
-      const std::uint64_t special = ((w - k_ones * 0x20) & ~w & k_highs) |
-                                    has_zero_byte(w ^ (k_ones * '"')) |
-                                    has_zero_byte(w ^ (k_ones * '\\'));
+      const std::uint64_t special =
+          ((w - k_ones * 0x20) & ~w & k_highs) | has_zero_byte(w ^ (k_ones * '"')) | has_zero_byte(w ^ (k_ones * '\\'));
       // Copy all eight; only the bytes before the first special one count.
       std::memcpy(dst, src, 8);
       if (special != 0) {
@@ -282,14 +281,30 @@ class FastReader {
       return false;
     }
     switch (*src++) {
-      case '"': *dst++ = '"'; return true;
-      case '\\': *dst++ = '\\'; return true;
-      case '/': *dst++ = '/'; return true;
-      case 'b': *dst++ = '\b'; return true;
-      case 'f': *dst++ = '\f'; return true;
-      case 'n': *dst++ = '\n'; return true;
-      case 'r': *dst++ = '\r'; return true;
-      case 't': *dst++ = '\t'; return true;
+      case '"':
+        *dst++ = '"';
+        return true;
+      case '\\':
+        *dst++ = '\\';
+        return true;
+      case '/':
+        *dst++ = '/';
+        return true;
+      case 'b':
+        *dst++ = '\b';
+        return true;
+      case 'f':
+        *dst++ = '\f';
+        return true;
+      case 'n':
+        *dst++ = '\n';
+        return true;
+      case 'r':
+        *dst++ = '\r';
+        return true;
+      case 't':
+        *dst++ = '\t';
+        return true;
       case 'u': {
         m_pos = static_cast<std::size_t>(src - m_text.data());
         std::uint32_t cp = 0;
@@ -313,7 +328,6 @@ class FastReader {
         return false;
     }
   }
-
 
   bool read_headers(Capture& capture) {
     if (!eat('{')) {
@@ -402,7 +416,6 @@ std::optional<std::set<std::string>> top_level_keys(std::string_view text) {
   return std::move(sax.keys);
 }
 
-
 // A JSON array of captures, each read as a capture file is.
 Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
   auto doc = parse_json<nlohmann::json>(text);
@@ -418,7 +431,7 @@ Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
     auto capture = element.is_object()
                        ? parse_capture_json(element.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
                        : Result<Capture>(make_error(ErrorCode::bad_input, std::string("a JSON ") + element.type_name() +
-                                                                             ", not a capture object"));
+                                                                              ", not a capture object"));
     if (!capture) {
       auto error = capture.error();
       error.message = "entry " + std::to_string(i + 1) + " of the array: " + error.message;

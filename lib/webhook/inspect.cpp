@@ -5,10 +5,10 @@
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
+#include "lib/util/timefmt.hpp"
 #include "lib/webhook/jwt.hpp"
 #include "lib/webhook/keys.hpp"
 #include "lib/webhook/signature.hpp"
-#include "lib/util/timefmt.hpp"
 
 namespace epilot {
 
@@ -147,7 +147,8 @@ Json describe_payload(const std::string& body) {
 }  // namespace
 
 bool looks_like_key(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t')) {
+  while (!text.empty() &&
+         (text.front() == ' ' || text.front() == '\n' || text.front() == '\r' || text.front() == '\t')) {
     text.remove_prefix(1);
   }
   return text.rfind("-----BEGIN", 0) == 0 || text.rfind(k_prefix_public_key, 0) == 0 ||
@@ -223,8 +224,7 @@ class WebhookHeaders {
 };
 
 // The timestamp as a date, with its age checked against `tolerance`.
-Json inspect_timestamp(const std::string& ts, const WebhookHeaders& webhook, std::int64_t now,
-                       std::int64_t tolerance) {
+Json inspect_timestamp(const std::string& ts, const WebhookHeaders& webhook, std::int64_t now, std::int64_t tolerance) {
   Json t;
   t["value"] = ts;
   webhook.mark(t, k_svix_header_timestamp);

@@ -53,7 +53,8 @@ std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::orde
   std::string text = base64url_encode(header.dump());
   text.append(1, '.').append(base64url_encode(claims.dump()));
   const auto signature = ed25519_sign(key.seed, key.public_key.bytes, text);
-  const auto encoded = base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+  const auto encoded =
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
   text.append(1, '.').append(encoded);
   return text;
 }

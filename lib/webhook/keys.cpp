@@ -7,16 +7,14 @@
 #include <cstring>
 #include <memory>
 
-#include "lib/util/base64.hpp"
 #include "lib/http/wire.hpp"
+#include "lib/util/base64.hpp"
 
 namespace epilot {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 struct PemBlock {
   std::string label;
@@ -70,9 +68,9 @@ struct PkeyDeleter {
 // Name the algorithm of a DER key we do not accept, for the error message.
 std::string describe_foreign_key(const Bytes& der, bool is_private) {
   const unsigned char* p = der.data();
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(
-      is_private ? d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()))
-                 : d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(is_private
+                                                  ? d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()))
+                                                  : d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) {
     return "an unparseable key";
   }
@@ -84,14 +82,12 @@ bool has_prefix(const Bytes& der, const unsigned char* prefix, std::size_t size)
   return der.size() >= size && std::memcmp(der.data(), prefix, size) == 0;
 }
 
-Result<Bytes> decode_prefixed(std::string_view text, std::string_view prefix,
-                              std::string_view what) {
+Result<Bytes> decode_prefixed(std::string_view text, std::string_view prefix, std::string_view what) {
   const auto b64 = text.substr(prefix.size());
   auto bytes = base64_decode(b64);
   if (!bytes) {
-    return make_error(ErrorCode::bad_key,
-                      std::string(what) + " is not valid base64 after '" + std::string(prefix) +
-                          "': " + base64_problem(b64));
+    return make_error(ErrorCode::bad_key, std::string(what) + " is not valid base64 after '" + std::string(prefix) +
+                                              "': " + base64_problem(b64));
   }
   return std::move(*bytes);
 }
@@ -129,8 +125,7 @@ Result<PublicKey> parse_public_key(std::string_view text) {
     auto bytes = decode_prefixed(text, k_prefix_public_key, "public key");
     EPILOT_TRY(bytes);
     if (bytes->size() != k_ed25519_public_size) {
-      return make_error(ErrorCode::bad_key, "whpk_ public key decodes to " +
-                                                std::to_string(bytes->size()) +
+      return make_error(ErrorCode::bad_key, "whpk_ public key decodes to " + std::to_string(bytes->size()) +
                                                 " bytes; an Ed25519 public key has 32");
     }
     PublicKey key;
@@ -138,15 +133,13 @@ Result<PublicKey> parse_public_key(std::string_view text) {
     return key;
   }
   if (starts_with(text, k_prefix_private_key) || starts_with(text, k_prefix_secret)) {
-    return make_error(ErrorCode::bad_key, "expected a public key, got a " +
-                                              std::string(text.substr(0, text.find('_') + 1)) +
-                                              " secret",
+    return make_error(ErrorCode::bad_key,
+                      "expected a public key, got a " + std::string(text.substr(0, text.find('_') + 1)) + " secret",
                       {"never hand a secret to a verifier that only needs the public key"});
   }
   auto pem = parse_pem(text);
   if (!pem) {
-    return make_error(ErrorCode::bad_key,
-                      "public key is neither SPKI PEM nor whpk_: " + pem.error().message,
+    return make_error(ErrorCode::bad_key, "public key is neither SPKI PEM nor whpk_: " + pem.error().message,
                       pem.error().hints);
   }
   if (pem->label == "PRIVATE KEY" || pem->label == "ENCRYPTED PRIVATE KEY") {
@@ -155,14 +148,12 @@ Result<PublicKey> parse_public_key(std::string_view text) {
                        "openssl pkey -in KEY -pubout)"});
   }
   if (pem->label != "PUBLIC KEY") {
-    return make_error(ErrorCode::bad_key, "expected a 'PUBLIC KEY' PEM block, got '" +
-                                              pem->label + "'");
+    return make_error(ErrorCode::bad_key, "expected a 'PUBLIC KEY' PEM block, got '" + pem->label + "'");
   }
   const auto& der = pem->der;
   if (der.size() != sizeof(k_ed25519_spki_prefix) + k_ed25519_public_size ||
       !has_prefix(der, k_ed25519_spki_prefix, sizeof(k_ed25519_spki_prefix))) {
-    return make_error(ErrorCode::bad_key,
-                      "public key is " + describe_foreign_key(der, false) + ", not Ed25519");
+    return make_error(ErrorCode::bad_key, "public key is " + describe_foreign_key(der, false) + ", not Ed25519");
   }
   PublicKey key;
   std::copy(der.begin() + sizeof(k_ed25519_spki_prefix), der.end(), key.bytes.begin());
@@ -178,9 +169,8 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
     auto bytes = decode_prefixed(text, k_prefix_private_key, "private key");
     EPILOT_TRY(bytes);
     if (bytes->size() != 32 && bytes->size() != 64) {
-      return make_error(ErrorCode::bad_key,
-                        "whsk_ private key decodes to " + std::to_string(bytes->size()) +
-                            " bytes; expected a 32-byte seed or 64 bytes of seed and public key");
+      return make_error(ErrorCode::bad_key, "whsk_ private key decodes to " + std::to_string(bytes->size()) +
+                                                " bytes; expected a 32-byte seed or 64 bytes of seed and public key");
     }
     Ed25519Seed seed{};
     std::copy_n(bytes->begin(), seed.size(), seed.begin());
@@ -202,8 +192,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
   }
   auto pem = parse_pem(text);
   if (!pem) {
-    return make_error(ErrorCode::bad_key,
-                      "private key is neither PKCS#8 PEM nor whsk_: " + pem.error().message,
+    return make_error(ErrorCode::bad_key, "private key is neither PKCS#8 PEM nor whsk_: " + pem.error().message,
                       pem.error().hints);
   }
   if (pem->label == "PUBLIC KEY") {
@@ -214,8 +203,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
                       {"decrypt it first: openssl pkey -in KEY -out PLAIN.pem"});
   }
   if (pem->label != "PRIVATE KEY") {
-    return make_error(ErrorCode::bad_key, "expected a 'PRIVATE KEY' (PKCS#8) PEM block, got '" +
-                                              pem->label + "'");
+    return make_error(ErrorCode::bad_key, "expected a 'PRIVATE KEY' (PKCS#8) PEM block, got '" + pem->label + "'");
   }
   const auto& der = pem->der;
   Ed25519Seed seed{};
@@ -226,13 +214,11 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
   }
   // Other valid encodings (PKCS#8 v2 with the public key attached) go through OpenSSL.
   const unsigned char* p = der.data();
-  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(
-      d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
   std::size_t len = seed.size();
   if (!pkey || EVP_PKEY_get_base_id(pkey.get()) != EVP_PKEY_ED25519 ||
       EVP_PKEY_get_raw_private_key(pkey.get(), seed.data(), &len) != 1 || len != seed.size()) {
-    return make_error(ErrorCode::bad_key,
-                      "private key is " + describe_foreign_key(der, true) + ", not Ed25519");
+    return make_error(ErrorCode::bad_key, "private key is " + describe_foreign_key(der, true) + ", not Ed25519");
   }
   return private_key_from_seed(seed);
 }
@@ -262,10 +248,10 @@ Result<Secret> parse_secret(std::string_view text) {
   }
   auto bytes = base64_decode(b64);
   if (!bytes) {
-    return make_error(ErrorCode::bad_key,
-                      std::string("secret is not valid base64") + (prefixed ? " after 'whsec_'" : "") +
-                          ": " + base64_problem(b64),
-                      {"a Standard Webhooks secret looks like whsec_ followed by base64"});
+    return make_error(
+        ErrorCode::bad_key,
+        std::string("secret is not valid base64") + (prefixed ? " after 'whsec_'" : "") + ": " + base64_problem(b64),
+        {"a Standard Webhooks secret looks like whsec_ followed by base64"});
   }
   if (bytes->size() < k_secret_min_size) {
     return make_error(ErrorCode::bad_key, Subject::short_secret,
@@ -309,9 +295,7 @@ std::string to_whsk(const PrivateKey& key) {
   return std::string(k_prefix_private_key) + base64_encode(Bytes(key.seed.begin(), key.seed.end()));
 }
 
-std::string to_whsec(const Secret& secret) {
-  return std::string(k_prefix_secret) + base64_encode(secret.bytes);
-}
+std::string to_whsec(const Secret& secret) { return std::string(k_prefix_secret) + base64_encode(secret.bytes); }
 
 std::string fingerprint(const PublicKey& key) {
   const auto digest = sha256(as_chars(spki_der(key)));

@@ -45,8 +45,7 @@ Result<wire::Version> read_head(const wire::HeadView& head, Capture& capture) {
     return input_error("raw HTTP " + line.error().message);
   }
   if (!line->version) {
-    return input_error("raw HTTP request line '" + wire::printable(head.start_line) +
-                       "' is not HTTP/1.0 or HTTP/1.1");
+    return input_error("raw HTTP request line '" + wire::printable(head.start_line) + "' is not HTTP/1.0 or HTTP/1.1");
   }
   capture.method = std::string(line->method);
   for (const auto& f : head.fields) {

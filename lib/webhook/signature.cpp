@@ -17,16 +17,13 @@ std::string generate_message_id(const RandomSource& random) {
   return std::string(k_prefix_message_id) + to_hex(raw);
 }
 
-std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp,
-                    std::string_view body) {
+std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp, std::string_view body) {
   const auto mac = hmac_sha256(secret.bytes, {id, ".", timestamp, ".", body});
   return std::string(k_version_hmac) + "," + base64_encode(Bytes(mac.begin(), mac.end()));
 }
 
-std::string sign_v1a(const PrivateKey& key, std::string_view id, std::string_view timestamp,
-                     std::string_view body) {
-  const auto sig =
-      ed25519_sign(key.seed, key.public_key.bytes, signed_content(id, timestamp, body));
+std::string sign_v1a(const PrivateKey& key, std::string_view id, std::string_view timestamp, std::string_view body) {
+  const auto sig = ed25519_sign(key.seed, key.public_key.bytes, signed_content(id, timestamp, body));
   return std::string(k_version_ed25519) + "," + base64_encode(Bytes(sig.begin(), sig.end()));
 }
 
@@ -133,8 +130,7 @@ namespace {
 
 // Copy header `name` into `out`, or record in `result` why it is missing,
 // empty or repeated and return false.
-bool find_required(const Capture& request, std::string_view name, std::string& out,
-                   Verification& result) {
+bool find_required(const Capture& request, std::string_view name, std::string& out, Verification& result) {
   const auto count = request.count_header(name);
   if (count > 1) {
     result.verdict = Verdict::malformed_header;
@@ -155,8 +151,8 @@ bool find_required(const Capture& request, std::string_view name, std::string& o
 
 }  // namespace
 
-std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
-                                std::string_view id, std::string_view timestamp, std::string_view body) {
+std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys, std::string_view id,
+                                std::string_view timestamp, std::string_view body) {
   std::string content;  // built once, and only if an Ed25519 entry needs it
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& entry = entries[i];
@@ -184,8 +180,7 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
   return std::nullopt;
 }
 
-Verification verify_request(const Capture& request, const VerifyKeys& keys,
-                            const VerifyPolicy& policy) {
+Verification verify_request(const Capture& request, const VerifyKeys& keys, const VerifyPolicy& policy) {
   Verification result;
   std::string signature;
   if (!find_required(request, k_header_id, result.id, result) ||
@@ -201,8 +196,8 @@ Verification verify_request(const Capture& request, const VerifyKeys& keys,
   if (!result.timestamp) {
     result.verdict = Verdict::malformed_header;
     result.problem_header = std::string(k_header_timestamp);
-    result.detail = "webhook-timestamp '" + result.timestamp_text +
-                    "' is not a number of seconds (digits only, at most 18)";
+    result.detail =
+        "webhook-timestamp '" + result.timestamp_text + "' is not a number of seconds (digits only, at most 18)";
     return result;
   }
   result.age = policy.now - *result.timestamp;

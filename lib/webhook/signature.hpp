@@ -27,10 +27,8 @@ std::string generate_message_id(const RandomSource& random);
 bool is_signing_header(std::string_view name);
 
 // One entry each: "v1,<base64>" and "v1a,<base64>".
-std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp,
-                    std::string_view body);
-std::string sign_v1a(const PrivateKey& key, std::string_view id, std::string_view timestamp,
-                     std::string_view body);
+std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp, std::string_view body);
+std::string sign_v1a(const PrivateKey& key, std::string_view id, std::string_view timestamp, std::string_view body);
 
 // --- Parsing `webhook-signature` ---
 
@@ -49,7 +47,7 @@ struct SignatureEntry {
   std::string encoded;  // the part after the first comma
   Scheme scheme = Scheme::unknown;
   EntryStatus status = EntryStatus::ok;
-  Bytes decoded;        // set when status is ok (or wrong_length, for display)
+  Bytes decoded;  // set when status is ok (or wrong_length, for display)
 };
 
 // Split on spaces (runs of spaces and empty tokens are skipped), then each
@@ -90,9 +88,9 @@ struct VerifyPolicy {
 // The outcome, most fundamental failure first.
 enum class Verdict {
   valid,
-  missing_header,      // a webhook-* header is absent or empty
-  malformed_header,    // repeated header, non-numeric or overflowing timestamp
-  body_parsed,         // the capture logged its body parsed (Capture::body_parsed): no raw bytes to check
+  missing_header,    // a webhook-* header is absent or empty
+  malformed_header,  // repeated header, non-numeric or overflowing timestamp
+  body_parsed,       // the capture logged its body parsed (Capture::body_parsed): no raw bytes to check
   timestamp_too_old,
   timestamp_too_new,
   signature_mismatch,  // no entry verifies under any supplied key
@@ -114,23 +112,22 @@ struct Verification {
   std::string id;
   std::string timestamp_text;
   std::optional<std::int64_t> timestamp;
-  std::int64_t age = 0;                // now - timestamp (negative: from the future)
+  std::int64_t age = 0;  // now - timestamp (negative: from the future)
   std::vector<SignatureEntry> entries;
-  std::optional<Match> match;          // set when a signature verified, even if the time did not
+  std::optional<Match> match;  // set when a signature verified, even if the time did not
   bool ok() const { return verdict == Verdict::valid; }
 };
 
 // The first entry of `entries` that verifies over the signed content of
 // `id`, `timestamp` and `body` under one of `keys`, trying entries in order
 // and, for each, every key of its scheme.
-std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys,
-                                std::string_view id, std::string_view timestamp, std::string_view body);
+std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, const VerifyKeys& keys, std::string_view id,
+                                std::string_view timestamp, std::string_view body);
 
 // Verify `request` under `keys`. The signature is checked even when the
 // timestamp is out of tolerance, so the caller can say "signature valid, but
 // too old".
-Verification verify_request(const Capture& request, const VerifyKeys& keys,
-                            const VerifyPolicy& policy);
+Verification verify_request(const Capture& request, const VerifyKeys& keys, const VerifyPolicy& policy);
 
 // What became of each entry of `result` (a verification under `keys`), as
 // stable codes for reports: `verified`; `not_verified` (checked under every

@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <algorithm>
 #include <thread>
 
 #include "lib/webhook/input_formats.hpp"
@@ -36,8 +36,8 @@ bool blank(std::string_view s) {
 }
 
 // Verify every record of `batch`, reusing one Capture for all of them.
-void verify_block(Batch& batch, const VerifyKeys& keys, const VerifyKeys& other_keys,
-                  const VerifyPolicy& policy, Capture& capture) {
+void verify_block(Batch& batch, const VerifyKeys& keys, const VerifyKeys& other_keys, const VerifyPolicy& policy,
+                  Capture& capture) {
   std::string_view text = batch.text;
   std::size_t line = 0;
   while (!text.empty()) {
@@ -123,8 +123,8 @@ class BlockReader {
 // blocks are held at once, which bounds memory whatever the input size.
 class VerifyPipeline {
  public:
-  VerifyPipeline(const VerifyKeys& keys, const VerifyKeys& other_keys, const VerifyPolicy& policy,
-                 unsigned threads, const std::function<void(const RecordResult&)>& sink)
+  VerifyPipeline(const VerifyKeys& keys, const VerifyKeys& other_keys, const VerifyPolicy& policy, unsigned threads,
+                 const std::function<void(const RecordResult&)>& sink)
       : m_keys(keys),
         m_other_keys(other_keys),
         m_policy(policy),
@@ -230,7 +230,7 @@ class VerifyPipeline {
   std::deque<std::shared_ptr<Batch>> m_queue;    // not yet taken by a worker
   bool m_closing = false;
   std::size_t m_next_index = 0;
-  std::size_t m_next_line = 1;  // the first line of the next block delivered
+  std::size_t m_next_line = 1;         // the first line of the next block delivered
   std::vector<std::thread> m_workers;  // last: started once everything above exists
 };
 
@@ -248,9 +248,8 @@ RecordResult verify_one(const Capture& request, const VerifyKeys& keys, const Ve
   return r;
 }
 
-Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys,
-                     const VerifyKeys& other_keys, const VerifyPolicy& policy,
-                     const StreamOptions& options,
+Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys, const VerifyKeys& other_keys,
+                     const VerifyPolicy& policy, const StreamOptions& options,
                      const std::function<void(const RecordResult&)>& sink) {
   const unsigned threads = options.threads == 0 ? 1 : options.threads;
   BlockReader reader(fd, prefix, std::max<std::size_t>(options.block_size, 1));

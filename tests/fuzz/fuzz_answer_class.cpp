@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "lib/util/bytes.hpp"
 #include "lib/epilot/replay_verdicts.hpp"
+#include "lib/util/bytes.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) {

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "lib/epilot/resume_call.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
 #include "lib/util/constants.hpp"
-#include "lib/epilot/resume_call.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto line = text.substr(0, eol);
   const auto space = line.find(' ');
   request.method = std::string(line.substr(0, space));
-  request.target = space == std::string_view::npos ? std::string(epilot::k_callback_path) : std::string(line.substr(space + 1));
+  request.target =
+      space == std::string_view::npos ? std::string(epilot::k_callback_path) : std::string(line.substr(space + 1));
   request.body = eol == std::string_view::npos ? std::string() : std::string(text.substr(eol + 1));
   if (const auto call = epilot::resume_call_of(request.body); call && call->token.empty()) {
     std::abort();  // a call is only ever made with a token

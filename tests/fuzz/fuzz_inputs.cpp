@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
     (void)epilot::explain(request, keys, {}, policy, result);
-    (void)epilot::inspect_request(request, policy.now, policy.tolerance).dump(-1, ' ', false,
-                                                                                nlohmann::json::error_handler_t::replace);
+    (void)epilot::inspect_request(request, policy.now, policy.tolerance)
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return 0;
 }

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "lib/util/bytes.hpp"
 #include "lib/epilot/key_endpoint.hpp"
+#include "lib/util/bytes.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "cli/flag_values.hpp"
-#include "lib/util/json.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/util/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -69,8 +69,7 @@ TEST_P(VectorTest, MatchesExpectation) {
   Capture request;
   request.method = "POST";
   request.body = v.body;
-  for (const auto& [field, header] : {std::pair{"id", k_header_id},
-                                      std::pair{"timestamp", k_header_timestamp},
+  for (const auto& [field, header] : {std::pair{"id", k_header_id}, std::pair{"timestamp", k_header_timestamp},
                                       std::pair{"signature", k_header_signature}}) {
     if (v.has(field)) {
       request.headers.push_back({std::string(header), v.get(field)});
@@ -101,14 +100,13 @@ TEST_P(VectorTest, MatchesExpectation) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, VectorTest, ::testing::ValuesIn(test::load_vectors()),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param.name;
-                           for (auto& c : name) {
-                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Fixtures, VectorTest, ::testing::ValuesIn(test::load_vectors()), [](const auto& param_info) {
+  std::string name = param_info.param.name;
+  for (auto& c : name) {
+    c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  }
+  return name;
+});
 
 TEST(Vectors, CoverEveryOutcome) {
   std::set<std::string> seen;

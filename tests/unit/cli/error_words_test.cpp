@@ -29,7 +29,8 @@ TEST(InCliWords, PutsTheHintNamingTheFlagFirst) {
   EXPECT_EQ(said.message, secret.error().message);
   const auto key = parse_private_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   ASSERT_FALSE(key.ok());
-  EXPECT_EQ(in_cli_words(key.error()).hints.at(0), "HMAC secrets go to --secret, --secret-file or EPILOT_ACTION_SECRET");
+  EXPECT_EQ(in_cli_words(key.error()).hints.at(0),
+            "HMAC secrets go to --secret, --secret-file or EPILOT_ACTION_SECRET");
 
   FillContext context;
   const auto missing = fill_placeholders("{{option.api_key}}", context);
@@ -45,13 +46,15 @@ TEST(InCliWords, PutsTheHintNamingTheFlagFirst) {
 TEST(InCliWords, SaysTheOrganisationIdErrorsInFlags) {
   const auto missing = key_endpoint_url(KeyEndpoint::webhooks, "", "");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(in_cli_words(missing.error()).message, "the webhooks endpoint serves a key per organisation: give --org-id");
+  EXPECT_EQ(in_cli_words(missing.error()).message,
+            "the webhooks endpoint serves a key per organisation: give --org-id");
   const auto bad = key_endpoint_url(KeyEndpoint::webhooks, "a b", "");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(in_cli_words(bad.error()).message, "--org-id 'a b' is not an organisation id");
   const auto unwanted = key_endpoint_url(KeyEndpoint::app, "739224", "");
   ASSERT_FALSE(unwanted.ok());
-  EXPECT_EQ(in_cli_words(unwanted.error()).message, "--org-id is only for --endpoint webhooks (the app keys are global)");
+  EXPECT_EQ(in_cli_words(unwanted.error()).message,
+            "--org-id is only for --endpoint webhooks (the app keys are global)");
 }
 
 TEST(InCliWords, LeavesOtherErrorsAsTheyAre) {

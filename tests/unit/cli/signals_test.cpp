@@ -32,7 +32,12 @@ TEST(StopSignals, TheFirstSignalCallsOnStopWithItsNumber) {
   std::atomic<int> got{0};
   std::atomic<int> calls{0};
   {
-    StopSignals signals([&](int signal) { got = signal; ++calls; }, StopSignals::Again::ignore);
+    StopSignals signals(
+        [&](int signal) {
+          got = signal;
+          ++calls;
+        },
+        StopSignals::Again::ignore);
     ASSERT_EQ(kill(getpid(), SIGTERM), 0);
     EXPECT_TRUE(eventually(got, SIGTERM));
     // Ignored, not a second call; and not delivered once the mask is restored.
@@ -73,7 +78,9 @@ TEST(StopSignals, AMaskAlreadyBlockedStaysBlocked) {
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &term, nullptr);
-  { StopSignals signals([](int) {}, StopSignals::Again::ignore); }
+  {
+    StopSignals signals([](int) {}, StopSignals::Again::ignore);
+  }
   EXPECT_TRUE(blocked(SIGTERM));
   EXPECT_FALSE(blocked(SIGINT));
   pthread_sigmask(SIG_UNBLOCK, &term, nullptr);

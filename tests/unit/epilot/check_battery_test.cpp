@@ -96,8 +96,9 @@ TEST(CheckJudge, ARepeatMustBeRefusedSkippedOrTheDescribedDuplicateAnswer) {
   DuplicateAnswer silent;
   silent.expectation.any_of = {{200, 0, std::nullopt}};
   silent.body_text = "duplicate";
-  EXPECT_EQ(judge(CaseId::replayed, {answer(200, R"({"ok":1})"), answer(200, R"({"duplicate":true})")}, &silent).verdict,
-            CaseVerdict::pass);
+  EXPECT_EQ(
+      judge(CaseId::replayed, {answer(200, R"({"ok":1})"), answer(200, R"({"duplicate":true})")}, &silent).verdict,
+      CaseVerdict::pass);
   EXPECT_EQ(judge(CaseId::replayed, {answer(200, R"({"ok":1})"), answer(200, R"({"ok":1})")}, &silent).verdict,
             CaseVerdict::fail);
   DuplicateAnswer vague;

@@ -29,9 +29,9 @@ TEST(CheckBattery, EveryCaseBuildsAsManyRequestsAsItSays) {
 
 TEST(CheckBuild, GenuineCasesVerifyAndForgeriesDoNot) {
   const auto keys = v1a_keys();
-  for (const auto id : {CaseId::genuine, CaseId::genuine_unknown_version, CaseId::genuine_header_case,
-                        CaseId::genuine_near_edge, CaseId::genuine_noncanonical_json, CaseId::genuine_non_ascii,
-                        CaseId::wrong_method, CaseId::oversized}) {
+  for (const auto id :
+       {CaseId::genuine, CaseId::genuine_unknown_version, CaseId::genuine_header_case, CaseId::genuine_near_edge,
+        CaseId::genuine_noncanonical_json, CaseId::genuine_non_ascii, CaseId::wrong_method, CaseId::oversized}) {
     const auto result = verify_as_endpoint(only(build_case(id, context(), keys)));
     EXPECT_EQ(result.verdict, Verdict::valid) << case_info(id).name;
   }
@@ -122,12 +122,12 @@ TEST(CheckBuild, TestingV1SwapsTheRolesOfTheSchemes) {
   VerifyPolicy policy;
   policy.now = k_now;
   EXPECT_TRUE(verify_request(only(build_case(CaseId::genuine, context(), hmac)), secret_only, policy).ok());
-  const auto scheme = parse_signature_header(
-      *only(build_case(CaseId::wrong_scheme, context(), hmac)).find_header(k_header_signature));
+  const auto scheme =
+      parse_signature_header(*only(build_case(CaseId::wrong_scheme, context(), hmac)).find_header(k_header_signature));
   ASSERT_EQ(scheme.size(), 1u);
   EXPECT_EQ(scheme[0].version, "v1a");
-  const auto swap = parse_signature_header(
-      *only(build_case(CaseId::version_swap, context(), hmac)).find_header(k_header_signature));
+  const auto swap =
+      parse_signature_header(*only(build_case(CaseId::version_swap, context(), hmac)).find_header(k_header_signature));
   EXPECT_EQ(swap[0].version, "v1a");
   EXPECT_EQ(swap[0].decoded.size(), 32u);
   EXPECT_EQ(verify_request(only(build_case(CaseId::forged_key, context(), hmac)), secret_only, policy).verdict,
@@ -173,7 +173,7 @@ TEST(CheckBuild, BodiesThatAreNotObjectsSkipTheCasesThatNeedOne) {
 
 TEST(CheckBodies, TamperChangesExactlyOneByteAndKeepsJson) {
   for (const std::string& body : {std::string(k_body), std::string(R"({"a":"\"zz","b":"Z9"})"), std::string("[]"),
-                                 std::string("{}"), std::string("x"), std::string("\x01\x02")}) {
+                                  std::string("{}"), std::string("x"), std::string("\x01\x02")}) {
     const auto out = tamper_one_byte(body);
     ASSERT_EQ(out.size(), body.size()) << body;
     std::size_t differ = 0;
@@ -222,7 +222,9 @@ TEST(CheckBuild, EachCaseGetsAFreshExecutionId) {
   const std::string body = R"({"data":{"org_id":"1","execution_id":"fixed"},"x":"Köln"})";
   const auto a = only(build_case(CaseId::genuine, context(body), v1a_keys()));
   const auto b = only(build_case(CaseId::genuine, context(body), v1a_keys()));
-  const auto id_of = [](const Capture& c) { return nlohmann::json::parse(c.body)["data"]["execution_id"].get<std::string>(); };
+  const auto id_of = [](const Capture& c) {
+    return nlohmann::json::parse(c.body)["data"]["execution_id"].get<std::string>();
+  };
   EXPECT_NE(id_of(a), "fixed");
   EXPECT_NE(id_of(a), id_of(b));
   EXPECT_EQ(a.body.substr(a.body.size() - 12), R"("x":"Köln"})") << "the rest as it was, compact";

@@ -51,7 +51,8 @@ TEST_F(FixtureCatalogTest, AFolderAddsFixturesAndShadowsBuiltInNames) {
   // One entry per name, sorted: the user's custom-action in place of the built-in one.
   const auto all = catalog.all();
   EXPECT_EQ(all.size(), builtin_fixtures().size() + 2);
-  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const Fixture* a, const Fixture* b) { return a->name < b->name; }));
+  EXPECT_TRUE(
+      std::is_sorted(all.begin(), all.end(), [](const Fixture* a, const Fixture* b) { return a->name < b->name; }));
 }
 
 TEST_F(FixtureCatalogTest, AMissingFolderIsAnErrorNamingIt) {

@@ -12,15 +12,15 @@ namespace {
 
 // One meaning per file: what every command takes a file for.
 TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
-  for (const char* file : {"captures/tv-h1.json", "captures/tv-h1-pairs.json", "captures/stream.jsonl",
-                           "captures/chromium.har", "captures/tv-h1-crlf.http", "captures/tv-h1-lf.http",
-                           "captures/binary-body.json"}) {
+  for (const char* file :
+       {"captures/tv-h1.json", "captures/tv-h1-pairs.json", "captures/stream.jsonl", "captures/chromium.har",
+        "captures/tv-h1-crlf.http", "captures/tv-h1-lf.http", "captures/binary-body.json"}) {
     const auto kind = classify_input(test::read_fixture(file), file);
     ASSERT_TRUE(kind.ok()) << file << ": " << kind.error().message;
     EXPECT_EQ(*kind, InputKind::captures) << file;
   }
-  for (const char* file : {"payloads/contact-updated.json", "payloads/custom-action.json",
-                           "payloads/wait-for-callback.json"}) {
+  for (const char* file :
+       {"payloads/contact-updated.json", "payloads/custom-action.json", "payloads/wait-for-callback.json"}) {
     const auto kind = classify_input(test::read_fixture(file), file);
     ASSERT_TRUE(kind.ok()) << file;
     EXPECT_EQ(*kind, InputKind::payload) << file;
@@ -32,8 +32,7 @@ TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
   ASSERT_TRUE(request.ok());
   EXPECT_EQ(*request, InputKind::request_template);
   // The same text under another name is a capture (it has headers), not a template.
-  EXPECT_EQ(*classify_input(test::read_fixture("payloads/custom-headers.request.json"), "x.json"),
-            InputKind::captures);
+  EXPECT_EQ(*classify_input(test::read_fixture("payloads/custom-headers.request.json"), "x.json"), InputKind::captures);
   const std::pair<std::string_view, InputKind> cases[] = {
       {"", InputKind::payload},
       {"hello", InputKind::payload},
@@ -42,8 +41,8 @@ TEST(ClassifyInput, CapturesAreCapturesAndEverythingElseIsAPayload) {
       {R"({"body":"a string field of an event"})", InputKind::payload},  // no method, url or headers
       {R"({"url":"http://x/","body":"b"})", InputKind::captures},
       {R"({"headers":{},"body":{"parsed":true}})", InputKind::captures},
-      {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload_lines},  // JSON Lines of payloads, one request each
-      {R"({"id":"{{uuid}}","n":{{unix}}})", InputKind::payload},      // JSON once filled
+      {"{\"a\":1}\n{\"b\":2}\n", InputKind::payload_lines},       // JSON Lines of payloads, one request each
+      {R"({"id":"{{uuid}}","n":{{unix}}})", InputKind::payload},  // JSON once filled
       {"{{uuid}}", InputKind::payload},
       {"{\"headers\":{},\"body\":\"\"}\n{\"headers\":{},\"body\":\"x\"}\n", InputKind::captures},
       {"POST /hook HTTP/1.1\r\nhost: x\r\n\r\n", InputKind::captures},

@@ -33,8 +33,9 @@ class ScriptedHttp : public HttpClient {
 };
 
 HttpResponse ok_key(const PublicKey& key, const char* field = "public_key") {
-  return HttpResponse{200, std::string("{\"") + field + "\": " + nlohmann::json(to_pem(key)).dump() +
-                               ", \"algorithm\": \"ed25519\", \"issuer\": \"epilot\"}",
+  return HttpResponse{200,
+                      std::string("{\"") + field + "\": " + nlohmann::json(to_pem(key)).dump() +
+                          ", \"algorithm\": \"ed25519\", \"issuer\": \"epilot\"}",
                       "application/json"};
 }
 
@@ -99,7 +100,8 @@ TEST(FetchPublicKey, RetriesConnectionErrorsAnd5xxWithBackoff) {
   ASSERT_TRUE(key.ok()) << key.error().message;
   EXPECT_EQ(*key, key_of(2));
   EXPECT_EQ(http.asked.size(), 3u);
-  EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(500), std::chrono::milliseconds(1000)}));
+  EXPECT_EQ(waits,
+            (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(500), std::chrono::milliseconds(1000)}));
 }
 
 TEST(FetchPublicKey, GivesUpAfterTheLastAttemptAndNeverRetries4xx) {

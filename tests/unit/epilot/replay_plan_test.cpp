@@ -64,10 +64,13 @@ ReplayRequestOptions options_with_key() {
 TEST(RequestRenderer, ResignsWithAFreshIdAndTheCurrentTime) {
   std::int64_t now = 1'700'000'000'123;
   const std::string body = R"({"type":"external_integration","data":{"org_id":"1"}})";
-  auto renderer = RequestRenderer::create(
-      {capture_item(body, {{"Webhook-Id", "msg_old"}, {"webhook-timestamp", "1"}, {"webhook-signature", "v1a,AAAA"},
-                           {"Host", "elsewhere"}, {"Content-Length", "999"}, {"X-Custom", "kept"}})},
-      options_with_key(), fixed_context(&now), 1);
+  auto renderer = RequestRenderer::create({capture_item(body, {{"Webhook-Id", "msg_old"},
+                                                               {"webhook-timestamp", "1"},
+                                                               {"webhook-signature", "v1a,AAAA"},
+                                                               {"Host", "elsewhere"},
+                                                               {"Content-Length", "999"},
+                                                               {"X-Custom", "kept"}})},
+                                          options_with_key(), fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok()) << renderer.error().message;
   OutgoingRequest out;
   (*renderer)->render(0, 0, out);
@@ -101,8 +104,8 @@ TEST(RequestRenderer, KeepIdReusesTheCapturedId) {
   std::int64_t now = 1'700'000'000'000;
   auto options = options_with_key();
   options.keep_id = true;
-  auto renderer = RequestRenderer::create({capture_item("{}", {{"webhook-id", "msg_same"}})}, options,
-                                          fixed_context(&now), 1);
+  auto renderer =
+      RequestRenderer::create({capture_item("{}", {{"webhook-id", "msg_same"}})}, options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
   OutgoingRequest a;
   OutgoingRequest b;
@@ -120,7 +123,8 @@ TEST(RequestRenderer, AsIsSendsTheCapturedHeadersAndBytes) {
   options.mode = SendMode::as_is;
   options.headers.push_back({"x-added", "1"});
   auto renderer = RequestRenderer::create(
-      {capture_item("body", {{"webhook-id", "msg_1"}, {"webhook-signature", "v1,abc"}, {"Transfer-Encoding", "chunked"}})},
+      {capture_item("body",
+                    {{"webhook-id", "msg_1"}, {"webhook-signature", "v1,abc"}, {"Transfer-Encoding", "chunked"}})},
       options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
   OutgoingRequest out;
@@ -175,9 +179,9 @@ TEST(RequestRenderer, CallbackRequestsGetTheLocalUrlAndAFreshToken) {
   std::int64_t now = 1'700'000'000'000;
   auto options = options_with_key();
   options.callback_url = "http://127.0.0.1:9/cb";
-  auto renderer = RequestRenderer::create(
-      {capture_item(R"({"data":{"resume_token":"old","callback_post_url":"https://x"}})", {})}, options,
-      fixed_context(&now), 1);
+  auto renderer =
+      RequestRenderer::create({capture_item(R"({"data":{"resume_token":"old","callback_post_url":"https://x"}})", {})},
+                              options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
   std::vector<CallbackRequest> issued;
   (*renderer)->on_callback = [&](const CallbackRequest& c) { issued.push_back(c); };

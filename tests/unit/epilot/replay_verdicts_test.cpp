@@ -104,7 +104,8 @@ TEST(JunitXml, EscapesAndCountsFailures) {
             std::string::npos)
       << xml;
   EXPECT_NE(xml.find(R"(name="a&lt;b&gt;&amp;&quot;c&quot;")"), std::string::npos);
-  EXPECT_NE(xml.find(R"(<failure message="1 of 2: not met" type="expectation">bad   byte</failure>)"), std::string::npos)
+  EXPECT_NE(xml.find(R"(<failure message="1 of 2: not met" type="expectation">bad   byte</failure>)"),
+            std::string::npos)
       << xml;
   EXPECT_NE(xml.find("<system-out>fine</system-out>"), std::string::npos);
 }

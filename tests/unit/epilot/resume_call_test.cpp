@@ -30,17 +30,15 @@ TEST(ResumeCallOf, ReadsAKeySpelledWithEscapes) {
 }
 
 TEST(ResumeCallOf, IgnoresBodiesThatDoNotWaitForACallback) {
-  for (const char* body : {"", "not json", "[]", R"({"data":{}})", R"({"resume_token":"x","callback_post_url":"u"})",
-                           R"({"data":{"resume_token":"","callback_post_url":"https://a/"}})",
-                           R"({"data":{"resume_token":7,"callback_post_url":"https://a/"}})",
-                           R"({"data":{"resume_token":"x"}})"}) {
+  for (const char* body :
+       {"", "not json", "[]", R"({"data":{}})", R"({"resume_token":"x","callback_post_url":"u"})",
+        R"({"data":{"resume_token":"","callback_post_url":"https://a/"}})",
+        R"({"data":{"resume_token":7,"callback_post_url":"https://a/"}})", R"({"data":{"resume_token":"x"}})"}) {
     EXPECT_FALSE(resume_call_of(body).has_value()) << body;
   }
 }
 
-TEST(ResumeBody, IsTheTokenAlone) {
-  EXPECT_EQ(resume_body("rt_\"1"), R"({"resume_token":"rt_\"1"})");
-}
+TEST(ResumeBody, IsTheTokenAlone) { EXPECT_EQ(resume_body("rt_\"1"), R"({"resume_token":"rt_\"1"})"); }
 
 // Records the POSTs; answers each with `status`, after `wait`.
 class RecordingHttp : public HttpClient {

@@ -66,7 +66,8 @@ TEST(BuiltinFixtures, EachInstantiatesToAFullCustomActionRequest) {
   }
   const auto big = instantiate_fixture(*find_fixture("large-entity"), context(), {});
   EXPECT_GE(big->body.size(), 18000u);
-  const auto callback = nlohmann::json::parse(instantiate_fixture(*find_fixture("wait-for-callback"), context(), {})->body);
+  const auto callback =
+      nlohmann::json::parse(instantiate_fixture(*find_fixture("wait-for-callback"), context(), {})->body);
   EXPECT_EQ(callback["data"]["action_config"]["wait_for_callback"], true);
   EXPECT_TRUE(callback["data"].contains("resume_token"));
   EXPECT_TRUE(callback["data"].contains("callback_post_url"));
@@ -77,9 +78,13 @@ TEST(BuiltinFixtures, EachInstantiatesToAFullCustomActionRequest) {
 }
 
 TEST(FillPlaceholders, FillsEachKind) {
-  const auto r = fill_placeholders(R"({"t":"{{now}}","u":{{unix}},"id":"{{uuid}}","e":"{{env.TENANT}}","o":"{{option.org_id}}","d":"{{option.x|dflt}}"})", context());
+  const auto r = fill_placeholders(
+      R"({"t":"{{now}}","u":{{unix}},"id":"{{uuid}}","e":"{{env.TENANT}}","o":"{{option.org_id}}","d":"{{option.x|dflt}}"})",
+      context());
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(*r, R"({"t":"2025-06-11T13:39:19.123Z","u":1749649159,"id":"00010203-0405-4607-8809-0a0b0c0d0e0f","e":"acme \"north\"","o":"42","d":"dflt"})");
+  EXPECT_EQ(
+      *r,
+      R"({"t":"2025-06-11T13:39:19.123Z","u":1749649159,"id":"00010203-0405-4607-8809-0a0b0c0d0e0f","e":"acme \"north\"","o":"42","d":"dflt"})");
   // Each {{uuid}} is fresh.
   const auto two = fill_placeholders("{{uuid}} {{uuid}}", context());
   EXPECT_NE(two->substr(0, 36), two->substr(37));

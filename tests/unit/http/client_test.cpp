@@ -41,7 +41,8 @@ TEST(HttpClient, RefusesPlainHttpBeyondLoopback) {
 
 TEST(HttpClient, ANetworkFailureIsANetworkError) {
   const test::RefusedPort refused;
-  const auto response = make_http_client(HttpOptions{})->get("http://127.0.0.1:" + std::to_string(refused.port()) + "/");
+  const auto response =
+      make_http_client(HttpOptions{})->get("http://127.0.0.1:" + std::to_string(refused.port()) + "/");
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().code, ErrorCode::network);
   EXPECT_NE(response.error().message.find("Connection refused"), std::string::npos) << response.error().message;

@@ -69,7 +69,8 @@ TEST_F(ServerFixture, EveryJobIsDeliveredOnceOverKeepAliveConnections) {
     std::lock_guard lock(delivered_mutex);
     jobs.insert(d.job);
     all_ok = all_ok && d.delivery == Delivery::answered && d.answer.status == 201 &&
-             d.answer.body == "{\"echo\":{\"job\":" + std::to_string(d.job) + "}}" && d.label == "job" + std::to_string(d.job);
+             d.answer.body == "{\"echo\":{\"job\":" + std::to_string(d.job) + "}}" &&
+             d.label == "job" + std::to_string(d.job);
   });
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->jobs, 500u);
@@ -161,11 +162,14 @@ TEST_F(ServerFixture, StopEndsTheRunEarly) {
   start([](wire::Request&&) { return ServerResponse{{200, "{}"}}; });
   std::atomic<bool> stop{false};
   std::atomic<int> count{0};
-  const auto stats = run_load(plan(0, 2), post_with_body, [&](unsigned, Delivered&) {
-    if (++count == 50) {
-      stop = true;
-    }
-  }, nullptr, &stop);
+  const auto stats = run_load(
+      plan(0, 2), post_with_body,
+      [&](unsigned, Delivered&) {
+        if (++count == 50) {
+          stop = true;
+        }
+      },
+      nullptr, &stop);
   ASSERT_TRUE(stats.ok());
   EXPECT_GE(count.load(), 50);
   EXPECT_LE(count.load(), 52);
@@ -192,10 +196,13 @@ TEST_F(ServerFixture, StopLetsTheRequestsInFlightFinish) {
   });
   std::mutex mutex;
   std::vector<Delivered> got;
-  const auto stats = run_load(plan(0, 4), post_with_body, [&](unsigned, Delivered& d) {
-    std::lock_guard lock(mutex);
-    got.push_back(d);
-  }, nullptr, &stop);
+  const auto stats = run_load(
+      plan(0, 4), post_with_body,
+      [&](unsigned, Delivered& d) {
+        std::lock_guard lock(mutex);
+        got.push_back(d);
+      },
+      nullptr, &stop);
   stopper.join();
   ASSERT_TRUE(stats.ok());
   ASSERT_EQ(seen.load(), 4);

@@ -20,7 +20,8 @@ State feed_in_pieces(ResponseParser& parser, const std::string& wire, std::size_
 
 TEST(ResponseParser, ReadsContentLengthBodyInAnySplit) {
   const std::string wire =
-      "HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\":\"b c\"}";
+      "HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"a\":\"b "
+      "c\"}";
   for (std::size_t step = 1; step <= wire.size(); ++step) {
     ResponseParser parser;
     ASSERT_EQ(feed_in_pieces(parser, wire, step), State::complete) << step;
@@ -34,7 +35,8 @@ TEST(ResponseParser, ReadsContentLengthBodyInAnySplit) {
 
 TEST(ResponseParser, DecodesChunkedBodiesWithExtensionsAndTrailers) {
   const std::string wire =
-      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"sk\r\nF\r\nip_reason\":\"x\"}\r\n0\r\nX-T: 1\r\n\r\n";
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"sk\r\nF\r\nip_reason\":\"x\"}\r\n0\r\nX-T: "
+      "1\r\n\r\n";
   for (std::size_t step = 1; step <= wire.size(); ++step) {
     ResponseParser parser;
     ASSERT_EQ(feed_in_pieces(parser, wire, step), State::complete) << step;
@@ -93,8 +95,8 @@ TEST(ResponseParser, HeadAnswersHaveNoBody) {
 }
 
 TEST(ResponseParser, RejectsWhatIsNotHttp) {
-  for (const std::string wire : {"SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-                                 "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
+  for (const std::string wire : {"SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+                                 "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
                                  "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
     ResponseParser parser;

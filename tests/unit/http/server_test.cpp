@@ -77,13 +77,15 @@ class ServerTest : public ::testing::Test {
     ASSERT_TRUE(port.ok());
     m_port = *port;
     m_thread = std::thread([this, delay] {
-      m_server->run([this, delay](wire::Request&& request) {
-        ++m_handled;
-        return ServerResponse{{200, "{\"target\":\"" + request.target + "\"}"}, delay};
-      }, [this](const Refusal& refusal) {
-        std::lock_guard lock(m_mutex);
-        m_refusals.push_back(refusal);
-      });
+      m_server->run(
+          [this, delay](wire::Request&& request) {
+            ++m_handled;
+            return ServerResponse{{200, "{\"target\":\"" + request.target + "\"}"}, delay};
+          },
+          [this](const Refusal& refusal) {
+            std::lock_guard lock(m_mutex);
+            m_refusals.push_back(refusal);
+          });
     });
   }
   // The refusals reported so far (each is reported before its answer is sent).
@@ -110,8 +112,9 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   start();
   Client c(m_port);
-  c.send("GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"
-         "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+  c.send(
+      "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi"
+      "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
   const auto out = c.read_until_closed();
   EXPECT_TRUE(c.closed);
   const auto a = out.find("/a"), b = out.find("/b"), d = out.find("/c");

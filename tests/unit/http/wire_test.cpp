@@ -100,7 +100,8 @@ std::vector<FieldView> fields(std::initializer_list<std::pair<const char*, const
 }
 
 TEST(RequestFraming, RefusesEverySmugglingShape) {
-  EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1"}, {"Transfer-Encoding", "chunked"}})).ok());
+  EXPECT_FALSE(
+      request_framing(Version::http11, fields({{"Content-Length", "1"}, {"Transfer-Encoding", "chunked"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1"}, {"content-length", "2"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "1, 2"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "5,"}})).ok());
@@ -108,7 +109,9 @@ TEST(RequestFraming, RefusesEverySmugglingShape) {
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "+1"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Content-Length", "99999999999999999999999"}})).ok());
   EXPECT_FALSE(request_framing(Version::http11, fields({{"Transfer-Encoding", "gzip, chunked"}})).ok());
-  EXPECT_FALSE(request_framing(Version::http11, fields({{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}})).ok());
+  EXPECT_FALSE(
+      request_framing(Version::http11, fields({{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}))
+          .ok());
   EXPECT_FALSE(request_framing(Version::http10, fields({{"Transfer-Encoding", "chunked"}})).ok());
   const auto same = request_framing(Version::http11, fields({{"Content-Length", "5, 5"}, {"content-length", "5"}}));
   ASSERT_TRUE(same.ok());
@@ -117,8 +120,9 @@ TEST(RequestFraming, RefusesEverySmugglingShape) {
 }
 
 TEST(RequestFraming, ReadsConnectionAndExpect) {
-  const auto f = request_framing(Version::http11, fields({{"Connection", "keep-alive, close"}, {"Expect", "100-continue"},
-                                                         {"Transfer-Encoding", "Chunked"}}));
+  const auto f = request_framing(
+      Version::http11,
+      fields({{"Connection", "keep-alive, close"}, {"Expect", "100-continue"}, {"Transfer-Encoding", "Chunked"}}));
   ASSERT_TRUE(f.ok());
   EXPECT_FALSE(f->keep_alive);
   EXPECT_TRUE(f->expect_continue);

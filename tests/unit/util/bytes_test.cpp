@@ -22,7 +22,10 @@ TEST(IsValidUtf8, RejectsMalformedSequences) {
 
 TEST(ValidUtf8, ReplacesEveryByteThatStartsNoCharacter) {
   EXPECT_EQ(valid_utf8("K\xc3\xb6ln"), "K\xc3\xb6ln");
-  EXPECT_EQ(valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(valid_utf8("a\xff"
+                       "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(valid_utf8("\xc3"), "\xef\xbf\xbd") << "cut short";
   EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd") << "a surrogate, byte by byte";
   EXPECT_TRUE(is_valid_utf8(valid_utf8("\xf4\x90\x80\x80 \xc0\xaf")));

@@ -38,8 +38,7 @@ TEST(HmacSha256, MatchesRfc4231Case2) {
 }
 
 TEST(Sha256, MatchesFips180Abc) {
-  EXPECT_EQ(sha256("abc"),
-            (from_hex<32>("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")));
+  EXPECT_EQ(sha256("abc"), (from_hex<32>("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")));
 }
 
 TEST(ConstantTimeEqual, ComparesAllBytes) {

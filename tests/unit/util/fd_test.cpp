@@ -11,13 +11,9 @@
 namespace epilot {
 namespace {
 
-bool is_open(int fd) {
-  return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF;
-}
+bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
-int open_null() {
-  return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
+int open_null() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 TEST(Fd, ClosesWhatItOwns) {
   int raw = -1;

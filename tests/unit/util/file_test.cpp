@@ -17,8 +17,8 @@ namespace {
 class FileTest : public test::TempDirTest {
  protected:
   std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(m_dir),
-                                                  std::filesystem::directory_iterator()));
+    return static_cast<std::size_t>(
+        std::distance(std::filesystem::directory_iterator(m_dir), std::filesystem::directory_iterator()));
   }
 };
 

@@ -50,7 +50,8 @@ TEST(CompletionScript, ZshQuotesSpecSyntaxInTexts) {
 
 TEST(CompletionScript, FishEscapesQuotesAndBackslashes) {
   const std::string script = completion_script(awkward_model(), Shell::fish);
-  EXPECT_TRUE(contains(script, R"(complete -c 'prog' -n __fish_use_subcommand -l 'help' -s 'h' -d 'it\'s [help]: all\\of $it')"));
+  EXPECT_TRUE(contains(
+      script, R"(complete -c 'prog' -n __fish_use_subcommand -l 'help' -s 'h' -d 'it\'s [help]: all\\of $it')"));
   EXPECT_TRUE(contains(script, "-n '__fish_seen_subcommand_from run' -l 'format' -x -a 'text json' -d 'text or json'"));
   EXPECT_TRUE(contains(script, "-n '__fish_seen_subcommand_from run' -l 'fixture' -s 'f' -r -F -a '$_prog_fixtures'"));
   EXPECT_TRUE(contains(script, "complete -c 'prog' -n '__fish_seen_subcommand_from run' -F -a '$_prog_fixtures'\n"));

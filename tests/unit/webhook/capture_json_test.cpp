@@ -20,8 +20,7 @@ std::string error_of(std::string_view data) {
 TEST(ParseCaptureJson, RefusesWhatIsNotACapture) {
   EXPECT_NE(error_of("{}").find("not a capture"), std::string::npos);
   EXPECT_NE(error_of(test::read_fixture("payloads/contact-updated.json")).find("not a capture"), std::string::npos);
-  EXPECT_NE(error_of(R"({"method":"GET /x HTTP/1.1\r\nx:","body":""})").find("not an HTTP method"),
-            std::string::npos);
+  EXPECT_NE(error_of(R"({"method":"GET /x HTTP/1.1\r\nx:","body":""})").find("not an HTTP method"), std::string::npos);
   EXPECT_NE(error_of(R"({"url":"http://x/ HTTP/1.1\r\nx: y","body":""})").find("control byte"), std::string::npos);
 }
 
@@ -43,10 +42,8 @@ TEST(ParseCaptureJson, RefusesMalformedCaptures) {
   EXPECT_NE(error_of("{\"headers\": {\"x\": \"a\\r\\nb\"}}").find("CR, LF"), std::string::npos);
   // Found by fuzz_har: a number too large for a double throws out_of_range, not parse_error.
   EXPECT_NE(error_of("{\"url\": 1E400}").find("not valid JSON"), std::string::npos);
-  EXPECT_NE(error_of(std::string_view("{\"body\":\0\"x\"}", 13)).find("NUL byte at offset 8"),
-            std::string::npos);
-  EXPECT_EQ(error_of("{\"body\": \"\xff\"}").find("\xff"), std::string::npos)
-      << "invalid bytes are not echoed";
+  EXPECT_NE(error_of(std::string_view("{\"body\":\0\"x\"}", 13)).find("NUL byte at offset 8"), std::string::npos);
+  EXPECT_EQ(error_of("{\"body\": \"\xff\"}").find("\xff"), std::string::npos) << "invalid bytes are not echoed";
 }
 
 TEST(WriteCaptureJson, RoundTripsBinaryBodiesAndRepeatedHeaders) {

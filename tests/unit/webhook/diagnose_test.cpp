@@ -76,11 +76,9 @@ TEST(Explain, AnEntryWithoutACommaIsQuotedAsWritten) {
 }
 
 TEST(Explain, SvixHeadersInsteadOfWebhookHeaders) {
-  const auto c = tv_h1({{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
-                        {"svix-timestamp", "1614265330"},
-                        {"svix-signature", k_sig}});
-  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
-            (std::vector<std::string>{"svix_headers", "missing_header"}));
+  const auto c =
+      tv_h1({{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"}, {"svix-timestamp", "1614265330"}, {"svix-signature", k_sig}});
+  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330), (std::vector<std::string>{"svix_headers", "missing_header"}));
   VerifyPolicy policy;
   policy.now = 1614265330;
   const auto reasons = explain(c, secret_keys(), {}, policy, verify_request(c, secret_keys(), policy));
@@ -89,34 +87,29 @@ TEST(Explain, SvixHeadersInsteadOfWebhookHeaders) {
 }
 
 TEST(Explain, SvixHeadersThatDoNotVerifyEitherSayWhy) {
-  auto c = tv_h1({{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
-                  {"svix-timestamp", "1614265330"},
-                  {"svix-signature", k_sig}});
+  auto c =
+      tv_h1({{"svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"}, {"svix-timestamp", "1614265330"}, {"svix-signature", k_sig}});
   EXPECT_EQ(codes_for(c, secret_keys(), 1614265330 + 400),
             (std::vector<std::string>{"svix_headers", "missing_header", "timestamp_too_old"}));
   // Other svix-* headers alone cannot be read as webhook-*: only named.
   c.headers = {{"svix-event", "x"}};
-  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
-            (std::vector<std::string>{"missing_header", "svix_headers"}));
+  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330), (std::vector<std::string>{"missing_header", "svix_headers"}));
 }
 
 TEST(Explain, SchemeMismatchWhenOnlyAPublicKeyMeetsV1) {
   VerifyKeys keys;
-  keys.public_keys.push_back(
-      {"k", *parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
+  keys.public_keys.push_back({"k", *parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
   const auto c = tv_h1({{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
                         {"webhook-timestamp", "1614265330"},
                         {"webhook-signature", k_sig}});
-  EXPECT_EQ(codes_for(c, keys, 1614265330),
-            (std::vector<std::string>{"scheme_mismatch"}));
+  EXPECT_EQ(codes_for(c, keys, 1614265330), (std::vector<std::string>{"scheme_mismatch"}));
 }
 
 TEST(Explain, MalformedSignatureHeaderWhenNoEntryIsUsable) {
   const auto c = tv_h1({{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
                         {"webhook-timestamp", "1614265330"},
                         {"webhook-signature", "v1,"}});
-  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330),
-            (std::vector<std::string>{"malformed_signature_header"}));
+  EXPECT_EQ(codes_for(c, secret_keys(), 1614265330), (std::vector<std::string>{"malformed_signature_header"}));
 }
 
 TEST(Explain, StaleButGenuineSaysSo) {
@@ -230,8 +223,7 @@ TEST(ExplainCodes, SecretFormatWhenTheTextWasTheKey) {
 
 TEST(ExplainCodes, SignatureMismatchWhenNothingExplainsIt) {
   const auto stranger = *parse_secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
-  EXPECT_EQ(codes(signed_request("x", "x", stranger), secret_keys()),
-            (std::vector<std::string>{"signature_mismatch"}));
+  EXPECT_EQ(codes(signed_request("x", "x", stranger), secret_keys()), (std::vector<std::string>{"signature_mismatch"}));
 }
 
 TEST(ExplainCodes, SkippedEntriesComeAfterTheCause) {
@@ -261,7 +253,8 @@ TEST(ExplainCodes, TimestampInMilliseconds) {
   ASSERT_EQ(reasons.size(), 2u);
   EXPECT_EQ(reasons[0].code, ReasonCode::timestamp_in_milliseconds);
   EXPECT_NE(reasons[0].message.find("as seconds it would be 1614265330 (2021-02-25T15:02:10Z, 5 s before now)"),
-            std::string::npos) << reasons[0].message;
+            std::string::npos)
+      << reasons[0].message;
   EXPECT_EQ(reasons[1].code, ReasonCode::timestamp_too_new);
   // Thirteen digits far in the future are no milliseconds of now.
   c.set_header("webhook-timestamp", "9999999999999");
@@ -331,7 +324,8 @@ TEST(ExplainCodes, ABodyLoggedParsed) {
   c = signed_request(R"({"a": 1})", R"({"a":1})", keys.secrets[0].secret);
   c.body_parsed = true;
   policy.now += 1000;
-  EXPECT_EQ(codes_at(c, keys, policy), (std::vector<std::string>{"body_parsed", "timestamp_too_old", "body_reserialized"}));
+  EXPECT_EQ(codes_at(c, keys, policy),
+            (std::vector<std::string>{"body_parsed", "timestamp_too_old", "body_reserialized"}));
 }
 
 TEST(ExplainCodes, SignatureMismatchNamesTheKeysUsed) {
@@ -362,12 +356,26 @@ TEST(ExplainCodes, TimestampTooNewGivesTheSkew) {
 // The codes are a public contract: their text, and the order of the enum,
 // which is the order they are reported in (diagnose.hpp).
 TEST(ReasonCode, CodesInTheirReportedOrder) {
-  const std::vector<std::string> documented = {
-      "missing_header", "svix_headers", "malformed_header", "body_parsed", "timestamp_in_milliseconds",
-      "timestamp_too_old", "timestamp_too_new", "timestamp_not_canonical", "signature_hex_encoded",
-      "body_base64_encoded", "trailing_newline", "line_endings_changed", "body_reserialized", "wrong_key",
-      "secret_format", "malformed_signature_header", "scheme_mismatch", "signature_mismatch",
-      "diagnosis_limited", "skipped_entries"};
+  const std::vector<std::string> documented = {"missing_header",
+                                               "svix_headers",
+                                               "malformed_header",
+                                               "body_parsed",
+                                               "timestamp_in_milliseconds",
+                                               "timestamp_too_old",
+                                               "timestamp_too_new",
+                                               "timestamp_not_canonical",
+                                               "signature_hex_encoded",
+                                               "body_base64_encoded",
+                                               "trailing_newline",
+                                               "line_endings_changed",
+                                               "body_reserialized",
+                                               "wrong_key",
+                                               "secret_format",
+                                               "malformed_signature_header",
+                                               "scheme_mismatch",
+                                               "signature_mismatch",
+                                               "diagnosis_limited",
+                                               "skipped_entries"};
   std::vector<std::string> declared;
   for (int i = 0; i <= static_cast<int>(ReasonCode::skipped_entries); ++i) {
     declared.push_back(std::string(to_code(static_cast<ReasonCode>(i))));

@@ -85,23 +85,23 @@ TEST(ParseCaptureFast, LeavesAParsedBodyToTheFullReaderAndResetsTheMark) {
 
 TEST(ParseCaptureFast, LeavesEverythingElseToTheFullReader) {
   for (const char* line : {
-           R"({"body":"a","body":"b"})",               // duplicate key
-           R"({"headers":{"a":"1","a":"2"}})",         // duplicate header
-           R"({"headers":[["a","1"]]})",               // pairs
-           R"({"body":null})",                         // null
-           R"({"extra":"x"})",                         // unknown key
-           R"({"body":"\ud800"})",                     // lone surrogate
-           R"({"body":"\x"})",                         // bad escape
-           "{\"body\":\"\xff\"}",                      // invalid UTF-8
-           "{\"body\":\"a\nb\"}",                      // raw control character
-           R"({"body":"a"} x)",                        // trailing garbage
-           R"({"body_base64":"***"})",                 // bad base64
-           R"({"headers":{"bad name":"x"}})",          // invalid header name
-           R"({"body":"a","body_base64":"YQ=="})",     // both bodies
-           "{}",                                       // no headers, no body: not a capture
-           R"({"method":"G T","body":""})",            // a method that is not a token
+           R"({"body":"a","body":"b"})",            // duplicate key
+           R"({"headers":{"a":"1","a":"2"}})",      // duplicate header
+           R"({"headers":[["a","1"]]})",            // pairs
+           R"({"body":null})",                      // null
+           R"({"extra":"x"})",                      // unknown key
+           R"({"body":"\ud800"})",                  // lone surrogate
+           R"({"body":"\x"})",                      // bad escape
+           "{\"body\":\"\xff\"}",                   // invalid UTF-8
+           "{\"body\":\"a\nb\"}",                   // raw control character
+           R"({"body":"a"} x)",                     // trailing garbage
+           R"({"body_base64":"***"})",              // bad base64
+           R"({"headers":{"bad name":"x"}})",       // invalid header name
+           R"({"body":"a","body_base64":"YQ=="})",  // both bodies
+           "{}",                                    // no headers, no body: not a capture
+           R"({"method":"G T","body":""})",         // a method that is not a token
            R"({"url":"http://x/
-x: y","body":""})", // a URL with CR LF
+x: y","body":""})",                                 // a URL with CR LF
        }) {
     EXPECT_FALSE(parse_capture_fast(line).has_value()) << line;
   }
@@ -159,9 +159,8 @@ TEST_P(CaptureFixture, ParsesAndVerifies) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, CaptureFixture,
-                         ::testing::Values("tv-h1.json", "tv-h1-pairs.json", "tv-h1-name-value.json",
-                                           "tv-h1-crlf.http", "tv-h1-lf.http", "tv-h1-chunked.http",
-                                           "binary-body.json"));
+                         ::testing::Values("tv-h1.json", "tv-h1-pairs.json", "tv-h1-name-value.json", "tv-h1-crlf.http",
+                                           "tv-h1-lf.http", "tv-h1-chunked.http", "binary-body.json"));
 
 TEST(ParseCapture, RefusesWhatIsNeitherForm) {
   const auto empty = parse_capture("   ");

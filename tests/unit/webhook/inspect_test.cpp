@@ -54,7 +54,6 @@ TEST(InspectRequest, ReportsMissingAndMalformedParts) {
   EXPECT_TRUE(d["payload"].is_null());
 }
 
-
 TEST(InspectRequest, ReadsSvixHeadersWhereWebhookOnesAreMissingAndSaysSo) {
   const auto capture = parse_capture(test::read_fixture("captures/svix-headers.json"));
   ASSERT_TRUE(capture.ok());

@@ -132,7 +132,7 @@ TEST(ParseFingerprint, TakesItWithOrWithoutPrefixAndPadding) {
 TEST(ParseFingerprint, RefusesWhatIsNotOne) {
   const auto b64 = test::read_fixture("keys/tv-e1.fingerprint").substr(7, 43);
   for (const std::string& given : {std::string(""), std::string("SHA256:"), "SHA256:" + b64.substr(1), "MD5:" + b64,
-                                  "SHA256:" + b64 + "==", "SHA256:" + b64.substr(0, 42) + "!", "SHA256: " + b64}) {
+                                   "SHA256:" + b64 + "==", "SHA256:" + b64.substr(0, 42) + "!", "SHA256: " + b64}) {
     const auto parsed = parse_fingerprint(given);
     ASSERT_FALSE(parsed.ok()) << given;
     EXPECT_EQ(parsed.error().code, ErrorCode::usage);

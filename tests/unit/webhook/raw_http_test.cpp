@@ -31,14 +31,10 @@ TEST(ParseRawHttp, DecodesChunkedBodies) {
 }
 
 TEST(ParseRawHttp, RefusesMalformedRequests) {
-  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort").find("truncated"),
-            std::string::npos);
-  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 2\r\n\r\nabc").find("follow"),
-            std::string::npos);
-  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: x\r\n\r\n").find("Content-Length"),
-            std::string::npos);
-  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
-                .find("both"),
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort").find("truncated"), std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 2\r\n\r\nabc").find("follow"), std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: x\r\n\r\n").find("Content-Length"), std::string::npos);
+  EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").find("both"),
             std::string::npos);
   EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab").find("truncated"),
             std::string::npos);
@@ -47,8 +43,7 @@ TEST(ParseRawHttp, RefusesMalformedRequests) {
   EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nwebhook-id msg\r\n\r\n").find("no ':'"), std::string::npos);
   EXPECT_NE(error_of("POST /hook HTTP/1.1\r\nx: 1\r\n").find("truncated"), std::string::npos);
   EXPECT_NE(error_of("POST\r\n\r\n").find("request line"), std::string::npos);
-  EXPECT_NE(error_of(std::string_view("POST / HTTP/1.1\r\nx: a\0b\r\n\r\n", 27)).find("NUL"),
-            std::string::npos);
+  EXPECT_NE(error_of(std::string_view("POST / HTTP/1.1\r\nx: a\0b\r\n\r\n", 27)).find("NUL"), std::string::npos);
 }
 
 // Without Content-Length the body is the rest of the file, to the byte: a

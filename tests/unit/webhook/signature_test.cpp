@@ -43,8 +43,8 @@ TEST(GenerateMessageId, IsMsgAnd32LowercaseHex) {
 }
 
 TEST(ParseSignatureHeader, ClassifiesEveryEntry) {
-  const auto entries = parse_signature_header(
-      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=  v2,abc nocomma v1,!!!! v1a,AAAA v1s,");
+  const auto entries =
+      parse_signature_header("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=  v2,abc nocomma v1,!!!! v1a,AAAA v1s,");
   ASSERT_EQ(entries.size(), 6u);
   EXPECT_EQ(entries[0].status, EntryStatus::ok);
   EXPECT_EQ(entries[0].scheme, Scheme::hmac);
@@ -65,8 +65,8 @@ TEST(ParseSignatureHeader, SplitsOnTheFirstCommaOnly) {
 TEST(VerifyRequest, HeaderNamesAreCaseInsensitive) {
   VerifyKeys keys;
   keys.secrets.push_back({"s", tv_h1_secret()});
-  const auto result = verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-                                     keys, at(1614265330));
+  const auto result =
+      verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), keys, at(1614265330));
   EXPECT_EQ(result.verdict, Verdict::valid);
   ASSERT_TRUE(result.match.has_value());
   EXPECT_EQ(result.match->key_name, "s");
@@ -77,17 +77,15 @@ TEST(VerifyRequest, SignsTheTimestampStringAsReceived) {
   VerifyKeys keys;
   keys.secrets.push_back({"s", tv_h1_secret()});
   const auto sig = sign_v1(tv_h1_secret(), k_id, "01614265330", k_body);
-  EXPECT_EQ(verify_request(request_with(sig, "01614265330"), keys, at(1614265330)).verdict,
-            Verdict::valid);
-  EXPECT_EQ(verify_request(request_with(sig), keys, at(1614265330)).verdict,
-            Verdict::signature_mismatch);
+  EXPECT_EQ(verify_request(request_with(sig, "01614265330"), keys, at(1614265330)).verdict, Verdict::valid);
+  EXPECT_EQ(verify_request(request_with(sig), keys, at(1614265330)).verdict, Verdict::signature_mismatch);
 }
 
 TEST(VerifyRequest, ChecksTheSignatureEvenWhenTheTimestampFails) {
   VerifyKeys keys;
   keys.secrets.push_back({"s", tv_h1_secret()});
-  const auto result = verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-                                     keys, at(1614265330 + 1000));
+  const auto result =
+      verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), keys, at(1614265330 + 1000));
   EXPECT_EQ(result.verdict, Verdict::timestamp_too_old);
   EXPECT_TRUE(result.match.has_value());
   EXPECT_EQ(result.age, 1000);
@@ -98,8 +96,7 @@ TEST(VerifyRequest, SkipTimestampCheckIgnoresAge) {
   keys.secrets.push_back({"s", tv_h1_secret()});
   auto policy = at(1);
   policy.timestamp_check = TimestampCheck::skip;
-  EXPECT_EQ(verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), keys, policy)
-                .verdict,
+  EXPECT_EQ(verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), keys, policy).verdict,
             Verdict::valid);
 }
 
@@ -125,8 +122,8 @@ TEST(VerifyRequest, RepeatedHeaderIsMalformed) {
 }
 
 TEST(VerifyRequest, NoKeysNeverVerifies) {
-  const auto result = verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-                                     VerifyKeys{}, at(1614265330));
+  const auto result =
+      verify_request(request_with("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="), VerifyKeys{}, at(1614265330));
   EXPECT_EQ(result.verdict, Verdict::signature_mismatch);
 }
 
@@ -166,13 +163,13 @@ TEST(EntryOutcomes, NameWhatBecameOfEachEntry) {
   const std::string v1a = "v1a," + std::string(86, 'A') + "==";
   const auto c = request_with(other + " " + good + " " + v1a + " v9,x v1,!! bare v1,AAAA");
   EXPECT_EQ(outcomes_of(c, secret_only()),
-            (std::vector<std::string_view>{"not_verified", "verified", "not_tried", "unknown_version",
-                                           "bad_base64", "no_version", "wrong_length"}));
+            (std::vector<std::string_view>{"not_verified", "verified", "not_tried", "unknown_version", "bad_base64",
+                                           "no_version", "wrong_length"}));
   auto tampered = c;
   tampered.body = "{}";
   EXPECT_EQ(outcomes_of(tampered, secret_only()),
-            (std::vector<std::string_view>{"not_verified", "not_verified", "no_key", "unknown_version",
-                                           "bad_base64", "no_version", "wrong_length"}));
+            (std::vector<std::string_view>{"not_verified", "not_verified", "no_key", "unknown_version", "bad_base64",
+                                           "no_version", "wrong_length"}));
   auto unchecked = c;
   unchecked.set_header("webhook-timestamp", "soon");
   EXPECT_EQ(outcomes_of(unchecked, secret_only())[1], "not_checked");

@@ -63,8 +63,8 @@ std::vector<RecordResult> run_stream(const std::string& data, unsigned threads, 
   options.threads = threads;
   options.block_size = 256;  // records span blocks; some are longer than one
   std::vector<RecordResult> results;
-  const auto status = verify_stream(fds[0], std::string_view(data).substr(0, prefix_size), keys, VerifyKeys{},
-                                    policy, options, [&](const RecordResult& r) { results.push_back(r); });
+  const auto status = verify_stream(fds[0], std::string_view(data).substr(0, prefix_size), keys, VerifyKeys{}, policy,
+                                    options, [&](const RecordResult& r) { results.push_back(r); });
   writer.join();
   ::close(fds[0]);
   EXPECT_TRUE(status.ok());
