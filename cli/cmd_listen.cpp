@@ -348,7 +348,7 @@ ServerResponse Session::handle(wire::Request&& request) {
   if (!m_opts.path.empty() && path != m_opts.path) {
     refused(Refusal{404, "not found", "listen answers " + m_opts.path + " only", request.method, request.target, {}},
             Admitted::yes);
-    return {404, "{\"error\":\"not found\",\"path\":" + json_quote(m_opts.path) + "}", {}};
+    return {{404, "{\"error\":\"not found\",\"path\":" + json_quote(m_opts.path) + "}"}};
   }
   // epilot only ever POSTs; a GET that verifies is still not a webhook.
   if (request.method != k_default_method) {

@@ -387,6 +387,7 @@ std::unique_ptr<RequestRenderer> make_renderer(const ReplayOptions& opts, Prepar
 
 std::vector<std::string> item_names(const std::vector<ReplayItem>& items) {
   std::vector<std::string> names;
+  names.reserve(items.size());
   for (const auto& item : items) {
     names.push_back(item.name);
   }

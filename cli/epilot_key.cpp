@@ -193,7 +193,7 @@ ObtainedKey obtain_epilot_key(const EpilotKeyFlags& given, CacheMode mode) {
   if (!key) {
     throw Failure(with_hints(key.error(), flags));
   }
-  return std::move(*key);
+  return *key;
 }
 
 }  // namespace epilot::cli

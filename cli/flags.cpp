@@ -267,7 +267,7 @@ CLI::Option* add_header_flag(CLI::App& command, std::vector<std::string>& header
   return command.add_option("-H,--header", headers, description)->allow_extra_args(false)->type_name("HEADER");
 }
 
-CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, std::vector<std::string> names,
+CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, const std::vector<std::string>& names,
                                std::function<void(std::size_t)> choose, const std::string& description) {
   // Set up as add_option(flag, std::string&) sets up a text option, so that
   // the help, the completion scripts and the errors see no difference.

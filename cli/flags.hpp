@@ -111,7 +111,7 @@ namespace epilot::cli {
 
 // What add_choice_flag does whatever the type: `choose` gets the index of
 // the name given.
-CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, std::vector<std::string> names,
+CLI::Option* add_choice_option(CLI::App& command, const std::string& flag, const std::vector<std::string>& names,
                                std::function<void(std::size_t)> choose, const std::string& description);
 
 template <typename Value>

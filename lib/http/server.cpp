@@ -160,7 +160,7 @@ class Worker {
   // false when the connection was closed
   bool process(Connection& c, Clock::time_point now);
   bool next_request(Connection& c, Clock::time_point now);
-  void answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now);
+  void answer(Connection& c, const ServerResponse& answer, bool client_close, bool head, Clock::time_point now);
   void refuse(Connection& c, const Refusal& refusal);
   bool flush(Connection& c, Clock::time_point now);
   void linger(Connection& c, Clock::time_point now);
@@ -364,7 +364,7 @@ void Worker::refuse(Connection& c, const Refusal& refusal) {
   }
 }
 
-void Worker::answer(Connection& c, ServerResponse answer, bool client_close, bool head, Clock::time_point now) {
+void Worker::answer(Connection& c, const ServerResponse& answer, bool client_close, bool head, Clock::time_point now) {
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
@@ -411,7 +411,7 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   } catch (const std::exception& e) {
     reply = ServerResponse{{500, error_body("internal error", e.what())}, {}, true};
   }
-  answer(c, std::move(reply), !keep_alive, head, now);
+  answer(c, reply, !keep_alive, head, now);
   return true;
 }
 

@@ -396,7 +396,7 @@ std::string fish_value(const CompletionValue& value, const std::string& fish_fix
   if (value.kind == ValueKind::fixture) {
     words.insert(words.begin(), fish_fixtures);  // a variable, expanded when completing
   }
-  const std::string choices = words.empty() ? "" : enclosed(" -a ", fish_quote(join(words)));
+  std::string choices = words.empty() ? "" : enclosed(" -a ", fish_quote(join(words)));
   switch (value.kind) {
     case ValueKind::none:
       return words.empty() ? "" : choices;

@@ -33,6 +33,7 @@ std::vector<std::string> similar_names(std::string_view name, std::span<const st
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> out;
+  out.reserve(scored.size());
   for (auto& [score, n] : scored) {
     out.push_back(std::move(n));
   }

@@ -46,7 +46,7 @@ void serialise(const Json& value, const JsonStyle& style, int depth, std::string
   const auto newline = [&](int level) {
     if (style.indent >= 0) {
       out += '\n';
-      out.append(static_cast<std::size_t>(style.indent * level), ' ');
+      out.append(static_cast<std::size_t>(style.indent) * static_cast<std::size_t>(level), ' ');
     }
   };
   // Separators carry no trailing space when a newline follows (JSON.stringify, json.dumps(indent=)).
@@ -84,7 +84,7 @@ void serialise(const Json& value, const JsonStyle& style, int depth, std::string
   }
 }
 
-std::string replace_all(std::string text, std::string_view from, std::string_view to) {
+std::string replace_all(const std::string& text, std::string_view from, std::string_view to) {
   std::string out;
   std::size_t pos = 0;
   while (true) {
