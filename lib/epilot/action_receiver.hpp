@@ -15,7 +15,7 @@
 
 namespace epilot {
 
-// The answers epilot reads from a custom-action endpoint (reference/epilot.md section 3).
+// The answers epilot reads from a custom-action endpoint (epilot's docs, "Custom Automated Action").
 enum class AnswerShape {
   success,  // 2xx {}
   skip,     // 2xx {"skip_reason": ...}

@@ -21,7 +21,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// epilot's example org id (reference/epilot.md), for a mock token when the
+// epilot's example org id (from its docs), for a mock token when the
 // payload names none.
 constexpr std::string_view k_fallback_org_id = "739224";
 // A mock token is renewed this often, so that a long run never sends one

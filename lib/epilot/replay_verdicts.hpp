@@ -1,7 +1,7 @@
 #pragma once
 
 // How `replay` reads an endpoint's answers (the way epilot's workflow engine
-// would, reference/epilot.md section 3), what the user expects of them, and
+// would, per epilot's docs, "Custom Automated Action"), what the user expects of them, and
 // the figures and reports a run ends with.
 
 #include <array>

@@ -3,7 +3,7 @@
 // The last step of epilot's wait_for_callback flow, taken as a real
 // asynchronous action takes it: after answering a request whose body
 // carries data.resume_token and data.callback_post_url, POST
-// {"resume_token": "..."} to that URL (reference/epilot.md section 3).
+// {"resume_token": "..."} to that URL (epilot's docs, "Custom Automated Action").
 //
 // `listen` does this for requests that verified, so the calls go out on
 // threads of their own, off the request path, and everything is bounded:

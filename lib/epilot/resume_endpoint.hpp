@@ -20,7 +20,7 @@
 
 namespace epilot {
 
-// The path the callback URL uses: epilot's own (reference/epilot.md section 3).
+// The path the callback URL uses: epilot's own (its executions:resume endpoint).
 inline constexpr std::string_view k_callback_path = "/v1/automation/public/executions:resume";
 
 struct CallbackOutcome {

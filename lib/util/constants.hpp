@@ -1,7 +1,8 @@
 #pragma once
 
 // Every wire-format constant in one place: header names, signature versions,
-// key prefixes, limits and defaults. See ../shared/reference/standard-webhooks.md.
+// key prefixes, limits and defaults. The spec: github.com/standard-webhooks/standard-webhooks,
+// spec/standard-webhooks.md.
 
 #include <cstddef>
 #include <cstdint>
@@ -71,7 +72,7 @@ inline constexpr std::string_view k_json_content_type = "application/json";
 inline constexpr std::string_view k_text_content_type = "text/plain; charset=utf-8";
 inline constexpr std::string_view k_binary_content_type = "application/octet-stream";
 
-// epilot's public-key endpoints (reference/epilot.md section 2).
+// epilot's public-key endpoints (its App SDK's verifier reads the first).
 inline constexpr std::string_view k_key_url_app = "https://cdn.app.sls.epilot.io/v1/.well-known/public-key";
 inline constexpr std::string_view k_key_url_legacy = "https://app.sls.epilot.io/v1/public/.well-known/public-key";
 inline constexpr std::string_view k_key_url_webhooks =

@@ -29,7 +29,7 @@ std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::orde
                              const PrivateKey& key);
 
 // What a mock token sent as `x-epilot-token` holds (replay's): epilot's access-token
-// claims (reference/epilot.md section 4), valid for 600 s from `issued_at`,
+// claims (as epilot's access-token service issues them), valid for 600 s from `issued_at`,
 // signed by `key`, a throwaway key of the run. It says in its `iss`, `kid`
 // and `token_name` that it is not epilot's, so nobody mistakes it for one.
 std::string mock_epilot_token(const std::string& org_id, std::int64_t issued_at, const PrivateKey& key);
