@@ -2,7 +2,7 @@
 
 // Running the battery: genuine first, then every case that runs, each built
 // as it is sent and judged as its last answer comes in. The network is a
-// parameter (CaseSender); the real one is lib/loadgen.
+// parameter (CaseSender); the real one is lib/http/load_client.
 
 #include <atomic>
 #include <chrono>

@@ -604,7 +604,10 @@ void Worker::run() {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerLimits limits) : m_limits(limits) {}
+// The stop eventfd exists from the start: stop() may come from another
+// thread (a signal) at any time, bind() included, and must never race with
+// its creation.
+HttpServer::HttpServer(ServerLimits limits) : m_limits(limits), m_stop_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -638,7 +641,6 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
   socklen_t len = sizeof addr;
   ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
   m_listen_fd = std::move(fd);
-  m_stop_fd.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                           : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
 }

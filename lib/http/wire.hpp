@@ -45,7 +45,7 @@ struct Request {
   std::string body;
 };
 
-// Bounds that hold for every reader (lib/constants.hpp has the numbers).
+// Bounds that hold for every reader (lib/util/constants.hpp has the numbers).
 inline constexpr std::size_t k_max_head = k_max_head_size;  // start line and fields, blank line included
 inline constexpr std::size_t k_max_fields = k_max_header_count;
 inline constexpr std::size_t k_max_chunk_line = 4096;     // chunk size and extensions
