@@ -19,16 +19,17 @@ namespace epilot::cli {
 // as long as this lives (an error anywhere stops it cleanly).
 struct CallbackEndpoint {
   CallbackBoard board;
-  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<http::HttpServer> server;
   std::thread thread;
 
   // Returns the callback URL to put into requests.
   std::string start() {
-    ServerLimits limits;
+    http::ServerLimits limits;
     limits.threads = 1;
-    server = std::make_unique<HttpServer>(limits);
+    server = std::make_unique<http::HttpServer>(limits);
     const auto port = take(server->bind("127.0.0.1", 0));
-    thread = std::thread([this] { server->run([this](wire::Request&& request) { return board.receive(request); }); });
+    thread =
+        std::thread([this] { server->run([this](http::wire::Request&& request) { return board.receive(request); }); });
     return "http://127.0.0.1:" + std::to_string(port) + std::string(k_callback_path);
   }
   void stop() {

@@ -1,8 +1,8 @@
 #include "cli/check_report.hpp"
+#include "cli/wall_clock.hpp"
 
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 
 #include <unistd.h>
 
@@ -77,8 +77,8 @@ const CaseAnswer* deciding_answer(const CaseResult& r) {
 // "401", "200 success", "200 skipped", "422 failed", "timeout": the class
 // where it says more than the status.
 std::string answer_cell(const CaseAnswer& a) {
-  std::string cell(describe(a.classified.answer_class));
-  if (a.delivered.delivery != Delivery::answered) {
+  std::string cell(to_code(a.classified.answer_class));
+  if (a.delivered.delivery != http::Delivery::answered) {
     return cell;
   }
   const auto status = std::to_string(a.delivered.answer.status);
@@ -94,10 +94,10 @@ std::string body_excerpt(const std::string& body) {
   return body.substr(0, end) + (end < body.size() ? "..." : "");
 }
 
-std::vector<const Header*> signing_headers(const SentRequest& sent) {
-  std::vector<const Header*> out;
+std::vector<const http::Header*> signing_headers(const SentRequest& sent) {
+  std::vector<const http::Header*> out;
   for (const auto& h : sent.headers) {
-    if (is_signing_header(h.name)) {
+    if (webhook::is_signing_header(h.name)) {
       out.push_back(&h);
     }
   }
@@ -114,11 +114,11 @@ std::string trusted_key(const CheckFacts& facts) {
 // key it does not know answers 500).
 std::vector<std::string> genuine_hints(const CaseAnswer& a, const CheckFacts& facts) {
   std::vector<std::string> hints;
-  if (a.delivered.delivery == Delivery::timeout) {
+  if (a.delivered.delivery == http::Delivery::timeout) {
     hints.push_back("the endpoint did not answer within --timeout: is it busy, or waiting on something?");
-  } else if (a.delivered.delivery == Delivery::broken) {
+  } else if (a.delivered.delivery == http::Delivery::broken) {
     hints.push_back("the connection broke without an answer: has the app crashed? its log will say");
-  } else if (a.delivered.delivery == Delivery::answered) {
+  } else if (a.delivered.delivery == http::Delivery::answered) {
     const int status = a.delivered.answer.status;
     if (status / 100 == 3 || status == 404 || status == 405 || status == 501) {
       hints.push_back("is --url the endpoint's own path? it answered " + std::to_string(status));
@@ -162,10 +162,10 @@ Json request_json(const SentRequest& sent, const CaseAnswer* answer) {
   doc["signing_headers"] = headers;
   doc["body_bytes"] = sent.body_bytes;
   if (answer != nullptr) {
-    const bool answered = answer->delivered.delivery == Delivery::answered;
-    doc["delivery"] = std::string(describe(answer->delivered.delivery));
+    const bool answered = answer->delivered.delivery == http::Delivery::answered;
+    doc["delivery"] = std::string(to_code(answer->delivered.delivery));
     doc["status"] = answered ? Json(answer->delivered.answer.status) : Json(nullptr);
-    doc["class"] = std::string(describe(answer->classified.answer_class));
+    doc["class"] = std::string(to_code(answer->classified.answer_class));
     doc["reason"] = answer->classified.reason.empty() ? Json(nullptr) : Json(answer->classified.reason);
     doc["body"] = answered ? Json(body_excerpt(answer->delivered.answer.body)) : Json(nullptr);
     doc["latency_ms"] = rounded_ms(answer->delivered.latency);
@@ -178,17 +178,17 @@ std::string json_line(const CaseResult& r) {
   Json doc;
   doc["event"] = "case";
   doc["id"] = std::string(r.info->name);
-  doc["level"] = std::string(describe(r.info->level));
-  doc["verdict"] = std::string(describe(r.judgement.verdict));
+  doc["level"] = std::string(to_code(r.info->level));
+  doc["verdict"] = std::string(to_code(r.judgement.verdict));
   doc["met"] = r.judgement.verdict == CaseVerdict::pass;
   doc["expected"] = std::string(describe(r.info->wanted));
   doc["sent"] = r.sent.empty() ? Json(nullptr) : Json(r.sent);
   const auto* a = deciding_answer(r);
   doc["webhook_id"] = a != nullptr && !a->delivered.label.empty() ? Json(a->delivered.label) : Json(nullptr);
-  doc["delivery"] = a != nullptr ? Json(std::string(describe(a->delivered.delivery))) : Json(nullptr);
-  doc["status"] =
-      a != nullptr && a->delivered.delivery == Delivery::answered ? Json(a->delivered.answer.status) : Json(nullptr);
-  doc["class"] = a != nullptr ? Json(std::string(describe(a->classified.answer_class))) : Json(nullptr);
+  doc["delivery"] = a != nullptr ? Json(std::string(to_code(a->delivered.delivery))) : Json(nullptr);
+  doc["status"] = a != nullptr && a->delivered.delivery == http::Delivery::answered ? Json(a->delivered.answer.status)
+                                                                                    : Json(nullptr);
+  doc["class"] = a != nullptr ? Json(std::string(to_code(a->classified.answer_class))) : Json(nullptr);
   doc["reason"] = a != nullptr && !a->classified.reason.empty() ? Json(a->classified.reason) : Json(nullptr);
   doc["latency_ms"] = rounded_ms(r.latency);
   doc["why"] = r.judgement.why.empty() ? Json(nullptr) : Json(r.judgement.why);
@@ -202,7 +202,7 @@ std::string json_line(const CaseResult& r) {
 }
 
 std::string text_line(const CaseResult& r, bool strict) {
-  std::string line = "  " + toned_label(r, strict, 6) + padded(describe(r.info->level), 8) + padded(r.info->name, 27);
+  std::string line = "  " + toned_label(r, strict, 6) + padded(to_code(r.info->level), 8) + padded(r.info->name, 27);
   if (const auto* a = deciding_answer(r)) {
     line += padded(answer_cell(*a), 14) + padded(format_latency(r.latency), 10);
   }
@@ -403,13 +403,13 @@ std::string battery_listing(bool json) {
       Json doc;
       doc["event"] = "case";
       doc["id"] = std::string(info.name);
-      doc["level"] = std::string(describe(info.level));
+      doc["level"] = std::string(to_code(info.level));
       doc["expected"] = std::string(describe(info.wanted));
       doc["summary"] = std::string(info.summary);
       doc["fix"] = std::string(info.fix);
       out += dump(doc);
     } else {
-      out += padded(info.name, 27) + padded(describe(info.level), 8) + std::string(info.summary) + "\n";
+      out += padded(info.name, 27) + padded(to_code(info.level), 8) + std::string(info.summary) + "\n";
     }
   }
   return out;
@@ -420,7 +420,7 @@ std::string check_junit(const std::vector<CaseResult>& results, const CheckFacts
   for (const auto& r : results) {
     JunitCase c;
     c.name = std::string(r.info->name);
-    c.classname = "epilot-action.check." + std::string(describe(r.info->level));
+    c.classname = "epilot-action.check." + std::string(to_code(r.info->level));
     c.seconds = std::chrono::duration<double>(r.latency).count();
     std::string detail =
         r.sent.empty() ? std::string() : "sent: " + r.sent + "\nexpected: " + std::string(describe(r.info->wanted));
@@ -458,7 +458,7 @@ std::string check_junit(const std::vector<CaseResult>& results, const CheckFacts
     }
     cases.push_back(std::move(c));
   }
-  return junit_xml("epilot-action check " + facts.url, cases, facts.seconds, iso8601(std::time(nullptr)));
+  return junit_xml("epilot-action check " + facts.url, cases, facts.seconds, util::iso8601(current_time()));
 }
 
 }  // namespace epilot::cli

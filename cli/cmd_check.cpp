@@ -21,6 +21,7 @@
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
 #include "cli/unreachable.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/epilot/check_battery.hpp"
 #include "lib/epilot/check_run.hpp"
 #include "lib/epilot/replay_plan.hpp"
@@ -81,14 +82,14 @@ std::vector<const CaseInfo*> case_list(const std::vector<std::string>& texts, co
     std::size_t start = 0;
     while (start <= text.size()) {
       const auto comma = std::min(text.find(',', start), text.size());
-      const auto id = std::string(trim_whitespace(std::string_view(text).substr(start, comma - start)));
+      const auto id = std::string(util::trim_whitespace(std::string_view(text).substr(start, comma - start)));
       start = comma + 1;
       if (id.empty()) {
         continue;
       }
       const auto* info = find_case(id);
       if (info == nullptr) {
-        auto close = similar_names(id, names);
+        auto close = util::similar_names(id, names);
         std::vector<std::string> hints;
         if (!close.empty()) {
           hints.push_back("did you mean '" + close.front() + "'?");
@@ -145,7 +146,7 @@ const Fixture& genuine_fixture(const CheckOptions& opts) {
   if (ref.rfind(k_fixture_prefix, 0) == 0) {
     return resolve_fixture(catalog, ref.substr(k_fixture_prefix.size()));
   }
-  if (opts.fixture.empty() && (ref == "-" || file_exists(ref))) {
+  if (opts.fixture.empty() && (ref == "-" || util::file_exists(ref))) {
     auto data = read_input(ref, k_max_input_size);
     warn_stdin_newline(ref, data, "sent");
     return checked_fixture(fixture_from_file(catalog, ref == "-" ? "stdin" : ref, std::move(data)));
@@ -157,7 +158,7 @@ const Fixture& genuine_fixture(const CheckOptions& opts) {
 // placeholders filled afresh, the headers every case carries.
 class BaseRequest {
  public:
-  BaseRequest(const CheckOptions& opts, const ParsedUrl& url, const Fixture& fixture)
+  BaseRequest(const CheckOptions& opts, const http::ParsedUrl& url, const Fixture& fixture)
       : m_fixture(fixture), m_fill(fill_context(opts.options)) {
     m_host = host_header(url);
     // As parsed: no userinfo, no fragment (neither ever goes on the wire).
@@ -167,16 +168,18 @@ class BaseRequest {
     }
     for (const auto& text : opts.headers) {
       auto header = parse_header_flag(text);
-      if (is_signing_header(header.name)) {
-        fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": check signs every request itself");
+      if (webhook::is_signing_header(header.name)) {
+        fail(ErrorCode::usage,
+             "-H can't set " + util::to_lower_ascii(header.name) + ": check signs every request itself");
       }
-      if (is_transport_header(header.name) && !iequals_ascii(header.name, "host")) {
-        fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": check frames every request itself");
+      if (is_transport_header(header.name) && !util::iequals_ascii(header.name, "host")) {
+        fail(ErrorCode::usage,
+             "-H can't set " + util::to_lower_ascii(header.name) + ": check frames every request itself");
       }
       m_headers.push_back(std::move(header));
     }
     if (opts.mock_token) {
-      m_token_key = generate_private_key(system_random());
+      m_token_key = webhook::generate_private_key(util::system_random());
     } else {
       m_token = load_token("", opts.token_file);
     }
@@ -204,16 +207,16 @@ class BaseRequest {
     context.base = m_last;
     context.now = current_time_ms() / 1000;
     context.tolerance = tolerance;
-    context.random = system_random();
+    context.random = util::system_random();
     return context;
   }
 
  private:
-  Capture make() {
+  webhook::Capture make() {
     auto fill = m_fill;
     fill.now_ms = current_time_ms();
     auto instance = take(instantiate_fixture(m_fixture, fill, m_sets));
-    Capture request;
+    webhook::Capture request;
     request.method = std::string(k_default_method);
     request.url = m_url;
     request.headers.push_back({"Host", m_host});
@@ -221,7 +224,7 @@ class BaseRequest {
       if (is_transport_header(h.name)) {
         continue;  // the request's own framing is computed
       }
-      take(validate_header(h.name, h.value));
+      take(http::validate_header(h.name, h.value));
       request.set_header(h.name, std::move(h.value));
     }
     for (const auto& h : m_headers) {
@@ -241,9 +244,9 @@ class BaseRequest {
     }
     request.body = std::move(instance.body);
     if (m_callbacks != nullptr) {
-      Bytes raw(16);
-      system_random()(raw.data(), raw.size());
-      const auto token = "rt_" + to_hex(raw);
+      util::Bytes raw(16);
+      util::system_random()(raw.data(), raw.size());
+      const auto token = "rt_" + util::to_hex(raw);
       request.body = take(with_callback(request.body, m_callback_url, token));
       const auto n = m_issued++;
       m_callbacks->board.issued(n, token);
@@ -257,13 +260,13 @@ class BaseRequest {
   std::string m_host;
   FillContext m_fill;
   std::vector<std::pair<std::string, std::string>> m_sets;
-  std::vector<Header> m_headers;
-  std::optional<PrivateKey> m_token_key;
+  std::vector<http::Header> m_headers;
+  std::optional<webhook::PrivateKey> m_token_key;
   std::string m_token;
   CallbackEndpoint* m_callbacks = nullptr;
   std::string m_callback_url;
   std::uint64_t m_issued = 0;
-  Capture m_last;
+  webhook::Capture m_last;
 };
 
 // The keys, and how the report names the one the endpoint must trust.
@@ -309,8 +312,8 @@ std::optional<DuplicateAnswer> duplicate_answer(const std::string& text) {
 }
 
 // Where the cases go; the sender makes it one connection per case.
-LoadPlan load_plan(const CheckOptions& opts, const ParsedUrl& url) {
-  LoadPlan plan;
+http::LoadPlan load_plan(const CheckOptions& opts, const http::ParsedUrl& url) {
+  http::LoadPlan plan;
   plan.host = url.host;
   plan.port = url.port;
   plan.tls = url.scheme == "https";
@@ -346,11 +349,11 @@ Outcome run_check(const CheckOptions& opts) {
   }
   check_flags(opts);
   check_report_path(opts.junit);
-  const auto url = take(parse_url(opts.url));
+  const auto url = take(http::parse_url(opts.url));
   const auto skipped = left_out(opts);
   const auto duplicate = duplicate_answer(opts.duplicate_answer);
   CheckFacts facts;
-  facts.url = shown_url(opts.url);
+  facts.url = http::shown_url(opts.url);
   facts.tolerance = opts.tolerance;
   facts.strict = opts.strict;
   facts.duplicate_answer = !opts.duplicate_answer.empty();
@@ -376,7 +379,7 @@ Outcome run_check(const CheckOptions& opts) {
   bool unreachable = false;
   run.on_case = [&](const CaseResult& r) {
     if (r.info->id == CaseId::genuine && !r.answers.empty() &&
-        r.answers.front().delivered.delivery == Delivery::unreachable) {
+        r.answers.front().delivered.delivery == http::Delivery::unreachable) {
       unreachable = true;
     }
     if (!unreachable) {

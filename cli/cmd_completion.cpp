@@ -88,8 +88,8 @@ std::vector<CLI::Option*> visible_options(CLI::App& command) {
 // fixtures; a DIR, or an option named "fixtures" or "*-dir", is a folder; a
 // FILE or KEY (a file or whpk_...) and the arguments are files; anything else
 // (URL, DURATION, N, PORT, HEADER...) is nothing a shell can guess.
-CompletionValue value_of(CLI::Option& option, CLI::App& command) {
-  CompletionValue value;
+util::CompletionValue value_of(CLI::Option& option, CLI::App& command) {
+  util::CompletionValue value;
   value.choices = choices_of(option);
   const std::string type = option.get_type_name();
   const std::string base_type = type.substr(0, type.find(':'));
@@ -110,23 +110,23 @@ CompletionValue value_of(CLI::Option& option, CLI::App& command) {
     }
   }
   if (!value.choices.empty()) {
-    value.kind = ValueKind::choices;
+    value.kind = util::ValueKind::choices;
   } else if (long_name == "fixture" || (positional && reads_fixtures())) {
-    value.kind = ValueKind::fixture;
+    value.kind = util::ValueKind::fixture;
   } else if (base_type == "DIR" || long_name == "fixtures" || long_name.ends_with("-dir")) {
-    value.kind = ValueKind::directory;
+    value.kind = util::ValueKind::directory;
   } else if (positional || base_type == "FILE" || base_type == "KEY") {
-    value.kind = ValueKind::file;
+    value.kind = util::ValueKind::file;
   } else {
-    value.kind = ValueKind::none;
+    value.kind = util::ValueKind::none;
   }
   return value;
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
-CompletionOption option_model(CLI::Option& option, CLI::App& command) {
-  CompletionOption model;
+util::CompletionOption option_model(CLI::Option& option, CLI::App& command) {
+  util::CompletionOption model;
   for (const auto& n : option.get_lnames()) {
     model.names.push_back("--" + n);
   }
@@ -142,8 +142,8 @@ CompletionOption option_model(CLI::Option& option, CLI::App& command) {
   return model;
 }
 
-CompletionCommand command_model(CLI::App& command) {
-  CompletionCommand model;
+util::CompletionCommand command_model(CLI::App& command) {
+  util::CompletionCommand model;
   model.name = command.get_parent() == nullptr ? "" : command.get_name();
   model.description = first_line(command.get_description());
   for (auto* option : visible_options(command)) {
@@ -151,7 +151,7 @@ CompletionCommand command_model(CLI::App& command) {
       model.options.push_back(option_model(*option, command));
       continue;
     }
-    CompletionPositional positional;
+    util::CompletionPositional positional;
     positional.name = option->get_name();
     positional.description = first_line(option->get_description());
     positional.required = option->get_required();
@@ -164,7 +164,7 @@ CompletionCommand command_model(CLI::App& command) {
 
 // A command that lets its parent's options through takes them too (a
 // global --color, say), unless it has one of the same name.
-void add_fallthrough_options(CompletionCommand& command, const CompletionCommand& parent) {
+void add_fallthrough_options(util::CompletionCommand& command, const util::CompletionCommand& parent) {
   for (const auto& option : parent.options) {
     bool taken = false;
     for (const auto& own : command.options) {
@@ -178,8 +178,8 @@ void add_fallthrough_options(CompletionCommand& command, const CompletionCommand
   }
 }
 
-CompletionModel model_of(CLI::App& app) {
-  CompletionModel model;
+util::CompletionModel model_of(CLI::App& app) {
+  util::CompletionModel model;
   model.program = app.get_name();
   model.top = command_model(app);
   const auto visible = [](const CLI::App* a) { return !a->get_name().empty() && !a->get_group().empty(); };
@@ -195,14 +195,14 @@ CompletionModel model_of(CLI::App& app) {
   return model;
 }
 
-Shell shell_named(const std::string& name) {
+util::Shell shell_named(const std::string& name) {
   if (name == "zsh") {
-    return Shell::zsh;
+    return util::Shell::zsh;
   }
   if (name == "fish") {
-    return Shell::fish;
+    return util::Shell::fish;
   }
-  return Shell::bash;
+  return util::Shell::bash;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "cli/flags.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/util/base64.hpp"
 #include "lib/util/timefmt.hpp"
 
@@ -28,8 +29,8 @@ struct FetchKeyOptions {
   std::string expect_fingerprint;
 };
 
-std::string base64url(const Ed25519Public& raw) {
-  auto text = base64_encode(Bytes(raw.begin(), raw.end()));
+std::string base64url(const util::Ed25519Public& raw) {
+  auto text = util::base64_encode(util::Bytes(raw.begin(), raw.end()));
   for (auto& c : text) {
     c = c == '+' ? '-' : c == '/' ? '_' : c;
   }
@@ -74,13 +75,13 @@ Outcome run_fetch_key(const FetchKeyOptions& opts) {
   }
   // A malformed pin is caught before the network is touched.
   const auto pinned =
-      opts.expect_fingerprint.empty() ? std::string() : take(parse_fingerprint(opts.expect_fingerprint));
+      opts.expect_fingerprint.empty() ? std::string() : take(webhook::parse_fingerprint(opts.expect_fingerprint));
   const auto url = epilot_key_url(opts.key);
   const auto key = obtain_epilot_key(opts.key, opts.refresh ? CacheMode::refresh : CacheMode::normal);
   const auto print = fingerprint(key.key);
   const auto where = key.source == KeySource::network
                          ? "fetched from " + url
-                         : "cached " + describe_duration(current_time() - key.fetched_at) + " ago";
+                         : "cached " + util::describe_duration(current_time() - key.fetched_at) + " ago";
   std::fprintf(stderr, "epilot-action: key %s (%s)\n", print.c_str(), where.c_str());
   if (!pinned.empty() && pinned != print) {
     print_error(make_error(ErrorCode::bad_key,

@@ -32,7 +32,7 @@ using Json = nlohmann::ordered_json;
 // entity of its payload; empty when its text says neither.
 std::string description(const Fixture& f) {
   try {
-    auto doc = parse_json_or_discarded<nlohmann::json>(f.text);
+    auto doc = util::parse_json_or_discarded<nlohmann::json>(f.text);
     if (doc.is_object() && doc.contains("description") && doc["description"].is_string()) {
       return doc["description"].get<std::string>();
     }

@@ -10,6 +10,7 @@
 #include "cli/flags.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/timefmt.hpp"
 #include "lib/webhook/input_formats.hpp"
@@ -54,7 +55,7 @@ void print_id_and_timestamp(const Json& d) {
     row(ts_label.c_str(), str(ts["value"]) + "  (" + str(ts["error"]) + ")");
   } else {
     const auto age = ts["age_seconds"].get<std::int64_t>();
-    row(ts_label.c_str(), str(ts["value"]) + " = " + str(ts["iso"]) + ", " + describe_duration(age) +
+    row(ts_label.c_str(), str(ts["value"]) + " = " + str(ts["iso"]) + ", " + util::describe_duration(age) +
                               (age >= 0 ? " ago" : " in the future") +
                               (ts["within_tolerance"].get<bool>() ? " (within tolerance)" : " (OUTSIDE tolerance)"));
   }
@@ -102,11 +103,11 @@ void print_token(const Json& t) {
   if (t.contains("expires_at")) {
     const auto left = t["expires_in_seconds"].get<std::int64_t>();
     std::printf("  expires:    %s (%s)\n", str(t["expires_at"]).c_str(),
-                left <= 0 ? ("expired " + describe_duration(left) + " ago").c_str()
-                          : ("valid for " + describe_duration(left)).c_str());
+                left <= 0 ? ("expired " + util::describe_duration(left) + " ago").c_str()
+                          : ("valid for " + util::describe_duration(left)).c_str());
   }
   if (t.contains("lifetime_seconds")) {
-    std::printf("  lifetime:   %s\n", describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
+    std::printf("  lifetime:   %s\n", util::describe_duration(t["lifetime_seconds"].get<std::int64_t>()).c_str());
   }
   std::printf("  claims:     %s\n", str(t["claims"]).c_str());
 }
@@ -160,8 +161,8 @@ std::string json_event(const char* name, const Json& fields) {
 Outcome run_inspect(const InspectOptions& opts) {
   const auto source = opts.capture.empty() ? std::string("-") : opts.capture;
   const auto input = read_input(source, k_max_input_size);
-  if (looks_like_key(input)) {
-    auto key = inspect_key(input);
+  if (webhook::looks_like_key(input)) {
+    auto key = webhook::inspect_key(input);
     if (!key) {
       auto error = key.error();
       error.message = (source == "-" ? "stdin" : source) + ": " + error.message;
@@ -177,7 +178,7 @@ Outcome run_inspect(const InspectOptions& opts) {
     return Outcome::success;
   }
   require_captures(source == "-" ? std::string("stdin") : source, input, source);
-  auto requests = parse_requests(input);
+  auto requests = webhook::parse_requests(input);
   if (!requests) {
     auto error = requests.error();
     error.message = (source == "-" ? "stdin" : source) + ": " + error.message;

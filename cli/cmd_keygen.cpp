@@ -42,7 +42,7 @@ void print_key_event(const nlohmann::ordered_json& fields) {
 }
 
 Outcome run_hmac(const KeygenOptions& opts) {
-  const auto secret = to_whsec(generate_secret(system_random()));
+  const auto secret = to_whsec(webhook::generate_secret(util::system_random()));
   const bool json = opts.format == KeygenFormat::json;
   if (opts.out.empty() || opts.out == "-") {
     // Asked for on stdout, the secret is the data keygen was run for.
@@ -53,7 +53,7 @@ Outcome run_hmac(const KeygenOptions& opts) {
     }
     return Outcome::success;
   }
-  take(write_file_atomic(opts.out, secret + "\n", 0600, opts.force ? Overwrite::yes : Overwrite::no));
+  take(write_file_atomic(opts.out, secret + "\n", 0600, opts.force ? util::Overwrite::yes : util::Overwrite::no));
   std::fprintf(stderr, "epilot-action: wrote HMAC secret to %s (mode 0600)\n", opts.out.c_str());
   if (json) {
     print_key_event({{"kind", "hmac"}, {"secret_file", opts.out}});
@@ -95,22 +95,22 @@ Outcome run_keygen(const KeygenOptions& opts) {
   const bool use_default = opts.private_key.empty();
   const auto private_path = use_default ? default_private_key_path() : opts.private_key;
   const auto public_path = use_default ? default_public_key_path() : opts.public_key;
-  if (same_file(private_path, public_path)) {
+  if (util::same_file(private_path, public_path)) {
     fail(ErrorCode::usage, "--private-key and --public-key name the same file");
   }
-  const auto overwrite = opts.force ? Overwrite::yes : Overwrite::no;
-  if (overwrite == Overwrite::no) {
+  const auto overwrite = opts.force ? util::Overwrite::yes : util::Overwrite::no;
+  if (overwrite == util::Overwrite::no) {
     for (const auto& path : {private_path, public_path}) {
-      if (file_exists(path)) {
+      if (util::file_exists(path)) {
         fail(ErrorCode::io, path + " already exists; keygen never overwrites a key",
              {"use --force to replace it (anything signed with the old key stops verifying)"});
       }
     }
   }
   if (use_default) {
-    take(make_directories(config_directory(), 0700));
+    take(util::make_directories(config_directory(), 0700));
   }
-  const auto key = generate_private_key(system_random());
+  const auto key = webhook::generate_private_key(util::system_random());
   const bool pem = opts.key_format == "pem";
   take(write_file_atomic(private_path, pem ? to_pem(key) : to_whsk(key) + "\n", 0600, overwrite));
   auto written =

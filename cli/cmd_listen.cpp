@@ -22,6 +22,7 @@
 #include "cli/keysource.hpp"
 #include "cli/signals.hpp"
 #include "cli/verify_keys.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/epilot/action_receiver.hpp"
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
@@ -75,7 +76,7 @@ constexpr std::size_t k_max_pending_callbacks = 256;
 
 // Open listen's --out and --out-dir (lib/webhook/capture_sink.hpp), warning
 // first when the file is readable by others, as captures hold tokens.
-void open_sink(CaptureSink& sink, const ListenOptions& opts) {
+void open_sink(webhook::CaptureSink& sink, const ListenOptions& opts) {
   auto opened = sink.open({opts.out, opts.out_dir});
   if (sink.file_readable_by_others()) {
     print_warning(opts.out + " can be read by other users, and captures hold tokens (chmod 600 it)");
@@ -86,7 +87,7 @@ void open_sink(CaptureSink& sink, const ListenOptions& opts) {
 // Stops the server once, from whichever of signal, count or clock comes first.
 class Stopper {
  public:
-  explicit Stopper(HttpServer& server) : m_server(server) {}
+  explicit Stopper(http::HttpServer& server) : m_server(server) {}
   void stop(const char* why) {
     std::lock_guard lock(m_mutex);
     if (m_why == nullptr) {
@@ -105,7 +106,7 @@ class Stopper {
   }
 
  private:
-  HttpServer& m_server;
+  http::HttpServer& m_server;
   std::mutex m_mutex;
   std::condition_variable m_cv;
   const char* m_why = nullptr;
@@ -164,7 +165,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
     doc["event"] = "request";
     doc["method"] = r.request.method;
     doc["path"] = std::string(path);
-    doc["url"] = shown_url(r.request.url);  // the query may carry a token: the capture file has it all
+    doc["url"] = http::shown_url(r.request.url);  // the query may carry a token: the capture file has it all
     doc["webhook_id"] = v.id.empty() ? Json() : Json(v.id);
     doc["verdict"] = to_code(v.verdict);
     doc["duplicate"] = r.duplicate;
@@ -195,7 +196,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
 
 // A request answered without being verified: refused by the server (400,
 // 408, 413, 431, 505) or by --path (404). `code` is a snake_case reason.
-void print_refusal(const ListenOptions& opts, const Refusal& refusal, std::string_view code) {
+void print_refusal(const ListenOptions& opts, const http::Refusal& refusal, std::string_view code) {
   const auto path = target_path(refusal.target);
   // An unreadable request line is shown as far as it is known (already
   // escaped), its query left out as for any other request.
@@ -222,7 +223,7 @@ void print_refusal(const ListenOptions& opts, const Refusal& refusal, std::strin
 }
 
 // The reason code of a server refusal: its short error, in snake_case.
-std::string refusal_code(const Refusal& refusal) {
+std::string refusal_code(const http::Refusal& refusal) {
   auto code = refusal.error;
   std::replace(code.begin(), code.end(), ' ', '_');
   return code;
@@ -251,13 +252,13 @@ ReceiverConfig receiver_config(const ListenOptions& opts) {
   }
   config.status = opts.respond;
   if (!opts.respond_body.empty()) {
-    config.body = take(read_file(opts.respond_body, k_max_input_size));
+    config.body = take(util::read_file(opts.respond_body, k_max_input_size));
   }
   return config;
 }
 
 void print_callback(const ListenOptions& opts, const ResumeOutcome& o) {
-  const auto url = shown_url(o.call.url);
+  const auto url = http::shown_url(o.call.url);
   // The client's message names the whole URL; its query may hold a credential.
   auto error = o.error;
   if (const auto at = error.find(o.call.url); at != std::string::npos && url != o.call.url) {
@@ -294,7 +295,7 @@ class Session {
       : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_stopper(stopper) {
     open_sink(m_sink, opts);
     if (!opts.no_callback) {
-      HttpOptions http;
+      http::HttpOptions http;
       http.ca_cert = opts.keys.epilot.ca_cert;
       http.timeout = k_callback_timeout;
       m_http = make_http_client(http);
@@ -303,8 +304,8 @@ class Session {
     }
   }
 
-  ServerResponse handle(wire::Request&& request);
-  void refused(const Refusal& refusal, Admitted admitted);
+  http::ServerResponse handle(http::wire::Request&& request);
+  void refused(const http::Refusal& refusal, Admitted admitted);
 
   // Send the callbacks still due, each within its timeout.
   void finish_callbacks() {
@@ -330,9 +331,9 @@ class Session {
   const ListenOptions& m_opts;
   ReceiverConfig m_config;
   Receiver m_receiver;
-  CaptureSink m_sink;
+  webhook::CaptureSink m_sink;
   Stopper& m_stopper;
-  std::unique_ptr<HttpClient> m_http;
+  std::unique_ptr<http::HttpClient> m_http;
   std::unique_ptr<ResumeQueue> m_callbacks;
   std::atomic<std::size_t> m_admitted{0};
   std::atomic<std::size_t> m_done{0};
@@ -340,24 +341,26 @@ class Session {
   std::atomic<std::size_t> m_unsaved{0};  // captures that could not be written
 };
 
-ServerResponse Session::handle(wire::Request&& request) {
+http::ServerResponse Session::handle(http::wire::Request&& request) {
   if (!admit()) {
     return {{503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})"}, {}, true};
   }
   const auto path = std::string(target_path(request.target));
   if (!m_opts.path.empty() && path != m_opts.path) {
-    refused(Refusal{404, "not found", "listen answers " + m_opts.path + " only", request.method, request.target, {}},
-            Admitted::yes);
-    return {{404, "{\"error\":\"not found\",\"path\":" + json_quote(m_opts.path) + "}"}};
+    refused(
+        http::Refusal{404, "not found", "listen answers " + m_opts.path + " only", request.method, request.target, {}},
+        Admitted::yes);
+    return {{404, "{\"error\":\"not found\",\"path\":" + util::json_quote(m_opts.path) + "}"}};
   }
   // epilot only ever POSTs; a GET that verifies is still not a webhook.
   if (request.method != k_default_method) {
     refused(
-        Refusal{405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
+        http::Refusal{
+            405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
         Admitted::yes);
     return {{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)};
   }
-  auto received = m_receiver.handle(capture_from_request(std::move(request)), current_time());
+  auto received = m_receiver.handle(webhook::capture_from_request(std::move(request)), current_time());
   if (const auto stored =
           m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id) : ok_status();
       !stored) {
@@ -372,10 +375,10 @@ ServerResponse Session::handle(wire::Request&& request) {
   print_event(m_opts, received, path);
   call_back(received);
   done();
-  return ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false};
+  return http::ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false};
 }
 
-void Session::refused(const Refusal& refusal, Admitted admitted) {
+void Session::refused(const http::Refusal& refusal, Admitted admitted) {
   if (admitted == Admitted::no && !admit()) {
     return;  // beyond --max-requests: answered, not taken
   }
@@ -414,22 +417,22 @@ void Session::call_back(const Received& received) {
 }
 
 // The hints for a bind failure, in terms of listen's flags.
-Error bind_error(Error error, HttpServer::BindFailure why, const ListenOptions& opts) {
+Error bind_error(Error error, http::HttpServer::BindFailure why, const ListenOptions& opts) {
   switch (why) {
-    case HttpServer::BindFailure::in_use:
+    case http::HttpServer::BindFailure::in_use:
       error.hints.push_back("another program is listening on port " + std::to_string(opts.port) +
                             "; --port 0 picks a free one");
       break;
-    case HttpServer::BindFailure::not_local:
+    case http::HttpServer::BindFailure::not_local:
       error.hints.push_back(opts.host +
                             " is not an address of this machine: --host 127.0.0.1 listens on this "
                             "machine only, --host 0.0.0.0 on every interface");
       break;
-    case HttpServer::BindFailure::denied:
+    case http::HttpServer::BindFailure::denied:
       error.hints.push_back("ports below 1024 need privileges; pick a higher --port");
       break;
-    case HttpServer::BindFailure::none:
-    case HttpServer::BindFailure::other:
+    case http::HttpServer::BindFailure::none:
+    case http::HttpServer::BindFailure::other:
       break;
   }
   return error;
@@ -449,7 +452,7 @@ std::string check_failure(const ListenOptions& opts, const Session& session, con
 }
 
 void print_ready(const ListenOptions& opts, int port) {
-  const auto url = "http://" + url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
+  const auto url = "http://" + http::url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
   if (opts.format == OutputFormat::json) {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {
@@ -487,12 +490,12 @@ Outcome run_listen(const ListenOptions& opts) {
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
   }
-  ServerLimits limits;
+  http::ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
   limits.max_connections = opts.max_connections;
   limits.request_timeout = opts.read_timeout;
-  HttpServer server(limits);
+  http::HttpServer server(limits);
   Stopper stopper(server);
   // A second signal is ignored: the stop under way already ends the
   // requests in flight. Taken before any thread starts, so that every
@@ -514,8 +517,8 @@ Outcome run_listen(const ListenOptions& opts) {
   }
   // Returns once stopped, after the answers already made are sent. Ready is
   // said once every worker runs.
-  server.run([&](wire::Request&& request) { return session.handle(std::move(request)); },
-             [&](const Refusal& refusal) { session.refused(refusal, Admitted::no); },
+  server.run([&](http::wire::Request&& request) { return session.handle(std::move(request)); },
+             [&](const http::Refusal& refusal) { session.refused(refusal, Admitted::no); },
              [&] { print_ready(opts, *bound); });
   session.finish_callbacks();
 

@@ -26,6 +26,7 @@
 #include "cli/replay_sources.hpp"
 #include "cli/signals.hpp"
 #include "cli/unreachable.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/epilot/replay_plan.hpp"
 #include "lib/epilot/replay_verdicts.hpp"
 #include "lib/epilot/resume_endpoint.hpp"
@@ -94,11 +95,12 @@ void warn_expired_tokens(const std::vector<ReplayItem>& items, TokenMode mode) {
     if (token == nullptr) {
       continue;
     }
-    auto jwt = decode_jwt(*token);
+    auto jwt = webhook::decode_jwt(*token);
     if (jwt.ok() && jwt->claims.contains("exp") && jwt->claims["exp"].is_number() &&
         jwt->claims["exp"].get<std::int64_t>() < now) {
       print_warning(item.name + ": its x-epilot-token expired " +
-                    describe_duration(now - jwt->claims["exp"].get<std::int64_t>()) + " ago; it is sent as captured");
+                    util::describe_duration(now - jwt->claims["exp"].get<std::int64_t>()) +
+                    " ago; it is sent as captured");
       print_hint("send a stand-in with --mock-token, or a live one with --token-file FILE");
       return;
     }
@@ -211,7 +213,7 @@ void hint_as_is(const std::vector<ReplayItem>& items, SendMode mode,
 // reporter so that it never mixes with the lines on stdout.
 class ProgressBar {
  public:
-  ProgressBar(ReplayReporter& reporter, const LoadProgress& progress, std::uint64_t total, double duration_s)
+  ProgressBar(ReplayReporter& reporter, const http::LoadProgress& progress, std::uint64_t total, double duration_s)
       : m_reporter(reporter), m_progress(progress), m_total(total), m_duration(duration_s) {
     m_thread = std::thread([this] { loop(); });
   }
@@ -252,7 +254,7 @@ class ProgressBar {
   }
 
   ReplayReporter& m_reporter;
-  const LoadProgress& m_progress;
+  const http::LoadProgress& m_progress;
   std::uint64_t m_total;
   double m_duration;
   std::atomic<bool> m_done{false};
@@ -277,7 +279,7 @@ void check_flags(const ReplayOptions& opts) {
 }
 
 // How every request is made: where it goes, what it carries, how it is signed.
-ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl& url, SendMode mode) {
+ReplayRequestOptions request_options(const ReplayOptions& opts, const http::ParsedUrl& url, SendMode mode) {
   ReplayRequestOptions request;
   request.host = host_header(url);
   request.target = url.target;
@@ -287,9 +289,10 @@ ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl&
   for (const auto& text : opts.headers) {
     auto header = parse_header_flag(text);
     if (mode == SendMode::resign &&
-        (iequals_ascii(header.name, k_header_id) || iequals_ascii(header.name, k_header_timestamp) ||
-         iequals_ascii(header.name, k_header_signature))) {
-      fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name) + ": replay signs every request itself",
+        (util::iequals_ascii(header.name, k_header_id) || util::iequals_ascii(header.name, k_header_timestamp) ||
+         util::iequals_ascii(header.name, k_header_signature))) {
+      fail(ErrorCode::usage,
+           "-H can't set " + util::to_lower_ascii(header.name) + ": replay signs every request itself",
            {"to send captured signatures untouched, use --as-is"});
     }
     request.headers.push_back(std::move(header));
@@ -305,7 +308,7 @@ ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl&
     }
     if (opts.mock_token) {
       request.token_mode = TokenMode::mock;
-      request.token_key = generate_private_key(system_random());
+      request.token_key = webhook::generate_private_key(util::system_random());
     } else if (auto token = load_token(opts.token, opts.token_file); !token.empty()) {
       request.token_mode = TokenMode::given;
       request.token = std::move(token);
@@ -315,9 +318,9 @@ ReplayRequestOptions request_options(const ReplayOptions& opts, const ParsedUrl&
 }
 
 // How the load client runs: connections, threads, pace and limits.
-LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t inputs) {
+http::LoadPlan load_plan(const ReplayOptions& opts, const http::ParsedUrl& url, std::size_t inputs) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  LoadPlan plan;
+  http::LoadPlan plan;
   plan.host = url.host;
   plan.port = url.port;
   plan.tls = url.scheme == "https";
@@ -335,7 +338,7 @@ LoadPlan load_plan(const ReplayOptions& opts, const ParsedUrl& url, std::size_t 
 // What a run sends, where, and what each input must be answered with: all
 // settled before the first request goes out.
 struct PreparedRun {
-  ParsedUrl url;
+  http::ParsedUrl url;
   SendMode mode = SendMode::resign;
   std::vector<ReplayItem> items;                   // until the renderer takes them
   std::vector<Expectation> expectations;           // what expectation_of points into
@@ -349,7 +352,7 @@ PreparedRun read_inputs(const ReplayOptions& opts) {
     fail(ErrorCode::usage, "name the endpoint with --url", {"for example: --url http://127.0.0.1:3000/hook"});
   }
   PreparedRun run;
-  run.url = take(parse_url(opts.url));
+  run.url = take(http::parse_url(opts.url));
 
   check_flags(opts);
   run.mode = opts.as_is ? SendMode::as_is : SendMode::resign;
@@ -375,7 +378,7 @@ void start_callbacks(PreparedRun& run, CallbackEndpoint& callbacks) {
 }
 
 // What makes every request; it tells the board of each resume token it sends.
-std::unique_ptr<RequestRenderer> make_renderer(const ReplayOptions& opts, PreparedRun& run, const LoadPlan& plan,
+std::unique_ptr<RequestRenderer> make_renderer(const ReplayOptions& opts, PreparedRun& run, const http::LoadPlan& plan,
                                                CallbackBoard& board) {
   SendContext context;
   context.now_ms = current_time_ms;
@@ -394,7 +397,8 @@ std::vector<std::string> item_names(const std::vector<ReplayItem>& items) {
   return names;
 }
 
-ReplayReporter make_reporter(const ReplayOptions& opts, const LoadPlan& plan, const std::vector<std::string>& names) {
+ReplayReporter make_reporter(const ReplayOptions& opts, const http::LoadPlan& plan,
+                             const std::vector<std::string>& names) {
   std::size_t name_width = 0;
   for (const auto& name : names) {
     name_width = std::max(name_width, std::min<std::size_t>(name.size(), 40));
@@ -424,13 +428,13 @@ class ReplayJudge {
         m_callback_timeout(std::chrono::milliseconds(std::llround(opts.callback_timeout * 1000))),
         m_tallies(threads) {}
 
-  void delivered(unsigned thread, Delivered& delivered);
+  void delivered(unsigned thread, http::Delivered& delivered);
   // Waits for the callbacks still on their way (until the timeout, or a
   // stop), then judges the requests that waited for them, in job order.
   void settle_callbacks(const std::atomic<bool>& stop, RunFacts& facts);
   Tally total() const;
   // The first request that could not be delivered.
-  const std::optional<Delivered>& unreachable() const { return m_unreachable; }
+  const std::optional<http::Delivered>& unreachable() const { return m_unreachable; }
 
  private:
   void judge(ReplayRecord& r) const;
@@ -446,17 +450,18 @@ class ReplayJudge {
   std::mutex m_pending_mutex;
   std::vector<ReplayRecord> m_pending;  // successful callback requests, judged once their callback is in
   std::mutex m_unreachable_mutex;
-  std::optional<Delivered> m_unreachable;
+  std::optional<http::Delivered> m_unreachable;
 };
 
 void ReplayJudge::judge(ReplayRecord& r) const {
   r.met = expectation_met(*r.expectation, r.delivered, r.classified.answer_class);
   if (!r.met) {
-    r.why_unmet = "expected " + r.expectation->text +
-                  (r.repeat && m_repeat_expectation ? " for a repeated webhook-id" : "") + ", got " +
-                  (r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
-                  std::string(describe(r.classified.answer_class)) +
-                  (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
+    r.why_unmet =
+        "expected " + r.expectation->text + (r.repeat && m_repeat_expectation ? " for a repeated webhook-id" : "") +
+        ", got " +
+        (r.delivered.delivery == http::Delivery::answered ? std::to_string(r.delivered.answer.status) + " " : "") +
+        std::string(to_code(r.classified.answer_class)) +
+        (r.classified.reason.empty() ? "" : ": " + r.classified.reason);
   }
   if (r.met && r.callback && r.callback->state == CallbackOutcome::State::timed_out) {
     r.met = false;
@@ -464,7 +469,7 @@ void ReplayJudge::judge(ReplayRecord& r) const {
   }
 }
 
-void ReplayJudge::delivered(unsigned thread, Delivered& delivered) {
+void ReplayJudge::delivered(unsigned thread, http::Delivered& delivered) {
   ReplayRecord r;
   r.job = delivered.job;
   r.item = m_renderer.item_of(delivered.job);
@@ -522,17 +527,17 @@ Tally ReplayJudge::total() const {
 
 // Sends every request (a progress bar on a terminal meanwhile); returns
 // once the load client is done or stopped.
-void send_all(const ReplayOptions& opts, const LoadPlan& plan, RequestRenderer& renderer, ReplayJudge& judge,
+void send_all(const ReplayOptions& opts, const http::LoadPlan& plan, RequestRenderer& renderer, ReplayJudge& judge,
               ReplayReporter& reporter, const std::atomic<bool>& stop) {
-  LoadProgress progress;
+  http::LoadProgress progress;
   const bool show_progress = !opts.no_progress && !opts.quiet && ::isatty(STDERR_FILENO) == 1;
   std::unique_ptr<ProgressBar> bar;
   if (show_progress) {
     bar = std::make_unique<ProgressBar>(reporter, progress, plan.total, opts.duration);
   }
   const auto stats = run_load(
-      plan, [&](unsigned t, std::uint64_t job, OutgoingRequest& out) { renderer.render(t, job, out); },
-      [&](unsigned thread, Delivered& delivered) { judge.delivered(thread, delivered); }, &progress, &stop);
+      plan, [&](unsigned t, std::uint64_t job, http::OutgoingRequest& out) { renderer.render(t, job, out); },
+      [&](unsigned thread, http::Delivered& delivered) { judge.delivered(thread, delivered); }, &progress, &stop);
   bar.reset();
   if (!stats.ok()) {
     throw Failure(stats.error());
@@ -548,7 +553,7 @@ Outcome report(const ReplayOptions& opts, ReplayReporter& reporter, const std::v
     write_output(opts.junit, reporter.junit(names, run.expectation_of, total, facts));
   }
   if (judge.unreachable()) {
-    fail_unreachable(shown_url(opts.url), *judge.unreachable());
+    fail_unreachable(http::shown_url(opts.url), *judge.unreachable());
   }
   return total.unmet == 0 && facts.callback_problems.empty() && !facts.stopped ? Outcome::success
                                                                                : Outcome::check_failed;

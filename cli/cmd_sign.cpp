@@ -10,6 +10,7 @@
 #include "cli/flags.hpp"
 #include "cli/input_output.hpp"
 #include "cli/keysource.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/epilot/input_kind.hpp"
 #include "lib/epilot/replay_plan.hpp"
 #include "lib/epilot/templates.hpp"
@@ -48,8 +49,8 @@ struct SignOptions {
 
 // A capture given to sign is signed again: its method, URL, body and headers
 // (but its framing and old signature) are kept.
-Capture resign_capture(const std::string& path, std::string_view data) {
-  auto requests = parse_requests(data);
+webhook::Capture resign_capture(const std::string& path, std::string_view data) {
+  auto requests = webhook::parse_requests(data);
   if (!requests.ok()) {
     fail(requests.error().code, path + ": " + requests.error().message, requests.error().hints);
   }
@@ -57,7 +58,7 @@ Capture resign_capture(const std::string& path, std::string_view data) {
     fail(ErrorCode::usage, path + " holds " + std::to_string(requests->size()) + " requests; sign takes one",
          {"to send them all signed afresh: epilot-action replay " + path + " --url URL"});
   }
-  Capture request = std::move(requests->front());
+  webhook::Capture request = std::move(requests->front());
   if (auto body = decoded_event_body(request)) {
     print_warning(path + ": its body is base64 (\"isBase64Encoded\": true); the decoded bytes are signed");
     request.body = std::move(*body);
@@ -68,13 +69,14 @@ Capture resign_capture(const std::string& path, std::string_view data) {
                   ": the body was logged parsed (JSON, not the text received); it is signed re-encoded "
                   "compactly, which may not be the bytes epilot sent");
   }
-  std::erase_if(request.headers,
-                [](const Header& h) { return is_transport_header(h.name) || is_signing_header(h.name); });
+  std::erase_if(request.headers, [](const http::Header& h) {
+    return is_transport_header(h.name) || webhook::is_signing_header(h.name);
+  });
   return request;
 }
 
 // The request to sign, with the headers a request-form fixture adds.
-Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_headers) {
+webhook::Capture unsigned_request(const SignOptions& opts, std::vector<http::Header>& fixture_headers) {
   std::vector<std::pair<std::string, std::string>> sets;
   for (const auto& text : opts.sets) {
     sets.push_back(take(parse_assignment(text, "--set")));
@@ -84,13 +86,13 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
   }
   auto& catalog = fixture_catalog(opts.fixtures_dir);
   const Fixture* fixture = nullptr;
-  Capture request;
+  webhook::Capture request;
   // The spellings replay takes: fixture:NAME or fixture:PATH, and a
   // fixture's bare name where no file has it.
   std::string fixture_ref = opts.fixture;
   std::string payload = opts.payload;
   if (payload.rfind(k_fixture_prefix, 0) == 0 ||
-      (!payload.empty() && payload != "-" && !file_exists(payload) && catalog.find(payload) != nullptr)) {
+      (!payload.empty() && payload != "-" && !util::file_exists(payload) && catalog.find(payload) != nullptr)) {
     fixture_ref = payload;
     payload.clear();
   }
@@ -135,8 +137,8 @@ Capture unsigned_request(const SignOptions& opts, std::vector<Header>& fixture_h
 }
 
 Outcome run_sign(const SignOptions& opts) {
-  std::vector<Header> fixture_headers;
-  Capture request = unsigned_request(opts, fixture_headers);
+  std::vector<http::Header> fixture_headers;
+  webhook::Capture request = unsigned_request(opts, fixture_headers);
   if (opts.method || request.method.empty()) {
     request.method = opts.method.value_or(std::string(k_default_method));
   }
@@ -145,13 +147,13 @@ Outcome run_sign(const SignOptions& opts) {
   }
   // They go onto the wire as they are when the capture is sent: a space, CR
   // or LF in them would start a line of their choosing.
-  if (!wire::is_token(request.method)) {
+  if (!http::wire::is_token(request.method)) {
     fail(ErrorCode::usage,
-         "-X '" + wire::printable(request.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
+         "-X '" + http::wire::printable(request.method) + "' is not an HTTP method (letters, digits, !#$%&'*+-.^_`|~)");
   }
-  if (!wire::is_visible_ascii(request.url)) {
+  if (!http::wire::is_visible_ascii(request.url)) {
     fail(ErrorCode::usage,
-         "--url '" + wire::printable(request.url) + "' holds a space, a control byte or a byte outside ASCII",
+         "--url '" + http::wire::printable(request.url) + "' holds a space, a control byte or a byte outside ASCII",
          {"percent-encode such characters (%20 for a space)"});
   }
 
@@ -159,14 +161,14 @@ Outcome run_sign(const SignOptions& opts) {
   const auto& key = keys.private_key;
   const auto& secrets = keys.secrets;
 
-  const auto random = system_random();
-  const auto id = opts.id ? *opts.id : generate_message_id(random);
+  const auto random = util::system_random();
+  const auto id = opts.id ? *opts.id : webhook::generate_message_id(random);
   const auto timestamp = opts.timestamp ? *opts.timestamp : std::to_string(current_time());
-  if (!parse_timestamp(timestamp)) {
-    fail(ErrorCode::usage, "--timestamp '" + wire::printable(timestamp) + "' is not unix seconds (digits only)");
+  if (!webhook::parse_timestamp(timestamp)) {
+    fail(ErrorCode::usage, "--timestamp '" + http::wire::printable(timestamp) + "' is not unix seconds (digits only)");
   }
   // The same rule every reader applies to a webhook-id: what sign writes, verify reads.
-  if (id.find_first_of(" \t") != std::string::npos || id.empty() || !validate_header(k_header_id, id)) {
+  if (id.find_first_of(" \t") != std::string::npos || id.empty() || !http::validate_header(k_header_id, id)) {
     fail(ErrorCode::usage, "--id must be a non-empty string without whitespace or control bytes, of at most " +
                                std::to_string(k_max_header_line) + " bytes");
   }
@@ -181,27 +183,29 @@ Outcome run_sign(const SignOptions& opts) {
   }
 
   if (request.find_header(k_header_content_type) == nullptr) {
-    request.headers.push_back(Header{std::string(k_header_content_type), std::string(content_type_for(request.body))});
+    request.headers.push_back(
+        http::Header{std::string(k_header_content_type), std::string(content_type_for(request.body))});
   }
-  request.headers.push_back(Header{std::string(k_header_id), id});
-  request.headers.push_back(Header{std::string(k_header_timestamp), timestamp});
-  request.headers.push_back(Header{std::string(k_header_signature), signature});
+  request.headers.push_back(http::Header{std::string(k_header_id), id});
+  request.headers.push_back(http::Header{std::string(k_header_timestamp), timestamp});
+  request.headers.push_back(http::Header{std::string(k_header_signature), signature});
   for (const auto& header : fixture_headers) {
     request.set_header(header.name, header.value);
   }
   for (const auto& text : opts.headers) {
     auto header = parse_header_flag(text);
-    if (iequals_ascii(header.name, k_header_id) || iequals_ascii(header.name, k_header_timestamp) ||
-        iequals_ascii(header.name, k_header_signature)) {
-      fail(ErrorCode::usage, "-H can't set " + to_lower_ascii(header.name),
+    if (util::iequals_ascii(header.name, k_header_id) || util::iequals_ascii(header.name, k_header_timestamp) ||
+        util::iequals_ascii(header.name, k_header_signature)) {
+      fail(ErrorCode::usage, "-H can't set " + util::to_lower_ascii(header.name),
            {"use --id or --timestamp; the signature is computed"});
     }
     request.set_header(header.name, header.value);
   }
 
-  const auto text = opts.format == SignFormat::http
-                        ? write_raw_http(request)
-                        : write_capture_json(request, opts.compact ? JsonStyle::compact : JsonStyle::pretty);
+  const auto text =
+      opts.format == SignFormat::http
+          ? write_raw_http(request)
+          : write_capture_json(request, opts.compact ? webhook::JsonStyle::compact : webhook::JsonStyle::pretty);
   write_output(opts.out, text);
   return Outcome::success;
 }

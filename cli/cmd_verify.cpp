@@ -17,6 +17,7 @@
 #include "cli/keysource.hpp"
 #include "cli/output.hpp"
 #include "cli/verify_keys.hpp"
+#include "cli/wall_clock.hpp"
 #include "lib/http/client.hpp"
 #include "lib/http/url.hpp"
 #include "lib/util/constants.hpp"
@@ -54,9 +55,9 @@ std::string age_text(std::int64_t age) {
 // Prints results as they come, and counts them for the summary and exit status.
 class Reporter {
  public:
-  Reporter(const VerifyOptions& opts, const VerifyPolicy& policy) : m_opts(opts), m_policy(policy) {}
+  Reporter(const VerifyOptions& opts, const webhook::VerifyPolicy& policy) : m_opts(opts), m_policy(policy) {}
 
-  void operator()(const RecordResult& r) {
+  void operator()(const webhook::RecordResult& r) {
     ++m_total;
     if (r.error) {
       ++m_unreadable;
@@ -66,7 +67,7 @@ class Reporter {
       ++m_failed;
     }
     for (const auto& reason : r.reasons) {
-      m_scheme_mismatch = m_scheme_mismatch || reason.code == ReasonCode::scheme_mismatch;
+      m_scheme_mismatch = m_scheme_mismatch || reason.code == webhook::ReasonCode::scheme_mismatch;
     }
     if (m_opts.quiet) {
       return;
@@ -84,7 +85,7 @@ class Reporter {
     }
     if (m_opts.format == OutputFormat::json) {
       m_line.clear();
-      JsonWriter w(m_line);
+      util::JsonWriter w(m_line);
       w.begin_object().key("event").string("summary").key("requests").number(m_total);
       w.key("verified").number(m_verified).key("failed").number(m_failed).key("unreadable").number(m_unreadable);
       if (left_out) {
@@ -115,12 +116,12 @@ class Reporter {
 
   bool any_failed() const { return m_failed > 0; }
 
-  bool multiple = false;                // number the records in text output
-  const VerifyKeys* keys = nullptr;     // what the entries were checked under, for their outcomes
-  std::optional<std::size_t> left_out;  // HAR entries that were not webhook requests
+  bool multiple = false;                      // number the records in text output
+  const webhook::VerifyKeys* keys = nullptr;  // what the entries were checked under, for their outcomes
+  std::optional<std::size_t> left_out;        // HAR entries that were not webhook requests
 
  private:
-  void print_text(const RecordResult& r) const {
+  void print_text(const webhook::RecordResult& r) const {
     if (r.error) {
       std::printf("error line %zu: %s\n", r.line, terminal_text(r.error->message).c_str());
       return;
@@ -131,7 +132,7 @@ class Reporter {
       const auto& entry = v.entries[v.match->entry_index];
       std::printf("%s%s  %s verified with %s; %s%s\n", toned("ok", Tone::good, STDOUT_FILENO, 6).c_str(), id.c_str(),
                   entry.version.c_str(), v.match->key_name.c_str(), age_text(v.age).c_str(),
-                  m_policy.timestamp_check == TimestampCheck::skip ? " (timestamp not checked)" : "");
+                  m_policy.timestamp_check == webhook::TimestampCheck::skip ? " (timestamp not checked)" : "");
       return;
     }
     // The record is named on its own line, so that `grep ^FAIL` lists every
@@ -143,7 +144,7 @@ class Reporter {
   }
 
   // "entry 3 POST http://...", "line 7 POST ...": where the record is and what it is.
-  std::string record_name(const RecordResult& r) const {
+  std::string record_name(const webhook::RecordResult& r) const {
     std::string where;
     if (r.entry > 0) {
       where = "entry " + std::to_string(r.entry) + " ";
@@ -154,14 +155,14 @@ class Reporter {
     }
     // The query and any user:password@ are left out: they may carry a credential.
     return where + terminal_text(r.method) + " " +
-           (r.url.empty() ? std::string("(no url)") : terminal_text(shown_url(r.url)));
+           (r.url.empty() ? std::string("(no url)") : terminal_text(http::shown_url(r.url)));
   }
 
   // Written without a JSON document: for a stream of HMAC captures, building
   // one per record cost more than the verification (issue 12).
-  void print_json(const RecordResult& r) const {
+  void print_json(const webhook::RecordResult& r) const {
     m_line.clear();
-    JsonWriter w(m_line);
+    util::JsonWriter w(m_line);
     w.begin_object().key("event").string("request");
     if (multiple) {
       w.key("index").number(r.index);
@@ -182,7 +183,7 @@ class Reporter {
     std::fwrite(m_line.data(), 1, m_line.size(), stdout);
   }
 
-  void write_verification(JsonWriter& w, const RecordResult& r) const {
+  void write_verification(util::JsonWriter& w, const webhook::RecordResult& r) const {
     const auto& v = r.verification;
     w.key("webhook_id");
     if (v.id.empty()) {
@@ -196,12 +197,12 @@ class Reporter {
     }
     if (v.match) {
       w.key("matched").begin_object().key("version").string(v.match->version).key("key").string(v.match->key_name);
-      if (v.verdict == Verdict::body_parsed) {
+      if (v.verdict == webhook::Verdict::body_parsed) {
         w.key("reencoded_body").boolean(true);  // not the bytes received: they were not logged
       }
       w.end_object();
     }
-    static const VerifyKeys k_none;
+    static const webhook::VerifyKeys k_none;
     const auto outcomes = entry_outcomes(v, keys != nullptr ? *keys : k_none);
     w.key("entries").begin_array();
     for (std::size_t i = 0; i < v.entries.size(); ++i) {
@@ -215,7 +216,7 @@ class Reporter {
   }
 
   const VerifyOptions& m_opts;
-  const VerifyPolicy& m_policy;
+  const webhook::VerifyPolicy& m_policy;
   std::size_t m_total = 0;
   std::size_t m_verified = 0;
   std::size_t m_failed = 0;
@@ -224,12 +225,12 @@ class Reporter {
   mutable std::string m_line;  // the JSON line being written, its memory kept from one to the next
 };
 
-Capture request_from_flags(const VerifyOptions& opts) {
+webhook::Capture request_from_flags(const VerifyOptions& opts) {
   if (!opts.capture.empty()) {
     fail(ErrorCode::usage, "--body can't be combined with a capture file",
          {"either verify a capture, or give --body FILE with -H headers"});
   }
-  Capture request;
+  webhook::Capture request;
   request.method = std::string(k_default_method);
   request.body = read_input(opts.body, k_max_input_size);
   for (const auto& text : opts.headers) {
@@ -241,7 +242,7 @@ Capture request_from_flags(const VerifyOptions& opts) {
 // Open the input and read enough of it to tell its format.
 struct OpenInput {
   int fd = -1;
-  Fd owned;  // the file opened here (stdin is not ours to close)
+  util::Fd owned;  // the file opened here (stdin is not ours to close)
   std::string name;
   std::string prefix;
   std::string path;  // as given ("-" for stdin)
@@ -286,7 +287,7 @@ void open_input(const std::string& path, OpenInput& in) {
 // The entries of a HAR archive to check, 1-based: its webhook requests (the
 // rule replay sends by), or with --all-entries every one. A browser export
 // holds the page, its scripts and its API calls beside the webhooks.
-std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests, const VerifyOptions& opts,
+std::vector<std::size_t> select_har_entries(const std::vector<webhook::Capture>& requests, const VerifyOptions& opts,
                                             const std::string& name) {
   std::vector<std::size_t> entries;
   if (opts.all_entries) {
@@ -296,7 +297,7 @@ std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests
     return entries;
   }
   const auto selection = select_webhook_requests(requests);
-  const bool by_headers = selection.rule == WebhookRule::webhook_headers;
+  const bool by_headers = selection.rule == webhook::WebhookRule::webhook_headers;
   const auto total = std::to_string(requests.size());
   if (selection.kept.empty()) {
     fail(ErrorCode::bad_input,
@@ -317,14 +318,15 @@ std::vector<std::size_t> select_har_entries(const std::vector<Capture>& requests
 }
 
 // A JSON Lines stream, verified on every core as it is read.
-Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const VerifyPolicy& policy, Reporter& report) {
+Outcome verify_lines(const OpenInput& in, const VerifyOptions& opts, const webhook::VerifyPolicy& policy,
+                     Reporter& report) {
   const auto keys = collect_verify_keys(opts.keys);
   report.keys = &keys.keys;
   report.multiple = true;
-  StreamOptions stream;
+  webhook::StreamOptions stream;
   stream.threads = opts.jobs != 0 ? opts.jobs : std::max(1u, std::thread::hardware_concurrency());
-  auto status =
-      verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream, [&](const RecordResult& r) { report(r); });
+  auto status = verify_stream(in.fd, in.prefix, keys.keys, keys.other, policy, stream,
+                              [&](const webhook::RecordResult& r) { report(r); });
   if (!status) {
     auto error = status.error();
     error.message = in.name + ": " + error.message;
@@ -361,15 +363,15 @@ bool refetch_epilot_key(KeySet& keys, const VerifyOptions& opts) {
 
 // Any other input, read whole (bounded) and detected again, so that errors
 // speak of the whole input.
-Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, const VerifyPolicy& policy,
+Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, const webhook::VerifyPolicy& policy,
                      Reporter& report) {
-  auto rest = read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
+  auto rest = util::read_fd(in.fd, in.name, k_max_input_size - std::min(in.prefix.size(), k_max_input_size));
   if (!rest) {
     throw Failure(rest.error());
   }
   const auto text = in.prefix + *rest;
   require_captures(in.name, text, in.path);
-  auto requests = parse_requests(text);
+  auto requests = webhook::parse_requests(text);
   if (!requests) {
     auto error = requests.error();
     error.message = in.name + ": " + error.message;
@@ -383,7 +385,7 @@ Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, c
   auto keys = collect_verify_keys(opts.keys);
   report.keys = &keys.keys;
   const auto verify_all = [&] {
-    std::vector<RecordResult> results;
+    std::vector<webhook::RecordResult> results;
     const auto count = har ? entries.size() : requests->size();
     for (std::size_t i = 0; i < count; ++i) {
       const auto entry = har ? entries[i] : 0;
@@ -394,7 +396,9 @@ Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, c
     return results;
   };
   auto results = verify_all();
-  const auto mismatch = [](const RecordResult& r) { return r.verification.verdict == Verdict::signature_mismatch; };
+  const auto mismatch = [](const webhook::RecordResult& r) {
+    return r.verification.verdict == webhook::Verdict::signature_mismatch;
+  };
   if (keys.epilot && keys.epilot->source != KeySource::network && !opts.keys.epilot.offline &&
       std::any_of(results.begin(), results.end(), mismatch) && refetch_epilot_key(keys, opts)) {
     results = verify_all();
@@ -410,10 +414,10 @@ Outcome verify_whole(const OpenInput& in, bool har, const VerifyOptions& opts, c
 }
 
 Outcome run_verify(const VerifyOptions& opts) {
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = opts.now.value_or(current_time());
   policy.tolerance = opts.tolerance;
-  policy.timestamp_check = opts.no_timestamp_check ? TimestampCheck::skip : TimestampCheck::enforce;
+  policy.timestamp_check = opts.no_timestamp_check ? webhook::TimestampCheck::skip : webhook::TimestampCheck::enforce;
   Reporter report(opts, policy);
 
   if (!opts.body.empty()) {
@@ -429,8 +433,8 @@ Outcome run_verify(const VerifyOptions& opts) {
   OpenInput in;
   open_input(opts.capture.empty() ? "-" : opts.capture, in);
   // Only JSON Lines are streamed.
-  const auto format = detect_input_format(in.prefix);
-  if (format && *format == InputFormat::json_lines) {
+  const auto format = webhook::detect_input_format(in.prefix);
+  if (format && *format == webhook::InputFormat::json_lines) {
     require_captures(in.name, in.prefix, in.path);  // the first record tells
     // A line per record, hundreds of thousands a second: written in large
     // blocks rather than stdio's 4 KiB, unless a person is watching.
@@ -440,7 +444,7 @@ Outcome run_verify(const VerifyOptions& opts) {
     }
     return verify_lines(in, opts, policy, report);
   }
-  return verify_whole(in, format && *format == InputFormat::har, opts, policy, report);
+  return verify_whole(in, format && *format == webhook::InputFormat::har, opts, policy, report);
 }
 
 }  // namespace

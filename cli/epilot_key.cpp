@@ -1,4 +1,5 @@
 #include "cli/epilot_key.hpp"
+#include "cli/wall_clock.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -105,7 +106,7 @@ EpilotKeyFlags with_environment(EpilotKeyFlags flags) {
   }
   if (flags.ca_cert.empty()) {
     flags.ca_cert = variable(k_env_ca_cert);
-    if (!flags.ca_cert.empty() && !file_exists(flags.ca_cert)) {
+    if (!flags.ca_cert.empty() && !util::file_exists(flags.ca_cert)) {
       fail(ErrorCode::usage, std::string(k_env_ca_cert) + " names " + flags.ca_cert + ", which does not exist");
     }
   }
@@ -117,7 +118,7 @@ std::string key_url(const EpilotKeyFlags& flags) {
     if (!flags.org_id.empty() || !flags.base_url.empty()) {
       fail(ErrorCode::usage, "--url names the whole URL; it can't be combined with --org-id or --base-url");
     }
-    take(parse_url(flags.url));
+    take(http::parse_url(flags.url));
     return flags.url;
   }
   const auto endpoint = flags.endpoint == "legacy"     ? KeyEndpoint::legacy
@@ -185,7 +186,7 @@ ObtainedKey obtain_epilot_key(const EpilotKeyFlags& given, CacheMode mode) {
   request.mode = flags.offline ? CacheMode::offline : mode;
   request.retry.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   request.warn = [](const std::string& message) { print_warning(message); };
-  HttpOptions options;
+  http::HttpOptions options;
   options.ca_cert = flags.ca_cert;
   options.timeout = std::chrono::milliseconds(std::llround(flags.timeout * 1000));
   const auto http = make_http_client(options);

@@ -41,6 +41,8 @@ std::string hint_for(const Error& error) {
       return "PEM keys go to --private-key (sign) or --public-key (verify)";
     case Subject::short_secret:
       return "generate one with: epilot-action keygen --hmac";
+    case Subject::not_a_capture:
+      return "a capture is a request as received, headers and body (what 'epilot-action sign' or 'listen' writes)";
     case Subject::missing_option:
       return "give it with --option " + error.detail + "=VALUE";
     default:

@@ -1,6 +1,6 @@
 #include "cli/fixture_context.hpp"
+#include "cli/wall_clock.hpp"
 
-#include <chrono>
 #include <cstdlib>
 #include <memory>
 
@@ -17,10 +17,8 @@ namespace epilot::cli {
 
 FillContext fill_context(const std::vector<std::string>& options) {
   FillContext context;
-  context.now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-  context.random = system_random();
+  context.now_ms = current_time_ms();
+  context.random = util::system_random();
   context.env = [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
     return value == nullptr ? std::nullopt : std::optional<std::string>(value);
@@ -117,7 +115,7 @@ const Fixture& checked_fixture(const Fixture& fixture) {
 
 const Fixture& resolve_fixture(FixtureCatalog& catalog, const std::string& ref) {
   const bool path_like = ref.find('/') != std::string::npos ||
-                         (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".json") == 0 && file_exists(ref));
+                         (ref.size() > 5 && ref.compare(ref.size() - 5, 5, ".json") == 0 && util::file_exists(ref));
   if (!path_like) {
     if (const auto* fixture = catalog.find(ref)) {
       return checked_fixture(*fixture);

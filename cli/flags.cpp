@@ -30,14 +30,14 @@ std::string in_words(const std::vector<std::string>& choices) {
 }
 
 std::string duration_words(DurationBounds bounds) {
-  return "from " + format_duration_ms(bounds.min.count()) + " to " + format_duration_ms(bounds.max.count());
+  return "from " + util::format_duration_ms(bounds.min.count()) + " to " + util::format_duration_ms(bounds.max.count());
 }
 
 // The check every duration flag shares; `whole_seconds` for values counted in seconds.
 CLI::Validator duration_check(DurationBounds bounds, bool whole_seconds) {
   return CLI::Validator(
       [bounds, whole_seconds](std::string& text) -> std::string {
-        const auto ms = parse_duration_ms(text);
+        const auto ms = util::parse_duration_ms(text);
         // Digits and units that do not parse are a duration too long to hold.
         const auto digits_end = std::min(text.find_first_not_of("0123456789"), text.size());
         const auto unit = text.substr(digits_end);
@@ -64,10 +64,10 @@ template <typename Set>
 CLI::Option* add_duration_option(CLI::App& command, const std::string& names, const std::string& description,
                                  DurationBounds bounds, bool whole_seconds, std::int64_t default_ms, Set set) {
   auto* option = command.add_option_function<std::string>(
-      names, [set](const std::string& text) { set(*parse_duration_ms(text)); }, description);
+      names, [set](const std::string& text) { set(*util::parse_duration_ms(text)); }, description);
   option->check(duration_check(bounds, whole_seconds))->type_name("DURATION");
   if (default_ms != 0) {
-    option->default_str(format_duration_ms(default_ms));
+    option->default_str(util::format_duration_ms(default_ms));
   }
   return option;
 }

@@ -17,7 +17,7 @@ std::string read_input(const std::string& path, std::size_t max_size);
 void write_output(const std::string& path, std::string_view text);
 
 // "name: value" as given to -H/--header, validated.
-Header parse_header_flag(const std::string& text);
+http::Header parse_header_flag(const std::string& text);
 
 // verify and inspect read captures: fail, naming what `text` (read from
 // `path`, shown as `name`) is instead, when it is a payload or template.

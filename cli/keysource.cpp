@@ -1,8 +1,6 @@
 #include "cli/keysource.hpp"
 
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 
 #include "cli/environment.hpp"
 #include "cli/flags.hpp"
@@ -31,12 +29,12 @@ Error with_origin(Error error, const std::string& origin) {
 // itself (pasted where a file name belongs) is refused without being
 // quoted, since the message would print the secret.
 std::string read_key_file(const std::string& path, std::string_view flag) {
-  if (looks_like_key_material(path) && !file_exists(path)) {
+  if (webhook::looks_like_key_material(path) && !util::file_exists(path)) {
     fail(ErrorCode::usage, std::string(flag) + " takes the name of a file, and the value given looks like a key",
          {"save the key in a file readable by you only (chmod 600) and name that file: a key on the command "
           "line is visible to other users of the machine"});
   }
-  return take(read_file(path, k_max_key_file_size));
+  return take(util::read_file(path, k_max_key_file_size));
 }
 
 }  // namespace
@@ -58,37 +56,37 @@ std::string default_private_key_path() { return config_directory() + "/" + std::
 
 std::string default_public_key_path() { return config_directory() + "/" + std::string(k_default_public_key_file); }
 
-PrivateKey load_private_key(const std::string& path) {
+webhook::PrivateKey load_private_key(const std::string& path) {
   auto text = read_key_file(path, "--private-key");
-  auto key = parse_private_key(text);
+  auto key = webhook::parse_private_key(text);
   if (!key) {
     throw Failure(with_origin(key.error(), path));  // not a private key: its mode is beside the point
   }
-  const int mode = file_mode(path);
+  const int mode = util::file_mode(path);
   if (mode >= 0 && (mode & 077) != 0) {
     print_warning("private key " + path + " is readable by others (mode " + octal(mode) + "); run: chmod 600 " + path);
   }
   return *key;
 }
 
-NamedPublicKey load_public_key(const std::string& spec) {
+webhook::NamedPublicKey load_public_key(const std::string& spec) {
   if (spec.rfind(k_prefix_public_key, 0) == 0) {
-    auto key = parse_public_key(spec);
+    auto key = webhook::parse_public_key(spec);
     if (!key) {
       throw Failure(with_origin(key.error(), "--public-key"));
     }
-    return NamedPublicKey{spec.substr(0, 13) + "…", *key};
+    return webhook::NamedPublicKey{spec.substr(0, 13) + "…", *key};
   }
   if (spec.rfind(k_prefix_private_key, 0) == 0 || spec.rfind(k_prefix_secret, 0) == 0) {
     fail(ErrorCode::usage, "--public-key was given a private key or an HMAC secret, not a public key",
          {"a public key is whpk_... or a PEM file; an HMAC secret goes to --secret-file"});
   }
   auto text = read_key_file(spec, "--public-key");
-  auto key = parse_public_key(text);
+  auto key = webhook::parse_public_key(text);
   if (!key) {
     throw Failure(with_origin(key.error(), spec));
   }
-  return NamedPublicKey{spec, *key};
+  return webhook::NamedPublicKey{spec, *key};
 }
 
 void add_secret_flags(CLI::App& command, SecretFlags& flags) {
@@ -106,44 +104,44 @@ void add_secret_flags(CLI::App& command, SecretFlags& flags) {
       ->type_name("FILE");
 }
 
-std::vector<NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
-  std::vector<NamedSecret> out;
+std::vector<webhook::NamedSecret> load_secrets(const SecretFlags& flags, bool use_env) {
+  std::vector<webhook::NamedSecret> out;
   for (std::size_t i = 0; i < flags.secrets.size(); ++i) {
     const auto name = "--secret #" + std::to_string(i + 1);
-    auto secret = parse_secret(flags.secrets[i]);
+    auto secret = webhook::parse_secret(flags.secrets[i]);
     if (!secret) {
       throw Failure(with_origin(secret.error(), name));
     }
-    out.push_back(NamedSecret{name, *secret});
+    out.push_back(webhook::NamedSecret{name, *secret});
   }
   for (const auto& path : flags.secret_files) {
-    auto secret = parse_secret(read_key_file(path, "--secret-file"));
+    auto secret = webhook::parse_secret(read_key_file(path, "--secret-file"));
     if (!secret) {
       throw Failure(with_origin(secret.error(), path));
     }
-    out.push_back(NamedSecret{path, *secret});
+    out.push_back(webhook::NamedSecret{path, *secret});
   }
   if (use_env) {
     // Like the flags they stand in for: the file, then the secret itself.
     if (const char* path = std::getenv(k_env_secret_file); path != nullptr && *path != '\0') {
-      auto secret = parse_secret(read_key_file(path, k_env_secret_file));
+      auto secret = webhook::parse_secret(read_key_file(path, k_env_secret_file));
       if (!secret) {
         throw Failure(with_origin(secret.error(), std::string(k_env_secret_file) + " (" + path + ")"));
       }
-      out.push_back(NamedSecret{path, *secret});
+      out.push_back(webhook::NamedSecret{path, *secret});
     }
     if (const char* env = std::getenv(k_env_secret); env != nullptr && *env != '\0') {
-      auto secret = parse_secret(env);
+      auto secret = webhook::parse_secret(env);
       if (!secret) {
         throw Failure(with_origin(secret.error(), k_env_secret));
       }
-      out.push_back(NamedSecret{k_env_secret, *secret});
+      out.push_back(webhook::NamedSecret{k_env_secret, *secret});
     }
   }
   return out;
 }
 
-std::vector<NamedSecret> environment_secrets_quietly() {
+std::vector<webhook::NamedSecret> environment_secrets_quietly() {
   try {
     return load_secrets(SecretFlags{}, true);
   } catch (const Failure&) {
@@ -158,7 +156,7 @@ SigningKeys load_signing_keys(const std::string& private_key, const SecretFlags&
     keys.private_key = load_private_key(private_key);
   } else if (keys.secrets.empty()) {
     const auto path = default_private_key_path();
-    if (!file_exists(path)) {
+    if (!util::file_exists(path)) {
       fail(ErrorCode::usage, "no signing key: name --private-key or --secret",
            {"or create the default local keypair once: epilot-action keygen"});
     }
@@ -179,7 +177,7 @@ std::string load_token(const std::string& given, const std::string& flag_file) {
     }
   }
   if (!token_file.empty()) {
-    token = take(read_file(token_file, k_max_key_file_size));
+    token = take(util::read_file(token_file, k_max_key_file_size));
   } else if (token.empty()) {
     if (const char* env = std::getenv(k_env_token); env != nullptr) {
       token = env;
@@ -195,20 +193,13 @@ std::string load_token(const std::string& given, const std::string& flag_file) {
   if (token.empty()) {
     return token;
   }
-  if (!validate_header(k_header_epilot_token, token).ok()) {
+  if (!http::validate_header(k_header_epilot_token, token).ok()) {
     fail(ErrorCode::usage, "the x-epilot-token has a line break or NUL in it");
   }
-  if (!decode_jwt(token).ok()) {
+  if (!webhook::decode_jwt(token).ok()) {
     print_warning("the x-epilot-token given is not a JWT; it is sent anyway");
   }
   return token;
-}
-
-std::int64_t current_time() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-std::int64_t current_time_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace epilot::cli

@@ -86,7 +86,7 @@ std::string terminal_text(std::string_view text) {
     const auto sequence = text.substr(i, length);
     // C1 controls (U+0080..U+009F) act on terminals too.
     const bool c1 = c == 0xc2 && sequence.size() == 2 && static_cast<unsigned char>(sequence[1]) < 0xa0;
-    if (length > 1 && sequence.size() == length && is_valid_utf8(sequence) && !c1) {
+    if (length > 1 && sequence.size() == length && util::is_valid_utf8(sequence) && !c1) {
       out += sequence;
       i += length;
     } else {

@@ -1,4 +1,5 @@
 #include "cli/replay_report.hpp"
+#include "cli/wall_clock.hpp"
 
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ std::string fixed(double value, int decimals) {
 }
 
 std::string status_text(const ReplayRecord& r) {
-  return r.delivered.delivery == Delivery::answered ? std::to_string(r.delivered.answer.status) : "---";
+  return r.delivered.delivery == http::Delivery::answered ? std::to_string(r.delivered.answer.status) : "---";
 }
 
 const char* callback_state(CallbackOutcome::State state) {
@@ -54,7 +55,7 @@ std::string format_latency(std::chrono::nanoseconds latency) {
 void Tally::add(const ReplayRecord& record) {
   classes[static_cast<std::size_t>(record.classified.answer_class)] += 1;
   (record.met ? met : unmet) += 1;
-  if (record.delivered.delivery == Delivery::answered) {
+  if (record.delivered.delivery == http::Delivery::answered) {
     latency.add(record.delivered.latency);
   }
   if (items.size() <= record.item) {
@@ -110,7 +111,7 @@ void ReplayReporter::flush_stdout(const std::string& text) {
 std::string ReplayReporter::text_line(const ReplayRecord& r) const {
   std::string line = r.met ? toned("ok", Tone::good, STDOUT_FILENO, 6) : toned("FAIL", Tone::bad, STDOUT_FILENO, 6);
   line += status_text(r) + " ";
-  auto cls = std::string(describe(r.classified.answer_class));
+  auto cls = std::string(to_code(r.classified.answer_class));
   cls.resize(std::max<std::size_t>(cls.size(), 11), ' ');
   auto name = terminal_text(*r.input);
   if (name.size() < m_name_width) {
@@ -141,13 +142,13 @@ std::string ReplayReporter::json_line(const ReplayRecord& r) const {
   doc["index"] = r.job;
   doc["input"] = *r.input;
   doc["webhook_id"] = r.delivered.label;
-  doc["delivery"] = std::string(describe(r.delivered.delivery));
-  if (r.delivered.delivery == Delivery::answered) {
+  doc["delivery"] = std::string(to_code(r.delivered.delivery));
+  if (r.delivered.delivery == http::Delivery::answered) {
     doc["status"] = r.delivered.answer.status;
   } else {
     doc["status"] = nullptr;
   }
-  doc["class"] = std::string(describe(r.classified.answer_class));
+  doc["class"] = std::string(to_code(r.classified.answer_class));
   doc["reason"] =
       r.classified.reason.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.classified.reason);
   doc["latency_ms"] = std::round(milliseconds(r.delivered.latency) * 1000) / 1000;
@@ -245,7 +246,7 @@ void ReplayReporter::summary(const Tally& tally, const RunFacts& facts) {
     doc["connections"] = facts.connections;
     nlohmann::ordered_json classes;
     for (std::size_t i = 0; i < k_answer_class_count; ++i) {
-      classes[std::string(describe(static_cast<AnswerClass>(i)))] = tally.classes[i];
+      classes[std::string(to_code(static_cast<AnswerClass>(i)))] = tally.classes[i];
     }
     doc["classes"] = classes;
     nlohmann::ordered_json latency;
@@ -277,7 +278,7 @@ void ReplayReporter::summary(const Tally& tally, const RunFacts& facts) {
          (facts.stopped ? ", interrupted" : "") + "\n";
   for (std::size_t i = 0; i < k_answer_class_count; ++i) {
     if (tally.classes[i] != 0 || i <= static_cast<std::size_t>(AnswerClass::failed)) {
-      auto name = std::string(describe(static_cast<AnswerClass>(i)));
+      auto name = std::string(to_code(static_cast<AnswerClass>(i)));
       name.resize(12, ' ');
       out += "  " + name + std::to_string(tally.classes[i]) + "\n";
     }
@@ -330,8 +331,7 @@ std::string ReplayReporter::junit(const std::vector<std::string>& names,
     c.failure = problem;
     cases.push_back(std::move(c));
   }
-  const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  return junit_xml("epilot-action replay " + facts.url, cases, facts.seconds, iso8601(now));
+  return junit_xml("epilot-action replay " + facts.url, cases, facts.seconds, util::iso8601(current_time()));
 }
 
 }  // namespace epilot::cli

@@ -24,7 +24,7 @@ struct ReplayRecord {
   std::uint64_t job = 0;
   std::size_t item = 0;
   const std::string* input = nullptr;  // the item's name
-  Delivered delivered;
+  http::Delivered delivered;
   Classified classified;
   const Expectation* expectation = nullptr;
   bool repeat = false;  // its webhook-id was sent before in this run

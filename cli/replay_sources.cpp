@@ -38,10 +38,10 @@ ReplayItem fixture_item(const Fixture& fixture) {
 
 // A HAR export of a session that made no request: in a folder, nothing to send.
 bool is_empty_archive(std::string_view data) {
-  if (!looks_like_har(data.substr(0, 64 * 1024))) {
+  if (!webhook::looks_like_har(data.substr(0, 64 * 1024))) {
     return false;
   }
-  const auto doc = parse_json_or_discarded<nlohmann::json>(data);
+  const auto doc = util::parse_json_or_discarded<nlohmann::json>(data);
   if (!doc.is_object() || !doc.contains("log") || !doc["log"].is_object()) {
     return false;
   }
@@ -52,11 +52,12 @@ bool is_empty_archive(std::string_view data) {
 // A browser or proxy export holds a whole session: pages, scripts, API
 // calls. Only its webhook requests are for an endpoint (or, in an export
 // made before signing, its POSTs). `numbers` keeps each one's place in the file.
-void keep_webhook_requests(const std::string& path, std::vector<Capture>& requests, std::vector<std::size_t>& numbers) {
+void keep_webhook_requests(const std::string& path, std::vector<webhook::Capture>& requests,
+                           std::vector<std::size_t>& numbers) {
   const auto total = requests.size();
   const auto selection = select_webhook_requests(requests);
-  const bool any_webhook = selection.rule == WebhookRule::webhook_headers;
-  std::vector<Capture> kept;
+  const bool any_webhook = selection.rule == webhook::WebhookRule::webhook_headers;
+  std::vector<webhook::Capture> kept;
   numbers.clear();
   for (const auto index : selection.kept) {
     kept.push_back(std::move(requests[index]));
@@ -77,7 +78,7 @@ void keep_webhook_requests(const std::string& path, std::vector<Capture>& reques
 
 // Bodies as logs keep them: base64 in an AWS Lambda event (decoded here),
 // parsed JSON, or under another name than "body" (each said once).
-void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
+void restore_bodies(const std::string& path, std::vector<webhook::Capture>& requests) {
   // An AWS Lambda event carries the body base64-encoded: send the bytes it stands for.
   std::size_t decoded = 0;
   for (auto& capture : requests) {
@@ -90,7 +91,8 @@ void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
   if (decoded > 0) {
     print_warning(terminal_text(path) + ": its body is base64 (\"isBase64Encoded\": true); the decoded bytes are sent");
   }
-  const auto parsed = std::count_if(requests.begin(), requests.end(), [](const Capture& c) { return c.body_parsed; });
+  const auto parsed =
+      std::count_if(requests.begin(), requests.end(), [](const webhook::Capture& c) { return c.body_parsed; });
   if (parsed > 0) {
     print_warning(terminal_text(path) + ": " +
                   (parsed == 1 ? std::string("a body was") : std::to_string(parsed) + " bodies were") +
@@ -99,7 +101,7 @@ void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
   }
   // A log that kept the body under another name ("payload", "data") reads
   // as a capture without one: its Content-Length gives it away.
-  const auto lost = std::find_if(requests.begin(), requests.end(), [](const Capture& c) {
+  const auto lost = std::find_if(requests.begin(), requests.end(), [](const webhook::Capture& c) {
     const auto* length = c.find_header("content-length");
     return c.body.empty() && length != nullptr && *length != "0";
   });
@@ -111,7 +113,7 @@ void restore_bodies(const std::string& path, std::vector<Capture>& requests) {
 }
 
 void add_captures(const std::string& path, std::string_view data, std::vector<ReplayItem>& items) {
-  auto requests = parse_requests(data);
+  auto requests = webhook::parse_requests(data);
   if (!requests.ok()) {
     const auto& e = requests.error();
     fail(e.code, (path == "-" ? std::string("stdin") : path) + ": " + e.message, e.hints);
@@ -122,8 +124,8 @@ void add_captures(const std::string& path, std::string_view data, std::vector<Re
   const auto total = requests->size();
   std::vector<std::size_t> numbers(total);  // each request's place in the file, 1-based, for its name
   std::iota(numbers.begin(), numbers.end(), 1);
-  const auto format = detect_input_format(std::string_view(data).substr(0, 64 * 1024));
-  if (format.ok() && *format == InputFormat::har) {
+  const auto format = webhook::detect_input_format(std::string_view(data).substr(0, 64 * 1024));
+  if (format.ok() && *format == webhook::InputFormat::har) {
     keep_webhook_requests(path, *requests, numbers);
   }
   restore_bodies(path, *requests);
@@ -151,7 +153,7 @@ void add_payload_lines(const std::string& name, std::string_view data, FixtureCa
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);  // the line end is CRLF, not part of the record
     }
-    if (trim_whitespace(line).empty()) {
+    if (util::trim_whitespace(line).empty()) {
       continue;
     }
     items.push_back(

@@ -6,7 +6,7 @@
 
 namespace epilot::cli {
 
-void fail_unreachable(const std::string& url, const Delivered& delivered) {
+void fail_unreachable(const std::string& url, const http::Delivered& delivered) {
   // The hint fits the failure: a server without TLS is not a certificate problem.
   std::vector<std::string> hints;
   if (delivered.untrusted) {

@@ -10,6 +10,6 @@
 namespace epilot::cli {
 
 // `url` as shown; `delivered` the first request that could not be delivered.
-[[noreturn]] void fail_unreachable(const std::string& url, const Delivered& delivered);
+[[noreturn]] void fail_unreachable(const std::string& url, const http::Delivered& delivered);
 
 }  // namespace epilot::cli

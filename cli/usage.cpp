@@ -38,7 +38,7 @@ std::vector<std::string> flag_names(const CLI::App& command) {
 // "did you mean --format?" for the closest of `candidates`, or nothing.
 std::vector<std::string> did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
   const std::vector<std::string_view> views(candidates.begin(), candidates.end());
-  const auto close = similar_names(name, views);
+  const auto close = util::similar_names(name, views);
   if (close.empty()) {
     return {};
   }

@@ -21,7 +21,9 @@ void add_verify_key_flags(CLI::App& command, VerifyKeyFlags& flags) {
   add_epilot_key_flags(command, flags.epilot, "epilot-key-");
 }
 
-std::string epilot_key_name(const PublicKey& key) { return "epilot's key (" + fingerprint(key).substr(0, 19) + "…)"; }
+std::string epilot_key_name(const webhook::PublicKey& key) {
+  return "epilot's key (" + fingerprint(key).substr(0, 19) + "…)";
+}
 
 KeySet collect_verify_keys(const VerifyKeyFlags& opts) {
   KeySet set;
@@ -40,7 +42,7 @@ KeySet collect_verify_keys(const VerifyKeyFlags& opts) {
     set.keys.public_keys.push_back(load_public_key(spec));
   }
   const auto default_path = default_public_key_path();
-  const bool have_default = file_exists(default_path);
+  const bool have_default = util::file_exists(default_path);
   if (set.keys.public_keys.empty() && set.keys.secrets.empty()) {
     if (!have_default) {
       fail(ErrorCode::usage, "no key to verify with: name --public-key, --secret or --epilot-key",

@@ -30,8 +30,8 @@ struct VerifyKeyFlags {
 void add_verify_key_flags(CLI::App& command, VerifyKeyFlags& flags);
 
 struct KeySet {
-  VerifyKeys keys;   // what the user asked to verify with
-  VerifyKeys other;  // what the tool also knows of, for the wrong_key diagnosis
+  webhook::VerifyKeys keys;   // what the user asked to verify with
+  webhook::VerifyKeys other;  // what the tool also knows of, for the wrong_key diagnosis
   std::optional<ObtainedKey> epilot;
 };
 
@@ -42,6 +42,6 @@ struct KeySet {
 KeySet collect_verify_keys(const VerifyKeyFlags& flags);
 
 // How epilot's key is named in results.
-std::string epilot_key_name(const PublicKey& key);
+std::string epilot_key_name(const webhook::PublicKey& key);
 
 }  // namespace epilot::cli

@@ -6,8 +6,8 @@
 
 namespace epilot {
 
-HttpResponse to_http_response(Answer answer) {
-  HttpResponse response;
+http::HttpResponse to_http_response(Answer answer) {
+  http::HttpResponse response;
   response.status = answer.status;
   response.body = std::move(answer.body);
   response.content_type = "application/json";
@@ -20,7 +20,7 @@ using Json = nlohmann::ordered_json;
 
 std::string dump(const Json& doc) { return doc.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-Json reasons_json(const std::vector<Reason>& reasons) {
+Json reasons_json(const std::vector<webhook::Reason>& reasons) {
   auto list = Json::array();
   for (const auto& r : reasons) {
     list.push_back({{"code", to_code(r.code)}, {"message", r.message}});
@@ -47,10 +47,10 @@ bool Receiver::seen_before(const std::string& id, std::int64_t now) {
   return false;
 }
 
-Received Receiver::handle(Capture request, std::int64_t now) {
+Received Receiver::handle(webhook::Capture request, std::int64_t now) {
   Received out;
   out.received_at = now;
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = now;
   policy.tolerance = m_config.tolerance;
   out.result = verify_one(request, m_config.keys, m_config.other_keys, policy);

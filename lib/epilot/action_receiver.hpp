@@ -23,8 +23,8 @@ enum class AnswerShape {
 };
 
 struct ReceiverConfig {
-  VerifyKeys keys;
-  VerifyKeys other_keys;
+  webhook::VerifyKeys keys;
+  webhook::VerifyKeys other_keys;
   std::int64_t tolerance = k_default_tolerance_seconds;
   bool accept_unsigned = false;   // answer as configured even when verification fails
   bool allow_duplicates = false;  // answer a webhook-id seen within the window as usual
@@ -45,11 +45,11 @@ struct Answer {
   std::string body;  // JSON
 };
 
-HttpResponse to_http_response(Answer answer);
+http::HttpResponse to_http_response(Answer answer);
 
 struct Received {
-  Capture request;
-  RecordResult result;  // verification and reasons
+  webhook::Capture request;
+  webhook::RecordResult result;  // verification and reasons
   bool duplicate = false;
   Answer answer;
   std::int64_t received_at = 0;
@@ -62,7 +62,7 @@ class Receiver {
   // Verify `request` as of `now`, check it against the ids seen, choose the
   // answer. Thread-safe. Only verified requests are remembered, so a forged
   // request cannot make a genuine one look like a replay.
-  Received handle(Capture request, std::int64_t now);
+  Received handle(webhook::Capture request, std::int64_t now);
 
  private:
   bool seen_before(const std::string& id, std::int64_t now);

@@ -94,7 +94,7 @@ static_assert(
 
 }  // namespace
 
-std::string_view describe(CheckLevel level) { return level == CheckLevel::must ? "must" : "should"; }
+std::string_view to_code(CheckLevel level) { return level == CheckLevel::must ? "must" : "should"; }
 
 std::span<const CaseInfo> check_battery() { return k_battery; }
 
@@ -125,7 +125,7 @@ std::string_view describe(Wanted wanted) {
   return "4xx";
 }
 
-std::string_view describe(CaseVerdict verdict) {
+std::string_view to_code(CaseVerdict verdict) {
   switch (verdict) {
     case CaseVerdict::pass:
       return "pass";
@@ -145,10 +145,10 @@ std::string unavailable_reason(CaseId id, const CheckKeys& keys, std::string_vie
       return keys.private_key && keys.secret ? "" : "it needs a private key and a secret";
     case CaseId::genuine_noncanonical_json:
     case CaseId::genuine_non_ascii:
-      if (!check_json_nesting(genuine_body).ok()) {
-        return "the genuine body nests deeper than " + std::to_string(k_max_json_depth) + " levels";
+      if (!util::check_json_nesting(genuine_body).ok()) {
+        return "the genuine body nests deeper than " + std::to_string(util::k_max_json_depth) + " levels";
       }
-      return parse_json_or_discarded(genuine_body).is_object() ? "" : "the genuine body is not a JSON object";
+      return util::parse_json_or_discarded(genuine_body).is_object() ? "" : "the genuine body is not a JSON object";
     default:
       return "";
   }
@@ -170,7 +170,7 @@ std::size_t request_count(CaseId id) {
 namespace {
 
 int status_class(const CaseAnswer& a) {
-  return a.delivered.delivery == Delivery::answered ? a.delivered.answer.status / 100 : 0;
+  return a.delivered.delivery == http::Delivery::answered ? a.delivered.answer.status / 100 : 0;
 }
 
 Judgement pass(std::string note = {}) { return {CaseVerdict::pass, std::move(note)}; }
@@ -178,7 +178,7 @@ Judgement fail(std::string why) { return {CaseVerdict::fail, std::move(why)}; }
 Judgement inconclusive(std::string why) { return {CaseVerdict::inconclusive, std::move(why)}; }
 
 Judgement unreachable_or(const CaseAnswer& a, Judgement otherwise) {
-  if (a.delivered.delivery == Delivery::unreachable) {
+  if (a.delivered.delivery == http::Delivery::unreachable) {
     return inconclusive("the endpoint could not be reached: " + a.classified.reason);
   }
   return otherwise;
@@ -202,7 +202,7 @@ Judgement judge_refusal(const CaseAnswer& a, const std::string& sent) {
       return pass("refused, but with " + std::to_string(a.delivered.answer.status) +
                   ": 401 is the answer for a request that does not verify");
     case 0:
-      if (a.delivered.delivery == Delivery::broken) {
+      if (a.delivered.delivery == http::Delivery::broken) {
         return pass("refused by closing the connection: 401 is the answer for a request that does not verify");
       }
       return unreachable_or(a, inconclusive("neither accepted nor refused: " + describe_answer(a)));
@@ -215,16 +215,16 @@ Judgement judge_client_error(const CaseAnswer& a, bool close_is_fine, const std:
   if (status_class(a) == 4) {
     return pass();
   }
-  if (close_is_fine && a.delivered.delivery == Delivery::broken) {
+  if (close_is_fine && a.delivered.delivery == http::Delivery::broken) {
     return pass("the connection was closed without an answer");
   }
   if (status_class(a) == 2) {
     return fail("accepted " + sent + " (" + describe_answer(a) + ")");
   }
-  if (a.delivered.delivery == Delivery::timeout) {
+  if (a.delivered.delivery == http::Delivery::timeout) {
     return fail("no answer in time: the endpoint hangs on " + sent);
   }
-  if (a.delivered.delivery == Delivery::broken) {
+  if (a.delivered.delivery == http::Delivery::broken) {
     return fail(a.classified.reason + ": the endpoint may have crashed on " + sent);
   }
   return unreachable_or(a, fail("expected 4xx, got " + describe_answer(a)));
@@ -271,8 +271,8 @@ Judgement judge_repeat(std::span<const CaseAnswer> answers, const DuplicateAnswe
 }  // namespace
 
 std::string describe_answer(const CaseAnswer& a) {
-  std::string text(describe(a.classified.answer_class));
-  if (a.delivered.delivery == Delivery::answered) {
+  std::string text(to_code(a.classified.answer_class));
+  if (a.delivered.delivery == http::Delivery::answered) {
     text = std::to_string(a.delivered.answer.status) + " " + text;
   }
   return a.classified.reason.empty() ? text : text + ": " + a.classified.reason;

@@ -22,7 +22,7 @@ namespace epilot {
 // must: a failure means the endpoint can be fooled. should: it will break
 // on real traffic or under attack.
 enum class CheckLevel { must, should };
-std::string_view describe(CheckLevel level);
+std::string_view to_code(CheckLevel level);
 
 enum class CaseId {
   genuine,
@@ -85,17 +85,17 @@ std::string_view describe(Wanted wanted);
 // is a private key, else v1. A secret beside a private key is used by
 // genuine-v1a-and-v1 only.
 struct CheckKeys {
-  std::optional<PrivateKey> private_key;
-  std::optional<Secret> secret;
+  std::optional<webhook::PrivateKey> private_key;
+  std::optional<webhook::Secret> secret;
 };
 
 // --- Judging ---
 
 enum class CaseVerdict { pass, fail, inconclusive, skipped };
-std::string_view describe(CaseVerdict verdict);
+std::string_view to_code(CaseVerdict verdict);
 
 struct CaseAnswer {
-  Delivered delivered;
+  http::Delivered delivered;
   Classified classified;
 };
 

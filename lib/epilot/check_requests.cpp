@@ -18,12 +18,12 @@ namespace epilot {
 namespace {
 
 // A throwaway key's or secret's bytes, from the run's randomness.
-PrivateKey throwaway_key(const RandomSource& random) { return generate_private_key(random); }
+webhook::PrivateKey throwaway_key(const util::RandomSource& random) { return webhook::generate_private_key(random); }
 
-std::string random_base64(const RandomSource& random, std::size_t size) {
-  Bytes bytes(size);
+std::string random_base64(const util::RandomSource& random, std::size_t size) {
+  util::Bytes bytes(size);
   random(bytes.data(), bytes.size());
-  return base64_encode(bytes);
+  return util::base64_encode(bytes);
 }
 
 // The pieces of a signed request that the cases rearrange.
@@ -52,9 +52,10 @@ Signing sign_parts(const CheckKeys& keys, std::string id, std::string timestamp,
 
 // `base` with the three signing headers set (an empty `signature` is sent
 // empty; nullopt leaves a header out), after the others.
-Capture with_signing(const Capture& base, std::optional<std::string> id, std::optional<std::string> timestamp,
-                     std::optional<std::string> signature, std::string body) {
-  Capture out = base;
+webhook::Capture with_signing(const webhook::Capture& base, std::optional<std::string> id,
+                              std::optional<std::string> timestamp, std::optional<std::string> signature,
+                              std::string body) {
+  webhook::Capture out = base;
   out.body = std::move(body);
   if (id) {
     out.headers.push_back({std::string(k_header_id), std::move(*id)});
@@ -68,16 +69,17 @@ Capture with_signing(const Capture& base, std::optional<std::string> id, std::op
   return out;
 }
 
-Capture signed_request(const Capture& base, const Signing& s, std::string signature, std::string body) {
+webhook::Capture signed_request(const webhook::Capture& base, const Signing& s, std::string signature,
+                                std::string body) {
   return with_signing(base, s.id, s.timestamp, std::move(signature), std::move(body));
 }
 
 // The entry a key of the other scheme (or a throwaway one of the same) makes.
-std::string foreign_entry(bool ed25519, const RandomSource& random, const Signing& s, std::string_view body) {
+std::string foreign_entry(bool ed25519, const util::RandomSource& random, const Signing& s, std::string_view body) {
   if (ed25519) {
     return sign_v1a(throwaway_key(random), s.id, s.timestamp, body);
   }
-  return sign_v1(generate_secret(random), s.id, s.timestamp, body);
+  return sign_v1(webhook::generate_secret(random), s.id, s.timestamp, body);
 }
 
 // The signature bytes of `entry` ("version,base64") under another label.
@@ -186,7 +188,7 @@ std::string tamper_one_byte(std::string_view body) {
 
 std::optional<std::string> with_leading_member(std::string_view body, std::string_view name,
                                                std::string_view value_json) {
-  const auto doc = parse_json_or_discarded(body);
+  const auto doc = util::parse_json_or_discarded(body);
   if (!doc.is_object()) {
     return std::nullopt;
   }
@@ -194,13 +196,13 @@ std::optional<std::string> with_leading_member(std::string_view body, std::strin
   const auto next = body.find_first_not_of(" \t\r\n", open + 1);
   const bool empty = next != std::string_view::npos && body[next] == '}';
   std::string out(body.substr(0, open + 1));
-  out += json_quote(name) + ":" + std::string(value_json) + (empty ? "" : ",");
+  out += util::json_quote(name) + ":" + std::string(value_json) + (empty ? "" : ",");
   out += body.substr(open + 1);
   return out;
 }
 
 std::optional<std::string> noncanonical_json(std::string_view body) {
-  const auto doc = parse_json_or_discarded(body);
+  const auto doc = util::parse_json_or_discarded(body);
   if (!doc.is_object()) {
     return std::nullopt;
   }
@@ -230,17 +232,17 @@ class Builder {
  public:
   Builder(const CaseContext& context, const CheckKeys& keys) : m_context(context), m_keys(keys) {}
 
-  const Capture& base() const { return m_context.base; }
+  const webhook::Capture& base() const { return m_context.base; }
   const std::string& body() const { return m_context.base.body; }
   std::int64_t now() const { return m_context.now; }
   std::int64_t tolerance() const { return m_context.tolerance; }
-  const RandomSource& random() const { return m_context.random; }
+  const util::RandomSource& random() const { return m_context.random; }
   const CheckKeys& keys() const { return m_keys; }
 
   // Signed as of `at` (default: now), a fresh webhook-id.
   Signing sign(std::string_view body) const { return sign_at(body, std::to_string(now())); }
   Signing sign_at(std::string_view body, std::string timestamp) const {
-    return sign_parts(m_keys, generate_message_id(random()), std::move(timestamp), body);
+    return sign_parts(m_keys, webhook::generate_message_id(random()), std::move(timestamp), body);
   }
   std::string tolerance_note() const { return " (tolerance " + seconds_text(tolerance()) + ")"; }
 
@@ -342,7 +344,7 @@ void genuine_unknown_version(const Builder& b, CaseRequests& out) {
 
 void genuine_header_case(const Builder& b, CaseRequests& out) {
   const auto s = b.sign(b.body());
-  Capture request = b.base();
+  webhook::Capture request = b.base();
   request.headers.push_back({mixed_case(k_header_id), s.id});
   request.headers.push_back({mixed_case(k_header_timestamp), s.timestamp});
   request.headers.push_back({mixed_case(k_header_signature), s.primary()});
@@ -420,9 +422,9 @@ void timestamp_garbage(const Builder& b, CaseRequests& out) {
 }
 
 void wrong_method(const Builder& b, CaseRequests& out) {
-  Capture get = b.base();
+  webhook::Capture get = b.base();
   get.method = "GET";
-  std::erase_if(get.headers, [](const Header& h) { return iequals_ascii(h.name, k_header_content_type); });
+  std::erase_if(get.headers, [](const http::Header& h) { return util::iequals_ascii(h.name, k_header_content_type); });
   const auto s = b.sign("");
   out.requests.push_back(signed_request(get, s, s.primary(), ""));
   out.sent = "a GET with a genuine signature over its empty body";
@@ -464,8 +466,8 @@ constexpr std::array<CaseBuilder, k_case_count> k_builders{genuine,
 
 }  // namespace
 
-std::string with_fresh_execution_id(std::string_view body, const RandomSource& random) {
-  const auto doc = parse_json_or_discarded(body);
+std::string with_fresh_execution_id(std::string_view body, const util::RandomSource& random) {
+  const auto doc = util::parse_json_or_discarded(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object() || !doc["data"].contains("execution_id") ||
       !doc["data"]["execution_id"].is_string()) {
     return std::string(body);

@@ -17,17 +17,17 @@
 namespace epilot {
 
 struct CaseContext {
-  Capture base;          // method, url, headers (Host first) and the genuine body, unsigned
-  std::int64_t now = 0;  // unix seconds, the moment of sending
+  webhook::Capture base;  // method, url, headers (Host first) and the genuine body, unsigned
+  std::int64_t now = 0;   // unix seconds, the moment of sending
   std::int64_t tolerance = k_default_tolerance_seconds;
-  RandomSource random;
+  util::RandomSource random;
 };
 
 struct CaseRequests {
-  std::vector<Capture> requests;  // sent one after the other, in order
-  std::string sent;               // what was sent, in words ("a request signed 360 s ago")
-  std::vector<std::string> each;  // when the requests differ: each one, in words
-  std::string skipped;            // set instead when the case can't be made from these inputs
+  std::vector<webhook::Capture> requests;  // sent one after the other, in order
+  std::string sent;                        // what was sent, in words ("a request signed 360 s ago")
+  std::vector<std::string> each;           // when the requests differ: each one, in words
+  std::string skipped;                     // set instead when the case can't be made from these inputs
 };
 
 // The requests case `id` sends, built from `context` under `keys`. A body
@@ -44,7 +44,7 @@ std::int64_t near_edge_age(std::int64_t tolerance);
 
 // `body` with a new random data.execution_id when it has one (a string),
 // re-encoded compactly; otherwise `body` as it is.
-std::string with_fresh_execution_id(std::string_view body, const RandomSource& random);
+std::string with_fresh_execution_id(std::string_view body, const util::RandomSource& random);
 
 // `body` with one byte changed: a letter or digit inside the first JSON
 // string value (so JSON stays JSON), else the first letter or digit, else

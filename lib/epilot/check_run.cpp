@@ -11,11 +11,11 @@ namespace {
 
 class LoadSender : public CaseSender {
  public:
-  LoadSender(LoadPlan plan, std::chrono::milliseconds wait) : m_plan(std::move(plan)), m_wait(wait) {}
+  LoadSender(http::LoadPlan plan, std::chrono::milliseconds wait) : m_plan(std::move(plan)), m_wait(wait) {}
 
-  Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-              const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) override {
-    LoadPlan plan = m_plan;
+  Status send(std::uint64_t count, const std::function<void(std::uint64_t, http::OutgoingRequest&)>& build,
+              const std::function<void(http::Delivered&)>& done, const std::atomic<bool>& stop) override {
+    http::LoadPlan plan = m_plan;
     plan.total = count;
     plan.connections = 1;
     plan.threads = 1;
@@ -36,8 +36,8 @@ class LoadSender : public CaseSender {
     }
     m_first = false;
     auto stats = run_load(
-        plan, [&](unsigned, std::uint64_t job, OutgoingRequest& out) { build(job, out); },
-        [&](unsigned, Delivered& delivered) { done(delivered); }, nullptr, &stop);
+        plan, [&](unsigned, std::uint64_t job, http::OutgoingRequest& out) { build(job, out); },
+        [&](unsigned, http::Delivered& delivered) { done(delivered); }, nullptr, &stop);
     if (!stats.ok()) {
       return stats.error();
     }
@@ -46,12 +46,12 @@ class LoadSender : public CaseSender {
 
  private:
   static constexpr std::chrono::milliseconds k_wait_step{250};
-  LoadPlan m_plan;
+  http::LoadPlan m_plan;
   std::chrono::milliseconds m_wait;
   bool m_first = true;
 };
 
-SentRequest summary_of(const Capture& request, std::string what) {
+SentRequest summary_of(const webhook::Capture& request, std::string what) {
   return SentRequest{request.method, request.headers, request.body.size(), std::move(what)};
 }
 
@@ -75,15 +75,15 @@ class BatterySender {
     m_built.assign(m_results.size(), {});
     m_unavailable.assign(m_results.size(), {});
     return sender.send(
-        m_jobs.size(), [this](std::uint64_t job, OutgoingRequest& out) { build(job, out); },
-        [this](Delivered& delivered) { deliver(delivered); }, m_stop);
+        m_jobs.size(), [this](std::uint64_t job, http::OutgoingRequest& out) { build(job, out); },
+        [this](http::Delivered& delivered) { deliver(delivered); }, m_stop);
   }
 
   // Set when the endpoint could no longer be reached: the case it happened on.
   const CaseInfo* gone_at() const { return m_gone_at; }
 
  private:
-  void build(std::uint64_t job, OutgoingRequest& out) {
+  void build(std::uint64_t job, http::OutgoingRequest& out) {
     const auto [index, r] = m_jobs[job];
     auto& built = m_built[index];
     auto& result = m_results[index];
@@ -113,10 +113,10 @@ class BatterySender {
     out.label = id != nullptr ? *id : std::string();
   }
 
-  void deliver(Delivered& delivered) {
+  void deliver(http::Delivered& delivered) {
     const auto [index, r] = m_jobs[delivered.job];
     auto& result = m_results[index];
-    if (delivered.delivery == Delivery::unreachable && m_gone_at == nullptr) {
+    if (delivered.delivery == http::Delivery::unreachable && m_gone_at == nullptr) {
       m_gone_at = result.info;  // the endpoint is gone: sending the rest would only wait on retries
       m_stop.store(true);
     }
@@ -165,7 +165,7 @@ std::vector<std::size_t> cases_to_send(const BatteryRun& run, bool gate_open,
 
 }  // namespace
 
-std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan, std::chrono::milliseconds wait) {
+std::unique_ptr<CaseSender> make_load_sender(http::LoadPlan plan, std::chrono::milliseconds wait) {
   return std::make_unique<LoadSender>(std::move(plan), wait);
 }
 
@@ -209,8 +209,8 @@ Result<std::vector<CaseResult>> run_battery(const BatteryRun& run, CaseSender& s
   // is one that could not be delivered: reported as such, not as an error
   // that leaves no report behind.
   if (auto sent = batch.send(sender, {0}); !sent.ok()) {
-    Delivered nowhere;
-    nowhere.delivery = Delivery::unreachable;
+    http::Delivered nowhere;
+    nowhere.delivery = http::Delivery::unreachable;
     nowhere.error = sent.error().message;
     results[0].answers.push_back(CaseAnswer{nowhere, classify(nowhere)});
   }

@@ -25,20 +25,20 @@ namespace epilot {
 class CaseSender {
  public:
   virtual ~CaseSender() = default;
-  virtual Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-                      const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) = 0;
+  virtual Status send(std::uint64_t count, const std::function<void(std::uint64_t, http::OutgoingRequest&)>& build,
+                      const std::function<void(http::Delivered&)>& done, const std::atomic<bool>& stop) = 0;
 };
 
 // The real sender: lib/http/load_client with one connection. The first send (the
 // genuine request) keeps trying to connect for `wait` while the endpoint
 // starts (at least the plan's retries); later ones never retry: a closed
 // connection is an answer the battery judges.
-std::unique_ptr<CaseSender> make_load_sender(LoadPlan plan, std::chrono::milliseconds wait);
+std::unique_ptr<CaseSender> make_load_sender(http::LoadPlan plan, std::chrono::milliseconds wait);
 
 // What was sent, for reports (the bodies can be 12 MB: only their size).
 struct SentRequest {
   std::string method;
-  std::vector<Header> headers;
+  std::vector<http::Header> headers;
   std::size_t body_bytes = 0;
   std::string what;  // in words
 };

@@ -38,7 +38,7 @@ Status FixtureCatalog::add_directory(const std::string& dir) {
   }
   std::sort(files.begin(), files.end());
   for (const auto& path : files) {
-    auto text = read_file(path.string(), k_max_input_size);
+    auto text = util::read_file(path.string(), k_max_input_size);
     EPILOT_TRY(text);
     add(std::string(without_json_suffix(path.filename().string())), std::move(text).value(), path.string());
   }
@@ -107,7 +107,7 @@ std::vector<std::string> FixtureCatalog::similar(std::string_view name) const {
   }
   // Sorted by name first, so that equally close names come in a stable order.
   std::sort(names.begin(), names.end());
-  return similar_names(without_json_suffix(name), names);
+  return util::similar_names(without_json_suffix(name), names);
 }
 
 }  // namespace epilot

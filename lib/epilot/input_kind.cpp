@@ -20,14 +20,14 @@ Error not_json(const Error& error) {
 }  // namespace
 
 Result<InputKind> classify_input(std::string_view data, std::string_view path) {
-  const auto text = trim_whitespace(data.substr(data.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0));
+  const auto text = util::trim_whitespace(data.substr(data.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0));
   if (text.empty()) {
     return InputKind::payload;
   }
   if (text.front() != '{' && text.front() != '[') {
-    return starts_with_request_line(text) ? InputKind::captures : InputKind::payload;
+    return webhook::starts_with_request_line(text) ? InputKind::captures : InputKind::payload;
   }
-  if (looks_like_har(text.substr(0, 64 * 1024))) {
+  if (webhook::looks_like_har(text.substr(0, 64 * 1024))) {
     return InputKind::captures;
   }
   constexpr std::string_view k_request_suffix = ".request.json";
@@ -35,12 +35,12 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
       path.size() > k_request_suffix.size() && path.substr(path.size() - k_request_suffix.size()) == k_request_suffix;
   // JSON Lines are told by their first record.
   auto first = text;
-  const auto format = detect_input_format(text.substr(0, 64 * 1024));
-  const bool lines = format.ok() && *format == InputFormat::json_lines;
+  const auto format = webhook::detect_input_format(text.substr(0, 64 * 1024));
+  const bool lines = format.ok() && *format == webhook::InputFormat::json_lines;
   if (lines) {
-    first = trim_whitespace(text.substr(0, text.find('\n')));
+    first = util::trim_whitespace(text.substr(0, text.find('\n')));
   }
-  auto doc = parse_json<nlohmann::json>(first);
+  auto doc = util::parse_json<nlohmann::json>(first);
   if (!doc) {
     // A template's placeholders may stand where a value goes ("n": {{unix}}):
     // it is JSON once filled.
@@ -49,7 +49,7 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     }
     // Valid, but nested too deep to read as a document: a payload is sent
     // as it is; a capture (its keys tell) is refused by the capture reader.
-    if (const auto capture_keys = has_capture_keys(first)) {
+    if (const auto capture_keys = webhook::has_capture_keys(first)) {
       return *capture_keys ? InputKind::captures : (lines ? InputKind::payload_lines : InputKind::payload);
     }
     return not_json(doc.error());
@@ -59,8 +59,8 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
     return InputKind::request_template;
   }
   // An array of captures (jq -s over a log) is captures too.
-  const bool captures =
-      is_capture_object(*doc) || (doc->is_array() && !doc->empty() && is_capture_object(doc->front()));
+  const bool captures = webhook::is_capture_object(*doc) ||
+                        (doc->is_array() && !doc->empty() && webhook::is_capture_object(doc->front()));
   if (captures) {
     return InputKind::captures;
   }

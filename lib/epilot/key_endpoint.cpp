@@ -32,7 +32,7 @@ std::string excerpt(const std::string& body) {
   return out + (body.size() > 120 ? "…" : "");
 }
 
-Error bad_answer(const std::string& url, const HttpResponse& response, const std::string& why) {
+Error bad_answer(const std::string& url, const http::HttpResponse& response, const std::string& why) {
   return make_error(ErrorCode::bad_input, url + " answered " + std::to_string(response.status) + " but " + why +
                                               (response.body.empty() ? "" : ": '" + excerpt(response.body) + "'"));
 }
@@ -69,9 +69,9 @@ Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& or
                       "an organisation id is only for the webhooks endpoint (the app keys are global)");
   }
   if (!base.empty()) {
-    auto parsed = parse_url(base);
+    auto parsed = http::parse_url(base);
     EPILOT_TRY(parsed);
-    auto target = parse_url(url);
+    auto target = http::parse_url(url);
     EPILOT_TRY(target);
     std::string b = base;
     while (!b.empty() && b.back() == '/') {
@@ -82,14 +82,14 @@ Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& or
   return url;
 }
 
-Result<PublicKey> parse_key_response(const HttpResponse& response, const std::string& url) {
+Result<webhook::PublicKey> parse_key_response(const http::HttpResponse& response, const std::string& url) {
   if (response.status < 200 || response.status > 299) {
     return bad_answer(url, response, "not with a key");
   }
   if (response.body.size() > k_max_key_response_size) {
     return bad_answer(url, response, "with " + std::to_string(response.body.size()) + " bytes, too many for a key");
   }
-  auto parsed = parse_json<Json>(response.body);
+  auto parsed = util::parse_json<Json>(response.body);
   if (!parsed) {
     return bad_answer(url, response, "not with JSON");
   }
@@ -109,20 +109,20 @@ Result<PublicKey> parse_key_response(const HttpResponse& response, const std::st
   }
   if (doc.contains("algorithm")) {
     const auto& algorithm = doc["algorithm"];
-    if (!algorithm.is_string() || to_lower_ascii(algorithm.get<std::string>()) != "ed25519") {
+    if (!algorithm.is_string() || util::to_lower_ascii(algorithm.get<std::string>()) != "ed25519") {
       return bad_answer(
           url, response,
           "with algorithm " + algorithm.dump(-1, ' ', false, Json::error_handler_t::replace) + ", not ed25519");
     }
   }
-  auto key = parse_public_key(pem->get<std::string>());
+  auto key = webhook::parse_public_key(pem->get<std::string>());
   if (!key) {
     return make_error(ErrorCode::bad_input, url + " answered with a key that is not usable: " + key.error().message);
   }
   return *key;
 }
 
-Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, const RetryPolicy& retry) {
+Result<webhook::PublicKey> fetch_public_key(http::HttpClient& http, const std::string& url, const RetryPolicy& retry) {
   auto backoff = retry.first_backoff;
   std::optional<Error> last;
   for (int attempt = 1; attempt <= std::max(1, retry.attempts); ++attempt) {
@@ -155,14 +155,14 @@ Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, con
 
 std::string cache_path(const std::string& cache_dir, const std::string& url) {
   std::string host = "key";
-  if (auto parsed = parse_url(url)) {
+  if (auto parsed = http::parse_url(url)) {
     host.clear();
     for (char c : parsed->host) {
       host += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
     }
   }
-  const auto digest = sha256(url);
-  return cache_dir + "/" + host + "-" + to_hex(Bytes(digest.begin(), digest.begin() + 8)) + ".json";
+  const auto digest = util::sha256(url);
+  return cache_dir + "/" + host + "-" + util::to_hex(util::Bytes(digest.begin(), digest.begin() + 8)) + ".json";
 }
 
 Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
@@ -174,7 +174,7 @@ Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
     // A FIFO would block the read for ever; nothing but our own files belongs here.
     return make_error(ErrorCode::bad_input, "cache entry " + path + " is corrupt (not a regular file)");
   }
-  auto text = read_file(path, k_max_key_response_size);
+  auto text = util::read_file(path, k_max_key_response_size);
   EPILOT_TRY(text);
   auto entry = parse_cache_entry(*text);
   if (!entry) {
@@ -185,7 +185,7 @@ Result<std::optional<CacheEntry>> read_cache_entry(const std::string& path) {
 
 Result<CacheEntry> parse_cache_entry(std::string_view text) {
   const auto corrupt = [](const std::string& why) { return make_error(ErrorCode::bad_input, why); };
-  auto parsed = parse_json<Json>(text);
+  auto parsed = util::parse_json<Json>(text);
   if (!parsed) {
     return corrupt("not JSON");
   }
@@ -194,7 +194,7 @@ Result<CacheEntry> parse_cache_entry(std::string_view text) {
       !doc["public_key"].is_string() || !doc["fingerprint"].is_string()) {
     return corrupt("fields missing");
   }
-  auto key = parse_public_key(doc["public_key"].get<std::string>());
+  auto key = webhook::parse_public_key(doc["public_key"].get<std::string>());
   if (!key) {
     return corrupt(key.error().message);
   }
@@ -207,17 +207,17 @@ Result<CacheEntry> parse_cache_entry(std::string_view text) {
 Status write_cache_entry(const std::string& path, const CacheEntry& entry) {
   const auto slash = path.rfind('/');
   if (slash != std::string::npos) {
-    EPILOT_TRY(make_directories(path.substr(0, slash), 0700));
+    EPILOT_TRY(util::make_directories(path.substr(0, slash), 0700));
   }
   Json doc;
   doc["url"] = entry.url;
   doc["fetched_at"] = entry.fetched_at;
   doc["public_key"] = to_pem(entry.key);
   doc["fingerprint"] = fingerprint(entry.key);
-  return write_file_atomic(path, doc.dump(2) + "\n", 0644, Overwrite::yes);
+  return write_file_atomic(path, doc.dump(2) + "\n", 0644, util::Overwrite::yes);
 }
 
-Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std::int64_t now) {
+Result<ObtainedKey> obtain_key(http::HttpClient& http, const KeyRequest& request, std::int64_t now) {
   ObtainedKey out;
   const auto warn = [&](const std::string& message) {
     if (request.warn) {
@@ -233,7 +233,7 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   } else if (*read && (*read)->fetched_at > now + k_default_tolerance_seconds) {
     // Fetched in the future: a clock that was wrong then, or an edited file.
     // Its age means nothing, so it is not used.
-    warn("cache entry " + path + " says it was fetched " + describe_duration((*read)->fetched_at - now) +
+    warn("cache entry " + path + " says it was fetched " + util::describe_duration((*read)->fetched_at - now) +
          " from now; discarded");
     ::unlink(path.c_str());
   } else if (*read && (*read)->url == request.url) {
@@ -262,8 +262,8 @@ Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std:
   auto fetched = fetch_public_key(http, request.url, request.retry);
   if (!fetched) {
     if (is_network_failure(fetched.error().code) && cached) {
-      warn(fetched.error().message + "; using the cached key fetched " + describe_duration(now - cached->fetched_at) +
-           " ago");
+      warn(fetched.error().message + "; using the cached key fetched " +
+           util::describe_duration(now - cached->fetched_at) + " ago");
       out.key = cached->key;
       out.source = KeySource::stale_cache;
       out.fetched_at = cached->fetched_at;

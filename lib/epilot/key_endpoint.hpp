@@ -25,7 +25,7 @@ Result<std::string> key_endpoint_url(KeyEndpoint endpoint, const std::string& or
 // Check a key endpoint's answer: a 2xx JSON object whose `public_key` (or
 // `publicKey`) is an Ed25519 SPKI PEM and whose `algorithm`, when present, is
 // ed25519. Errors quote the status and a short excerpt of the body.
-Result<PublicKey> parse_key_response(const HttpResponse& response, const std::string& url);
+Result<webhook::PublicKey> parse_key_response(const http::HttpResponse& response, const std::string& url);
 
 struct RetryPolicy {
   int attempts = 3;                                      // in all, first try included
@@ -36,12 +36,12 @@ struct RetryPolicy {
 // GET and check the key at `url`, retrying on connection errors and 5xx
 // (not on timeouts, untrusted certificates or a server without TLS).
 // A 5xx that persists is a network error; any other bad answer is bad_input.
-Result<PublicKey> fetch_public_key(HttpClient& http, const std::string& url, const RetryPolicy& retry);
+Result<webhook::PublicKey> fetch_public_key(http::HttpClient& http, const std::string& url, const RetryPolicy& retry);
 
 struct CacheEntry {
   std::string url;
   std::int64_t fetched_at = 0;
-  PublicKey key;
+  webhook::PublicKey key;
 };
 
 // The cache file of `url` under `cache_dir`: readable host name plus a hash.
@@ -75,15 +75,15 @@ struct KeyRequest {
 enum class KeySource { network, cache, stale_cache };
 
 struct ObtainedKey {
-  PublicKey key;
+  webhook::PublicKey key;
   KeySource source = KeySource::network;
   std::int64_t fetched_at = 0;
-  std::optional<PublicKey> replaced;  // the cached key, when the fetched one differs
+  std::optional<webhook::PublicKey> replaced;  // the cached key, when the fetched one differs
 };
 
 // The key for `request`, from the cache or the network as its mode says; when
 // the network fails, a cached key of any age, with a warning. A corrupt cache
 // entry is discarded with a warning. Fetched keys are cached atomically.
-Result<ObtainedKey> obtain_key(HttpClient& http, const KeyRequest& request, std::int64_t now);
+Result<ObtainedKey> obtain_key(http::HttpClient& http, const KeyRequest& request, std::int64_t now);
 
 }  // namespace epilot

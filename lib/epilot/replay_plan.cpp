@@ -31,7 +31,7 @@ constexpr std::int64_t k_mock_token_renew_seconds = 60;
 }  // namespace
 
 std::string org_id_of(std::string_view body) {
-  const auto doc = parse_json_or_discarded<Json>(body);
+  const auto doc = util::parse_json_or_discarded<Json>(body);
   if (doc.is_object() && doc.contains("data") && doc["data"].is_object() && doc["data"].contains("org_id")) {
     const auto& org = doc["data"]["org_id"];
     if (org.is_string()) {
@@ -52,7 +52,7 @@ bool is_transport_header(std::string_view name) {
     return true;
   }
   for (const auto n : k_names) {
-    if (iequals_ascii(name, n)) {
+    if (util::iequals_ascii(name, n)) {
       return true;
     }
   }
@@ -60,7 +60,7 @@ bool is_transport_header(std::string_view name) {
 }
 
 bool waits_for_callback(std::string_view body) {
-  const auto doc = parse_json_or_discarded<Json>(body);
+  const auto doc = util::parse_json_or_discarded<Json>(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object()) {
     return false;
   }
@@ -77,7 +77,7 @@ bool waits_for_callback(std::string_view body) {
 }
 
 Result<std::string> with_callback(std::string_view body, const std::string& url, const std::string& token) {
-  auto doc = parse_json_or_discarded<Json>(body);
+  auto doc = util::parse_json_or_discarded<Json>(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object()) {
     return make_error(ErrorCode::bad_input, "a callback request's body has no data object");
   }
@@ -86,18 +86,18 @@ Result<std::string> with_callback(std::string_view body, const std::string& url,
   return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<Header>& own,
+Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const std::vector<http::Header>& own,
                                                   std::string_view body) const {
   std::string lines;
   bool content_type = false;
   bool user_agent = false;
-  const auto add = [&](const Header& h) -> Status {
-    auto status = validate_header(h.name, h.value);
+  const auto add = [&](const http::Header& h) -> Status {
+    auto status = http::validate_header(h.name, h.value);
     if (!status.ok()) {
       return make_error(status.error().code, item.name + ": " + status.error().message);
     }
-    content_type = content_type || iequals_ascii(h.name, k_header_content_type);
-    user_agent = user_agent || iequals_ascii(h.name, "user-agent");
+    content_type = content_type || util::iequals_ascii(h.name, k_header_content_type);
+    user_agent = user_agent || util::iequals_ascii(h.name, "user-agent");
     lines.append(h.name).append(": ").append(h.value).append("\r\n");
     return ok_status();
   };
@@ -106,13 +106,13 @@ Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const 
       continue;
     }
     const bool overridden = std::any_of(m_options.headers.begin(), m_options.headers.end(),
-                                        [&](const Header& o) { return iequals_ascii(o.name, h.name); });
+                                        [&](const http::Header& o) { return util::iequals_ascii(o.name, h.name); });
     if (overridden) {
       continue;
     }
     if (m_options.mode == SendMode::resign &&
-        (is_signing_header(h.name) ||
-         (m_options.token_mode != TokenMode::keep && iequals_ascii(h.name, k_header_epilot_token)))) {
+        (webhook::is_signing_header(h.name) ||
+         (m_options.token_mode != TokenMode::keep && util::iequals_ascii(h.name, k_header_epilot_token)))) {
       continue;
     }
     EPILOT_TRY(add(h));
@@ -130,7 +130,7 @@ Result<std::string> RequestRenderer::header_lines(const ReplayItem& item, const 
 }
 
 Result<std::string> RequestRenderer::body_for_send(std::size_t index, const SendContext& context,
-                                                   std::vector<Header>* headers) const {
+                                                   std::vector<http::Header>* headers) const {
   const auto& item = m_items[index];
   const auto& prepared = m_prepared[index];
   if (!prepared.dynamic) {
@@ -160,7 +160,7 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
   for (std::size_t i = 0; i < r->m_items.size(); ++i) {
     auto& item = r->m_items[i];
     Prepared prepared;
-    std::vector<Header> own = item.capture.headers;
+    std::vector<http::Header> own = item.capture.headers;
     std::string body;
     if (item.fixture != nullptr) {
       if (r->m_options.mode == SendMode::as_is) {
@@ -187,9 +187,9 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
       body = item.capture.body;
     }
     auto method = item.capture.method.empty() ? std::string(k_default_method) : item.capture.method;
-    if (!wire::is_token(method)) {
+    if (!http::wire::is_token(method)) {
       return make_error(ErrorCode::bad_input,
-                        item.name + ": the method '" + wire::printable(method) + "' is not an HTTP token");
+                        item.name + ": the method '" + http::wire::printable(method) + "' is not an HTTP token");
     }
     prepared.callback =
         r->m_options.mode == SendMode::resign && !r->m_options.callback_url.empty() && waits_for_callback(body);
@@ -202,7 +202,7 @@ Result<std::unique_ptr<RequestRenderer>> RequestRenderer::create(std::vector<Rep
     if (const auto* id = item.capture.find_header(k_header_id); id != nullptr && !id->empty()) {
       prepared.kept_id = *id;
     } else {
-      prepared.kept_id = generate_message_id(r->m_context.fill.random);
+      prepared.kept_id = webhook::generate_message_id(r->m_context.fill.random);
     }
     prepared.org_id = org_id_of(body);
     prepared.body = std::move(body);  // for a dynamic fixture: the one checked here, sent only should a later fill fail
@@ -249,9 +249,9 @@ void RequestRenderer::random_bytes(ThreadState& state, std::uint8_t* out, std::s
 }
 
 std::string RequestRenderer::message_id(ThreadState& state) const {
-  Bytes raw(k_message_id_random_size);
+  util::Bytes raw(k_message_id_random_size);
   random_bytes(state, raw.data(), raw.size());
-  return std::string(k_prefix_message_id) + to_hex(raw);
+  return std::string(k_prefix_message_id) + util::to_hex(raw);
 }
 
 void RequestRenderer::sign_into(ThreadState& state, std::string_view id, std::string_view body,
@@ -261,24 +261,24 @@ void RequestRenderer::sign_into(ThreadState& state, std::string_view id, std::st
   if (m_options.private_key) {
     auto& content = state.scratch;
     content.assign(id).append(1, '.').append(state.timestamp).append(1, '.').append(body);
-    const auto sig = ed25519_sign(m_options.private_key->seed, m_options.private_key->public_key.bytes, content);
+    const auto sig = util::ed25519_sign(m_options.private_key->seed, m_options.private_key->public_key.bytes, content);
     head.append(k_version_ed25519).append(1, ',');
-    head.append(base64_encode(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size())));
+    head.append(util::base64_encode(std::string_view(reinterpret_cast<const char*>(sig.data()), sig.size())));
     first = false;
   }
   for (const auto& secret : m_options.secrets) {
-    const auto mac = hmac_sha256(secret.bytes, {id, ".", state.timestamp, ".", body});
+    const auto mac = util::hmac_sha256(secret.bytes, {id, ".", state.timestamp, ".", body});
     if (!first) {
       head.append(1, ' ');
     }
     head.append(k_version_hmac).append(1, ',');
-    head.append(base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())));
+    head.append(util::base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())));
     first = false;
   }
   head.append("\r\n");
 }
 
-void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest& out) {
+void RequestRenderer::render(unsigned thread, std::uint64_t job, http::OutgoingRequest& out) {
   auto& state = m_threads[thread];
   const auto index = item_of(job);
   const auto& prepared = m_prepared[index];
@@ -290,7 +290,7 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
   if (prepared.dynamic || prepared.callback) {
     SendContext context{m_context.now_ms, m_context.fill};
     context.fill.now_ms = now_ms;
-    std::vector<Header> headers;
+    std::vector<http::Header> headers;
     auto body = body_for_send(index, context, prepared.dynamic ? &headers : nullptr);
     // create() rendered this item once with the same inputs, so only the
     // clock and randomness differ now; should it fail regardless, the body
@@ -305,9 +305,9 @@ void RequestRenderer::render(unsigned thread, std::uint64_t job, OutgoingRequest
       }
     }
     if (prepared.callback) {
-      Bytes raw(16);
+      util::Bytes raw(16);
       random_bytes(state, raw.data(), raw.size());
-      CallbackRequest request{job, "rt_" + to_hex(raw)};
+      CallbackRequest request{job, "rt_" + util::to_hex(raw)};
       if (auto changed = with_callback(out.storage, m_options.callback_url, request.resume_token); changed.ok()) {
         out.storage = std::move(changed).value();
         if (on_callback) {

@@ -24,9 +24,9 @@
 namespace epilot {
 
 struct ReplayItem {
-  std::string name;    // for reports and expectations: a fixture's name, a path, path#N in a file of several
-  std::string source;  // the input it came from (a path, or the fixture's name)
-  Capture capture;     // for a fixture: its headers, and its body when it has no placeholders
+  std::string name;          // for reports and expectations: a fixture's name, a path, path#N in a file of several
+  std::string source;        // the input it came from (a path, or the fixture's name)
+  webhook::Capture capture;  // for a fixture: its headers, and its body when it has no placeholders
   const Fixture* fixture = nullptr;  // set for fixtures
 };
 
@@ -37,16 +37,16 @@ struct ReplayRequestOptions {
   std::string host;    // the Host header
   std::string target;  // path and query every request goes to
   SendMode mode = SendMode::resign;
-  std::optional<PrivateKey> private_key;                  // v1a
-  std::vector<Secret> secrets;                            // v1, one entry each
+  std::optional<webhook::PrivateKey> private_key;         // v1a
+  std::vector<webhook::Secret> secrets;                   // v1, one entry each
   bool keep_id = false;                                   // reuse each request's webhook-id on every send
-  std::vector<Header> headers;                            // -H: added to, or replacing, every request's own
+  std::vector<http::Header> headers;                      // -H: added to, or replacing, every request's own
   std::vector<std::pair<std::string, std::string>> sets;  // field overrides, applied to every body
   TokenMode token_mode = TokenMode::keep;
-  std::string token;                    // TokenMode::given
-  std::optional<PrivateKey> token_key;  // TokenMode::mock: the run's throwaway signing key
-  std::string user_agent;               // sent unless the request has its own
-  std::string callback_url;             // empty: no callback flow
+  std::string token;                             // TokenMode::given
+  std::optional<webhook::PrivateKey> token_key;  // TokenMode::mock: the run's throwaway signing key
+  std::string user_agent;                        // sent unless the request has its own
+  std::string callback_url;                      // empty: no callback flow
 };
 
 // The clock, randomness and placeholder values, passed in.
@@ -70,7 +70,7 @@ class RequestRenderer {
   // Job N sends item N % size(). Runs on worker thread `thread`; never fails
   // (create() checked everything that could). A callback request reports its
   // resume token through `on_callback` before it is sent.
-  void render(unsigned thread, std::uint64_t job, OutgoingRequest& out);
+  void render(unsigned thread, std::uint64_t job, http::OutgoingRequest& out);
 
   std::function<void(const CallbackRequest&)> on_callback;
 
@@ -108,8 +108,10 @@ class RequestRenderer {
   void mark_repeated_ids();
   // The header lines but host and the signature's; a Content-Type for `body`
   // when the request has none.
-  Result<std::string> header_lines(const ReplayItem& item, const std::vector<Header>& own, std::string_view body) const;
-  Result<std::string> body_for_send(std::size_t index, const SendContext& context, std::vector<Header>* headers) const;
+  Result<std::string> header_lines(const ReplayItem& item, const std::vector<http::Header>& own,
+                                   std::string_view body) const;
+  Result<std::string> body_for_send(std::size_t index, const SendContext& context,
+                                    std::vector<http::Header>* headers) const;
   void random_bytes(ThreadState& state, std::uint8_t* out, std::size_t size) const;
   std::string message_id(ThreadState& state) const;
   void sign_into(ThreadState& state, std::string_view id, std::string_view body, std::string& head) const;

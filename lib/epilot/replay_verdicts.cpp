@@ -11,7 +11,7 @@
 
 namespace epilot {
 
-std::string_view describe(AnswerClass answer_class) {
+std::string_view to_code(AnswerClass answer_class) {
   switch (answer_class) {
     case AnswerClass::success:
       return "success";
@@ -34,7 +34,7 @@ std::string_view describe(AnswerClass answer_class) {
 std::optional<AnswerClass> parse_answer_class(std::string_view name) {
   for (std::size_t i = 0; i < k_answer_class_count; ++i) {
     const auto c = static_cast<AnswerClass>(i);
-    if (describe(c) == name) {
+    if (to_code(c) == name) {
       return c;
     }
   }
@@ -71,15 +71,15 @@ std::string string_field(const nlohmann::json& object, const char* name) {
 
 }  // namespace
 
-Classified classify(const Delivered& delivered) {
+Classified classify(const http::Delivered& delivered) {
   switch (delivered.delivery) {
-    case Delivery::timeout:
+    case http::Delivery::timeout:
       return {AnswerClass::timeout, delivered.error};
-    case Delivery::unreachable:
+    case http::Delivery::unreachable:
       return {AnswerClass::unreachable, delivered.error};
-    case Delivery::broken:
+    case http::Delivery::broken:
       return {AnswerClass::broken, delivered.error};
-    case Delivery::answered:
+    case http::Delivery::answered:
       break;
   }
   const auto& answer = delivered.answer;
@@ -89,7 +89,7 @@ Classified classify(const Delivered& delivered) {
   nlohmann::json body;
   const auto first = answer.body.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && answer.body[first] == '{') {
-    body = parse_json_or_discarded<nlohmann::json>(answer.body);
+    body = util::parse_json_or_discarded<nlohmann::json>(answer.body);
   }
   const bool object = body.is_object();
   if (status >= 200 && status < 300) {
@@ -119,8 +119,8 @@ Classified classify(const Delivered& delivered) {
   return {AnswerClass::other, reason};
 }
 
-bool expectation_met(const Expectation& expectation, const Delivered& delivered, AnswerClass answer_class) {
-  const bool answered = delivered.delivery == Delivery::answered;
+bool expectation_met(const Expectation& expectation, const http::Delivered& delivered, AnswerClass answer_class) {
+  const bool answered = delivered.delivery == http::Delivery::answered;
   const int status = answered ? delivered.answer.status : 0;
   return std::any_of(expectation.any_of.begin(), expectation.any_of.end(), [&](const Expectation::Matcher& m) {
     if (m.answer_class) {
@@ -199,7 +199,7 @@ namespace {
 
 std::string xml_escape(std::string_view raw) {
   // An XML document is UTF-8 throughout: an endpoint's bytes may not be.
-  const auto text = valid_utf8(raw);
+  const auto text = util::valid_utf8(raw);
   std::string out;
   out.reserve(text.size());
   for (const char c : text) {

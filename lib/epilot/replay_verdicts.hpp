@@ -29,7 +29,7 @@ enum class AnswerClass {
   broken,       // the connection broke or the answer was not HTTP
 };
 inline constexpr std::size_t k_answer_class_count = 7;
-std::string_view describe(AnswerClass answer_class);
+std::string_view to_code(AnswerClass answer_class);
 std::optional<AnswerClass> parse_answer_class(std::string_view name);
 
 struct Classified {
@@ -37,7 +37,7 @@ struct Classified {
   std::string reason;  // skip_reason, error_reason (+ error_code), or a short excerpt of the body
 };
 
-Classified classify(const Delivered& delivered);
+Classified classify(const http::Delivered& delivered);
 
 // --- Expectations: what a run expects of an answer (statuses, status classes, answer classes) ---
 
@@ -52,7 +52,7 @@ struct Expectation {
 };
 
 // Met when any one matcher matches: the status, its class or the answer class.
-bool expectation_met(const Expectation& expectation, const Delivered& delivered, AnswerClass answer_class);
+bool expectation_met(const Expectation& expectation, const http::Delivered& delivered, AnswerClass answer_class);
 
 // What a run expects when told nothing: every answer is 2xx (success or skipped).
 Expectation default_expectation();

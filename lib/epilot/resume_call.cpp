@@ -15,7 +15,7 @@ std::optional<ResumeCall> resume_call_of(std::string_view body) {
   if (body.find("resume_token") == std::string_view::npos && body.find("\\u") == std::string_view::npos) {
     return std::nullopt;
   }
-  const auto doc = parse_json_or_discarded<nlohmann::json>(body);
+  const auto doc = util::parse_json_or_discarded<nlohmann::json>(body);
   if (!doc.is_object() || !doc.contains("data") || !doc["data"].is_object()) {
     return std::nullopt;
   }
@@ -32,9 +32,9 @@ std::optional<ResumeCall> resume_call_of(std::string_view body) {
   return call;
 }
 
-std::string resume_body(const std::string& token) { return "{\"resume_token\":" + json_quote(token) + "}"; }
+std::string resume_body(const std::string& token) { return "{\"resume_token\":" + util::json_quote(token) + "}"; }
 
-ResumeQueue::ResumeQueue(HttpClient& http, unsigned threads, std::size_t max_pending, Report report)
+ResumeQueue::ResumeQueue(http::HttpClient& http, unsigned threads, std::size_t max_pending, Report report)
     : m_http(http), m_max_pending(max_pending), m_report(std::move(report)) {
   for (unsigned i = 0; i < std::max(1u, threads); ++i) {
     m_threads.emplace_back([this] { work(); });

@@ -59,7 +59,7 @@ class ResumeQueue {
   // threads at once) on `threads` threads; at most `max_pending` wait to be
   // sent. `report` is told of every call submitted, sent or not, on those
   // threads.
-  ResumeQueue(HttpClient& http, unsigned threads, std::size_t max_pending, Report report);
+  ResumeQueue(http::HttpClient& http, unsigned threads, std::size_t max_pending, Report report);
   ~ResumeQueue();
   ResumeQueue(const ResumeQueue&) = delete;
   ResumeQueue& operator=(const ResumeQueue&) = delete;
@@ -77,7 +77,7 @@ class ResumeQueue {
   std::optional<ResumeCall> next();
   void send(ResumeCall call);
 
-  HttpClient& m_http;
+  http::HttpClient& m_http;
   std::size_t m_max_pending;
   Report m_report;
   std::mutex m_mutex;

@@ -9,14 +9,14 @@ namespace epilot {
 
 namespace {
 
-ServerResponse json_answer(int status, std::string body) {
-  ServerResponse answer;
+http::ServerResponse json_answer(int status, std::string body) {
+  http::ServerResponse answer;
   answer.status = status;
   answer.body = std::move(body);
   return answer;
 }
 
-std::string short_text(std::string_view text) { return wire::printable(text, 80); }
+std::string short_text(std::string_view text) { return http::wire::printable(text, 80); }
 
 }  // namespace
 
@@ -41,7 +41,7 @@ void CallbackBoard::answered(std::uint64_t job, bool awaited) {
   m_changed.notify_all();
 }
 
-ServerResponse CallbackBoard::receive(const wire::Request& request) {
+http::ServerResponse CallbackBoard::receive(const http::wire::Request& request) {
   const auto path = std::string_view(request.target).substr(0, request.target.find('?'));
   if (request.method != "POST" || path != k_callback_path) {
     std::lock_guard lock(m_mutex);
@@ -49,7 +49,7 @@ ServerResponse CallbackBoard::receive(const wire::Request& request) {
                          std::string(k_callback_path));
     return json_answer(404, R"({"message":"not found"})");
   }
-  const auto doc = parse_json_or_discarded<nlohmann::json>(request.body);
+  const auto doc = util::parse_json_or_discarded<nlohmann::json>(request.body);
   // epilot's ResumeReq has one property and allows no others.
   if (!doc.is_object() || doc.size() != 1 || !doc.contains("resume_token") || !doc["resume_token"].is_string()) {
     std::lock_guard lock(m_mutex);

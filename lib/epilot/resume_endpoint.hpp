@@ -40,7 +40,7 @@ class CallbackBoard {
   void answered(std::uint64_t job, bool awaited);
 
   // The callback endpoint, for an HttpServer (thread-safe).
-  ServerResponse receive(const wire::Request& request);
+  http::ServerResponse receive(const http::wire::Request& request);
 
   // Block until every awaited callback has come or `timeout` has passed
   // since its request's answer, or `stop` is set (then every callback still

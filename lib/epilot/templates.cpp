@@ -57,12 +57,12 @@ const Fixture* find_fixture(std::string_view name) {
 
 std::string_view builtin_payload() { return find_fixture(k_builtin_payload_name)->text; }
 
-std::string make_uuid(const RandomSource& random) {
-  Bytes b(16);
+std::string make_uuid(const util::RandomSource& random) {
+  util::Bytes b(16);
   random(b.data(), b.size());
   b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  const auto hex = to_hex(b);
+  const auto hex = util::to_hex(b);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
          hex.substr(20);
 }
@@ -188,7 +188,7 @@ std::string_view content_type_for(std::string_view body) {
   if (nlohmann::json::accept(body)) {
     return k_json_content_type;
   }
-  return is_valid_utf8(body) ? k_text_content_type : k_binary_content_type;
+  return util::is_valid_utf8(body) ? k_text_content_type : k_binary_content_type;
 }
 
 Result<std::string> fill_placeholders(std::string_view text, const FillContext& context) {
@@ -198,7 +198,7 @@ Result<std::string> fill_placeholders(std::string_view text, const FillContext& 
   const auto on_placeholder = [&](const Placeholder& p, std::string_view inside) -> Status {
     switch (p.kind) {
       case PlaceholderKind::now: {
-        auto iso = iso8601(context.now_ms / 1000);
+        auto iso = util::iso8601(context.now_ms / 1000);
         char ms[8];
         std::snprintf(ms, sizeof ms, ".%03lldZ", static_cast<long long>(context.now_ms % 1000));
         out.append(iso.substr(0, iso.size() - 1)).append(ms);
@@ -250,7 +250,7 @@ Result<std::string> apply_overrides(std::string_view body,
   if (sets.empty()) {
     return std::string(body);
   }
-  auto parsed = parse_json<Json>(body);
+  auto parsed = util::parse_json<Json>(body);
   if (!parsed) {
     return override_error(ErrorCode::bad_input,
                           " needs a JSON body, and this one is not JSON: " + parsed.error().message);
@@ -263,15 +263,15 @@ Result<std::string> apply_overrides(std::string_view body,
     // Every part may make an object: a path of thousands would nest the body
     // past what any reader takes (and past what serialising it can recurse).
     if (static_cast<std::size_t>(std::count(path.begin(), path.end(), '.')) >= k_max_set_path_parts) {
-      return override_error(ErrorCode::usage, " path '" + wire::printable(path) + "' has more than " +
+      return override_error(ErrorCode::usage, " path '" + http::wire::printable(path) + "' has more than " +
                                                   std::to_string(k_max_set_path_parts) + " parts");
     }
     Json value = text;
     if (raw) {
-      auto parsed_value = parse_json<Json>(text);
+      auto parsed_value = util::parse_json<Json>(text);
       if (!parsed_value) {
         return override_error(ErrorCode::usage,
-                              " " + wire::printable(target) + "=" + wire::printable(text) +
+                              " " + http::wire::printable(target) + "=" + http::wire::printable(text) +
                                   ": the value is not JSON (" + parsed_value.error().message + ")",
                               {"PATH:=JSON takes JSON (123, true, {\"a\":1}); PATH=VALUE takes a string"});
       }
@@ -306,7 +306,7 @@ Result<std::string> apply_overrides(std::string_view body,
   } catch (const Json::exception&) {  // type_error 316: a string that is not UTF-8
     return override_error(ErrorCode::bad_input, ": the body or a value set in it is not valid UTF-8");
   }
-  if (auto nesting = check_json_nesting(out); !nesting) {
+  if (auto nesting = util::check_json_nesting(out); !nesting) {
     return override_error(ErrorCode::bad_input, " makes the body's " + nesting.error().message);
   }
   return out;
@@ -318,7 +318,7 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
   EPILOT_TRY(filled);
   RequestTemplate out;
   if (is_request_form(fixture)) {
-    auto parsed = parse_json<Json>(*filled);
+    auto parsed = util::parse_json<Json>(*filled);
     if (!parsed) {
       return payload_error("fixture " + std::string(fixture.name) + " is not valid JSON: " + parsed.error().message);
     }
@@ -331,9 +331,9 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
         if (!value.is_string()) {
           return payload_error("fixture header " + name + " is not a string");
         }
-        EPILOT_TRY(validate_header(name, value.get<std::string>()));
-        if (is_signing_header(name)) {
-          return payload_error("fixture " + std::string(fixture.name) + " sets " + wire::printable(name) +
+        EPILOT_TRY(http::validate_header(name, value.get<std::string>()));
+        if (webhook::is_signing_header(name)) {
+          return payload_error("fixture " + std::string(fixture.name) + " sets " + http::wire::printable(name) +
                                ", which the signer computes: leave it out");
         }
         out.headers.push_back({name, value.get<std::string>()});

@@ -71,7 +71,7 @@ std::string_view builtin_payload();
 
 struct FillContext {
   std::int64_t now_ms = 0;  // unix time in milliseconds
-  RandomSource random;
+  util::RandomSource random;
   std::function<std::optional<std::string>(const std::string&)> env;  // lookup, injected
   // Variables whose names start with this are the caller's own (secrets,
   // tokens): a template that names one is refused. Empty: none are.
@@ -92,7 +92,7 @@ Result<std::string> apply_overrides(std::string_view body,
                                     const std::vector<std::pair<std::string, std::string>>& sets);
 
 struct RequestTemplate {
-  std::vector<Header> headers;
+  std::vector<http::Header> headers;
   std::string body;
 };
 
@@ -101,6 +101,6 @@ Result<RequestTemplate> instantiate_fixture(const Fixture& fixture, const FillCo
                                             const std::vector<std::pair<std::string, std::string>>& sets);
 
 // A random (version 4) UUID.
-std::string make_uuid(const RandomSource& random);
+std::string make_uuid(const util::RandomSource& random);
 
 }  // namespace epilot

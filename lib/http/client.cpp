@@ -3,7 +3,7 @@
 #include "lib/http/load_client.hpp"
 #include "lib/http/url.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 namespace {
 
@@ -101,4 +101,4 @@ std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options) {
   return std::make_unique<LoadgenClient>(options);
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -11,7 +11,7 @@
 #include "lib/http/response.hpp"
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 class HttpClient {
  public:
@@ -35,4 +35,4 @@ struct HttpOptions {
 // are always verified; plain http:// is refused except to loopback hosts.
 std::unique_ptr<HttpClient> make_http_client(const HttpOptions& options);
 
-}  // namespace epilot
+}  // namespace epilot::http

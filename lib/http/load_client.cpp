@@ -19,9 +19,9 @@
 #include "lib/http/transport.hpp"
 #include "lib/util/fd.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
-std::string_view describe(Delivery delivery) {
+std::string_view to_code(Delivery delivery) {
   switch (delivery) {
     case Delivery::answered:
       return "answered";
@@ -179,7 +179,7 @@ class Worker {
   unsigned m_index;
   RetryPolicy m_retry;
   std::vector<Connection> m_connections;
-  Fd m_epoll;
+  util::Fd m_epoll;
   char m_buffer[64 * 1024];
 };
 
@@ -677,4 +677,4 @@ Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, cons
   return stats;
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

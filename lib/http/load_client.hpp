@@ -22,7 +22,7 @@
 #include "lib/http/response_reader.hpp"
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 struct LoadPlan {
   std::string host;  // a name or address; every address it resolves to is tried
@@ -58,7 +58,7 @@ enum class Delivery {
   broken,       // connected, but the connection broke or the answer was not HTTP
 };
 
-std::string_view describe(Delivery delivery);
+std::string_view to_code(Delivery delivery);
 
 struct Delivered {
   std::uint64_t job = 0;
@@ -98,4 +98,4 @@ struct LoadStats {
 Result<LoadStats> run_load(const LoadPlan& plan, const BuildRequest& build, const OnDelivered& on_delivered,
                            LoadProgress* progress = nullptr, const std::atomic<bool>* stop = nullptr);
 
-}  // namespace epilot
+}  // namespace epilot::http

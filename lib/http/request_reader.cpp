@@ -1,6 +1,6 @@
 #include "lib/http/request_reader.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 RequestReader::Step RequestReader::refuse(int status, std::string error, std::string message, std::string_view in) {
   abandon(status, std::move(error), std::move(message), in);
@@ -142,4 +142,4 @@ wire::Request RequestReader::take_request() {
   return std::move(m_request);
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -13,7 +13,7 @@
 
 #include "lib/http/wire.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 // A request the reader refused, with what could be read of it, so that
 // the server can report it: the method and target when the request line
@@ -80,4 +80,4 @@ class RequestReader {
   Refusal m_refusal;
 };
 
-}  // namespace epilot
+}  // namespace epilot::http

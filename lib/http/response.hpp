@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace epilot {
+namespace epilot::http {
 
 struct HttpResponse {
   int status = 0;
@@ -18,4 +18,4 @@ struct HttpResponse {
   bool keep_alive = true;         // received: false after `Connection: close` or an HTTP/1.0 answer without keep-alive
 };
 
-}  // namespace epilot
+}  // namespace epilot::http

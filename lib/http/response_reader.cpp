@@ -2,7 +2,7 @@
 
 #include "lib/util/bytes.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 ResponseParser::ResponseParser(bool head_request, std::size_t max_body)
     : m_head_request(head_request), m_max_body(max_body) {}
@@ -46,7 +46,7 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
   m_answer.reason = std::string(line->reason);
   m_answer.keep_alive = framing->keep_alive;
   for (const auto& f : fields->fields) {
-    if (iequals_ascii(f.name, "content-type")) {
+    if (util::iequals_ascii(f.name, "content-type")) {
       m_answer.content_type = std::string(f.value);
     }
   }
@@ -168,4 +168,4 @@ ResponseParser::State ResponseParser::finish() {
                         : "the connection closed before an answer");
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

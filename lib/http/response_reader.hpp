@@ -14,7 +14,7 @@
 #include "lib/http/response.hpp"
 #include "lib/http/wire.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 class ResponseParser {
  public:
@@ -65,4 +65,4 @@ class ResponseParser {
   std::string m_error;
 };
 
-}  // namespace epilot
+}  // namespace epilot::http

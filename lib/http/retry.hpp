@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-namespace epilot {
+namespace epilot::http {
 
 // What an attempt that did not end in an answer (nor a timeout) came to.
 struct FailedAttempt {
@@ -67,4 +67,4 @@ constexpr RetryDecision decide_retry(const FailedAttempt& attempt, const RetryPo
   return {RetryAction::give_up};
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -20,7 +20,7 @@
 #include "lib/http/request_reader.hpp"
 #include "lib/util/json.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 namespace {
 
@@ -106,12 +106,12 @@ std::string response(int status, const std::string& body, bool close, Method met
 
 // The message may quote request bytes: json_quote never throws on them.
 std::string error_body(std::string_view error, std::string_view message) {
-  return "{\"error\":" + json_quote(error) + ",\"message\":" + json_quote(message) + "}";
+  return "{\"error\":" + util::json_quote(error) + ",\"message\":" + util::json_quote(message) + "}";
 }
 
 struct Connection {
   explicit Connection(RequestLimits limits) : reader(limits) {}
-  Fd fd;
+  util::Fd fd;
   std::string in;
   std::string out;
   RequestReader reader;
@@ -180,7 +180,7 @@ class Worker {
   std::atomic<std::size_t>& m_open;
   const RequestHandler& m_handler;
   const RefusalHandler& m_on_refusal;
-  Fd m_epoll;
+  util::Fd m_epoll;
   std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
   bool m_listening = false;
   std::optional<Clock::time_point> m_resume_accept;  // paused after EMFILE, until then
@@ -623,7 +623,7 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
     return make_error(ErrorCode::usage, "cannot resolve " + host + ": " + ::gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, &::freeaddrinfo);
-  Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  util::Fd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) {
     return make_error(ErrorCode::io, std::string("cannot create a socket: ") + std::strerror(errno));
   }
@@ -677,4 +677,4 @@ void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_ref
   }
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -24,7 +24,7 @@
 #include "lib/util/error.hpp"
 #include "lib/util/fd.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 struct ServerLimits {
   unsigned threads = 1;
@@ -87,11 +87,11 @@ class HttpServer {
 
  private:
   ServerLimits m_limits;
-  Fd m_listen_fd;
-  Fd m_stop_fd;
+  util::Fd m_listen_fd;
+  util::Fd m_stop_fd;
   std::atomic<bool> m_stopping{false};
   std::atomic<std::size_t> m_open{0};  // connections open, all workers together
   BindFailure m_bind_failure = BindFailure::none;
 };
 
-}  // namespace epilot
+}  // namespace epilot::http

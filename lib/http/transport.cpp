@@ -15,7 +15,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace epilot {
+namespace epilot::http {
 
 Stream::~Stream() = default;
 
@@ -329,4 +329,4 @@ std::unique_ptr<Stream> make_stream(const TlsClient* tls, const std::string& hos
   return std::make_unique<TlsStream>(tls->context(), host, port);
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

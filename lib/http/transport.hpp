@@ -16,7 +16,7 @@
 // OpenSSL's context, without its headers in ours.
 struct ssl_ctx_st;
 
-namespace epilot {
+namespace epilot::http {
 
 enum class IoStatus {
   done,        // the handshake ended, everything was written, or `bytes` were read
@@ -78,7 +78,7 @@ class Stream {
   IoResult ended(const char* text);
 
  private:
-  Fd m_fd;
+  util::Fd m_fd;
   std::string_view m_error;
   std::string m_error_text;
   StreamFault m_fault = StreamFault::transient;
@@ -105,4 +105,4 @@ class TlsClient {
 // name `host`, which goes out as SNI when it is a name), plain TCP otherwise.
 std::unique_ptr<Stream> make_stream(const TlsClient* tls, const std::string& host, int port);
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -9,7 +9,7 @@
 #include "lib/http/wire.hpp"
 #include "lib/util/bytes.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 namespace {
 
@@ -150,7 +150,7 @@ std::string shown_url(std::string_view url) {
 bool is_loopback_host(const std::string& host) {
   // The literal host, never a name that merely starts like an address
   // (127.evil.test resolves wherever its owner likes).
-  if (iequals_ascii(host, "localhost")) {
+  if (util::iequals_ascii(host, "localhost")) {
     return true;
   }
   in_addr v4{};
@@ -188,4 +188,4 @@ std::string host_header(const ParsedUrl& url) {
   return url_host_port(url.host, url.port);
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

@@ -8,7 +8,7 @@
 
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 struct ParsedUrl {
   std::string scheme;  // "http" or "https"
@@ -38,4 +38,4 @@ std::string url_host_port(std::string_view host, int port);
 // scheme's default.
 std::string host_header(const ParsedUrl& url);
 
-}  // namespace epilot
+}  // namespace epilot::http

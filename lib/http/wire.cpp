@@ -4,7 +4,7 @@
 
 #include "lib/util/bytes.hpp"
 
-namespace epilot::wire {
+namespace epilot::http::wire {
 
 namespace {
 
@@ -41,13 +41,13 @@ std::optional<Version> known_version(std::pair<int, int> v) {
 Result<std::optional<std::size_t>> content_length(const std::vector<FieldView>& fields) {
   std::optional<std::size_t> length;
   for (const auto& f : fields) {
-    if (!iequals_ascii(f.name, "content-length")) {
+    if (!util::iequals_ascii(f.name, "content-length")) {
       continue;
     }
     auto list = f.value;
     do {
       const auto comma = list.find(',');
-      const auto item = trim_ows(list.substr(0, comma));
+      const auto item = util::trim_ows(list.substr(0, comma));
       const auto n = parse_content_length(item);
       if (!n) {
         return wire_error("Content-Length '" + printable(f.value) + "' is not a number of bytes");
@@ -70,7 +70,7 @@ Result<std::optional<std::size_t>> content_length(const std::vector<FieldView>& 
 bool keep_alive(Version version, const std::vector<FieldView>& fields) {
   bool keep = version == Version::http11;
   for (const auto& f : fields) {
-    if (iequals_ascii(f.name, "connection")) {
+    if (util::iequals_ascii(f.name, "connection")) {
       if (has_token(f.value, "close")) {
         return false;
       }
@@ -209,7 +209,7 @@ Result<HeadView> parse_head(std::string_view head, std::size_t max_fields) {
     if (!is_token(name)) {
       return wire_error("header name '" + printable(name) + "' is not an HTTP token");
     }
-    const auto value = trim_ows(line.substr(colon + 1));
+    const auto value = util::trim_ows(line.substr(colon + 1));
     if (!is_field_value(value)) {
       return wire_error("header '" + printable(name) + "' contains CR, NUL or another control byte");
     }
@@ -260,14 +260,14 @@ Result<StatusLine> parse_status_line(std::string_view line) {
   if (ec != std::errc() || end != digits.data() + 3 || out.status < 100 || (line.size() > 12 && line[12] != ' ')) {
     return wire_error("the answer's status line is malformed");
   }
-  out.reason = trim_ows(line.size() > 13 ? line.substr(13) : std::string_view{});
+  out.reason = util::trim_ows(line.size() > 13 ? line.substr(13) : std::string_view{});
   return out;
 }
 
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');
-    if (iequals_ascii(trim_ows(list.substr(0, comma)), token)) {
+    if (util::iequals_ascii(util::trim_ows(list.substr(0, comma)), token)) {
       return true;
     }
     if (comma == std::string_view::npos) {
@@ -293,19 +293,19 @@ Result<Framing> request_framing(Version version, const std::vector<FieldView>& f
   out.keep_alive = keep_alive(version, fields);
   const FieldView* te = nullptr;
   for (const auto& f : fields) {
-    if (iequals_ascii(f.name, "transfer-encoding")) {
+    if (util::iequals_ascii(f.name, "transfer-encoding")) {
       if (te != nullptr) {
         return wire_error("Transfer-Encoding is given twice");
       }
       te = &f;
-    } else if (iequals_ascii(f.name, "expect")) {
-      out.expect_continue = iequals_ascii(f.value, "100-continue");
+    } else if (util::iequals_ascii(f.name, "expect")) {
+      out.expect_continue = util::iequals_ascii(f.value, "100-continue");
     }
   }
   auto length = content_length(fields);
   EPILOT_TRY(length);
   if (te != nullptr) {
-    if (!iequals_ascii(te->value, "chunked")) {
+    if (!util::iequals_ascii(te->value, "chunked")) {
       return wire_error("Transfer-Encoding '" + printable(te->value) + "' is not supported; only chunked is");
     }
     if (version == Version::http10) {
@@ -333,11 +333,12 @@ Result<Framing> response_framing(Version version, int status, bool head_request,
   bool chunked = false;
   bool coded = false;
   for (const auto& f : fields) {
-    if (iequals_ascii(f.name, "transfer-encoding")) {
+    if (util::iequals_ascii(f.name, "transfer-encoding")) {
       coded = true;
       // Only a final `chunked` frames the body; otherwise the close does.
       const auto last = f.value.rfind(',');
-      chunked = iequals_ascii(trim_ows(last == std::string_view::npos ? f.value : f.value.substr(last + 1)), "chunked");
+      chunked = util::iequals_ascii(util::trim_ows(last == std::string_view::npos ? f.value : f.value.substr(last + 1)),
+                                    "chunked");
     }
   }
   if (coded) {
@@ -368,7 +369,7 @@ ChunkedDecoder::State ChunkedDecoder::fail(std::string message) {
 ChunkedDecoder::State ChunkedDecoder::end_size_line(std::string& body) {
   const auto line = std::string_view(m_line);
   const auto semicolon = line.find(';');
-  const auto digits = trim_ows(line.substr(0, semicolon));
+  const auto digits = util::trim_ows(line.substr(0, semicolon));
   const bool leading_space = !line.empty() && (line.front() == ' ' || line.front() == '\t');
   std::size_t size = 0;
   const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), size, 16);
@@ -489,9 +490,9 @@ ChunkedDecoder::State ChunkedDecoder::take_data_end(char c) {
   return State::need_more;
 }
 
-}  // namespace epilot::wire
+}  // namespace epilot::http::wire
 
-namespace epilot {
+namespace epilot::http {
 
 Status validate_header(std::string_view name, std::string_view value) {
   if (name.empty()) {
@@ -511,4 +512,4 @@ Status validate_header(std::string_view name, std::string_view value) {
   return ok_status();
 }
 
-}  // namespace epilot
+}  // namespace epilot::http

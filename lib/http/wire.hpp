@@ -18,7 +18,7 @@
 #include "lib/util/constants.hpp"
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::http {
 
 // One header field, as received: the name keeps its case (lookups ignore
 // it) and the value keeps every byte, obs-text included.
@@ -184,4 +184,4 @@ class ChunkedDecoder {
 };
 
 }  // namespace wire
-}  // namespace epilot
+}  // namespace epilot::http

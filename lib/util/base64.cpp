@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace epilot {
+namespace epilot::util {
 
 namespace {
 
@@ -133,4 +133,4 @@ std::string base64url_encode(std::string_view bytes) {
   return text;
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -9,7 +9,7 @@
 
 #include "lib/util/bytes.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 std::string base64_encode(const Bytes& bytes);
 std::string base64_encode(std::string_view bytes);
@@ -27,4 +27,4 @@ std::string base64url_encode(std::string_view bytes);
 // Why `text` is not canonical base64, for error messages ("" if it is).
 std::string base64_problem(std::string_view text);
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace epilot {
+namespace epilot::util {
 
 std::string to_hex(const Bytes& bytes) {
   static constexpr char k_digits[] = "0123456789abcdef";
@@ -151,4 +151,4 @@ std::string_view trim_ows(std::string_view text) {
   return text;
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

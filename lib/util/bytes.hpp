@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace epilot {
+namespace epilot::util {
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -34,4 +34,4 @@ std::string_view trim_whitespace(std::string_view text);
 // `text` without HTTP's optional whitespace (spaces and tabs) at either end.
 std::string_view trim_ows(std::string_view text);
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace epilot {
+namespace epilot::util {
 
 namespace {
 
@@ -115,4 +115,4 @@ bool constant_time_equal(const std::uint8_t* a, const std::uint8_t* b, std::size
   return CRYPTO_memcmp(a, b, size) == 0;
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

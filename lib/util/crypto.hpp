@@ -16,7 +16,7 @@
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 using Ed25519Seed = std::array<std::uint8_t, k_ed25519_seed_size>;
 using Ed25519Public = std::array<std::uint8_t, k_ed25519_public_size>;
@@ -45,4 +45,4 @@ Sha256Digest sha256(std::string_view data);
 // Compares `size` bytes in time independent of their contents.
 bool constant_time_equal(const std::uint8_t* a, const std::uint8_t* b, std::size_t size);
 
-}  // namespace epilot
+}  // namespace epilot::util

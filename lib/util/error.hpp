@@ -41,6 +41,7 @@ enum class Subject {
   missing_org_id,         // the per-organisation key endpoint was given no organisation id
   malformed_org_id,       // the organisation id has characters no id has; `detail` is the id
   unwanted_org_id,        // an organisation id for an endpoint whose keys are global
+  not_a_capture,          // an input that is a JSON document or text, but not a captured request
 };
 
 struct Error {

@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-namespace epilot {
+namespace epilot::util {
 
 class Fd {
  public:
@@ -49,4 +49,4 @@ class Fd {
   int m_fd = -1;
 };
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -11,7 +11,7 @@
 
 #include "lib/util/fd.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 namespace {
 
@@ -222,4 +222,4 @@ int file_mode(const std::string& path) {
   return static_cast<int>(st.st_mode & 07777);
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -9,7 +9,7 @@
 
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 // Read all of `path`, refusing more than `max_size` bytes (so a wrong path to
 // a huge file is an error, not an out-of-memory).
@@ -41,4 +41,4 @@ Status make_directories(const std::string& path, mode_t mode);
 // Permission bits of `path`, or -1 if it cannot be stat'ed.
 int file_mode(const std::string& path);
 
-}  // namespace epilot
+}  // namespace epilot::util

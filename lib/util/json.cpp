@@ -2,7 +2,7 @@
 
 #include "lib/util/json_writer.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 Status check_json_nesting(std::string_view text, std::size_t max_depth) {
   std::size_t depth = 0;
@@ -51,4 +51,4 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -13,7 +13,7 @@
 
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 // Deeper documents are refused; real payloads nest a dozen levels or so.
 inline constexpr std::size_t k_max_json_depth = 128;
@@ -52,4 +52,4 @@ Json parse_json_or_discarded(std::string_view text) {
 // so this never throws (nlohmann's default dump does, on such bytes).
 std::string json_quote(std::string_view text);
 
-}  // namespace epilot
+}  // namespace epilot::util

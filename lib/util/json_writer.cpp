@@ -1,6 +1,6 @@
 #include "lib/util/json_writer.hpp"
 
-namespace epilot {
+namespace epilot::util {
 
 namespace {
 
@@ -108,4 +108,4 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

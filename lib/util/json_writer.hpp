@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace epilot {
+namespace epilot::util {
 
 // Append `text` to `out` as a JSON string literal, quotes included: `"` and
 // `\` escaped, control bytes as \b \t \n \f \r or \u00XX, UTF-8 kept as it
@@ -101,4 +101,4 @@ class JsonWriter {
   bool m_comma = false;  // the last thing written was a complete value
 };
 
-}  // namespace epilot
+}  // namespace epilot::util

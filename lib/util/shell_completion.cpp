@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string_view>
 
-namespace epilot {
+namespace epilot::util {
 
 namespace {
 
@@ -470,4 +470,4 @@ std::string completion_script(const CompletionModel& model, Shell shell) {
   return {};
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace epilot {
+namespace epilot::util {
 
 // What the value of an option (or a positional argument) completes to.
 enum class ValueKind {
@@ -61,4 +61,4 @@ enum class Shell { bash, zsh, fish };
 // Names and texts that a shell would read as syntax are quoted.
 std::string completion_script(const CompletionModel& model, Shell shell);
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-namespace epilot {
+namespace epilot::util {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -40,4 +40,4 @@ std::vector<std::string> similar_names(std::string_view name, std::span<const st
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace epilot {
+namespace epilot::util {
 
 // Levenshtein distance, for short names.
 std::size_t edit_distance(std::string_view a, std::string_view b);
@@ -17,4 +17,4 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // first; candidates it begins with come before the rest.
 std::vector<std::string> similar_names(std::string_view name, std::span<const std::string_view> candidates);
 
-}  // namespace epilot
+}  // namespace epilot::util

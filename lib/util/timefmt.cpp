@@ -5,7 +5,7 @@
 #include <ctime>
 #include <utility>
 
-namespace epilot {
+namespace epilot::util {
 
 std::string iso8601(std::int64_t unix_seconds) {
   const auto t = static_cast<std::time_t>(unix_seconds);
@@ -123,4 +123,4 @@ std::string format_duration_ms(std::int64_t ms) {
   return ms == 0 ? "0s" : std::to_string(ms) + "ms";
 }
 
-}  // namespace epilot
+}  // namespace epilot::util

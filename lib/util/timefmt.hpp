@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace epilot {
+namespace epilot::util {
 
 // "2025-06-11T13:39:19Z" for a unix time.
 std::string iso8601(std::int64_t unix_seconds);
@@ -25,4 +25,4 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view text);
 // "250ms", "10s", "5m", "1d".
 std::string format_duration_ms(std::int64_t ms);
 
-}  // namespace epilot
+}  // namespace epilot::util

@@ -12,12 +12,12 @@
 
 #include "lib/http/wire.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 struct Capture {
   std::string method;
   std::string url;
-  std::vector<Header> headers;
+  std::vector<http::Header> headers;
   std::string body;  // raw bytes, never re-serialised (but see body_parsed)
   // True when the capture file held `body` as a JSON object or array rather
   // than a string: whoever logged the request had parsed its body first (the
@@ -44,10 +44,10 @@ struct Capture {
 std::optional<std::string> decoded_event_body(const Capture& capture);
 
 // A request a server received, as a capture (its URL made by request_url).
-Capture capture_from_request(wire::Request&& request);
+Capture capture_from_request(http::wire::Request&& request);
 
 // A capture's URL for a request `target`: absolute with the Host header when
 // the target is a path, the target itself otherwise.
 std::string request_url(std::string_view target, const std::string* host);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -7,7 +7,7 @@
 #include "lib/util/constants.hpp"
 #include "lib/util/json.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 // ordered_json keeps headers in the order they were written.
 using json = nlohmann::ordered_json;
@@ -16,6 +16,11 @@ namespace {
 
 Error input_error(std::string message, std::vector<std::string> hints = {}) {
   return make_error(ErrorCode::bad_input, std::move(message), std::move(hints));
+}
+
+// A document that parses but is no capture; the caller says what one is.
+Error not_a_capture(std::string message) {
+  return make_error(ErrorCode::bad_input, Subject::not_a_capture, std::move(message));
 }
 
 // "an object", "a string": a JSON type as a message names it.
@@ -33,8 +38,8 @@ Status add_json_header(Capture& capture, const json& name, const json& value, st
         "capture header '" + name.get<std::string>() + "' has " + a_type(value) + " value; header values are strings",
         {"write numbers as strings too, e.g. \"webhook-timestamp\": \"1749649159\""});
   }
-  EPILOT_TRY(validate_header(name.get<std::string>(), value.get<std::string>()));
-  capture.headers.push_back(Header{name.get<std::string>(), value.get<std::string>()});
+  EPILOT_TRY(http::validate_header(name.get<std::string>(), value.get<std::string>()));
+  capture.headers.push_back(http::Header{name.get<std::string>(), value.get<std::string>()});
   return ok_status();
 }
 
@@ -54,11 +59,11 @@ Status read_json_headers(Capture& capture, const json& headers) {
       } else if (item.is_object() && item.contains("name") && item.contains("value_base64")) {
         // A value that is not UTF-8, kept byte for byte (see capture_to_json).
         const auto& encoded = item["value_base64"];
-        auto bytes = encoded.is_string() ? base64_decode(encoded.get<std::string>()) : std::nullopt;
+        auto bytes = encoded.is_string() ? util::base64_decode(encoded.get<std::string>()) : std::nullopt;
         if (!bytes) {
           return input_error("capture " + where + " has a 'value_base64' that is not valid base64");
         }
-        EPILOT_TRY(add_json_header(capture, item["name"], json(std::string(as_chars(*bytes))), where));
+        EPILOT_TRY(add_json_header(capture, item["name"], json(std::string(util::as_chars(*bytes))), where));
       } else {
         return input_error("capture " + where + " is neither a [name, value] pair nor a {\"name\", \"value\"} object");
       }
@@ -79,9 +84,8 @@ Status read_json_headers(Capture& capture, const json& headers) {
 Status read_parsed_body(const json& doc, Capture& capture) {
   const auto& body = doc["body"];
   if (!doc.contains("headers")) {
-    return input_error("this JSON object has 'body' as " + a_type(body) +
-                           " and no 'headers': it is not a capture (a payload, perhaps)",
-                       {"a capture is what 'epilot-action sign' writes: method, url, headers and body (a string)"});
+    return not_a_capture("this JSON object has 'body' as " + a_type(body) +
+                         " and no 'headers': it is not a capture (a payload, perhaps)");
   }
   // Compact, keys in their logged order: what JSON.stringify would write.
   capture.body = body.dump(-1, ' ', false, json::error_handler_t::strict);
@@ -96,7 +100,7 @@ Result<json> read_document(std::string_view data) {
   if (const auto nul = data.find('\0'); nul != std::string_view::npos) {
     return input_error("capture contains a NUL byte at offset " + std::to_string(nul) + "; JSON text never does");
   }
-  auto parsed = parse_json<json>(data);
+  auto parsed = util::parse_json<json>(data);
   if (!parsed) {
     return input_error("capture is not valid JSON: " + parsed.error().message);
   }
@@ -105,9 +109,7 @@ Result<json> read_document(std::string_view data) {
     return input_error(std::string("capture is a JSON ") + doc.type_name() + ", not an object");
   }
   if (!doc.contains("headers") && !doc.contains("body") && !doc.contains("body_base64")) {
-    return input_error("this is a payload, not a capture: a JSON object with no 'headers' and no 'body'",
-                       {"a capture is a request as received (what 'epilot-action sign' or 'listen' writes): "
-                        "method, url, headers and body"});
+    return not_a_capture("this is a payload, not a capture: a JSON object with no 'headers' and no 'body'");
   }
   return std::move(doc);
 }
@@ -133,11 +135,11 @@ Status read_method_and_url(const json& doc, Capture& capture) {
   if (capture.method.empty()) {
     capture.method = std::string(k_default_method);
   }
-  if (!wire::is_token(capture.method)) {
-    return input_error("capture 'method' '" + wire::printable(capture.method) + "' is not an HTTP method");
+  if (!http::wire::is_token(capture.method)) {
+    return input_error("capture 'method' '" + http::wire::printable(capture.method) + "' is not an HTTP method");
   }
-  if (!capture.url.empty() && !wire::is_visible_ascii(capture.url)) {
-    return input_error("capture 'url' '" + wire::printable(capture.url) +
+  if (!capture.url.empty() && !http::wire::is_visible_ascii(capture.url)) {
+    return input_error("capture 'url' '" + http::wire::printable(capture.url) +
                        "' holds a space, a control byte or a byte outside ASCII");
   }
   return ok_status();
@@ -161,11 +163,11 @@ Status read_body(const json& doc, Capture& capture) {
   } else if (has_b64) {
     std::string b64;
     EPILOT_TRY(read_string_field(doc, "body_base64", b64));
-    auto bytes = base64_decode(b64);
+    auto bytes = util::base64_decode(b64);
     if (!bytes) {
-      return input_error("capture 'body_base64' is not valid base64: " + base64_problem(b64));
+      return input_error("capture 'body_base64' is not valid base64: " + util::base64_problem(b64));
     }
-    capture.body.assign(as_chars(*bytes));
+    capture.body.assign(util::as_chars(*bytes));
   }
   return ok_status();
 }
@@ -196,7 +198,7 @@ nlohmann::ordered_json capture_to_json(const Capture& capture) {
   bool binary = false;
   for (const auto& h : capture.headers) {
     repeated = repeated || capture.count_header(h.name) > 1;
-    binary = binary || !is_valid_utf8(h.value) || !is_valid_utf8(h.name);
+    binary = binary || !util::is_valid_utf8(h.value) || !util::is_valid_utf8(h.name);
   }
   if (repeated || binary) {
     // An object cannot hold a header twice; pairs keep every one, in order.
@@ -204,11 +206,11 @@ nlohmann::ordered_json capture_to_json(const Capture& capture) {
     // base64, so that what verified live verifies from the file.
     headers = nlohmann::ordered_json::array();
     for (const auto& h : capture.headers) {
-      if (is_valid_utf8(h.value) && is_valid_utf8(h.name)) {
+      if (util::is_valid_utf8(h.value) && util::is_valid_utf8(h.name)) {
         headers.push_back({h.name, h.value});
       } else {
-        headers.push_back({{"name", is_valid_utf8(h.name) ? h.name : wire::printable(h.name, 256)},
-                           {"value_base64", base64_encode(h.value)}});
+        headers.push_back({{"name", util::is_valid_utf8(h.name) ? h.name : http::wire::printable(h.name, 256)},
+                           {"value_base64", util::base64_encode(h.value)}});
       }
     }
   } else {
@@ -216,10 +218,10 @@ nlohmann::ordered_json capture_to_json(const Capture& capture) {
       headers[h.name] = h.value;
     }
   }
-  if (is_valid_utf8(capture.body)) {
+  if (util::is_valid_utf8(capture.body)) {
     doc["body"] = capture.body;
   } else {
-    doc["body_base64"] = base64_encode(capture.body);
+    doc["body_base64"] = util::base64_encode(capture.body);
   }
   return doc;
 }
@@ -228,4 +230,4 @@ std::string write_capture_json(const Capture& capture, JsonStyle style) {
   return capture_to_json(capture).dump(style == JsonStyle::pretty ? 2 : -1) + "\n";
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -13,7 +13,7 @@
 #include "lib/util/error.hpp"
 #include "lib/webhook/capture.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 Result<Capture> parse_capture_json(std::string_view data);
 
@@ -28,4 +28,4 @@ std::string write_capture_json(const Capture& capture, JsonStyle style);
 // <nlohmann/json.hpp> itself.
 nlohmann::ordered_json capture_to_json(const Capture& capture);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -12,7 +12,7 @@
 
 #include "lib/util/file.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -37,7 +37,7 @@ Status CaptureSink::open(const CaptureSinkOptions& options) {
     m_readable_by_others = S_ISREG(st.st_mode) && (st.st_mode & 077) != 0;
   }
   if (!options.dir.empty()) {
-    EPILOT_TRY(make_directories(options.dir, 0700));
+    EPILOT_TRY(util::make_directories(options.dir, 0700));
     m_dir = options.dir;
   }
   return ok_status();
@@ -92,7 +92,7 @@ Status CaptureSink::write_numbered(const std::string& record, const std::string&
     safe_id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c : '_';
   }
   const auto path = m_dir + "/" + name + (safe_id.empty() ? "" : "-" + safe_id) + ".json";
-  return write_file_atomic(path, record, 0600, Overwrite::no);
+  return write_file_atomic(path, record, 0600, util::Overwrite::no);
 }
 
 // Wait until a sync that started after write number `ticket` has finished,
@@ -126,4 +126,4 @@ Status CaptureSink::sync_through(std::uint64_t ticket) {
   return ok_status();
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

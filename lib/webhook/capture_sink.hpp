@@ -12,7 +12,7 @@
 
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 struct CaptureSinkOptions {
   std::string file;  // JSON Lines file to append to; empty for none
@@ -63,4 +63,4 @@ class CaptureSink {
   bool m_syncing = false;
 };
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -13,7 +13,7 @@
 #include "lib/util/timefmt.hpp"
 #include "lib/webhook/capture_json.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -125,11 +125,11 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
   };
   // A JSON body is never valid base64 (braces, quotes), so this costs nothing
   // on the usual body and names the Lambda case exactly.
-  if (auto decoded = body.size() >= 4 ? base64_decode(body) : std::nullopt) {
+  if (auto decoded = body.size() >= 4 ? util::base64_decode(body) : std::nullopt) {
     add(ReasonCode::body_base64_encoded,
         "the signature matches this body base64-decoded: the body was logged base64-encoded (as AWS "
         "Lambda and API Gateway deliver it with isBase64Encoded: true); decode it before verifying",
-        std::string(as_chars(*decoded)));
+        std::string(util::as_chars(*decoded)));
   }
   add(ReasonCode::trailing_newline,
       "the signature matches this body with a newline added at the end (an editor or "
@@ -167,7 +167,7 @@ std::vector<BodyVariant> body_variants(const std::string& body) {
   if (body.find('\0') != std::string::npos) {
     return out;
   }
-  const auto doc = parse_json_or_discarded<Json>(body);
+  const auto doc = util::parse_json_or_discarded<Json>(body);
   if (!doc.is_discarded()) {
     for (const auto& style : k_json_styles) {
       std::string text;
@@ -206,7 +206,7 @@ void explain_secret_format(const Verification& result, const VerifyKeys& keys, c
     }
     for (const auto& [key_text, message] : variants) {
       VerifyKeys alt;
-      alt.secrets.push_back({s.name, Secret{Bytes(key_text.begin(), key_text.end()), key_text}});
+      alt.secrets.push_back({s.name, Secret{util::Bytes(key_text.begin(), key_text.end()), key_text}});
       if (any_match(result, alt, body)) {
         out.push_back({ReasonCode::secret_format, message + " (" + s.name + ")"});
         return;
@@ -234,7 +234,7 @@ void explain_entries(const Verification& result, const VerifyKeys& keys, std::ve
     for (const auto& e : result.entries) {
       // As written: an entry without a comma has no version to put before one.
       const auto written = e.status == EntryStatus::no_comma ? e.encoded : e.version + "," + e.encoded;
-      detail += (detail.empty() ? "" : "; ") + std::string("'") + wire::printable(written, 16) + "' " +
+      detail += (detail.empty() ? "" : "; ") + std::string("'") + http::wire::printable(written, 16) + "' " +
                 std::string(describe(e.status));
     }
     out.push_back({ReasonCode::malformed_signature_header, "webhook-signature has no usable entry (" + detail + ")"});
@@ -313,7 +313,7 @@ void explain_timestamp_text(const Verification& result, const VerifyKeys& keys, 
   const auto match = find_match(result.entries, keys, result.id, canonical, body);
   (match ? out : aside)
       .push_back({ReasonCode::timestamp_not_canonical,
-                  "webhook-timestamp '" + wire::printable(result.timestamp_text, 24) +
+                  "webhook-timestamp '" + http::wire::printable(result.timestamp_text, 24) +
                       "' is not written as the plain integer " + canonical +
                       (match ? ": the signature matches with " + canonical +
                                    " in its place, so the sender signed the integer but wrote the header "
@@ -323,14 +323,14 @@ void explain_timestamp_text(const Verification& result, const VerifyKeys& keys, 
                            : std::string("; ") + k_no_key_for_it)});
 }
 
-std::optional<Bytes> from_hex(std::string_view text) {
+std::optional<util::Bytes> from_hex(std::string_view text) {
   const auto nibble = [](char c) {
     return c >= '0' && c <= '9'   ? c - '0'
            : c >= 'a' && c <= 'f' ? c - 'a' + 10
            : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                   : -1;
   };
-  Bytes out;
+  util::Bytes out;
   for (std::size_t i = 0; i + 1 < text.size(); i += 2) {
     const int high = nibble(text[i]);
     const int low = nibble(text[i + 1]);
@@ -379,9 +379,9 @@ void explain_mismatch(const Capture& request, const VerifyKeys& keys, const Veri
                       const Verification& result, std::vector<Reason>& out) {
   const auto first = out.size();
   std::vector<Reason> trailing;
-  if (!check_json_nesting(request.body)) {
+  if (!util::check_json_nesting(request.body)) {
     trailing.push_back({ReasonCode::diagnosis_limited, "the body nests deeper than " +
-                                                           std::to_string(k_max_json_depth) +
+                                                           std::to_string(util::k_max_json_depth) +
                                                            " levels, so re-encodings of it were not tried"});
   }
   explain_timestamp_text(result, keys, request.body, out, trailing);
@@ -428,7 +428,8 @@ void explain_time(const Verification& result, const VerifyPolicy& policy, std::v
     const auto seconds = *result.timestamp / 1000;
     out.push_back({ReasonCode::timestamp_in_milliseconds,
                    "webhook-timestamp " + result.timestamp_text + " is in milliseconds; as seconds it would be " +
-                       std::to_string(seconds) + " (" + iso8601(seconds) + ", " + std::to_string(policy.now - seconds) +
+                       std::to_string(seconds) + " (" + util::iso8601(seconds) + ", " +
+                       std::to_string(policy.now - seconds) +
                        " s before now): Standard Webhooks timestamps are unix seconds" + valid});
   }
   const auto skew = old ? result.age : -result.age;
@@ -437,9 +438,9 @@ void explain_time(const Verification& result, const VerifyPolicy& policy, std::v
                      ", beyond the tolerance of " + std::to_string(policy.tolerance) + " s" + valid});
 }
 
-bool is_svix_header(const Header& h) {
+bool is_svix_header(const http::Header& h) {
   return h.name.size() > k_svix_header_prefix.size() &&
-         iequals_ascii(std::string_view(h.name).substr(0, k_svix_header_prefix.size()), k_svix_header_prefix);
+         util::iequals_ascii(std::string_view(h.name).substr(0, k_svix_header_prefix.size()), k_svix_header_prefix);
 }
 
 // A request with svix-* headers where webhook-* ones are missing: say first
@@ -576,4 +577,4 @@ std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys, cons
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -12,7 +12,7 @@
 #include "lib/webhook/capture.hpp"
 #include "lib/webhook/signature.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 // The reason codes, declared in the order they are reported when several
 // apply (diagnose_test pins it). Two come elsewhere: svix_headers comes
@@ -59,4 +59,4 @@ struct Reason {
 std::vector<Reason> explain(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
                             const VerifyPolicy& policy, const Verification& result);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -6,7 +6,7 @@
 #include "lib/util/base64.hpp"
 #include "lib/util/json.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -37,9 +37,9 @@ Result<Capture> read_entry(const Json& entry, std::size_t index) {
   capture.method = method->get<std::string>();
   capture.url = url->get<std::string>();
   // Both go onto the wire as they are when the request is replayed.
-  if (!wire::is_token(capture.method) || !wire::is_visible_ascii(capture.url)) {
-    return har_error(where + ": request.method '" + wire::printable(capture.method) + "' or request.url '" +
-                     wire::printable(capture.url) + "' is not what HTTP allows");
+  if (!http::wire::is_token(capture.method) || !http::wire::is_visible_ascii(capture.url)) {
+    return har_error(where + ": request.method '" + http::wire::printable(capture.method) + "' or request.url '" +
+                     http::wire::printable(capture.url) + "' is not what HTTP allows");
   }
   if (const auto* headers = member(*request, "headers")) {
     if (!headers->is_array()) {
@@ -55,7 +55,7 @@ Result<Capture> read_entry(const Json& entry, std::size_t index) {
       if (!text.empty() && text.front() == ':') {
         continue;  // HTTP/2 pseudo-header: not part of the request as signed
       }
-      auto valid = validate_header(text, value->get<std::string>());
+      auto valid = http::validate_header(text, value->get<std::string>());
       if (!valid) {
         return har_error(where + ": " + valid.error().message);
       }
@@ -70,12 +70,12 @@ Result<Capture> read_entry(const Json& entry, std::size_t index) {
       }
       const auto* encoding = member(*post, "encoding");
       if (encoding != nullptr && encoding->is_string() && encoding->get<std::string>() == "base64") {
-        auto bytes = base64_decode(text->get<std::string>());
+        auto bytes = util::base64_decode(text->get<std::string>());
         if (!bytes) {
-          return har_error(where +
-                           ": postData.text is marked base64 but is not: " + base64_problem(text->get<std::string>()));
+          return har_error(
+              where + ": postData.text is marked base64 but is not: " + util::base64_problem(text->get<std::string>()));
         }
-        capture.body.assign(as_chars(*bytes));
+        capture.body.assign(util::as_chars(*bytes));
       } else {
         capture.body = text->get<std::string>();
       }
@@ -114,7 +114,7 @@ Result<std::vector<Capture>> parse_har(std::string_view data) {
   if (data.substr(0, 3) == "\xEF\xBB\xBF") {
     data.remove_prefix(3);
   }
-  auto parsed = parse_json<Json>(data);
+  auto parsed = util::parse_json<Json>(data);
   if (!parsed) {
     return har_error("not valid JSON: " + parsed.error().message);
   }
@@ -136,4 +136,4 @@ Result<std::vector<Capture>> parse_har(std::string_view data) {
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

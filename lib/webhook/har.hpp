@@ -8,7 +8,7 @@
 
 #include "lib/webhook/capture.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 // True if `data` looks like a HAR document (a JSON object with `log`).
 bool looks_like_har(std::string_view data);
@@ -19,4 +19,4 @@ bool looks_like_har(std::string_view data);
 // entries is an error.
 Result<std::vector<Capture>> parse_har(std::string_view data);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

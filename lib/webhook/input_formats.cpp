@@ -18,7 +18,7 @@
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR string scanning assumes little-endian words");
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -73,11 +73,11 @@ class FastReader {
             return false;
           }
           if (key == "body_base64") {
-            auto bytes = base64_decode(capture.body);
+            auto bytes = util::base64_decode(capture.body);
             if (!bytes) {
               return false;
             }
-            capture.body.assign(as_chars(*bytes));
+            capture.body.assign(util::as_chars(*bytes));
           }
           seen_body = true;
         } else {
@@ -102,8 +102,8 @@ class FastReader {
       capture.method = std::string(k_default_method);
     }
     // Whatever the full reader refuses, it must also be the one to say so.
-    return (seen_headers || seen_body) && wire::is_token(capture.method) &&
-           (capture.url.empty() || wire::is_visible_ascii(capture.url));
+    return (seen_headers || seen_body) && http::wire::is_token(capture.method) &&
+           (capture.url.empty() || http::wire::is_visible_ascii(capture.url));
   }
 
  private:
@@ -211,7 +211,7 @@ class FastReader {
     if (const char* plain = plain_run_end(src, end); plain < end && *plain == '"') {
       out.assign(src, plain);
       m_pos = static_cast<std::size_t>(plain + 1 - m_text.data());
-      return is_valid_utf8(out);
+      return util::is_valid_utf8(out);
     }
     out.resize(static_cast<std::size_t>(end - src));  // the unescaped text is never longer
     char* dst = out.data();
@@ -239,7 +239,7 @@ class FastReader {
     }
     m_pos = static_cast<std::size_t>(src - m_text.data());
     out.resize(static_cast<std::size_t>(dst - out.data()));
-    return high == 0 || is_valid_utf8(out);
+    return high == 0 || util::is_valid_utf8(out);
   }
 
   // Copy eight bytes at a time from `src` to `dst` up to the first byte that
@@ -344,7 +344,7 @@ class FastReader {
       if (capture.headers.size() <= m_header_count) {
         capture.headers.emplace_back();
       }
-      Header& h = capture.headers[m_header_count];
+      http::Header& h = capture.headers[m_header_count];
       if (!read_string(h.name) || !colon() || !read_string(h.value)) {
         return false;
       }
@@ -353,7 +353,7 @@ class FastReader {
           return false;
         }
       }
-      if (!validate_header(h.name, h.value).ok()) {
+      if (!http::validate_header(h.name, h.value).ok()) {
         return false;
       }
       ++m_header_count;
@@ -418,7 +418,7 @@ std::optional<std::set<std::string>> top_level_keys(std::string_view text) {
 
 // A JSON array of captures, each read as a capture file is.
 Result<std::vector<Capture>> parse_capture_array(std::string_view text) {
-  auto doc = parse_json<nlohmann::json>(text);
+  auto doc = util::parse_json<nlohmann::json>(text);
   if (!doc) {
     return doc.error();
   }
@@ -461,7 +461,7 @@ bool starts_with_request_line(std::string_view data) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
-  return wire::parse_request_line(line).ok();
+  return http::wire::parse_request_line(line).ok();
 }
 
 Result<CaptureFormat> detect_capture_format(std::string_view data) {
@@ -482,9 +482,10 @@ Result<CaptureFormat> detect_capture_format(std::string_view data) {
   if (data[i] >= 'A' && data[i] <= 'Z') {
     return CaptureFormat::raw_http;
   }
-  return make_error(ErrorCode::bad_input, "the input is neither a JSON capture nor a raw HTTP request",
-                    {"a capture is a JSON object (see 'epilot-action sign') or a request line "
-                     "like 'POST /hook HTTP/1.1' followed by headers"});
+  auto error = make_error(ErrorCode::bad_input, Subject::not_a_capture,
+                          "the input is neither a JSON capture nor a raw HTTP request");
+  error.hints.emplace_back("a raw request starts with a request line like 'POST /hook HTTP/1.1', then headers");
+  return error;
 }
 
 Result<Capture> parse_capture(std::string_view data) {
@@ -513,7 +514,7 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
     if (eol == std::string_view::npos) {
       return InputFormat::json;
     }
-    const auto line = trim_whitespace(prefix.substr(start, eol - start));
+    const auto line = util::trim_whitespace(prefix.substr(start, eol - start));
     if (line.empty()) {
       start = eol + 1;
       continue;
@@ -521,7 +522,7 @@ Result<InputFormat> detect_input_format(std::string_view prefix) {
     if (!nlohmann::json::accept(line)) {
       return InputFormat::json;  // a pretty-printed object spans lines
     }
-    return trim_whitespace(prefix.substr(eol + 1)).empty() ? InputFormat::json : InputFormat::json_lines;
+    return util::trim_whitespace(prefix.substr(eol + 1)).empty() ? InputFormat::json : InputFormat::json_lines;
   }
 }
 
@@ -579,7 +580,7 @@ Result<std::vector<Capture>> parse_requests(std::string_view data) {
     return make_error(ErrorCode::bad_input,
                       "the input is larger than " + std::to_string(k_max_input_size >> 20) + " MiB");
   }
-  const auto text = trim_whitespace(data);
+  const auto text = util::trim_whitespace(data);
   if (!text.empty() && text.front() == '[') {
     return parse_capture_array(text);
   }
@@ -598,7 +599,7 @@ Result<std::vector<Capture>> parse_requests(std::string_view data) {
           eol = data.size();
         }
         ++line_number;
-        const auto line = trim_whitespace(data.substr(pos, eol - pos));
+        const auto line = util::trim_whitespace(data.substr(pos, eol - pos));
         pos = eol + 1;
         if (line.empty()) {
           continue;
@@ -624,4 +625,4 @@ Result<std::vector<Capture>> parse_requests(std::string_view data) {
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -12,7 +12,7 @@
 
 #include "lib/webhook/capture.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 enum class CaptureFormat { json, raw_http };
 
@@ -74,4 +74,4 @@ std::optional<Capture> parse_capture_fast(std::string_view line);
 bool parse_capture_fast(std::string_view line, Capture& capture);
 Status parse_capture_line(std::string_view line, Capture& capture);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -10,7 +10,7 @@
 #include "lib/webhook/keys.hpp"
 #include "lib/webhook/signature.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -20,7 +20,7 @@ using Json = nlohmann::ordered_json;
 // token valid for 10 minutes).
 bool is_credential(std::string_view name) {
   for (const char* secret : {"x-epilot-token", "authorization", "x-api-key", "cookie", "proxy-authorization"}) {
-    if (iequals_ascii(name, secret)) {
+    if (util::iequals_ascii(name, secret)) {
       return true;
     }
   }
@@ -80,10 +80,10 @@ Json describe_token(const std::string& token, std::int64_t now) {
   const auto iat = time_claim("iat");
   const auto exp = time_claim("exp");
   if (iat) {
-    out["issued_at"] = iso8601(*iat);
+    out["issued_at"] = util::iso8601(*iat);
   }
   if (exp) {
-    out["expires_at"] = iso8601(*exp);
+    out["expires_at"] = util::iso8601(*exp);
     out["expired"] = *exp <= now;
     out["expires_in_seconds"] = *exp - now;
   }
@@ -94,7 +94,7 @@ Json describe_token(const std::string& token, std::int64_t now) {
 }
 
 Json describe_payload(const std::string& body) {
-  auto parsed = parse_json<Json>(body);
+  auto parsed = util::parse_json<Json>(body);
   if (!parsed) {
     return nullptr;
   }
@@ -230,7 +230,7 @@ Json inspect_timestamp(const std::string& ts, const WebhookHeaders& webhook, std
   webhook.mark(t, k_svix_header_timestamp);
   if (const auto unix = parse_timestamp(ts)) {
     t["unix"] = *unix;
-    t["iso"] = iso8601(*unix);
+    t["iso"] = util::iso8601(*unix);
     t["age_seconds"] = now - *unix;
     t["within_tolerance"] = now - *unix <= tolerance && *unix - now <= tolerance;
   } else {
@@ -258,7 +258,7 @@ Json inspect_signature(const std::string& header) {
 Json inspect_body(const Capture& request) {
   Json body;
   body["bytes"] = request.body.size();
-  body["encoding"] = is_valid_utf8(request.body) ? "utf-8" : "binary";
+  body["encoding"] = util::is_valid_utf8(request.body) ? "utf-8" : "binary";
   body["json"] = nlohmann::json::accept(request.body);
   // The capture held the body as JSON, not text: what verify reports as body_parsed.
   body["parsed"] = request.body_parsed;
@@ -298,4 +298,4 @@ Json inspect_request(const Capture& request, std::int64_t now, std::int64_t tole
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -13,7 +13,7 @@
 #include "lib/util/error.hpp"
 #include "lib/webhook/capture.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 // Describe `request` as of `now` (unix seconds): method and URL, headers
 // (credentials shortened), webhook-id and its shape, the timestamp as a date
@@ -36,4 +36,4 @@ Result<nlohmann::ordered_json> inspect_key(std::string_view text);
 // A credential's value shortened to its first characters, for display.
 std::string redact(std::string_view value);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -5,16 +5,16 @@
 #include "lib/util/crypto.hpp"
 #include "lib/util/json.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
 Result<nlohmann::ordered_json> decode_part(std::string_view part, const char* name) {
-  const auto bytes = base64url_decode(part);
+  const auto bytes = util::base64url_decode(part);
   if (!bytes) {
     return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not base64url");
   }
-  auto doc = parse_json<nlohmann::ordered_json>(as_chars(*bytes));
+  auto doc = util::parse_json<nlohmann::ordered_json>(util::as_chars(*bytes));
   if (!doc) {
     return make_error(ErrorCode::bad_input, std::string("JWT ") + name + " is not JSON: " + doc.error().message);
   }
@@ -39,7 +39,7 @@ Result<DecodedJwt> decode_jwt(std::string_view token) {
   EPILOT_TRY(header);
   auto claims = decode_part(token.substr(dot1 + 1, dot2 - dot1 - 1), "payload");
   EPILOT_TRY(claims);
-  const auto signature = base64url_decode(token.substr(dot2 + 1));
+  const auto signature = util::base64url_decode(token.substr(dot2 + 1));
   if (!signature) {
     return make_error(ErrorCode::bad_input, "JWT signature is not base64url");
   }
@@ -50,11 +50,11 @@ std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::orde
                              const PrivateKey& key) {
   header["alg"] = "EdDSA";
   header["typ"] = "JWT";
-  std::string text = base64url_encode(header.dump());
-  text.append(1, '.').append(base64url_encode(claims.dump()));
-  const auto signature = ed25519_sign(key.seed, key.public_key.bytes, text);
+  std::string text = util::base64url_encode(header.dump());
+  text.append(1, '.').append(util::base64url_encode(claims.dump()));
+  const auto signature = util::ed25519_sign(key.seed, key.public_key.bytes, text);
   const auto encoded =
-      base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
+      util::base64url_encode(std::string_view(reinterpret_cast<const char*>(signature.data()), signature.size()));
   text.append(1, '.').append(encoded);
   return text;
 }
@@ -74,4 +74,4 @@ std::string mock_epilot_token(const std::string& org_id, std::int64_t issued_at,
   return encode_jwt_eddsa(std::move(header), claims, key);
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

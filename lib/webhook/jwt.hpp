@@ -11,7 +11,7 @@
 #include "lib/util/error.hpp"
 #include "lib/webhook/keys.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 struct DecodedJwt {
   nlohmann::ordered_json header;
@@ -35,4 +35,4 @@ std::string encode_jwt_eddsa(nlohmann::ordered_json header, const nlohmann::orde
 std::string mock_epilot_token(const std::string& org_id, std::int64_t issued_at, const PrivateKey& key);
 inline constexpr std::int64_t k_epilot_token_lifetime_seconds = 600;
 
-}  // namespace epilot
+}  // namespace epilot::webhook

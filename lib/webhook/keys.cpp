@@ -10,7 +10,7 @@
 #include "lib/http/wire.hpp"
 #include "lib/util/base64.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -18,7 +18,7 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 
 struct PemBlock {
   std::string label;
-  Bytes der;
+  util::Bytes der;
 };
 
 // Find the first PEM block in `text`. Text before it (comments) is ignored,
@@ -52,10 +52,10 @@ Result<PemBlock> parse_pem(std::string_view text) {
     return make_error(ErrorCode::bad_key, "PEM block '" + block.label + "' is encrypted",
                       {"decrypt it first: openssl pkey -in KEY -out PLAIN.pem"});
   }
-  auto der = base64_decode(b64);
+  auto der = util::base64_decode(b64);
   if (!der) {
     return make_error(ErrorCode::bad_key,
-                      "PEM block '" + block.label + "' is not valid base64: " + base64_problem(b64));
+                      "PEM block '" + block.label + "' is not valid base64: " + util::base64_problem(b64));
   }
   block.der = std::move(*der);
   return block;
@@ -66,7 +66,7 @@ struct PkeyDeleter {
 };
 
 // Name the algorithm of a DER key we do not accept, for the error message.
-std::string describe_foreign_key(const Bytes& der, bool is_private) {
+std::string describe_foreign_key(const util::Bytes& der, bool is_private) {
   const unsigned char* p = der.data();
   std::unique_ptr<EVP_PKEY, PkeyDeleter> pkey(is_private
                                                   ? d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()))
@@ -78,22 +78,22 @@ std::string describe_foreign_key(const Bytes& der, bool is_private) {
   return std::string("a ") + (name != nullptr ? name : "non-Ed25519") + " key";
 }
 
-bool has_prefix(const Bytes& der, const unsigned char* prefix, std::size_t size) {
+bool has_prefix(const util::Bytes& der, const unsigned char* prefix, std::size_t size) {
   return der.size() >= size && std::memcmp(der.data(), prefix, size) == 0;
 }
 
-Result<Bytes> decode_prefixed(std::string_view text, std::string_view prefix, std::string_view what) {
+Result<util::Bytes> decode_prefixed(std::string_view text, std::string_view prefix, std::string_view what) {
   const auto b64 = text.substr(prefix.size());
-  auto bytes = base64_decode(b64);
+  auto bytes = util::base64_decode(b64);
   if (!bytes) {
     return make_error(ErrorCode::bad_key, std::string(what) + " is not valid base64 after '" + std::string(prefix) +
-                                              "': " + base64_problem(b64));
+                                              "': " + util::base64_problem(b64));
   }
   return std::move(*bytes);
 }
 
-std::string pem_wrap(std::string_view label, const Bytes& der) {
-  const auto b64 = base64_encode(der);
+std::string pem_wrap(std::string_view label, const util::Bytes& der) {
+  const auto b64 = util::base64_encode(der);
   std::string out = "-----BEGIN " + std::string(label) + "-----\n";
   for (std::size_t i = 0; i < b64.size(); i += 64) {
     out += b64.substr(i, 64);
@@ -105,19 +105,19 @@ std::string pem_wrap(std::string_view label, const Bytes& der) {
 
 // Concatenate a fixed DER prefix and raw key bytes.
 template <std::size_t N, std::size_t M>
-Bytes der_with_prefix(const unsigned char (&prefix)[N], const std::array<std::uint8_t, M>& raw) {
-  Bytes der(N + M);
+util::Bytes der_with_prefix(const unsigned char (&prefix)[N], const std::array<std::uint8_t, M>& raw) {
+  util::Bytes der(N + M);
   std::memcpy(der.data(), prefix, N);
   std::memcpy(der.data() + N, raw.data(), M);
   return der;
 }
 
-Bytes spki_der(const PublicKey& key) { return der_with_prefix(k_ed25519_spki_prefix, key.bytes); }
+util::Bytes spki_der(const PublicKey& key) { return der_with_prefix(k_ed25519_spki_prefix, key.bytes); }
 
 }  // namespace
 
 Result<PublicKey> parse_public_key(std::string_view text) {
-  text = trim_whitespace(text);
+  text = util::trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "public key is empty");
   }
@@ -161,7 +161,7 @@ Result<PublicKey> parse_public_key(std::string_view text) {
 }
 
 Result<PrivateKey> parse_private_key(std::string_view text) {
-  text = trim_whitespace(text);
+  text = util::trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "private key is empty");
   }
@@ -172,7 +172,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
       return make_error(ErrorCode::bad_key, "whsk_ private key decodes to " + std::to_string(bytes->size()) +
                                                 " bytes; expected a 32-byte seed or 64 bytes of seed and public key");
     }
-    Ed25519Seed seed{};
+    util::Ed25519Seed seed{};
     std::copy_n(bytes->begin(), seed.size(), seed.begin());
     auto key = private_key_from_seed(seed);
     if (bytes->size() == 64 &&
@@ -206,7 +206,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
     return make_error(ErrorCode::bad_key, "expected a 'PRIVATE KEY' (PKCS#8) PEM block, got '" + pem->label + "'");
   }
   const auto& der = pem->der;
-  Ed25519Seed seed{};
+  util::Ed25519Seed seed{};
   if (der.size() == sizeof(k_ed25519_pkcs8_prefix) + seed.size() &&
       has_prefix(der, k_ed25519_pkcs8_prefix, sizeof(k_ed25519_pkcs8_prefix))) {
     std::copy(der.begin() + sizeof(k_ed25519_pkcs8_prefix), der.end(), seed.begin());
@@ -224,7 +224,7 @@ Result<PrivateKey> parse_private_key(std::string_view text) {
 }
 
 Result<Secret> parse_secret(std::string_view text) {
-  text = trim_whitespace(text);
+  text = util::trim_whitespace(text);
   if (text.empty()) {
     return make_error(ErrorCode::bad_key, "secret is empty");
   }
@@ -246,12 +246,12 @@ Result<Secret> parse_secret(std::string_view text) {
   if (b64.empty()) {
     return make_error(ErrorCode::bad_key, "secret is empty after 'whsec_'");
   }
-  auto bytes = base64_decode(b64);
+  auto bytes = util::base64_decode(b64);
   if (!bytes) {
-    return make_error(
-        ErrorCode::bad_key,
-        std::string("secret is not valid base64") + (prefixed ? " after 'whsec_'" : "") + ": " + base64_problem(b64),
-        {"a Standard Webhooks secret looks like whsec_ followed by base64"});
+    return make_error(ErrorCode::bad_key,
+                      std::string("secret is not valid base64") + (prefixed ? " after 'whsec_'" : "") + ": " +
+                          util::base64_problem(b64),
+                      {"a Standard Webhooks secret looks like whsec_ followed by base64"});
   }
   if (bytes->size() < k_secret_min_size) {
     return make_error(ErrorCode::bad_key, Subject::short_secret,
@@ -261,21 +261,21 @@ Result<Secret> parse_secret(std::string_view text) {
   return Secret{std::move(*bytes), std::string(text)};
 }
 
-PrivateKey private_key_from_seed(const Ed25519Seed& seed) {
+PrivateKey private_key_from_seed(const util::Ed25519Seed& seed) {
   PrivateKey key;
   key.seed = seed;
-  key.public_key.bytes = ed25519_public_from_seed(seed);
+  key.public_key.bytes = util::ed25519_public_from_seed(seed);
   return key;
 }
 
-PrivateKey generate_private_key(const RandomSource& random) {
-  Ed25519Seed seed{};
+PrivateKey generate_private_key(const util::RandomSource& random) {
+  util::Ed25519Seed seed{};
   random(seed.data(), seed.size());
   return private_key_from_seed(seed);
 }
 
-Secret generate_secret(const RandomSource& random) {
-  Secret secret{Bytes(k_secret_generated_size), ""};
+Secret generate_secret(const util::RandomSource& random) {
+  Secret secret{util::Bytes(k_secret_generated_size), ""};
   random(secret.bytes.data(), secret.bytes.size());
   secret.text = to_whsec(secret);
   return secret;
@@ -288,18 +288,18 @@ std::string to_pem(const PrivateKey& key) {
 }
 
 std::string to_whpk(const PublicKey& key) {
-  return std::string(k_prefix_public_key) + base64_encode(Bytes(key.bytes.begin(), key.bytes.end()));
+  return std::string(k_prefix_public_key) + util::base64_encode(util::Bytes(key.bytes.begin(), key.bytes.end()));
 }
 
 std::string to_whsk(const PrivateKey& key) {
-  return std::string(k_prefix_private_key) + base64_encode(Bytes(key.seed.begin(), key.seed.end()));
+  return std::string(k_prefix_private_key) + util::base64_encode(util::Bytes(key.seed.begin(), key.seed.end()));
 }
 
-std::string to_whsec(const Secret& secret) { return std::string(k_prefix_secret) + base64_encode(secret.bytes); }
+std::string to_whsec(const Secret& secret) { return std::string(k_prefix_secret) + util::base64_encode(secret.bytes); }
 
 std::string fingerprint(const PublicKey& key) {
-  const auto digest = sha256(as_chars(spki_der(key)));
-  auto b64 = base64_encode(Bytes(digest.begin(), digest.end()));
+  const auto digest = util::sha256(util::as_chars(spki_der(key)));
+  auto b64 = util::base64_encode(util::Bytes(digest.begin(), digest.end()));
   while (!b64.empty() && b64.back() == '=') {
     b64.pop_back();
   }
@@ -309,18 +309,18 @@ std::string fingerprint(const PublicKey& key) {
 Result<std::string> parse_fingerprint(std::string_view text) {
   constexpr std::string_view k_prefix = "SHA256:";
   auto b64 = text;
-  if (b64.size() >= k_prefix.size() && iequals_ascii(b64.substr(0, k_prefix.size()), k_prefix)) {
+  if (b64.size() >= k_prefix.size() && util::iequals_ascii(b64.substr(0, k_prefix.size()), k_prefix)) {
     b64.remove_prefix(k_prefix.size());
   }
   std::string padded(b64);
   if (padded.size() == 43) {
     padded += '=';
   }
-  const auto digest = base64_decode(padded);
+  const auto digest = util::base64_decode(padded);
   if (!digest || digest->size() != 32) {
     // Built with append: GCC 12 warns falsely (-Wrestrict) on chains of +.
     std::string message = "'";
-    message.append(wire::printable(text, 60)).append("' is not a key fingerprint");
+    message.append(http::wire::printable(text, 60)).append("' is not a key fingerprint");
     return make_error(ErrorCode::usage, std::move(message),
                       {"a fingerprint is SHA256: followed by 43 characters of base64"});
   }
@@ -356,4 +356,4 @@ bool looks_like_key_material(std::string_view text) {
   return upper && lower && digit;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -15,20 +15,20 @@
 #include "lib/util/crypto.hpp"
 #include "lib/util/error.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 struct PublicKey {
-  Ed25519Public bytes{};
+  util::Ed25519Public bytes{};
   bool operator==(const PublicKey&) const = default;
 };
 
 struct PrivateKey {
-  Ed25519Seed seed{};
+  util::Ed25519Seed seed{};
   PublicKey public_key;  // derived from `seed`, kept to avoid re-deriving per signature
 };
 
 struct Secret {
-  Bytes bytes;
+  util::Bytes bytes;
   // The text it was parsed from, kept only so that diagnosis can try the ways
   // other senders misuse a secret (its text as the key, prefix and all).
   std::string text;
@@ -47,9 +47,9 @@ Result<PrivateKey> parse_private_key(std::string_view text);
 // (`v1,` in front, an Ed25519 key, URL-safe base64, too short).
 Result<Secret> parse_secret(std::string_view text);
 
-PrivateKey private_key_from_seed(const Ed25519Seed& seed);
-PrivateKey generate_private_key(const RandomSource& random);
-Secret generate_secret(const RandomSource& random);
+PrivateKey private_key_from_seed(const util::Ed25519Seed& seed);
+PrivateKey generate_private_key(const util::RandomSource& random);
+Secret generate_secret(const util::RandomSource& random);
 
 std::string to_pem(const PublicKey& key);   // SPKI, "BEGIN PUBLIC KEY"
 std::string to_pem(const PrivateKey& key);  // PKCS#8 v1, "BEGIN PRIVATE KEY"
@@ -71,4 +71,4 @@ Result<std::string> parse_fingerprint(std::string_view text);
 // run of base64. Such values are never quoted in a message.
 bool looks_like_key_material(std::string_view text);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -3,7 +3,7 @@
 #include "lib/util/bytes.hpp"
 #include "lib/util/constants.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -13,24 +13,24 @@ Error input_error(std::string message, std::vector<std::string> hints = {}) {
 
 // The head of a request: views into the input, and where the body starts.
 struct RawHead {
-  wire::HeadView view;
+  http::wire::HeadView view;
   std::size_t size = 0;
 };
 
 // Find the blank line that ends the head of `data` and split the head into
 // its start line and fields.
 Result<RawHead> split_head(std::string_view data) {
-  wire::HeadScanner scanner;
+  http::wire::HeadScanner scanner;
   const auto size = scanner.scan(data);
   if (!size) {
     return input_error(data.find('\n') == std::string_view::npos
                            ? "raw HTTP request has no complete request line"
                            : "raw HTTP request is truncated in its headers (no empty line before the body)");
   }
-  if (*size > wire::k_max_head) {
-    return input_error("raw HTTP request's head is larger than " + std::to_string(wire::k_max_head) + " bytes");
+  if (*size > http::wire::k_max_head) {
+    return input_error("raw HTTP request's head is larger than " + std::to_string(http::wire::k_max_head) + " bytes");
   }
-  auto view = wire::parse_head(data.substr(scanner.start(), *size - scanner.start()), k_max_header_count);
+  auto view = http::wire::parse_head(data.substr(scanner.start(), *size - scanner.start()), k_max_header_count);
   if (!view) {
     return input_error("raw HTTP request: " + view.error().message);
   }
@@ -39,18 +39,19 @@ Result<RawHead> split_head(std::string_view data) {
 
 // The method, URL and headers of `head` into `capture`; the HTTP version the
 // request line names, which decides the body's framing.
-Result<wire::Version> read_head(const wire::HeadView& head, Capture& capture) {
-  auto line = wire::parse_request_line(head.start_line);
+Result<http::wire::Version> read_head(const http::wire::HeadView& head, Capture& capture) {
+  auto line = http::wire::parse_request_line(head.start_line);
   if (!line) {
     return input_error("raw HTTP " + line.error().message);
   }
   if (!line->version) {
-    return input_error("raw HTTP request line '" + wire::printable(head.start_line) + "' is not HTTP/1.0 or HTTP/1.1");
+    return input_error("raw HTTP request line '" + http::wire::printable(head.start_line) +
+                       "' is not HTTP/1.0 or HTTP/1.1");
   }
   capture.method = std::string(line->method);
   for (const auto& f : head.fields) {
-    EPILOT_TRY(validate_header(f.name, f.value));
-    capture.headers.push_back(Header{std::string(f.name), std::string(f.value)});
+    EPILOT_TRY(http::validate_header(f.name, f.value));
+    capture.headers.push_back(http::Header{std::string(f.name), std::string(f.value)});
   }
   capture.url = request_url(line->target, capture.find_header("host"));
   return *line->version;
@@ -59,13 +60,13 @@ Result<wire::Version> read_head(const wire::HeadView& head, Capture& capture) {
 // `rest` decoded from the chunked transfer coding into `body`; nothing may
 // follow the last chunk.
 Status read_chunked_body(std::string_view rest, std::string& body) {
-  wire::ChunkedDecoder decoder(k_max_input_size);
+  http::wire::ChunkedDecoder decoder(k_max_input_size);
   std::size_t used = 0;
   const auto state = decoder.feed(rest, body, used);
-  if (state == wire::ChunkedDecoder::State::error) {
+  if (state == http::wire::ChunkedDecoder::State::error) {
     return input_error(decoder.error());
   }
-  if (state == wire::ChunkedDecoder::State::need_more) {
+  if (state == http::wire::ChunkedDecoder::State::need_more) {
     return input_error("chunked body is truncated (no final zero-size chunk and empty line)");
   }
   if (used != rest.size()) {
@@ -98,20 +99,20 @@ Result<Capture> parse_raw_http(std::string_view data) {
   Capture capture;
   auto version = read_head(head->view, capture);
   EPILOT_TRY(version);
-  auto framing = wire::request_framing(*version, head->view.fields);
+  auto framing = http::wire::request_framing(*version, head->view.fields);
   if (!framing) {
     return input_error("raw HTTP request: " + framing.error().message);
   }
   const auto rest = data.substr(head->size);
   switch (framing->body) {
-    case wire::BodyKind::chunked:
+    case http::wire::BodyKind::chunked:
       EPILOT_TRY(read_chunked_body(rest, capture.body));
       return capture;
-    case wire::BodyKind::length:
+    case http::wire::BodyKind::length:
       EPILOT_TRY(check_length(rest, framing->length));
       break;
-    case wire::BodyKind::none:
-    case wire::BodyKind::until_close:
+    case http::wire::BodyKind::none:
+    case http::wire::BodyKind::until_close:
       break;  // a capture file without framing: the body is the rest of the file
   }
   capture.body = std::string(rest);
@@ -131,7 +132,7 @@ std::string write_raw_http(const Capture& capture) {
     out += "Host: " + host + "\r\n";
   }
   for (const auto& h : capture.headers) {
-    if (iequals_ascii(h.name, "content-length") || iequals_ascii(h.name, "transfer-encoding")) {
+    if (util::iequals_ascii(h.name, "content-length") || util::iequals_ascii(h.name, "transfer-encoding")) {
       continue;
     }
     out += h.name + ": " + h.value + "\r\n";
@@ -141,4 +142,4 @@ std::string write_raw_http(const Capture& capture) {
   return out;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

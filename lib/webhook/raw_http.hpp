@@ -10,7 +10,7 @@
 #include "lib/util/error.hpp"
 #include "lib/webhook/capture.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 // The request in `data`, which must hold exactly one request and nothing
 // after it; an error (bad_input) says what is wrong.
@@ -19,4 +19,4 @@ Result<Capture> parse_raw_http(std::string_view data);
 // An HTTP/1.1 request as it would go on the wire (CRLF, Content-Length set).
 std::string write_raw_http(const Capture& capture);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -2,7 +2,7 @@
 
 #include "lib/util/base64.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 std::string signed_content(std::string_view id, std::string_view timestamp, std::string_view body) {
   std::string content;
@@ -11,20 +11,20 @@ std::string signed_content(std::string_view id, std::string_view timestamp, std:
   return content;
 }
 
-std::string generate_message_id(const RandomSource& random) {
-  Bytes raw(k_message_id_random_size);
+std::string generate_message_id(const util::RandomSource& random) {
+  util::Bytes raw(k_message_id_random_size);
   random(raw.data(), raw.size());
-  return std::string(k_prefix_message_id) + to_hex(raw);
+  return std::string(k_prefix_message_id) + util::to_hex(raw);
 }
 
 std::string sign_v1(const Secret& secret, std::string_view id, std::string_view timestamp, std::string_view body) {
-  const auto mac = hmac_sha256(secret.bytes, {id, ".", timestamp, ".", body});
-  return std::string(k_version_hmac) + "," + base64_encode(Bytes(mac.begin(), mac.end()));
+  const auto mac = util::hmac_sha256(secret.bytes, {id, ".", timestamp, ".", body});
+  return std::string(k_version_hmac) + "," + util::base64_encode(util::Bytes(mac.begin(), mac.end()));
 }
 
 std::string sign_v1a(const PrivateKey& key, std::string_view id, std::string_view timestamp, std::string_view body) {
-  const auto sig = ed25519_sign(key.seed, key.public_key.bytes, signed_content(id, timestamp, body));
-  return std::string(k_version_ed25519) + "," + base64_encode(Bytes(sig.begin(), sig.end()));
+  const auto sig = util::ed25519_sign(key.seed, key.public_key.bytes, signed_content(id, timestamp, body));
+  return std::string(k_version_ed25519) + "," + util::base64_encode(util::Bytes(sig.begin(), sig.end()));
 }
 
 std::vector<SignatureEntry> parse_signature_header(std::string_view value) {
@@ -62,7 +62,7 @@ std::vector<SignatureEntry> parse_signature_header(std::string_view value) {
       entries.push_back(std::move(entry));
       continue;
     }
-    auto decoded = base64_decode(entry.encoded);
+    auto decoded = util::base64_decode(entry.encoded);
     if (!decoded) {
       entry.status = EntryStatus::bad_base64;
     } else if (decoded->size() != expected) {
@@ -161,8 +161,8 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
     }
     if (entry.scheme == Scheme::hmac) {
       for (const auto& secret : keys.secrets) {
-        const auto mac = hmac_sha256(secret.secret.bytes, {id, ".", timestamp, ".", body});
-        if (constant_time_equal(mac.data(), entry.decoded.data(), mac.size())) {
+        const auto mac = util::hmac_sha256(secret.secret.bytes, {id, ".", timestamp, ".", body});
+        if (util::constant_time_equal(mac.data(), entry.decoded.data(), mac.size())) {
           return Match{i, entry.version, secret.name};
         }
       }
@@ -171,7 +171,7 @@ std::optional<Match> find_match(const std::vector<SignatureEntry>& entries, cons
         content = signed_content(id, timestamp, body);
       }
       for (const auto& key : keys.public_keys) {
-        if (ed25519_verify(key.key.bytes, content, entry.decoded.data())) {
+        if (util::ed25519_verify(key.key.bytes, content, entry.decoded.data())) {
           return Match{i, entry.version, key.name};
         }
       }
@@ -262,11 +262,11 @@ std::vector<std::string_view> entry_outcomes(const Verification& result, const V
 bool is_signing_header(std::string_view name) {
   for (const auto known : {k_header_id, k_header_timestamp, k_header_signature, k_svix_header_id,
                            k_svix_header_timestamp, k_svix_header_signature}) {
-    if (iequals_ascii(name, known)) {
+    if (util::iequals_ascii(name, known)) {
       return true;
     }
   }
   return false;
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

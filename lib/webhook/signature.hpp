@@ -14,12 +14,12 @@
 #include "lib/webhook/capture.hpp"
 #include "lib/webhook/keys.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 std::string signed_content(std::string_view id, std::string_view timestamp, std::string_view body);
 
 // `msg_` + 32 lowercase hex digits, the shape epilot sends.
-std::string generate_message_id(const RandomSource& random);
+std::string generate_message_id(const util::RandomSource& random);
 
 // The headers a signature travels in: webhook-id, -timestamp and -signature,
 // and the svix-* names Svix's libraries read first. A request signed afresh
@@ -47,7 +47,7 @@ struct SignatureEntry {
   std::string encoded;  // the part after the first comma
   Scheme scheme = Scheme::unknown;
   EntryStatus status = EntryStatus::ok;
-  Bytes decoded;  // set when status is ok (or wrong_length, for display)
+  util::Bytes decoded;  // set when status is ok (or wrong_length, for display)
 };
 
 // Split on spaces (runs of spaces and empty tokens are skipped), then each
@@ -141,4 +141,4 @@ std::vector<std::string_view> entry_outcomes(const Verification& result, const V
 // Parse a timestamp header: digits only, at most 18 of them.
 std::optional<std::int64_t> parse_timestamp(std::string_view text);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -13,7 +13,7 @@
 
 #include "lib/webhook/input_formats.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 namespace {
 
@@ -270,4 +270,4 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys, co
   return ok_status();
 }
 
-}  // namespace epilot
+}  // namespace epilot::webhook

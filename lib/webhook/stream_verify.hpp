@@ -14,7 +14,7 @@
 #include "lib/webhook/diagnose.hpp"
 #include "lib/webhook/signature.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 
 struct RecordResult {
   std::size_t index = 0;       // 0-based, counting records (non-blank lines)
@@ -48,4 +48,4 @@ Status verify_stream(int fd, std::string_view prefix, const VerifyKeys& keys, co
 RecordResult verify_one(const Capture& request, const VerifyKeys& keys, const VerifyKeys& other_keys,
                         const VerifyPolicy& policy);
 
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -221,7 +221,8 @@ test('inspect and verify of a payload say it is a payload, not a capture', () =>
     const r = run([command, fixture('payloads/custom-action.json'), '--secret', SECRET].slice(0, command === 'inspect' ? 2 : 4));
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /this is a payload, not a capture/);
-    assert.match(r.stderr, /hint: .*epilot-action sign FILE/);
+    // What a capture is, then what to do with the payload instead.
+    assert.match(r.stderr, /hint: a capture is a request as received.*\n.*hint: .*epilot-action sign FILE/);
     checkStderrGrammar(assert, r.stderr);
   }
 });

@@ -6,11 +6,11 @@
 
 namespace epilot::fuzz {
 
-inline const VerifyKeys& fixed_keys() {
-  static const VerifyKeys keys = [] {
-    VerifyKeys k;
-    k.secrets.push_back({"s", *parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
-    k.public_keys.push_back({"p", *parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
+inline const webhook::VerifyKeys& fixed_keys() {
+  static const webhook::VerifyKeys keys = [] {
+    webhook::VerifyKeys k;
+    k.secrets.push_back({"s", *webhook::parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")});
+    k.public_keys.push_back({"p", *webhook::parse_public_key("whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=")});
     return k;
   }();
   return keys;

@@ -12,8 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) {
     return 0;
   }
-  epilot::Delivered delivered;
-  delivered.delivery = epilot::Delivery::answered;
+  epilot::http::Delivered delivered;
+  delivered.delivery = epilot::http::Delivery::answered;
   delivered.answer.status = 100 + (data[0] << 8 | data[1]) % 500;
   delivered.answer.body.assign(reinterpret_cast<const char*>(data) + 2, size - 2);
   const auto classified = epilot::classify(delivered);

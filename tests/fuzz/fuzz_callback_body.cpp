@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   epilot::CallbackBoard board;
   board.issued(1, "rt_0123456789abcdef0123456789abcdef");
   board.answered(1, true);
-  epilot::wire::Request request;
+  epilot::http::wire::Request request;
   // First line: "METHOD TARGET"; the rest is the body.
   const auto eol = text.find('\n');
   const auto line = text.substr(0, eol);

@@ -9,11 +9,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto fast = epilot::parse_capture_fast(text);
+  const auto fast = epilot::webhook::parse_capture_fast(text);
   if (!fast) {
     return 0;
   }
-  const auto full = epilot::parse_capture_json(text);
+  const auto full = epilot::webhook::parse_capture_json(text);
   if (!full || full->method != fast->method || full->url != fast->url || full->body != fast->body ||
       full->body_parsed != fast->body_parsed || full->body_base64_event != fast->body_base64_event ||
       full->headers.size() != fast->headers.size()) {

@@ -19,7 +19,7 @@ void expect(bool condition) {
   }
 }
 
-epilot::RandomSource fixed_random() {
+epilot::util::RandomSource fixed_random() {
   return [](std::uint8_t* out, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
       out[i] = static_cast<std::uint8_t>(i * 7);
@@ -45,16 +45,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   if (const auto led = epilot::with_leading_member(body, "m", "[1]")) {
-    const auto doc = epilot::parse_json_or_discarded(*led);
+    const auto doc = epilot::util::parse_json_or_discarded(*led);
     expect(doc.is_object() && doc.contains("m"));
     expect(led->size() == body.size() + 8 || led->size() == body.size() + 7);
   }
 
   if (const auto pretty = epilot::noncanonical_json(body)) {
-    auto doc = epilot::parse_json_or_discarded(*pretty);
+    auto doc = epilot::util::parse_json_or_discarded(*pretty);
     expect(doc.is_object() && doc.contains(std::string(epilot::k_check_member)));
     doc.erase(std::string(epilot::k_check_member));
-    const auto original = epilot::parse_json_or_discarded(body);
+    const auto original = epilot::util::parse_json_or_discarded(body);
     expect(doc == original);
   }
 
@@ -65,8 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   context.now = 1750000000;
   context.random = fixed_random();
   epilot::CheckKeys keys;
-  keys.private_key = epilot::private_key_from_seed(epilot::Ed25519Seed{});
-  keys.secret = epilot::Secret{epilot::Bytes(32, 1), ""};
+  keys.private_key = epilot::webhook::private_key_from_seed(epilot::util::Ed25519Seed{});
+  keys.secret = epilot::webhook::Secret{epilot::util::Bytes(32, 1), ""};
   for (const auto& info : epilot::check_battery()) {
     if (info.id == epilot::CaseId::oversized) {
       continue;  // 12 MB per input would only slow the search down

@@ -10,17 +10,17 @@
 namespace {
 
 struct Outcome {
-  epilot::ResponseParser::State state;
-  epilot::HttpResponse answer;
+  epilot::http::ResponseParser::State state;
+  epilot::http::HttpResponse answer;
 };
 
 Outcome read_all(std::string_view data, std::size_t split) {
-  epilot::ResponseParser parser;
+  epilot::http::ResponseParser parser;
   auto state = parser.feed(data.substr(0, split));
-  if (state == epilot::ResponseParser::State::need_more) {
+  if (state == epilot::http::ResponseParser::State::need_more) {
     state = parser.feed(data.substr(split));
   }
-  if (state == epilot::ResponseParser::State::need_more) {
+  if (state == epilot::http::ResponseParser::State::need_more) {
     state = parser.finish();
   }
   return {state, parser.answer()};
@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A complete answer must come out the same either way (an error may be
   // found at a different point, and a complete one may end earlier in one
   // piece than the other reports, so only complete-vs-complete is compared).
-  if (whole.state == epilot::ResponseParser::State::complete &&
-      split.state == epilot::ResponseParser::State::complete &&
+  if (whole.state == epilot::http::ResponseParser::State::complete &&
+      split.state == epilot::http::ResponseParser::State::complete &&
       (whole.answer.status != split.answer.status || whole.answer.body != split.answer.body ||
        whole.answer.keep_alive != split.answer.keep_alive)) {
     std::abort();

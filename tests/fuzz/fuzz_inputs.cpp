@@ -18,19 +18,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // What a file is decides what every command does with it: it must always say.
   (void)epilot::classify_input(text, "input.json");
   (void)epilot::classify_input(text, "input.request.json");
-  const auto requests = epilot::parse_requests(text);
+  const auto requests = epilot::webhook::parse_requests(text);
   if (!requests) {
     return 0;
   }
-  epilot::VerifyPolicy policy;
+  epilot::webhook::VerifyPolicy policy;
   policy.now = 1614265330;
   for (const auto& request : *requests) {
-    const auto result = epilot::verify_request(request, keys, policy);
+    const auto result = epilot::webhook::verify_request(request, keys, policy);
     if (result.ok() && !result.match) {
       std::abort();
     }
-    (void)epilot::explain(request, keys, {}, policy, result);
-    (void)epilot::inspect_request(request, policy.now, policy.tolerance)
+    (void)epilot::webhook::explain(request, keys, {}, policy, result);
+    (void)epilot::webhook::inspect_request(request, policy.now, policy.tolerance)
         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return 0;

@@ -7,7 +7,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto jwt = epilot::decode_jwt(text);
+  const auto jwt = epilot::webhook::decode_jwt(text);
   if (jwt && (!jwt->header.is_object() || !jwt->claims.is_object())) {
     std::abort();
   }

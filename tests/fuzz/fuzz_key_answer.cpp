@@ -11,16 +11,16 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  epilot::HttpResponse response;
+  epilot::http::HttpResponse response;
   response.status = 200;
   response.body = std::string(text);
   response.content_type = "application/json";
   const auto key = epilot::parse_key_response(response, "https://example.test/key");
-  if (!key && !epilot::is_valid_utf8(key.error().message)) {
+  if (!key && !epilot::util::is_valid_utf8(key.error().message)) {
     std::abort();
   }
   const auto entry = epilot::parse_cache_entry(text);
-  if (!entry && !epilot::is_valid_utf8(entry.error().message)) {
+  if (!entry && !epilot::util::is_valid_utf8(entry.error().message)) {
     std::abort();
   }
   return 0;

@@ -8,19 +8,19 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  if (const auto pub = epilot::parse_public_key(text)) {
-    const auto again = epilot::parse_public_key(epilot::to_pem(*pub));
+  if (const auto pub = epilot::webhook::parse_public_key(text)) {
+    const auto again = epilot::webhook::parse_public_key(epilot::webhook::to_pem(*pub));
     if (!again || !(*again == *pub)) {
       std::abort();
     }
   }
-  if (const auto priv = epilot::parse_private_key(text)) {
-    const auto again = epilot::parse_private_key(epilot::to_whsk(*priv));
+  if (const auto priv = epilot::webhook::parse_private_key(text)) {
+    const auto again = epilot::webhook::parse_private_key(epilot::webhook::to_whsk(*priv));
     if (!again || again->seed != priv->seed) {
       std::abort();
     }
   }
-  if (const auto secret = epilot::parse_secret(text)) {
+  if (const auto secret = epilot::webhook::parse_secret(text)) {
     if (secret->bytes.size() < 24) {
       std::abort();
     }

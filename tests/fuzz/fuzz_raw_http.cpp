@@ -9,11 +9,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto capture = epilot::parse_raw_http(text);
+  auto capture = epilot::webhook::parse_raw_http(text);
   if (!capture) {
     return 0;
   }
-  const auto again = epilot::parse_raw_http(epilot::write_raw_http(*capture));
+  const auto again = epilot::webhook::parse_raw_http(epilot::webhook::write_raw_http(*capture));
   if (again && again->body != capture->body) {
     std::abort();
   }

@@ -17,7 +17,7 @@ struct Outcome {
   int refusal = 0;
 };
 
-std::string flatten(const epilot::wire::Request& r) {
+std::string flatten(const epilot::http::wire::Request& r) {
   std::string out = r.method + ' ' + r.target + ' ' + std::to_string(static_cast<int>(r.version)) + '\n';
   for (const auto& h : r.headers) {
     out += h.name + ':' + h.value + '\n';
@@ -27,18 +27,18 @@ std::string flatten(const epilot::wire::Request& r) {
 
 // Feed `pieces` in order, as reads from a socket.
 Outcome read_all(const std::vector<std::string_view>& pieces) {
-  epilot::RequestReader reader({4096, 65536});
+  epilot::http::RequestReader reader({4096, 65536});
   Outcome out;
   std::string in;
   for (const auto piece : pieces) {
     in.append(piece);
     while (true) {
       const auto step = reader.next(in);
-      if (step == epilot::RequestReader::Step::refuse) {
+      if (step == epilot::http::RequestReader::Step::refuse) {
         out.refusal = reader.refusal().status;
         return out;
       }
-      if (step == epilot::RequestReader::Step::need_more) {
+      if (step == epilot::http::RequestReader::Step::need_more) {
         break;
       }
       out.requests.push_back(flatten(reader.take_request()));

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto body = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
   const auto out = epilot::apply_overrides(body, {*assignment});
-  if (out && !epilot::parse_json(*out)) {
+  if (out && !epilot::util::parse_json(*out)) {
     std::abort();
   }
   return 0;

@@ -11,15 +11,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto& keys = epilot::fuzz::fixed_keys();
   const std::string header(reinterpret_cast<const char*>(data), size);
-  (void)epilot::parse_signature_header(header);
-  epilot::Capture request;
+  (void)epilot::webhook::parse_signature_header(header);
+  epilot::webhook::Capture request;
   request.body = R"({"test": 2432232314})";
   request.headers = {{"webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"},
                      {"webhook-timestamp", "1614265330"},
                      {"webhook-signature", header}};
-  epilot::VerifyPolicy policy;
+  epilot::webhook::VerifyPolicy policy;
   policy.now = 1614265330;
-  const auto result = epilot::verify_request(request, keys, policy);
+  const auto result = epilot::webhook::verify_request(request, keys, policy);
   if (result.ok()) {
     const bool genuine =
         header.find("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=") != std::string::npos ||

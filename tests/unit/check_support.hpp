@@ -18,7 +18,7 @@ inline constexpr std::string_view k_body = R"({"type":"external_integration","da
 
 // A deterministic stream of bytes, so every run builds the same requests;
 // one stream for every context, so no two cases draw the same webhook-id.
-inline RandomSource counting_random() {
+inline util::RandomSource counting_random() {
   static auto counter = std::make_shared<std::uint32_t>(0);
   return [](std::uint8_t* out, std::size_t size) {
     for (std::size_t i = 0; i < size; ++i) {
@@ -28,13 +28,13 @@ inline RandomSource counting_random() {
   };
 }
 
-inline PrivateKey test_key() {
-  Ed25519Seed seed{};
+inline webhook::PrivateKey test_key() {
+  util::Ed25519Seed seed{};
   seed[0] = 7;
-  return private_key_from_seed(seed);
+  return webhook::private_key_from_seed(seed);
 }
 
-inline Secret test_secret() { return Secret{Bytes(32, 0x42), ""}; }
+inline webhook::Secret test_secret() { return webhook::Secret{util::Bytes(32, 0x42), ""}; }
 
 inline CaseContext context(std::string_view body = k_body) {
   CaseContext c;
@@ -51,18 +51,18 @@ inline CaseContext context(std::string_view body = k_body) {
 inline CheckKeys v1a_keys() { return CheckKeys{test_key(), std::nullopt}; }
 
 // How lib's own verifier sees a request, as an endpoint holding `keys` would.
-inline Verification verify_as_endpoint(const Capture& request, bool with_secret = false) {
-  VerifyKeys keys;
+inline webhook::Verification verify_as_endpoint(const webhook::Capture& request, bool with_secret = false) {
+  webhook::VerifyKeys keys;
   keys.public_keys.push_back({"test", test_key().public_key});
   if (with_secret) {
     keys.secrets.push_back({"secret", test_secret()});
   }
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = k_now;
   return verify_request(request, keys, policy);
 }
 
-inline const Capture& only(const CaseRequests& built) {
+inline const webhook::Capture& only(const CaseRequests& built) {
   EXPECT_EQ(built.requests.size(), 1u);
   return built.requests.front();
 }
@@ -75,7 +75,7 @@ inline CaseAnswer answer(int status, std::string body = "{}") {
   return a;
 }
 
-inline CaseAnswer failure(Delivery delivery, std::string error = "it broke") {
+inline CaseAnswer failure(http::Delivery delivery, std::string error = "it broke") {
   CaseAnswer a;
   a.delivered.delivery = delivery;
   a.delivered.error = std::move(error);

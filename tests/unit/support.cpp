@@ -47,7 +47,7 @@ RefusedPort::~RefusedPort() {
 std::string fixtures_dir() { return EPILOT_FIXTURES_DIR; }
 
 std::string read_fixture(const std::string& relative_path) {
-  auto text = read_file(fixtures_dir() + "/" + relative_path, k_max_input_size);
+  auto text = util::read_file(fixtures_dir() + "/" + relative_path, k_max_input_size);
   if (!text) {
     throw std::runtime_error(text.error().message);
   }

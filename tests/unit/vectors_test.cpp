@@ -21,23 +21,23 @@ using test::Vector;
 class VectorTest : public ::testing::TestWithParam<Vector> {};
 
 // Parse all keys of `v`; the first refusal, if any, is returned.
-std::optional<Error> load_keys(const Vector& v, VerifyKeys& keys, std::optional<PrivateKey>& priv) {
+std::optional<Error> load_keys(const Vector& v, webhook::VerifyKeys& keys, std::optional<webhook::PrivateKey>& priv) {
   for (const auto& text : v.all("secret")) {
-    auto secret = parse_secret(text);
+    auto secret = webhook::parse_secret(text);
     if (!secret) {
       return secret.error();
     }
     keys.secrets.push_back({"secret", *secret});
   }
   for (const auto& text : v.all("public-key")) {
-    auto key = parse_public_key(text);
+    auto key = webhook::parse_public_key(text);
     if (!key) {
       return key.error();
     }
     keys.public_keys.push_back({text, *key});
   }
   if (v.has("private-key")) {
-    auto key = parse_private_key(v.get("private-key"));
+    auto key = webhook::parse_private_key(v.get("private-key"));
     if (!key) {
       return key.error();
     }
@@ -50,8 +50,8 @@ std::optional<Error> load_keys(const Vector& v, VerifyKeys& keys, std::optional<
 TEST_P(VectorTest, MatchesExpectation) {
   const auto& v = GetParam();
   const auto expect = v.get("expect");
-  VerifyKeys keys;
-  std::optional<PrivateKey> priv;
+  webhook::VerifyKeys keys;
+  std::optional<webhook::PrivateKey> priv;
   const auto key_error = load_keys(v, keys, priv);
   if (expect == "bad_key") {
     ASSERT_TRUE(key_error.has_value()) << "a key of " << v.name << " should have been refused";
@@ -66,7 +66,7 @@ TEST_P(VectorTest, MatchesExpectation) {
     EXPECT_EQ(to_whpk(priv->public_key), v.get("public-key"));
   }
 
-  Capture request;
+  webhook::Capture request;
   request.method = "POST";
   request.body = v.body;
   for (const auto& [field, header] : {std::pair{"id", k_header_id}, std::pair{"timestamp", k_header_timestamp},
@@ -75,13 +75,13 @@ TEST_P(VectorTest, MatchesExpectation) {
       request.headers.push_back({std::string(header), v.get(field)});
     }
   }
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = std::stoll(v.get("now"));
   const auto result = verify_request(request, keys, policy);
   EXPECT_EQ(to_code(result.verdict), expect) << v.get("comment");
   if (v.has("reason")) {
     std::vector<std::string> codes;
-    for (const auto& r : explain(request, keys, VerifyKeys{}, policy, result)) {
+    for (const auto& r : explain(request, keys, webhook::VerifyKeys{}, policy, result)) {
       codes.push_back(std::string(to_code(r.code)));
     }
     for (const auto& code : v.all("reason")) {

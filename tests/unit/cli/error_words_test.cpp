@@ -4,6 +4,7 @@
 #include "cli/error_words.hpp"
 #include "lib/epilot/key_endpoint.hpp"
 #include "lib/epilot/templates.hpp"
+#include "lib/webhook/input_formats.hpp"
 #include "lib/webhook/keys.hpp"
 
 namespace epilot::cli {
@@ -21,13 +22,13 @@ TEST(InCliWords, NamesTheFlagWhereTheMessageNamesTheOverrides) {
 }
 
 TEST(InCliWords, PutsTheHintNamingTheFlagFirst) {
-  const auto secret = parse_secret("whsk_abc");
+  const auto secret = webhook::parse_secret("whsk_abc");
   ASSERT_FALSE(secret.ok());
   const auto said = in_cli_words(secret.error());
   ASSERT_EQ(said.hints.size(), 1u);
   EXPECT_EQ(said.hints[0], "Ed25519 keys go to --private-key (sign) or --public-key (verify)");
   EXPECT_EQ(said.message, secret.error().message);
-  const auto key = parse_private_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  const auto key = webhook::parse_private_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   ASSERT_FALSE(key.ok());
   EXPECT_EQ(in_cli_words(key.error()).hints.at(0),
             "HMAC secrets go to --secret, --secret-file or EPILOT_ACTION_SECRET");
@@ -41,6 +42,22 @@ TEST(InCliWords, PutsTheHintNamingTheFlagFirst) {
   existing.hints.push_back("a later hint");
   const auto twice = in_cli_words(in_cli_words(existing));
   EXPECT_EQ(twice.hints, (std::vector<std::string>{"use --force to replace it", "a later hint"}));
+}
+
+TEST(InCliWords, SaysWhatWritesACapture) {
+  const auto payload = webhook::parse_capture(R"({"event": "x"})");
+  ASSERT_FALSE(payload.ok());
+  const auto said = in_cli_words(payload.error());
+  ASSERT_EQ(said.hints.size(), 1U);
+  EXPECT_EQ(said.hints[0],
+            "a capture is a request as received, headers and body (what 'epilot-action sign' or 'listen' writes)");
+
+  const auto neither = webhook::parse_capture("not a request");
+  ASSERT_FALSE(neither.ok());
+  const auto hints = in_cli_words(neither.error()).hints;
+  ASSERT_EQ(hints.size(), 2U);  // the CLI's first, then the library's own
+  EXPECT_NE(hints[0].find("'epilot-action sign'"), std::string::npos);
+  EXPECT_NE(hints[1].find("'POST /hook HTTP/1.1'"), std::string::npos);
 }
 
 TEST(InCliWords, SaysTheOrganisationIdErrorsInFlags) {

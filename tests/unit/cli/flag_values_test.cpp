@@ -7,9 +7,9 @@
 namespace epilot::cli {
 namespace {
 
-Delivered answered(int status) {
-  Delivered d;
-  d.delivery = Delivery::answered;
+http::Delivered answered(int status) {
+  http::Delivered d;
+  d.delivery = http::Delivery::answered;
   d.answer.status = status;
   return d;
 }
@@ -21,8 +21,8 @@ TEST(ParseExpectation, MatchesStatusesClassesAndAnswerClasses) {
   EXPECT_FALSE(expectation_met(*spec, answered(200), AnswerClass::success));
   EXPECT_TRUE(expectation_met(*spec, answered(200), AnswerClass::skipped));
   EXPECT_TRUE(expectation_met(*spec, answered(409), AnswerClass::other));
-  Delivered timeout;
-  timeout.delivery = Delivery::timeout;
+  http::Delivered timeout;
+  timeout.delivery = http::Delivery::timeout;
   EXPECT_FALSE(expectation_met(*spec, timeout, AnswerClass::timeout));
   EXPECT_TRUE(expectation_met(*parse_expectation("timeout"), timeout, AnswerClass::timeout));
   EXPECT_FALSE(expectation_met(default_expectation(), timeout, AnswerClass::timeout));

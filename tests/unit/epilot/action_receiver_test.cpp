@@ -10,10 +10,10 @@ namespace {
 
 constexpr std::int64_t k_now = 1700000000;
 
-Secret secret() { return *parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"); }
+webhook::Secret secret() { return *webhook::parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"); }
 
-Capture request(const std::string& id, std::int64_t ts = k_now, bool forged = false) {
-  Capture c;
+webhook::Capture request(const std::string& id, std::int64_t ts = k_now, bool forged = false) {
+  webhook::Capture c;
   c.method = "POST";
   c.url = "http://127.0.0.1:3000/";
   c.body = R"({"type":"external_integration"})";
@@ -93,7 +93,7 @@ TEST(Receiver, AcceptUnsignedAnswersButRecordsTheVerdict) {
   c.accept_unsigned = true;
   const auto r = Receiver(c).handle(request("msg_1", k_now, true), k_now);
   EXPECT_EQ(r.answer.status, 200);
-  EXPECT_EQ(r.result.verification.verdict, Verdict::signature_mismatch);
+  EXPECT_EQ(r.result.verification.verdict, webhook::Verdict::signature_mismatch);
 }
 
 TEST(ReceivedRecord, IsACaptureWithTheOutcome) {
@@ -105,7 +105,7 @@ TEST(ReceivedRecord, IsACaptureWithTheOutcome) {
   EXPECT_EQ(doc["verdict"], "valid");
   EXPECT_EQ(doc["status"], 200);
   EXPECT_EQ(doc["received_at"], k_now);
-  const auto capture = parse_capture_line(line);
+  const auto capture = webhook::parse_capture_line(line);
   ASSERT_TRUE(capture.ok()) << capture.error().message;
   EXPECT_EQ(capture->body, received.request.body);
   EXPECT_EQ(*capture->find_header("webhook-signature"), *received.request.find_header("webhook-signature"));

@@ -47,11 +47,11 @@ TEST(CheckJudge, MustRefusalsPassOnAnyRefusalAndFailOnlyWhenAccepted) {
   EXPECT_EQ(server_error.verdict, CaseVerdict::pass) << "not fooled, if clumsy";
   EXPECT_NE(server_error.why.find("401 is the answer"), std::string::npos);
   EXPECT_EQ(judge(CaseId::forged_key, {answer(302)}).verdict, CaseVerdict::inconclusive);
-  const auto closed = judge(CaseId::forged_key, {failure(Delivery::broken)});
+  const auto closed = judge(CaseId::forged_key, {failure(http::Delivery::broken)});
   EXPECT_EQ(closed.verdict, CaseVerdict::pass) << "not fooled either";
   EXPECT_NE(closed.why.find("closing the connection"), std::string::npos);
-  EXPECT_EQ(judge(CaseId::forged_key, {failure(Delivery::timeout)}).verdict, CaseVerdict::inconclusive);
-  EXPECT_EQ(judge(CaseId::forged_key, {failure(Delivery::unreachable)}).verdict, CaseVerdict::inconclusive);
+  EXPECT_EQ(judge(CaseId::forged_key, {failure(http::Delivery::timeout)}).verdict, CaseVerdict::inconclusive);
+  EXPECT_EQ(judge(CaseId::forged_key, {failure(http::Delivery::unreachable)}).verdict, CaseVerdict::inconclusive);
 }
 
 TEST(CheckJudge, GenuineCasesWantA2xx) {
@@ -60,19 +60,19 @@ TEST(CheckJudge, GenuineCasesWantA2xx) {
   const auto refused = judge(CaseId::genuine_noncanonical_json, {answer(401, R"({"error":"bad"})")});
   EXPECT_EQ(refused.verdict, CaseVerdict::fail);
   EXPECT_EQ(refused.why, R"(expected 2xx, got 401 other: HTTP 401: {"error":"bad"})");
-  EXPECT_EQ(judge(CaseId::genuine, {failure(Delivery::timeout)}).verdict, CaseVerdict::fail);
+  EXPECT_EQ(judge(CaseId::genuine, {failure(http::Delivery::timeout)}).verdict, CaseVerdict::fail);
 }
 
 TEST(CheckJudge, RobustnessCasesWantA4xxNotACrashOrAHang) {
   EXPECT_EQ(judge(CaseId::missing_id, {answer(400)}).verdict, CaseVerdict::pass);
   EXPECT_EQ(judge(CaseId::missing_id, {answer(500)}).verdict, CaseVerdict::fail);
   EXPECT_EQ(judge(CaseId::missing_id, {answer(200)}).verdict, CaseVerdict::fail);
-  EXPECT_NE(judge(CaseId::missing_id, {failure(Delivery::timeout)}).why.find("hangs"), std::string::npos);
-  EXPECT_NE(judge(CaseId::missing_id, {failure(Delivery::broken)}).why.find("crashed"), std::string::npos);
-  EXPECT_EQ(judge(CaseId::oversized, {failure(Delivery::broken)}).verdict, CaseVerdict::pass);
+  EXPECT_NE(judge(CaseId::missing_id, {failure(http::Delivery::timeout)}).why.find("hangs"), std::string::npos);
+  EXPECT_NE(judge(CaseId::missing_id, {failure(http::Delivery::broken)}).why.find("crashed"), std::string::npos);
+  EXPECT_EQ(judge(CaseId::oversized, {failure(http::Delivery::broken)}).verdict, CaseVerdict::pass);
   EXPECT_EQ(judge(CaseId::oversized, {answer(413)}).verdict, CaseVerdict::pass);
   EXPECT_EQ(judge(CaseId::oversized, {answer(200)}).verdict, CaseVerdict::fail);
-  EXPECT_EQ(judge(CaseId::oversized, {failure(Delivery::timeout)}).verdict, CaseVerdict::fail);
+  EXPECT_EQ(judge(CaseId::oversized, {failure(http::Delivery::timeout)}).verdict, CaseVerdict::fail);
   // Two requests: the first that does not pass decides, and is named.
   const auto second = judge(CaseId::timestamp_garbage, {answer(401), answer(200)});
   EXPECT_EQ(second.verdict, CaseVerdict::fail);

@@ -33,17 +33,17 @@ TEST(CheckBuild, GenuineCasesVerifyAndForgeriesDoNot) {
        {CaseId::genuine, CaseId::genuine_unknown_version, CaseId::genuine_header_case, CaseId::genuine_near_edge,
         CaseId::genuine_noncanonical_json, CaseId::genuine_non_ascii, CaseId::wrong_method, CaseId::oversized}) {
     const auto result = verify_as_endpoint(only(build_case(id, context(), keys)));
-    EXPECT_EQ(result.verdict, Verdict::valid) << case_info(id).name;
+    EXPECT_EQ(result.verdict, webhook::Verdict::valid) << case_info(id).name;
   }
   for (const auto id : {CaseId::forged_key, CaseId::tampered_body, CaseId::tampered_id, CaseId::tampered_timestamp,
                         CaseId::wrong_scheme, CaseId::version_swap}) {
     const auto result = verify_as_endpoint(only(build_case(id, context(), keys)), true);
-    EXPECT_EQ(result.verdict, Verdict::signature_mismatch) << case_info(id).name;
+    EXPECT_EQ(result.verdict, webhook::Verdict::signature_mismatch) << case_info(id).name;
   }
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::unsigned_request, context(), keys))).verdict,
-            Verdict::missing_header);
+            webhook::Verdict::missing_header);
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::empty_signature, context(), keys))).verdict,
-            Verdict::missing_header);
+            webhook::Verdict::missing_header);
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::missing_id, context(), keys))).problem_header, "webhook-id");
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::missing_timestamp, context(), keys))).problem_header,
             "webhook-timestamp");
@@ -52,11 +52,11 @@ TEST(CheckBuild, GenuineCasesVerifyAndForgeriesDoNot) {
 TEST(CheckBuild, StaleFutureAndNearEdgeSitWhereTheToleranceSays) {
   const auto keys = v1a_keys();
   const auto stale = verify_as_endpoint(only(build_case(CaseId::stale, context(), keys)));
-  EXPECT_EQ(stale.verdict, Verdict::timestamp_too_old);
+  EXPECT_EQ(stale.verdict, webhook::Verdict::timestamp_too_old);
   EXPECT_EQ(stale.age, 360);
   EXPECT_TRUE(stale.match.has_value()) << "the signature itself is genuine";
   const auto future = verify_as_endpoint(only(build_case(CaseId::future, context(), keys)));
-  EXPECT_EQ(future.verdict, Verdict::timestamp_too_new);
+  EXPECT_EQ(future.verdict, webhook::Verdict::timestamp_too_new);
   EXPECT_EQ(future.age, -360);
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::genuine_near_edge, context(), keys))).age, 270);
   EXPECT_EQ(near_edge_age(300), 270);
@@ -74,7 +74,7 @@ TEST(CheckBuild, TamperingChangesOneThingAfterSigning) {
   const auto ts = only(build_case(CaseId::tampered_timestamp, context(), keys));
   EXPECT_EQ(*ts.find_header(k_header_timestamp), std::to_string(k_now + 1));
   // The genuine signature of the original timestamp: re-timed, it verifies.
-  Capture untampered = ts;
+  webhook::Capture untampered = ts;
   untampered.set_header(k_header_timestamp, std::to_string(k_now));
   EXPECT_TRUE(verify_as_endpoint(untampered).ok());
   EXPECT_EQ(*genuine.find_header(k_header_timestamp), std::to_string(k_now));
@@ -83,10 +83,13 @@ TEST(CheckBuild, TamperingChangesOneThingAfterSigning) {
 TEST(CheckBuild, SignatureHeadersHaveTheShapesTheCasesName) {
   const CheckKeys both{test_key(), test_secret()};
   const auto keys = v1a_keys();
-  const auto entries = [](const Capture& c) { return parse_signature_header(*c.find_header(k_header_signature)); };
+  const auto entries = [](const webhook::Capture& c) {
+    return webhook::parse_signature_header(*c.find_header(k_header_signature));
+  };
   const auto many = entries(only(build_case(CaseId::genuine_last_of_many, context(), keys)));
   ASSERT_EQ(many.size(), 3u);
-  EXPECT_TRUE(std::all_of(many.begin(), many.end(), [](const SignatureEntry& e) { return e.version == "v1a"; }));
+  EXPECT_TRUE(
+      std::all_of(many.begin(), many.end(), [](const webhook::SignatureEntry& e) { return e.version == "v1a"; }));
   EXPECT_EQ(verify_as_endpoint(only(build_case(CaseId::genuine_last_of_many, context(), keys))).match->entry_index, 2u);
   const auto unknown = entries(only(build_case(CaseId::genuine_unknown_version, context(), keys)));
   ASSERT_EQ(unknown.size(), 2u);
@@ -100,9 +103,9 @@ TEST(CheckBuild, SignatureHeadersHaveTheShapesTheCasesName) {
   EXPECT_EQ(swap[0].decoded.size(), 64u) << "the Ed25519 bytes, relabelled";
   const auto pair = only(build_case(CaseId::genuine_v1a_and_v1, context(), both));
   EXPECT_EQ(entries(pair).size(), 2u);
-  VerifyKeys secret_only;
+  webhook::VerifyKeys secret_only;
   secret_only.secrets.push_back({"s", test_secret()});
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = k_now;
   EXPECT_TRUE(verify_request(pair, secret_only, policy).ok()) << "the v1 entry verifies on its own";
   const auto header_case = only(build_case(CaseId::genuine_header_case, context(), keys));
@@ -117,21 +120,21 @@ TEST(CheckBuild, SignatureHeadersHaveTheShapesTheCasesName) {
 
 TEST(CheckBuild, TestingV1SwapsTheRolesOfTheSchemes) {
   const CheckKeys hmac{std::nullopt, test_secret()};
-  VerifyKeys secret_only;
+  webhook::VerifyKeys secret_only;
   secret_only.secrets.push_back({"s", test_secret()});
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = k_now;
   EXPECT_TRUE(verify_request(only(build_case(CaseId::genuine, context(), hmac)), secret_only, policy).ok());
-  const auto scheme =
-      parse_signature_header(*only(build_case(CaseId::wrong_scheme, context(), hmac)).find_header(k_header_signature));
+  const auto scheme = webhook::parse_signature_header(
+      *only(build_case(CaseId::wrong_scheme, context(), hmac)).find_header(k_header_signature));
   ASSERT_EQ(scheme.size(), 1u);
   EXPECT_EQ(scheme[0].version, "v1a");
-  const auto swap =
-      parse_signature_header(*only(build_case(CaseId::version_swap, context(), hmac)).find_header(k_header_signature));
+  const auto swap = webhook::parse_signature_header(
+      *only(build_case(CaseId::version_swap, context(), hmac)).find_header(k_header_signature));
   EXPECT_EQ(swap[0].version, "v1a");
   EXPECT_EQ(swap[0].decoded.size(), 32u);
   EXPECT_EQ(verify_request(only(build_case(CaseId::forged_key, context(), hmac)), secret_only, policy).verdict,
-            Verdict::signature_mismatch);
+            webhook::Verdict::signature_mismatch);
   EXPECT_EQ(build_case(CaseId::genuine_v1a_and_v1, context(), hmac).skipped, "it needs a private key and a secret");
 }
 
@@ -143,15 +146,15 @@ TEST(CheckBuild, RequestsThatRepeatOrComeInPairs) {
   EXPECT_EQ(replayed.requests[0].body, replayed.requests[1].body);
   const auto garbage = build_case(CaseId::timestamp_garbage, context(), keys);
   ASSERT_EQ(garbage.requests.size(), 2u);
-  EXPECT_EQ(verify_as_endpoint(garbage.requests[0]).verdict, Verdict::malformed_header);
+  EXPECT_EQ(verify_as_endpoint(garbage.requests[0]).verdict, webhook::Verdict::malformed_header);
   const auto millis = verify_as_endpoint(garbage.requests[1]);
-  EXPECT_EQ(millis.verdict, Verdict::timestamp_too_new);
+  EXPECT_EQ(millis.verdict, webhook::Verdict::timestamp_too_new);
   EXPECT_TRUE(millis.match.has_value()) << "signed over the millisecond text itself";
   const auto malformed = build_case(CaseId::malformed_signature, context(), keys);
   for (const auto& request : malformed.requests) {
-    const auto entries = parse_signature_header(*request.find_header(k_header_signature));
+    const auto entries = webhook::parse_signature_header(*request.find_header(k_header_signature));
     EXPECT_TRUE(std::none_of(entries.begin(), entries.end(),
-                             [](const SignatureEntry& e) { return e.status == EntryStatus::ok; }));
+                             [](const webhook::SignatureEntry& e) { return e.status == webhook::EntryStatus::ok; }));
   }
   const auto get = only(build_case(CaseId::wrong_method, context(), keys));
   EXPECT_EQ(get.method, "GET");
@@ -222,7 +225,7 @@ TEST(CheckBuild, EachCaseGetsAFreshExecutionId) {
   const std::string body = R"({"data":{"org_id":"1","execution_id":"fixed"},"x":"Köln"})";
   const auto a = only(build_case(CaseId::genuine, context(body), v1a_keys()));
   const auto b = only(build_case(CaseId::genuine, context(body), v1a_keys()));
-  const auto id_of = [](const Capture& c) {
+  const auto id_of = [](const webhook::Capture& c) {
     return nlohmann::json::parse(c.body)["data"]["execution_id"].get<std::string>();
   };
   EXPECT_NE(id_of(a), "fixed");

@@ -18,11 +18,11 @@ class FakeSender : public CaseSender {
   std::vector<std::string> heads;
   std::vector<std::uint64_t> batches;
 
-  Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-              const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) override {
+  Status send(std::uint64_t count, const std::function<void(std::uint64_t, http::OutgoingRequest&)>& build,
+              const std::function<void(http::Delivered&)>& done, const std::atomic<bool>& stop) override {
     batches.push_back(count);
     for (std::uint64_t job = 0; job < count && !stop.load(); ++job) {
-      OutgoingRequest out;
+      http::OutgoingRequest out;
       build(job, out);
       heads.push_back(out.head);
       auto delivered = answer_for(out.head).delivered;
@@ -106,8 +106,8 @@ TEST(CheckRun, EveryRequestOfARunHasItsOwnWebhookId) {
 // Fails the second batch: nothing can be sent after genuine.
 class FailingSender : public FakeSender {
  public:
-  Status send(std::uint64_t count, const std::function<void(std::uint64_t, OutgoingRequest&)>& build,
-              const std::function<void(Delivered&)>& done, const std::atomic<bool>& stop) override {
+  Status send(std::uint64_t count, const std::function<void(std::uint64_t, http::OutgoingRequest&)>& build,
+              const std::function<void(http::Delivered&)>& done, const std::atomic<bool>& stop) override {
     if (!batches.empty()) {
       return make_error(ErrorCode::network, "gone");
     }
@@ -118,8 +118,8 @@ class FailingSender : public FakeSender {
 // Can't start at all (a host that does not resolve).
 class NowhereSender : public FakeSender {
  public:
-  Status send(std::uint64_t, const std::function<void(std::uint64_t, OutgoingRequest&)>&,
-              const std::function<void(Delivered&)>&, const std::atomic<bool>&) override {
+  Status send(std::uint64_t, const std::function<void(std::uint64_t, http::OutgoingRequest&)>&,
+              const std::function<void(http::Delivered&)>&, const std::atomic<bool>&) override {
     return make_error(ErrorCode::network, "no-such-host.invalid does not resolve");
   }
 };
@@ -132,7 +132,7 @@ TEST(CheckRun, AGenuineRequestThatCannotStartIsUndelivered) {
   ASSERT_TRUE(results.ok());
   const auto& genuine = results->front();
   ASSERT_EQ(genuine.answers.size(), 1u);
-  EXPECT_EQ(genuine.answers[0].delivered.delivery, Delivery::unreachable);
+  EXPECT_EQ(genuine.answers[0].delivered.delivery, http::Delivery::unreachable);
   EXPECT_EQ(genuine.answers[0].delivered.error, "no-such-host.invalid does not resolve");
   EXPECT_EQ(genuine.judgement.verdict, CaseVerdict::inconclusive);
   EXPECT_EQ(order.size(), 25u) << "every case still reported";
@@ -156,7 +156,7 @@ TEST(CheckRun, AnEndpointThatGoesAwayIsNotSentTheRest) {
   int n = 0;
   sender.answer_for = [&n](const std::string&) {
     ++n;
-    return n == 1 ? answer(200) : (n < 4 ? answer(401) : failure(Delivery::unreachable, "can't connect"));
+    return n == 1 ? answer(200) : (n < 4 ? answer(401) : failure(http::Delivery::unreachable, "can't connect"));
   };
   const auto results = *run_battery(run, sender);
   EXPECT_EQ(sender.heads.size(), 4u) << "genuine, two answered, the one that found nobody";

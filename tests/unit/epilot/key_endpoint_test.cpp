@@ -14,11 +14,11 @@ namespace epilot {
 namespace {
 
 // An HttpClient that answers from a script and records what was asked.
-class ScriptedHttp : public HttpClient {
+class ScriptedHttp : public http::HttpClient {
  public:
-  std::deque<Result<HttpResponse>> answers;
+  std::deque<Result<http::HttpResponse>> answers;
   std::vector<std::string> asked;
-  Result<HttpResponse> get(const std::string& url) override {
+  Result<http::HttpResponse> get(const std::string& url) override {
     asked.push_back(url);
     if (answers.empty()) {
       return make_error(ErrorCode::network, "no more answers");
@@ -27,22 +27,22 @@ class ScriptedHttp : public HttpClient {
     answers.pop_front();
     return next;
   }
-  Result<HttpResponse> post(const std::string&, const std::string&, const std::string&) override {
+  Result<http::HttpResponse> post(const std::string&, const std::string&, const std::string&) override {
     return make_error(ErrorCode::usage, "the key is only ever fetched with GET");
   }
 };
 
-HttpResponse ok_key(const PublicKey& key, const char* field = "public_key") {
-  return HttpResponse{200,
-                      std::string("{\"") + field + "\": " + nlohmann::json(to_pem(key)).dump() +
-                          ", \"algorithm\": \"ed25519\", \"issuer\": \"epilot\"}",
-                      "application/json"};
+http::HttpResponse ok_key(const webhook::PublicKey& key, const char* field = "public_key") {
+  return http::HttpResponse{200,
+                            std::string("{\"") + field + "\": " + nlohmann::json(to_pem(key)).dump() +
+                                ", \"algorithm\": \"ed25519\", \"issuer\": \"epilot\"}",
+                            "application/json"};
 }
 
-PublicKey key_of(std::uint8_t fill) {
-  Ed25519Seed seed{};
+webhook::PublicKey key_of(std::uint8_t fill) {
+  util::Ed25519Seed seed{};
   seed.fill(fill);
-  return private_key_from_seed(seed).public_key;
+  return webhook::private_key_from_seed(seed).public_key;
 }
 
 RetryPolicy no_wait(std::vector<std::chrono::milliseconds>* waits = nullptr) {
@@ -76,7 +76,7 @@ TEST(ParseKeyResponse, AcceptsBothFieldNames) {
 
 TEST(ParseKeyResponse, RefusesWhatIsNotAnEd25519Key) {
   const auto rsa = test::read_fixture("keys/rsa-2048.pub.pem");
-  const std::pair<HttpResponse, const char*> cases[] = {
+  const std::pair<http::HttpResponse, const char*> cases[] = {
       {{404, "{\"message\":\"Not Found\"}", ""}, "answered 404"},
       {{200, "<html>", ""}, "not with JSON"},
       {{200, "[]", ""}, "not with a JSON object"},
@@ -94,7 +94,7 @@ TEST(ParseKeyResponse, RefusesWhatIsNotAnEd25519Key) {
 
 TEST(FetchPublicKey, RetriesConnectionErrorsAnd5xxWithBackoff) {
   ScriptedHttp http;
-  http.answers = {make_error(ErrorCode::network, "refused"), HttpResponse{502, "", ""}, ok_key(key_of(2))};
+  http.answers = {make_error(ErrorCode::network, "refused"), http::HttpResponse{502, "", ""}, ok_key(key_of(2))};
   std::vector<std::chrono::milliseconds> waits;
   const auto key = fetch_public_key(http, "https://k/", no_wait(&waits));
   ASSERT_TRUE(key.ok()) << key.error().message;
@@ -106,13 +106,13 @@ TEST(FetchPublicKey, RetriesConnectionErrorsAnd5xxWithBackoff) {
 
 TEST(FetchPublicKey, GivesUpAfterTheLastAttemptAndNeverRetries4xx) {
   ScriptedHttp down;
-  down.answers = {HttpResponse{503, "", ""}, HttpResponse{503, "", ""}, HttpResponse{503, "", ""}};
+  down.answers = {http::HttpResponse{503, "", ""}, http::HttpResponse{503, "", ""}, http::HttpResponse{503, "", ""}};
   const auto r = fetch_public_key(down, "https://k/", no_wait());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::network);
   EXPECT_NE(r.error().message.find("after 3 attempts"), std::string::npos);
   ScriptedHttp missing;
-  missing.answers = {HttpResponse{404, "", ""}};
+  missing.answers = {http::HttpResponse{404, "", ""}};
   EXPECT_EQ(fetch_public_key(missing, "https://k/", no_wait()).error().code, ErrorCode::bad_input);
   EXPECT_EQ(missing.asked.size(), 1u);
 }
@@ -181,7 +181,7 @@ TEST_F(KeyCacheTest, FallsBackToAStaleKeyOnlyWhenTheNetworkFails) {
   EXPECT_NE(m_warnings[0].find("fetched 66 min ago"), std::string::npos) << m_warnings[0];
   http.answers = {make_error(ErrorCode::timeout, "no answer within 10 s")};
   EXPECT_EQ(obtain_key(http, request(CacheMode::refresh), 5001)->source, KeySource::stale_cache) << "a timeout too";
-  http.answers = {HttpResponse{200, "not json", ""}};
+  http.answers = {http::HttpResponse{200, "not json", ""}};
   EXPECT_FALSE(obtain_key(http, request(CacheMode::refresh), 5001).ok()) << "a bad answer is not a network failure";
 }
 
@@ -190,13 +190,13 @@ TEST_F(KeyCacheTest, DiscardsACorruptEntry) {
   http.answers = {ok_key(key_of(7))};
   ASSERT_TRUE(obtain_key(http, request(CacheMode::normal), 1000).ok());
   const auto path = cache_path(m_dir + "/keys", request(CacheMode::normal).url);
-  ASSERT_TRUE(write_file_atomic(path, "{\"url\": 1}", 0644, Overwrite::yes).ok());
+  ASSERT_TRUE(write_file_atomic(path, "{\"url\": 1}", 0644, util::Overwrite::yes).ok());
   const auto offline = obtain_key(http, request(CacheMode::offline), 1001);
   ASSERT_FALSE(offline.ok());
   EXPECT_EQ(offline.error().code, ErrorCode::usage);
   ASSERT_EQ(m_warnings.size(), 1u);
   EXPECT_NE(m_warnings[0].find("corrupt"), std::string::npos);
-  EXPECT_FALSE(file_exists(path));
+  EXPECT_FALSE(util::file_exists(path));
 }
 
 }  // namespace

@@ -27,13 +27,13 @@ SendContext fixed_context(std::int64_t* now_ms) {
   return context;
 }
 
-PrivateKey test_key() {
-  Ed25519Seed seed{};
+webhook::PrivateKey test_key() {
+  util::Ed25519Seed seed{};
   seed.fill(7);
-  return private_key_from_seed(seed);
+  return webhook::private_key_from_seed(seed);
 }
 
-ReplayItem capture_item(std::string body, std::vector<Header> headers) {
+ReplayItem capture_item(std::string body, std::vector<http::Header> headers) {
   ReplayItem item;
   item.name = item.source = "capture.json";
   item.capture.method = "POST";
@@ -45,12 +45,12 @@ ReplayItem capture_item(std::string body, std::vector<Header> headers) {
 // Split a rendered request into its head lines and body.
 struct Sent {
   std::string request_line;
-  Capture capture;
+  webhook::Capture capture;
 };
-Sent parse_sent(const OutgoingRequest& out) {
-  auto raw = parse_raw_http(out.head + std::string(out.body));
+Sent parse_sent(const http::OutgoingRequest& out) {
+  auto raw = webhook::parse_raw_http(out.head + std::string(out.body));
   EXPECT_TRUE(raw.ok()) << out.head;
-  return Sent{out.head.substr(0, out.head.find("\r\n")), raw.ok() ? *raw : Capture{}};
+  return Sent{out.head.substr(0, out.head.find("\r\n")), raw.ok() ? *raw : webhook::Capture{}};
 }
 
 ReplayRequestOptions options_with_key() {
@@ -72,7 +72,7 @@ TEST(RequestRenderer, ResignsWithAFreshIdAndTheCurrentTime) {
                                                                {"X-Custom", "kept"}})},
                                           options_with_key(), fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok()) << renderer.error().message;
-  OutgoingRequest out;
+  http::OutgoingRequest out;
   (*renderer)->render(0, 0, out);
   const auto sent = parse_sent(out);
   EXPECT_EQ(sent.request_line, "POST /hook?x=1 HTTP/1.1");
@@ -88,14 +88,14 @@ TEST(RequestRenderer, ResignsWithAFreshIdAndTheCurrentTime) {
   EXPECT_EQ(out.label, id);
   EXPECT_EQ(*sent.capture.find_header("webhook-timestamp"), "1700000000");
 
-  VerifyKeys keys;
+  webhook::VerifyKeys keys;
   keys.public_keys.push_back({"test", test_key().public_key});
-  VerifyPolicy policy;
+  webhook::VerifyPolicy policy;
   policy.now = 1'700'000'000;
   EXPECT_TRUE(verify_request(sent.capture, keys, policy).ok());
 
   // The next send has its own id.
-  OutgoingRequest again;
+  http::OutgoingRequest again;
   (*renderer)->render(0, 1, again);
   EXPECT_NE(again.label, id);
 }
@@ -107,8 +107,8 @@ TEST(RequestRenderer, KeepIdReusesTheCapturedId) {
   auto renderer =
       RequestRenderer::create({capture_item("{}", {{"webhook-id", "msg_same"}})}, options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
-  OutgoingRequest a;
-  OutgoingRequest b;
+  http::OutgoingRequest a;
+  http::OutgoingRequest b;
   (*renderer)->render(0, 0, a);
   (*renderer)->render(0, 1, b);
   EXPECT_EQ(a.label, "msg_same");
@@ -127,7 +127,7 @@ TEST(RequestRenderer, AsIsSendsTheCapturedHeadersAndBytes) {
                     {{"webhook-id", "msg_1"}, {"webhook-signature", "v1,abc"}, {"Transfer-Encoding", "chunked"}})},
       options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
-  OutgoingRequest out;
+  http::OutgoingRequest out;
   (*renderer)->render(0, 0, out);
   const auto sent = parse_sent(out);
   EXPECT_EQ(*sent.capture.find_header("webhook-signature"), "v1,abc");
@@ -145,11 +145,11 @@ TEST(RequestRenderer, FixturesAreFilledAtEverySend) {
   ASSERT_NE(item.fixture, nullptr);
   auto renderer = RequestRenderer::create({item}, options_with_key(), fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
-  OutgoingRequest a;
+  http::OutgoingRequest a;
   (*renderer)->render(0, 0, a);
   const std::string first(a.body);
   now += 5000;
-  OutgoingRequest b;
+  http::OutgoingRequest b;
   (*renderer)->render(0, 1, b);
   EXPECT_EQ(first.find("{{"), std::string::npos);
   EXPECT_NE(first, std::string(b.body)) << "a new uuid and time every time";
@@ -185,7 +185,7 @@ TEST(RequestRenderer, CallbackRequestsGetTheLocalUrlAndAFreshToken) {
   ASSERT_TRUE(renderer.ok());
   std::vector<CallbackRequest> issued;
   (*renderer)->on_callback = [&](const CallbackRequest& c) { issued.push_back(c); };
-  OutgoingRequest out;
+  http::OutgoingRequest out;
   (*renderer)->render(0, 4, out);
   ASSERT_EQ(issued.size(), 1u);
   EXPECT_EQ(issued[0].job, 4u);
@@ -199,18 +199,18 @@ TEST(RequestRenderer, MockTokensCarryEpilotsClaimsAndVerifyUnderTheRunsKey) {
   std::int64_t now = 1'700'000'000'000;
   auto options = options_with_key();
   options.token_mode = TokenMode::mock;
-  Ed25519Seed seed{};
+  util::Ed25519Seed seed{};
   seed.fill(9);
-  options.token_key = private_key_from_seed(seed);
+  options.token_key = webhook::private_key_from_seed(seed);
   auto renderer = RequestRenderer::create({capture_item(R"({"data":{"org_id":"4711"}})", {{"x-epilot-token", "old"}})},
                                           options, fixed_context(&now), 1);
   ASSERT_TRUE(renderer.ok());
-  OutgoingRequest out;
+  http::OutgoingRequest out;
   (*renderer)->render(0, 0, out);
   const auto sent = parse_sent(out);
   ASSERT_EQ(sent.capture.count_header("x-epilot-token"), 1u);
   const auto token = *sent.capture.find_header("x-epilot-token");
-  const auto jwt = decode_jwt(token);
+  const auto jwt = webhook::decode_jwt(token);
   ASSERT_TRUE(jwt.ok());
   EXPECT_EQ(jwt->header["alg"], "EdDSA");
   EXPECT_EQ(jwt->claims["org_id"], "4711");
@@ -218,9 +218,9 @@ TEST(RequestRenderer, MockTokensCarryEpilotsClaimsAndVerifyUnderTheRunsKey) {
   EXPECT_EQ(jwt->claims["iat"], 1'700'000'000);
   EXPECT_EQ(jwt->claims["exp"], 1'700'000'600);
   const auto last_dot = token.rfind('.');
-  const auto signature = base64url_decode(token.substr(last_dot + 1));
+  const auto signature = util::base64url_decode(token.substr(last_dot + 1));
   ASSERT_TRUE(signature && signature->size() == 64);
-  EXPECT_TRUE(ed25519_verify(options.token_key->public_key.bytes, token.substr(0, last_dot), signature->data()));
+  EXPECT_TRUE(util::ed25519_verify(options.token_key->public_key.bytes, token.substr(0, last_dot), signature->data()));
 }
 
 TEST(WaitsForCallback, LooksAtTheDataOfTheBody) {

@@ -7,8 +7,8 @@
 namespace epilot {
 namespace {
 
-Delivered answered(int status, std::string body) {
-  Delivered d;
+http::Delivered answered(int status, std::string body) {
+  http::Delivered d;
   d.answer.status = status;
   d.answer.body = std::move(body);
   return d;
@@ -34,14 +34,14 @@ TEST(Classify, ReadsEpilotsAnswerShapes) {
 }
 
 TEST(Classify, TransportFailuresKeepTheirMessage) {
-  Delivered d;
-  d.delivery = Delivery::timeout;
+  http::Delivered d;
+  d.delivery = http::Delivery::timeout;
   d.error = "no complete answer within 10 ms";
   EXPECT_EQ(classify(d).answer_class, AnswerClass::timeout);
   EXPECT_EQ(classify(d).reason, d.error);
-  d.delivery = Delivery::unreachable;
+  d.delivery = http::Delivery::unreachable;
   EXPECT_EQ(classify(d).answer_class, AnswerClass::unreachable);
-  d.delivery = Delivery::broken;
+  d.delivery = http::Delivery::broken;
   EXPECT_EQ(classify(d).answer_class, AnswerClass::broken);
 }
 
@@ -52,8 +52,8 @@ TEST(Expectation, MatchesStatusesClassesAndAnswerClasses) {
   EXPECT_FALSE(expectation_met(spec, answered(200, ""), AnswerClass::success));
   EXPECT_TRUE(expectation_met(spec, answered(200, ""), AnswerClass::skipped));
   EXPECT_TRUE(expectation_met(spec, answered(409, ""), AnswerClass::other));
-  Delivered timeout;
-  timeout.delivery = Delivery::timeout;
+  http::Delivered timeout;
+  timeout.delivery = http::Delivery::timeout;
   EXPECT_FALSE(expectation_met(spec, timeout, AnswerClass::timeout));
   EXPECT_FALSE(expectation_met(default_expectation(), timeout, AnswerClass::timeout));
 }
@@ -122,7 +122,7 @@ TEST(JunitXml, SkippedCasesAndBytesThatAreNotUtf8) {
   EXPECT_NE(xml.find(R"(tests="2" failures="1" errors="0" skipped="1")"), std::string::npos) << xml;
   EXPECT_NE(xml.find(R"(<skipped message="not named"/>)"), std::string::npos) << xml;
   EXPECT_NE(xml.find("got \xEF\xBF\xBD\xEF\xBF\xBD&lt;"), std::string::npos) << xml;
-  EXPECT_TRUE(is_valid_utf8(xml));
+  EXPECT_TRUE(util::is_valid_utf8(xml));
 }
 
 }  // namespace

@@ -41,14 +41,14 @@ TEST(ResumeCallOf, IgnoresBodiesThatDoNotWaitForACallback) {
 TEST(ResumeBody, IsTheTokenAlone) { EXPECT_EQ(resume_body("rt_\"1"), R"({"resume_token":"rt_\"1"})"); }
 
 // Records the POSTs; answers each with `status`, after `wait`.
-class RecordingHttp : public HttpClient {
+class RecordingHttp : public http::HttpClient {
  public:
-  Result<HttpResponse> get(const std::string&) override { return make_error(ErrorCode::usage, "not used"); }
-  Result<HttpResponse> post(const std::string& url, const std::string& type, const std::string& body) override {
+  Result<http::HttpResponse> get(const std::string&) override { return make_error(ErrorCode::usage, "not used"); }
+  Result<http::HttpResponse> post(const std::string& url, const std::string& type, const std::string& body) override {
     std::this_thread::sleep_for(wait);
     std::lock_guard lock(mutex);
     posts.push_back(url + " " + type + " " + body);
-    return HttpResponse{status, "{}", "application/json"};
+    return http::HttpResponse{status, "{}", "application/json"};
   }
   std::chrono::milliseconds wait{0};
   int status = 200;
@@ -108,17 +108,17 @@ TEST(ResumeQueue, RefusesBeyondItsCapAndReportsWhatCouldNotStartInTime) {
 
 // The real client against a real server: the POST as epilot's endpoint reads it.
 TEST(ResumeQueue, PostsJsonOverTheRealClient) {
-  HttpServer server(ServerLimits{});
+  http::HttpServer server(http::ServerLimits{});
   const auto port = server.bind("127.0.0.1", 0);
   ASSERT_TRUE(port.ok());
   std::string seen;
   std::thread thread([&] {
-    server.run([&](wire::Request&& request) {
+    server.run([&](http::wire::Request&& request) {
       seen = request.method + " " + request.target + " " + request.body;
-      return ServerResponse{{302, "{}"}};  // a redirect is an answer, not followed
+      return http::ServerResponse{{302, "{}"}};  // a redirect is an answer, not followed
     });
   });
-  HttpOptions options;
+  http::HttpOptions options;
   options.timeout = 5s;
   const auto http = make_http_client(options);
   Reports reports;

@@ -7,8 +7,8 @@
 namespace epilot {
 namespace {
 
-wire::Request post(std::string body, std::string target = std::string(k_callback_path)) {
-  wire::Request r;
+http::wire::Request post(std::string body, std::string target = std::string(k_callback_path)) {
+  http::wire::Request r;
   r.method = "POST";
   r.target = std::move(target);
   r.body = std::move(body);

@@ -7,7 +7,7 @@
 #include "lib/http/server.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 TEST(HttpClient, GetsAnAnswerFromALoopbackServer) {
@@ -49,4 +49,4 @@ TEST(HttpClient, ANetworkFailureIsANetworkError) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

@@ -9,7 +9,7 @@
 #include "lib/http/server.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 // The project's own server on a free port, answering with `handler`.
@@ -214,4 +214,4 @@ TEST_F(ServerFixture, StopLetsTheRequestsInFlightFinish) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 struct Read {
@@ -138,4 +138,4 @@ TEST(RequestReader, AsksForContinueOnlyFromHttp11) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

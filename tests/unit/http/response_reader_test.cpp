@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 using State = ResponseParser::State;
@@ -134,4 +134,4 @@ TEST(ResponseParser, ResetReadsTheNextAnswer) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 using std::chrono::milliseconds;
@@ -145,4 +145,4 @@ static_assert(decide_retry(FailedAttempt{}, RetryPolicy{}).action == RetryAction
               "decide_retry is usable at compile time");
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 using namespace std::chrono_literals;
@@ -279,4 +279,4 @@ TEST_F(ServerTest, NoDelayOutlastsTheGraceTimeOnStop) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

@@ -15,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 // One end for the stream (non-blocking, as the client's sockets are), the
@@ -143,4 +143,4 @@ TEST(TlsStream, APlainHttpPeerIsNotTlsAndNotWorthARetry) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

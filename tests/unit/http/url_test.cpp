@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::http {
 namespace {
 
 TEST(ParseUrl, SplitsAndValidates) {
@@ -87,4 +87,4 @@ TEST(HostHeader, NamesThePortUnlessItIsTheSchemesDefault) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::http

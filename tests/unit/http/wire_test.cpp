@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot::wire {
+namespace epilot::http::wire {
 namespace {
 
 // Feed `text` to a scanner in pieces of `step` bytes, as a socket would.
@@ -217,4 +217,4 @@ TEST(HasToken, MatchesWholeListElementsIgnoringCase) {
 }
 
 }  // namespace
-}  // namespace epilot::wire
+}  // namespace epilot::http::wire

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 TEST(Base64Encode, MatchesRfc4648Vectors) {
@@ -54,4 +54,4 @@ TEST(Base64Decode, RejectsPaddingInTheMiddleWhitespaceAndNul) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

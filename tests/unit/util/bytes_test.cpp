@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 TEST(IsValidUtf8, AcceptsAsciiAndMultibyte) {
@@ -40,4 +40,4 @@ TEST(IequalsAscii, IgnoresAsciiCaseOnly) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

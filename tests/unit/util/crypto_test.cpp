@@ -4,7 +4,7 @@
 
 #include "lib/util/base64.hpp"
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 template <std::size_t N>
@@ -59,4 +59,4 @@ TEST(SystemRandom, FillsDistinctBuffers) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <utility>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
@@ -79,4 +79,4 @@ TEST(Fd, CloseReportsAndEmpties) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

@@ -11,7 +11,7 @@
 
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 class FileTest : public test::TempDirTest {
@@ -110,4 +110,4 @@ TEST_F(FileTest, MakeDirectoriesCreatesParents) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

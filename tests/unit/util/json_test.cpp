@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 TEST(CheckJsonNesting, CountsOnlyBracketsOutsideStrings) {
@@ -45,4 +45,4 @@ TEST(JsonQuote, NeverThrowsOnBytesThatAreNotUtf8) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

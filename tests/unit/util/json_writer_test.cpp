@@ -8,7 +8,7 @@
 
 #include "lib/util/json.hpp"
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 // What the writer must match byte for byte: nlohmann's compact dump with
@@ -71,4 +71,4 @@ TEST(JsonWriter, PlacesCommasBetweenMembersAndElements) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 // A program whose texts hold every character the shells read as syntax.
@@ -58,4 +58,4 @@ TEST(CompletionScript, FishEscapesQuotesAndBackslashes) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

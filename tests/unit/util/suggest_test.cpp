@@ -4,7 +4,7 @@
 
 #include <array>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 TEST(EditDistance, CountsInsertionsDeletionsAndSubstitutions) {
@@ -24,4 +24,4 @@ TEST(SimilarNames, ClosestFirstAndPrefixesBeforeTheRest) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

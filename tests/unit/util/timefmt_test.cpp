@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::util {
 namespace {
 
 TEST(Iso8601, FormatsUtc) {
@@ -52,4 +52,4 @@ TEST(FormatDuration, ReadsBackExactly) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::util

@@ -4,7 +4,7 @@
 
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 std::string error_of(std::string_view data) {
@@ -101,5 +101,19 @@ TEST(ParseCaptureJson, AStructuredBodyWithoutHeadersIsNoCapture) {
   EXPECT_NE(error_of(R"({"headers": {}, "body": 5})").find("'body' is a number, not a string"), std::string::npos);
 }
 
+// The library says what is wrong and leaves saying which command writes a
+// capture to its caller: the error is typed, not worded for the CLI.
+TEST(ParseCaptureJson, ANonCaptureIsTypedForTheCallersHint) {
+  for (const auto* text : {R"({"body": {"a": 1}})", R"({"event": "x"})"}) {
+    const auto capture = parse_capture_json(text);
+    ASSERT_FALSE(capture.ok()) << text;
+    EXPECT_EQ(capture.error().about, Subject::not_a_capture) << text;
+    EXPECT_TRUE(capture.error().hints.empty()) << text;
+  }
+  const auto bad_field = parse_capture_json(R"({"headers": {}, "body": 5})");
+  ASSERT_FALSE(bad_field.ok());
+  EXPECT_EQ(bad_field.error().about, Subject::none);
+}
+
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -14,13 +14,13 @@
 #include "lib/util/file.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 class CaptureSinkTest : public test::TempDirTest {
  protected:
   std::string read(const std::string& name) const {
-    auto text = read_file(path(name), 1 << 20);
+    auto text = util::read_file(path(name), 1 << 20);
     EXPECT_TRUE(text.ok()) << name;
     return text.ok() ? *text : std::string();
   }
@@ -46,7 +46,7 @@ TEST_F(CaptureSinkTest, AppendsRecordsByteForByte) {
 }
 
 TEST_F(CaptureSinkTest, AppendsToWhatTheFileHeldAndNotesWhoMayReadIt) {
-  ASSERT_TRUE(write_file_atomic(path("out.jsonl"), "old\n", 0644, Overwrite::no).ok());
+  ASSERT_TRUE(write_file_atomic(path("out.jsonl"), "old\n", 0644, util::Overwrite::no).ok());
   ASSERT_EQ(::chmod(path("out.jsonl").c_str(), 0644), 0);
   CaptureSink sink;
   ASSERT_TRUE(sink.open({path("out.jsonl"), ""}).ok());
@@ -131,7 +131,7 @@ TEST_F(CaptureSinkTest, RefusesWhatCannotBeOpened) {
   ASSERT_FALSE(file.ok());
   EXPECT_EQ(file.error().code, ErrorCode::io);
   EXPECT_NE(file.error().message.find("cannot open"), std::string::npos);
-  ASSERT_TRUE(write_file_atomic(path("plain"), "x", 0600, Overwrite::no).ok());
+  ASSERT_TRUE(write_file_atomic(path("plain"), "x", 0600, util::Overwrite::no).ok());
   CaptureSink dir_sink;
   EXPECT_FALSE(dir_sink.open({"", path("plain/caps")}).ok());
 }
@@ -151,4 +151,4 @@ TEST_F(CaptureSinkTest, AFailedWriteIsAnError) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -5,7 +5,7 @@
 #include "lib/webhook/capture_json.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 TEST(Capture, FindsCountsAndSetsHeadersIgnoringCase) {
@@ -34,7 +34,7 @@ TEST(DecodedEventBody, DecodesOnlyABase64Event) {
 }
 
 TEST(CaptureFromRequest, MakesTheUrlFromTheHost) {
-  wire::Request request;
+  http::wire::Request request;
   request.method = "POST";
   request.target = "/hook";
   request.headers = {{"Host", "localhost:3000"}};
@@ -63,4 +63,4 @@ TEST(RequestUrl, LeavesOutAHostThatCannotBeInAUrl) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

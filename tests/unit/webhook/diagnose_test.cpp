@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cctype>
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 constexpr const char* k_sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-Capture tv_h1(std::vector<Header> headers) {
+Capture tv_h1(std::vector<http::Header> headers) {
   Capture c;
   c.method = "POST";
   c.body = R"({"test": 2432232314})";
@@ -128,9 +128,9 @@ TEST(Explain, StaleButGenuineSaysSo) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 // One test per reason code, each producing it the way it happens in practice.
@@ -213,11 +213,11 @@ TEST(ExplainCodes, WrongKeyNamesTheKeyThatMatches) {
 TEST(ExplainCodes, SecretFormatWhenTheTextWasTheKey) {
   // The sender used the whole "whsec_..." string as the HMAC key.
   const std::string text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-  const Secret as_text{Bytes(text.begin(), text.end()), text};
+  const Secret as_text{util::Bytes(text.begin(), text.end()), text};
   EXPECT_EQ(codes(signed_request("x", "x", as_text), secret_keys())[0], "secret_format");
   // Or the text after the prefix.
   const std::string bare = text.substr(6);
-  const Secret bare_text{Bytes(bare.begin(), bare.end()), bare};
+  const Secret bare_text{util::Bytes(bare.begin(), bare.end()), bare};
   EXPECT_EQ(codes(signed_request("x", "x", bare_text), secret_keys())[0], "secret_format");
 }
 
@@ -277,8 +277,8 @@ TEST(ExplainCodes, TimestampNotCanonical) {
 TEST(ExplainCodes, SignatureHexEncoded) {
   const auto keys = secret_keys();
   auto c = signed_request("x", "x", keys.secrets[0].secret);
-  const auto mac = hmac_sha256(keys.secrets[0].secret.bytes, {k_id, ".", k_ts, ".", "x"});
-  c.set_header("webhook-signature", "v1," + to_hex(Bytes(mac.begin(), mac.end())));
+  const auto mac = util::hmac_sha256(keys.secrets[0].secret.bytes, {k_id, ".", k_ts, ".", "x"});
+  c.set_header("webhook-signature", "v1," + util::to_hex(util::Bytes(mac.begin(), mac.end())));
   EXPECT_EQ(codes(c, keys), (std::vector<std::string>{"signature_hex_encoded", "malformed_signature_header"}));
   // Upper-case hex, and a hex entry beside a usable one.
   std::string upper = *c.find_header("webhook-signature");
@@ -408,4 +408,4 @@ TEST(ReasonCode, SeveralReasonsComeInTheDeclaredOrder) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -4,7 +4,7 @@
 
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 TEST(ParseHar, ReadsEveryChromiumEntryAndDropsPseudoHeaders) {
@@ -56,4 +56,4 @@ TEST(LooksLikeHar, ChecksTheFirstKey) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -6,7 +6,7 @@
 #include "lib/webhook/signature.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 TEST(DetectInputFormat, TellsEveryFixtureApart) {
@@ -116,7 +116,7 @@ TEST(ParseCaptureLine, FallsBackWithTheFullReadersErrors) {
   EXPECT_EQ(*pairs->find_header("webhook-id"), "msg_1");
 }
 
-Capture request(const char* method, std::vector<Header> headers) {
+Capture request(const char* method, std::vector<http::Header> headers) {
   Capture c;
   c.method = method;
   c.headers = std::move(headers);
@@ -172,4 +172,4 @@ TEST(ParseCapture, RefusesWhatIsNeitherForm) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

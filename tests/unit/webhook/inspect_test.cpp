@@ -6,7 +6,7 @@
 #include "lib/webhook/input_formats.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 TEST(InspectRequest, DescribesAnEpilotCustomAction) {
@@ -78,4 +78,4 @@ TEST(InspectRequest, MarksABodyLoggedParsed) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 // {"alg":"HS256","typ":"JWT"} . {"sub":"1234567890","name":"John Doe","iat":1516239022}, from RFC 7519 examples' shape
@@ -33,4 +33,4 @@ TEST(DecodeJwt, RefusesWhatIsNotAJwt) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -4,11 +4,11 @@
 
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 // A fixed RandomSource: tests must not depend on the system RNG.
-RandomSource counting_random() {
+util::RandomSource counting_random() {
   return [](std::uint8_t* out, std::size_t size) {
     for (std::size_t i = 0; i < size; ++i) {
       out[i] = static_cast<std::uint8_t>(i + 1);
@@ -140,4 +140,4 @@ TEST(ParseFingerprint, RefusesWhatIsNotOne) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -4,7 +4,7 @@
 
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 std::string error_of(std::string_view data) {
@@ -84,4 +84,4 @@ TEST(WriteRawHttp, RoundTripsThroughTheRawReader) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 constexpr std::string_view k_id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -187,4 +187,4 @@ TEST(VerifyRequest, ABodyLoggedParsedNeverVerifies) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook

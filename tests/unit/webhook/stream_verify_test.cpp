@@ -10,7 +10,7 @@
 #include "lib/webhook/capture_json.hpp"
 #include "tests/unit/support.hpp"
 
-namespace epilot {
+namespace epilot::webhook {
 namespace {
 
 constexpr const char* k_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -110,4 +110,4 @@ TEST(VerifyStream, HandlesALastLineWithoutNewlineAndAnEmptyInput) {
 }
 
 }  // namespace
-}  // namespace epilot
+}  // namespace epilot::webhook
