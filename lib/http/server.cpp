@@ -12,6 +12,7 @@
 #include <cstring>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -21,6 +22,73 @@
 #include "lib/util/json.hpp"
 
 namespace epilot::http {
+
+namespace detail {
+
+// Where the answers given on other threads wait for their worker's loop,
+// which an eventfd wakes.
+struct Mailbox {
+  struct Item {
+    int fd;
+    std::uint64_t serial;  // the connection's, as fds are reused
+    ServerResponse response;
+  };
+  std::mutex mutex;
+  std::vector<Item> items;
+  util::Fd wake{::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  bool closed = false;  // the worker has ended: answers are dropped
+
+  void post(Item item) {
+    std::lock_guard lock(mutex);
+    if (closed) {
+      return;
+    }
+    items.push_back(std::move(item));
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake.get(), &one, sizeof one);
+  }
+};
+
+// One request's answer, owed until given (see Responder).
+struct ReplySlot {
+  ReplySlot(std::shared_ptr<Mailbox> box, int fd_, std::uint64_t serial_)
+      : mailbox(std::move(box)), fd(fd_), serial(serial_), worker(std::this_thread::get_id()) {}
+  ReplySlot(const ReplySlot&) = delete;
+  ReplySlot& operator=(const ReplySlot&) = delete;
+  // Dropped unanswered: the client still gets an answer.
+  ~ReplySlot() {
+    try {
+      give(ServerResponse{{500, R"({"error":"internal error","message":"the request was never answered"})"}, {}, true});
+    } catch (const std::exception&) {
+      // Out of memory: the connection is closed at the grace time or with the server.
+    }
+  }
+
+  void give(ServerResponse response) {
+    if (given.exchange(true)) {
+      return;
+    }
+    // Given on the worker's own thread while the handler runs: taken from
+    // here, without a trip through the mailbox.
+    if (in_handler.load() && std::this_thread::get_id() == worker) {
+      at_once = std::move(response);
+      return;
+    }
+    mailbox->post({fd, serial, std::move(response)});
+  }
+
+  std::shared_ptr<Mailbox> mailbox;
+  int fd;
+  std::uint64_t serial;
+  std::thread::id worker;
+  std::atomic<bool> given{false};
+  std::atomic<bool> in_handler{true};
+  std::optional<ServerResponse> at_once;  // only ever touched on the worker's thread
+};
+
+}  // namespace detail
+
+void Responder::operator()(ServerResponse response) const { m_slot->give(std::move(response)); }
 
 namespace {
 
@@ -133,12 +201,20 @@ struct Connection {
   std::string delayed;
   bool delayed_close = false;
   Clock::time_point due;
+  // An answer the handler gives later (Responder): input waits behind it too.
+  std::uint64_t serial = 0;  // tells this connection from a later one on the same fd
+  bool awaiting = false;
+  bool awaiting_head = false;   // the request was HEAD
+  bool awaiting_close = false;  // the client asked to close after it
+
+  // No further request is read until the answer under way is out.
+  bool held() const { return !delayed.empty() || awaiting; }
 };
 
 class Worker {
  public:
   Worker(const ServerLimits& limits, int listen_fd, int stop_fd, const std::atomic<bool>& stopping,
-         std::atomic<std::size_t>& open, const RequestHandler& handler, const RefusalHandler& on_refusal)
+         std::atomic<std::size_t>& open, const DeferredHandler& handler, const RefusalHandler& on_refusal)
       : m_limits(limits),
         m_listen_fd(listen_fd),
         m_stop_fd(stop_fd),
@@ -171,6 +247,7 @@ class Worker {
   void expire(Clock::time_point now);
   void begin_shutdown(Clock::time_point now);
   void drop_unfinished();
+  void deliver_answers(Clock::time_point now);
   std::chrono::milliseconds wait_time(Clock::time_point now) const;
 
   const ServerLimits& m_limits;
@@ -178,8 +255,10 @@ class Worker {
   int m_stop_fd;
   const std::atomic<bool>& m_stopping;
   std::atomic<std::size_t>& m_open;
-  const RequestHandler& m_handler;
+  const DeferredHandler& m_handler;
   const RefusalHandler& m_on_refusal;
+  std::shared_ptr<detail::Mailbox> m_mailbox = std::make_shared<detail::Mailbox>();
+  std::uint64_t m_next_serial = 0;
   util::Fd m_epoll;
   std::unordered_map<int, std::unique_ptr<Connection>> m_connections;
   bool m_listening = false;
@@ -187,8 +266,12 @@ class Worker {
   std::optional<Clock::time_point> m_shutdown_by;    // stopping: everything closes by then
 };
 
-// The connections close as m_connections goes.
-Worker::~Worker() { m_open.fetch_sub(m_connections.size(), std::memory_order_relaxed); }
+// The connections close as m_connections goes; answers given later are dropped.
+Worker::~Worker() {
+  m_open.fetch_sub(m_connections.size(), std::memory_order_relaxed);
+  std::lock_guard lock(m_mailbox->mutex);
+  m_mailbox->closed = true;
+}
 
 void Worker::watch_listener(bool on) {
   if (on == m_listening) {
@@ -226,6 +309,7 @@ void Worker::accept_all(Clock::time_point now) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     auto c = std::make_unique<Connection>(RequestLimits{m_limits.max_header, m_limits.max_body});
     c->fd.reset(fd);
+    c->serial = ++m_next_serial;
     c->deadline = now + m_limits.idle_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -247,7 +331,7 @@ void Worker::close(Connection& c) {
 // is never read would wake the loop without end. Watch for output only
 // while some waits.
 void Worker::update_interest(Connection& c) {
-  const bool read = c.lingering || (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
+  const bool read = c.lingering || (!c.held() && !c.close_after_write && c.out.size() < k_max_pending_output &&
                                     c.in.size() < c.reader.wanted());
   const std::uint32_t events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (c.out.empty() ? 0u : EPOLLOUT);
   if (events != c.events) {
@@ -297,6 +381,7 @@ void Worker::linger(Connection& c, Clock::time_point now) {
   c.lingering = true;
   c.in.clear();
   c.delayed.clear();
+  c.awaiting = false;
   c.in_request = false;
   c.deadline = now + std::chrono::milliseconds(1000);
   update_interest(c);
@@ -327,6 +412,10 @@ void Worker::drain(Connection& c) {
 
 // The earliest time something must happen to `c`.
 Clock::time_point Worker::deadline_of(const Connection& c) const {
+  if (c.awaiting) {
+    // The handler times its own work out; only a stop sets a limit here.
+    return m_shutdown_by ? *m_shutdown_by : Clock::time_point::max();
+  }
   if (!c.delayed.empty()) {
     return c.due;
   }
@@ -405,13 +494,20 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
   c.continue_sent = false;
   c.in_request = false;
   c.deadline = now + m_limits.idle_timeout;
-  ServerResponse reply;
+  const auto slot = std::make_shared<detail::ReplySlot>(m_mailbox, c.fd.get(), c.serial);
   try {
-    reply = m_handler(std::move(request));
+    m_handler(std::move(request), Responder(slot));
   } catch (const std::exception& e) {
-    reply = ServerResponse{{500, error_body("internal error", e.what())}, {}, true};
+    slot->give(ServerResponse{{500, error_body("internal error", e.what())}, {}, true});  // unless it answered
   }
-  answer(c, reply, !keep_alive, head, now);
+  slot->in_handler = false;
+  if (slot->at_once) {
+    answer(c, *slot->at_once, !keep_alive, head, now);
+  } else {
+    c.awaiting = true;
+    c.awaiting_head = head;
+    c.awaiting_close = !keep_alive;
+  }
   return true;
 }
 
@@ -419,12 +515,12 @@ bool Worker::next_request(Connection& c, Clock::time_point now) {
 // connection was closed.
 bool Worker::process(Connection& c, Clock::time_point now) {
   while (true) {
-    while (c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output && next_request(c, now)) {
+    while (!c.held() && !c.close_after_write && c.out.size() < k_max_pending_output && next_request(c, now)) {
     }
     // While stopping, what the kernel still holds was sent before the stop:
     // it is read and answered before the connection is called done.
-    const bool room = c.delayed.empty() && !c.close_after_write && c.out.size() < k_max_pending_output &&
-                      c.in.size() < c.reader.wanted();
+    const bool room =
+        !c.held() && !c.close_after_write && c.out.size() < k_max_pending_output && c.in.size() < c.reader.wanted();
     if (!m_shutdown_by || !room) {
       break;
     }
@@ -434,7 +530,7 @@ bool Worker::process(Connection& c, Clock::time_point now) {
       break;
     }
   }
-  if (m_shutdown_by && !c.in_request && c.delayed.empty()) {
+  if (m_shutdown_by && !c.in_request && !c.held()) {
     c.close_after_write = true;  // nothing more will be read from it
   }
   return flush(c, now);
@@ -464,7 +560,7 @@ void Worker::on_ready(Connection& c, std::uint32_t flags, Clock::time_point now)
   if (!process(c, now)) {
     return;
   }
-  if (ended && c.delayed.empty()) {
+  if (ended && !c.held()) {
     if (c.out.empty()) {
       close(c);  // the peer is gone; a half-read request is dropped
     } else {
@@ -482,8 +578,8 @@ void Worker::expire(Clock::time_point now) {
   }
   for (const int fd : due) {
     auto& c = *m_connections.at(fd);
-    if (c.lingering) {
-      close(c);
+    if (c.lingering || c.awaiting) {
+      close(c);  // lingered long enough, or an answer still owed at the end of the grace time
     } else if (!c.delayed.empty()) {
       c.out += c.delayed;
       c.close_after_write = c.close_after_write || c.delayed_close;
@@ -541,6 +637,29 @@ void Worker::drop_unfinished() {
   }
 }
 
+// Give the answers handlers gave on other threads, each to its connection
+// if it is still there.
+void Worker::deliver_answers(Clock::time_point now) {
+  std::uint64_t count = 0;
+  [[maybe_unused]] const auto n = ::read(m_mailbox->wake.get(), &count, sizeof count);
+  std::vector<detail::Mailbox::Item> items;
+  {
+    std::lock_guard lock(m_mailbox->mutex);
+    items.swap(m_mailbox->items);
+  }
+  for (auto& item : items) {
+    const auto it = m_connections.find(item.fd);
+    if (it == m_connections.end() || it->second->serial != item.serial || !it->second->awaiting) {
+      continue;  // the client has gone
+    }
+    auto& c = *it->second;
+    c.awaiting = false;
+    c.deadline = now + m_limits.idle_timeout;
+    answer(c, item.response, c.awaiting_close, c.awaiting_head, now);
+    process(c, now);  // sends it, then reads the requests that waited behind it
+  }
+}
+
 std::chrono::milliseconds Worker::wait_time(Clock::time_point now) const {
   auto next = now + std::chrono::milliseconds(250);
   for (const auto& [fd, c] : m_connections) {
@@ -559,6 +678,8 @@ void Worker::run() {
   ev.events = EPOLLIN;
   ev.data.fd = m_stop_fd;
   ::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, m_stop_fd, &ev);
+  ev.data.fd = m_mailbox->wake.get();
+  ::epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, ev.data.fd, &ev);
 
   std::vector<epoll_event> events(256);
   while (true) {
@@ -572,6 +693,8 @@ void Worker::run() {
       const int fd = events[static_cast<std::size_t>(i)].data.fd;
       if (fd == m_listen_fd) {
         accept_all(now);
+      } else if (fd == m_mailbox->wake.get()) {
+        deliver_answers(now);
       } else if (const auto it = m_connections.find(fd); it != m_connections.end()) {
         on_ready(*it->second, events[static_cast<std::size_t>(i)].events, now);
       }
@@ -655,6 +778,12 @@ void HttpServer::stop() {
 
 void HttpServer::run(const RequestHandler& handler, const RefusalHandler& on_refusal,
                      const std::function<void()>& on_ready) {
+  run_deferred([&handler](wire::Request&& request, const Responder& reply) { reply(handler(std::move(request))); },
+               on_refusal, on_ready);
+}
+
+void HttpServer::run_deferred(const DeferredHandler& handler, const RefusalHandler& on_refusal,
+                              const std::function<void()>& on_ready) {
   const auto serve = [&] {
     Worker(m_limits, m_listen_fd.get(), m_stop_fd.get(), m_stopping, m_open, handler, on_refusal).run();
   };

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "lib/http/request_reader.hpp"
@@ -46,6 +47,28 @@ struct ServerResponse : HttpResponse {
 
 // Called on the event-loop threads, concurrently: must be thread-safe.
 using RequestHandler = std::function<ServerResponse(wire::Request&& request)>;
+
+namespace detail {
+struct ReplySlot;
+}
+
+// A request's answer, to give once: at once, or later from any thread (a
+// proxy answers when its upstream has). Until it is given, the connection
+// reads no further requests, so answers keep their order. The first call
+// counts and later ones are ignored; if every copy is dropped unused, the
+// client gets a 500. An answer for a client that has gone is dropped.
+class Responder {
+ public:
+  explicit Responder(std::shared_ptr<detail::ReplySlot> slot) : m_slot(std::move(slot)) {}
+  void operator()(ServerResponse response) const;
+
+ private:
+  std::shared_ptr<detail::ReplySlot> m_slot;
+};
+
+// A handler that answers through `reply`, now or later. Called like
+// RequestHandler, on the event-loop threads: it must not block them.
+using DeferredHandler = std::function<void(wire::Request&& request, Responder reply)>;
 
 // Told of every request the server answered itself without the handler
 // seeing it (400, 408, 413, 431, 505), as it is answered, so that a caller
@@ -81,6 +104,10 @@ class HttpServer {
   // (which, out of descriptors, sanitizers misreport).
   void run(const RequestHandler& handler, const RefusalHandler& on_refusal = {},
            const std::function<void()>& on_ready = {});
+  // The same, for a handler that may answer later. While stopping, an answer
+  // still owed when the grace time ends is given up: the connection closes.
+  void run_deferred(const DeferredHandler& handler, const RefusalHandler& on_refusal = {},
+                    const std::function<void()>& on_ready = {});
 
   // Thread-safe and async-signal-safe; returns at once.
   void stop();

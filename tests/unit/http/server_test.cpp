@@ -11,6 +11,8 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,7 +34,11 @@ class Client {
       ADD_FAILURE() << "can't connect";
     }
   }
-  ~Client() { ::close(m_fd); }
+  ~Client() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -61,6 +67,14 @@ class Client {
       }
       out.append(buffer, static_cast<std::size_t>(n));
     }
+  }
+
+  // Close with a reset (RST), as a client that crashed does.
+  void reset() {
+    linger hard{1, 0};
+    ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    ::close(m_fd);
+    m_fd = -1;
   }
 
   bool closed = false;
@@ -276,6 +290,160 @@ TEST_F(ServerTest, NoDelayOutlastsTheGraceTimeOnStop) {
   std::this_thread::sleep_for(100ms);
   stop();  // returns within the grace time, not after the 60 s delay
   EXPECT_NE(c.read_until_closed(5s).find("/slow"), std::string::npos);
+}
+
+// --- Answers given later (Responder) ---
+
+class DeferredServerTest : public ServerTest {
+ protected:
+  // Serve with `handler`; the server keeps no other state of the test's.
+  void start_deferred(DeferredHandler handler, ServerLimits limits = {}) {
+    m_deferred = std::move(handler);
+    m_server = std::make_unique<HttpServer>(limits);
+    const auto port = m_server->bind("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok());
+    m_port = *port;
+    m_thread = std::thread([this] { m_server->run_deferred(m_deferred); });
+  }
+  void TearDown() override {
+    stop();
+    for (auto& t : m_helpers) {
+      t.join();
+    }
+  }
+  // Answer on another thread after `wait`, as a proxy does when its upstream answers.
+  void answer_later(Responder reply, std::chrono::milliseconds wait, ServerResponse response) {
+    m_helpers.emplace_back([reply = std::move(reply), wait, response = std::move(response)] {
+      std::this_thread::sleep_for(wait);
+      reply(response);
+    });
+  }
+
+  DeferredHandler m_deferred;
+  std::vector<std::thread> m_helpers;
+};
+
+TEST_F(DeferredServerTest, AnAnswerGivenLaterKeepsItsPlaceAmongPipelinedOnes) {
+  std::mutex mutex;
+  start_deferred([&](wire::Request&& request, Responder reply) {
+    std::lock_guard lock(mutex);
+    if (request.target == "/slow") {
+      answer_later(std::move(reply), 200ms, ServerResponse{{200, "slow answer"}});
+    } else {
+      reply(ServerResponse{{200, "answer to " + request.target}});
+    }
+  });
+  Client c(m_port);
+  ASSERT_TRUE(c.send("GET /slow HTTP/1.1\r\n\r\nGET /fast HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  const auto out = c.read_until_closed();
+  EXPECT_TRUE(c.closed);
+  const auto slow = out.find("slow answer");
+  const auto fast = out.find("answer to /fast");
+  ASSERT_NE(slow, std::string::npos) << out;
+  ASSERT_NE(fast, std::string::npos) << out;
+  EXPECT_LT(slow, fast);
+}
+
+TEST_F(DeferredServerTest, OtherConnectionsAreServedWhileAnAnswerIsOwed) {
+  std::mutex mutex;
+  start_deferred([&](wire::Request&& request, Responder reply) {
+    std::lock_guard lock(mutex);
+    if (request.target == "/slow") {
+      answer_later(std::move(reply), 2s, ServerResponse{{200, "slow answer"}});
+    } else {
+      reply(ServerResponse{{200, "quick answer"}});
+    }
+  });
+  Client slow(m_port);
+  ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  Client quick(m_port);
+  ASSERT_TRUE(quick.send("GET /quick HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  // One worker thread: the quick answer comes well before the slow one.
+  EXPECT_NE(quick.read_until_closed(1s).find("quick answer"), std::string::npos);
+  EXPECT_TRUE(quick.closed);
+  EXPECT_NE(slow.read_until_closed().find("slow answer"), std::string::npos);
+}
+
+TEST_F(DeferredServerTest, OnlyTheFirstAnswerCounts) {
+  start_deferred([&](wire::Request&&, Responder reply) {
+    reply(ServerResponse{{200, "first"}});
+    reply(ServerResponse{{500, "second"}});
+  });
+  Client c(m_port);
+  ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  const auto out = c.read_until_closed();
+  EXPECT_NE(out.find("200 OK"), std::string::npos) << out;
+  EXPECT_EQ(out.find("second"), std::string::npos) << out;
+}
+
+TEST_F(DeferredServerTest, ARequestNeverAnsweredGets500) {
+  start_deferred([](wire::Request&& request, Responder /*reply*/) {
+    if (request.target == "/throws") {
+      throw std::runtime_error("handler failed");
+    }
+    // /dropped: the Responder goes out of scope unused
+  });
+  for (const auto* target : {"/dropped", "/throws"}) {
+    Client c(m_port);
+    ASSERT_TRUE(c.send(std::string("GET ") + target + " HTTP/1.1\r\n\r\n"));
+    const auto out = c.read_until_closed(5s);
+    EXPECT_NE(out.find("500 Internal Server Error"), std::string::npos) << target << ": " << out;
+    EXPECT_TRUE(c.closed) << target;
+  }
+}
+
+TEST_F(DeferredServerTest, AnAnswerForAClientThatLeftNeverReachesTheNextOne) {
+  std::mutex mutex;
+  std::vector<Responder> owed;
+  start_deferred([&](wire::Request&& request, Responder reply) {
+    std::lock_guard lock(mutex);
+    if (request.target == "/left") {
+      owed.push_back(std::move(reply));
+    } else {
+      reply(ServerResponse{{200, "for the newcomer"}});
+    }
+  });
+  {
+    Client gone(m_port);
+    ASSERT_TRUE(gone.send("GET /left HTTP/1.1\r\n\r\n"));
+    std::this_thread::sleep_for(100ms);
+    gone.reset();  // gone while its answer is owed: the server closes its side too
+  }
+  std::this_thread::sleep_for(100ms);
+  Client next(m_port);  // most likely given the same descriptor on the server
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(owed.size(), 1U);
+    owed[0](ServerResponse{{200, "stale answer"}});
+  }
+  ASSERT_TRUE(next.send("GET /new HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  const auto out = next.read_until_closed();
+  EXPECT_NE(out.find("for the newcomer"), std::string::npos) << out;
+  EXPECT_EQ(out.find("stale answer"), std::string::npos) << out;
+}
+
+TEST_F(DeferredServerTest, StopGivesUpAnAnswerStillOwedAtTheGraceTime) {
+  std::mutex mutex;
+  std::vector<Responder> owed;
+  ServerLimits limits;
+  limits.shutdown_grace = 300ms;
+  start_deferred(
+      [&](wire::Request&&, Responder reply) {
+        std::lock_guard lock(mutex);
+        owed.push_back(std::move(reply));
+      },
+      limits);
+  Client c(m_port);
+  ASSERT_TRUE(c.send("GET /never HTTP/1.1\r\n\r\n"));
+  std::this_thread::sleep_for(100ms);
+  const auto started = std::chrono::steady_clock::now();
+  stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_EQ(c.read_until_closed(5s), "");
+  EXPECT_TRUE(c.closed);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(owed.size(), 1U);
+  owed[0](ServerResponse{{200, "after the end"}});  // the server has gone: dropped, no crash
 }
 
 }  // namespace
