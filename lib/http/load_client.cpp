@@ -39,36 +39,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Address {
-  sockaddr_storage storage{};
-  socklen_t size = 0;
-};
-
-Result<std::vector<Address>> resolve(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* list = nullptr;
-  const auto service = std::to_string(port);
-  const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
-  if (rc != 0) {
-    return make_error(ErrorCode::network, "can't resolve '" + host + "': " + gai_strerror(rc));
-  }
-  std::vector<Address> addresses;
-  for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
-    Address a;
-    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
-    a.size = static_cast<socklen_t>(ai->ai_addrlen);
-    addresses.push_back(a);
-  }
-  freeaddrinfo(list);
-  if (addresses.empty()) {
-    return make_error(ErrorCode::network, "'" + host + "' has no address");
-  }
-  return addresses;
-}
-
 // Everything the threads share.
 struct Shared {
   Shared(const LoadPlan& p, const BuildRequest& b, const OnDelivered& d, LoadProgress* pr, const std::atomic<bool>* s,

@@ -5,6 +5,9 @@
 // adds how to send it).
 
 #include <string>
+#include <vector>
+
+#include "lib/http/header.hpp"
 
 namespace epilot::http {
 
@@ -16,6 +19,10 @@ struct HttpResponse {
   std::string content_type = {};  // the Content-Type header; the server sends application/json when it is empty
   std::string reason = {};        // the reason phrase received (the server writes the standard one)
   bool keep_alive = true;         // received: false after `Connection: close` or an HTTP/1.0 answer without keep-alive
+  // Every field of the head, in order: kept by a reader only when asked
+  // (ResponseParser's keep_headers). The server writes them for an answer
+  // it relays (ServerResponse::relayed), framing fields excepted.
+  std::vector<Header> headers = {};
 };
 
 }  // namespace epilot::http

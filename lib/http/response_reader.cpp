@@ -4,10 +4,10 @@
 
 namespace epilot::http {
 
-ResponseParser::ResponseParser(bool head_request, std::size_t max_body)
-    : m_head_request(head_request), m_max_body(max_body) {}
+ResponseParser::ResponseParser(bool head_request, std::size_t max_body, bool keep_headers)
+    : m_head_request(head_request), m_max_body(max_body), m_keep_headers(keep_headers) {}
 
-void ResponseParser::reset() { *this = ResponseParser(m_head_request, m_max_body); }
+void ResponseParser::reset() { *this = ResponseParser(m_head_request, m_max_body, m_keep_headers); }
 
 ResponseParser::State ResponseParser::fail(std::string message) {
   m_error = std::move(message);
@@ -48,6 +48,9 @@ ResponseParser::State ResponseParser::parse_head(std::string_view head) {
   for (const auto& f : fields->fields) {
     if (util::iequals_ascii(f.name, "content-type")) {
       m_answer.content_type = std::string(f.value);
+    }
+    if (m_keep_headers) {
+      m_answer.headers.push_back({std::string(f.name), std::string(f.value)});
     }
   }
   return begin_body(*framing);

@@ -21,7 +21,10 @@ class ResponseParser {
   enum class State { need_more, complete, error };
 
   // `head_request` answers have no body, whatever their headers say.
-  explicit ResponseParser(bool head_request = false, std::size_t max_body = 16 * 1024 * 1024);
+  // `keep_headers` keeps every field in answer().headers (a proxy relays
+  // them; replay needs only the status, the type and the body).
+  explicit ResponseParser(bool head_request = false, std::size_t max_body = 16 * 1024 * 1024,
+                          bool keep_headers = false);
 
   // Consume `data`; returns how far it got. On `complete`, bytes after the
   // response are left unconsumed in `data` (`consumed()` says how many were
@@ -53,6 +56,7 @@ class ResponseParser {
 
   bool m_head_request;
   std::size_t m_max_body;
+  bool m_keep_headers;
   Phase m_phase = Phase::head;
   std::string m_head;  // the head so far
   wire::HeadScanner m_scanner;

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <latch>
@@ -168,6 +169,34 @@ std::string response(int status, const std::string& body, bool close, Method met
   out += "\r\n";
   if (!bodiless && method != Method::head) {
     out += body;
+  }
+  return out;
+}
+
+// An answer relayed from upstream: its fields as they came (the relay left
+// out the hop-by-hop ones), then the server's own framing.
+std::string relayed_response(const ServerResponse& answer, bool close, Method method) {
+  // The upstream's own reason phrase (418's, say), when it is plain text.
+  const bool own_reason =
+      !answer.reason.empty() && std::all_of(answer.reason.begin(), answer.reason.end(),
+                                            [](char ch) { return ch == '\t' || (ch >= ' ' && ch <= '~'); });
+  std::string out = "HTTP/1.1 " + std::to_string(answer.status) + " ";
+  out.append(own_reason ? answer.reason : reason_phrase(answer.status)).append("\r\n");
+  for (const auto& h : answer.headers) {
+    if (!wire::is_hop_by_hop(h.name, {})) {  // the framing below is the only one
+      out.append(h.name).append(": ").append(h.value).append("\r\n");
+    }
+  }
+  const bool bodiless = answer.status == 204 || answer.status == 304 || answer.status < 200;
+  if (!bodiless) {
+    out += "Content-Length: " + std::to_string(answer.body.size()) + "\r\n";
+  }
+  if (close) {
+    out += "Connection: close\r\n";
+  }
+  out += "\r\n";
+  if (!bodiless && method != Method::head) {
+    out += answer.body;
   }
   return out;
 }
@@ -457,8 +486,9 @@ void Worker::answer(Connection& c, const ServerResponse& answer, bool client_clo
   // While stopping, the connection closes after the last request already
   // received (see process), not after the first.
   const bool close = client_close || answer.close;
-  auto bytes = response(answer.status, answer.body, close, head ? Method::head : Method::other, answer.allow,
-                        answer.content_type);
+  const auto method = head ? Method::head : Method::other;
+  auto bytes = answer.relayed ? relayed_response(answer, close, method)
+                              : response(answer.status, answer.body, close, method, answer.allow, answer.content_type);
   if (answer.delay.count() > 0) {
     c.delayed = std::move(bytes);
     c.delayed_close = close;

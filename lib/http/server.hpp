@@ -43,6 +43,9 @@ struct ServerResponse : HttpResponse {
   std::chrono::milliseconds delay{0};  // answer later, without holding up other connections
   bool close = false;                  // close the connection after this answer
   std::string allow = {};              // for a 405: the methods the target takes (the Allow header)
+  // An answer a proxy relays: `headers` are the upstream's, written as they
+  // are, with no Content-Type of the server's; the framing is the server's.
+  bool relayed = false;
 };
 
 // Called on the event-loop threads, concurrently: must be thread-safe.

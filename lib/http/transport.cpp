@@ -1,6 +1,7 @@
 #include "lib/http/transport.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -321,6 +322,31 @@ Result<std::unique_ptr<TlsClient>> TlsClient::create(const std::string& ca_cert)
 }
 
 TlsClient::~TlsClient() { SSL_CTX_free(m_context); }
+
+Result<std::vector<Address>> resolve(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* list = nullptr;
+  const auto service = std::to_string(port);
+  const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
+  if (rc != 0) {
+    return make_error(ErrorCode::network, "can't resolve '" + host + "': " + gai_strerror(rc));
+  }
+  std::vector<Address> addresses;
+  for (auto* ai = list; ai != nullptr; ai = ai->ai_next) {
+    Address a;
+    std::memcpy(&a.storage, ai->ai_addr, ai->ai_addrlen);
+    a.size = static_cast<socklen_t>(ai->ai_addrlen);
+    addresses.push_back(a);
+  }
+  freeaddrinfo(list);
+  if (addresses.empty()) {
+    return make_error(ErrorCode::network, "'" + host + "' has no address");
+  }
+  return addresses;
+}
 
 std::unique_ptr<Stream> make_stream(const TlsClient* tls, const std::string& host, int port) {
   if (tls == nullptr) {

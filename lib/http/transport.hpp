@@ -5,10 +5,13 @@
 // reads the same for http and https. A call never blocks: it moves what the
 // socket allows and says what it waits for.
 
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lib/util/error.hpp"
 #include "lib/util/fd.hpp"
@@ -100,6 +103,16 @@ class TlsClient {
   explicit TlsClient(ssl_ctx_st* context) : m_context(context) {}
   ssl_ctx_st* m_context;
 };
+
+// One address of a host, as the resolver gave it.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+};
+
+// Every address of `host` (a name or a literal) at `port`; errors are
+// ErrorCode::network.
+Result<std::vector<Address>> resolve(const std::string& host, int port);
 
 // A stream to `host`:`port`: TLS when `tls` is set (the certificate must
 // name `host`, which goes out as SNI when it is a name), plain TCP otherwise.

@@ -264,6 +264,22 @@ Result<StatusLine> parse_status_line(std::string_view line) {
   return out;
 }
 
+bool is_hop_by_hop(std::string_view name, const std::vector<Header>& fields) {
+  static constexpr std::string_view k_names[] = {"connection", "keep-alive", "proxy-connection",  "te",
+                                                 "trailer",    "upgrade",    "transfer-encoding", "content-length"};
+  for (const auto n : k_names) {
+    if (util::iequals_ascii(name, n)) {
+      return true;
+    }
+  }
+  for (const auto& f : fields) {
+    if (util::iequals_ascii(f.name, "connection") && has_token(f.value, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool has_token(std::string_view list, std::string_view token) {
   while (!list.empty()) {
     const auto comma = list.find(',');

@@ -15,17 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/http/header.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/error.hpp"
 
 namespace epilot::http {
-
-// One header field, as received: the name keeps its case (lookups ignore
-// it) and the value keeps every byte, obs-text included.
-struct Header {
-  std::string name;
-  std::string value;
-};
 
 // Check that `name` is an HTTP token and `value` a field value of at most
 // k_max_header_line bytes: what a header must be to go onto the wire.
@@ -125,6 +119,12 @@ bool is_field_value(std::string_view value);
 
 // True when the comma-separated `list` holds `token`, ignoring case.
 bool has_token(std::string_view list, std::string_view token);
+
+// Whether a proxy keeps the field `name` of `fields` to itself (RFC 9110
+// section 7.6.1): the connection's own fields, those its Connection field
+// names, and the framing (Content-Length, Transfer-Encoding), which the
+// proxy writes anew for the message it sends on.
+bool is_hop_by_hop(std::string_view name, const std::vector<Header>& fields);
 
 // A Content-Length value: digits only, no sign, no overflow.
 std::optional<std::size_t> parse_content_length(std::string_view value);

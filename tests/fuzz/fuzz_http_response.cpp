@@ -1,10 +1,13 @@
-// replay's response reader: never crashes, and reads the same answer however
-// the bytes are split across reads (the first input byte picks the split).
+// replay's and the forwarder's response reader: never crashes, and reads the
+// same answer however the bytes are split across reads (the first input byte
+// picks the split), keeping its fields or not; the relay of a kept answer
+// never writes a field name that is empty.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "lib/http/forwarder.hpp"
 #include "lib/http/response_reader.hpp"
 
 namespace {
@@ -14,8 +17,8 @@ struct Outcome {
   epilot::http::HttpResponse answer;
 };
 
-Outcome read_all(std::string_view data, std::size_t split) {
-  epilot::http::ResponseParser parser;
+Outcome read_all(std::string_view data, std::size_t split, bool keep_headers) {
+  epilot::http::ResponseParser parser(false, 16 * 1024 * 1024, keep_headers);
   auto state = parser.feed(data.substr(0, split));
   if (state == epilot::http::ResponseParser::State::need_more) {
     state = parser.feed(data.substr(split));
@@ -33,8 +36,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const auto whole = read_all(text, text.size());
-  const auto split = read_all(text, data[0] % (text.size() + 1));
+  const auto whole = read_all(text, text.size(), false);
+  const auto split = read_all(text, data[0] % (text.size() + 1), true);
+  if (split.state == epilot::http::ResponseParser::State::complete) {
+    epilot::http::Forwarded forwarded;
+    forwarded.answer = split.answer;
+    for (const auto& h : epilot::http::relayed_answer(forwarded).headers) {
+      if (h.name.empty()) {
+        std::abort();
+      }
+    }
+  }
   // A complete answer must come out the same either way (an error may be
   // found at a different point, and a complete one may end earlier in one
   // piece than the other reports, so only complete-vs-complete is compared).

@@ -446,5 +446,22 @@ TEST_F(DeferredServerTest, StopGivesUpAnAnswerStillOwedAtTheGraceTime) {
   owed[0](ServerResponse{{200, "after the end"}});  // the server has gone: dropped, no crash
 }
 
+TEST_F(DeferredServerTest, ARelayedAnswerKeepsTheUpstreamFieldsAndGetsTheServersFraming) {
+  start_deferred([](wire::Request&&, Responder reply) {
+    ServerResponse relayed;
+    relayed.status = 418;
+    relayed.reason = "I'm a teapot";
+    relayed.body = "short and stout";
+    relayed.headers = {{"X-App", "yes"}, {"Transfer-Encoding", "chunked"}, {"content-type", "text/plain"}};
+    relayed.relayed = true;
+    reply(relayed);
+  });
+  Client c(m_port);
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(c.read_until_closed(),
+            "HTTP/1.1 418 I'm a teapot\r\nX-App: yes\r\ncontent-type: text/plain\r\nContent-Length: 15\r\n"
+            "Connection: close\r\n\r\nshort and stout");
+}
+
 }  // namespace
 }  // namespace epilot::http

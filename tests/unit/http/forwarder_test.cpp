@@ -1,0 +1,267 @@
+#include "lib/http/forwarder.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lib/util/fd.hpp"
+
+namespace epilot::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A stand-in for the app behind the proxy, on 127.0.0.1: it records every
+// request's bytes and answers each as `behaviour` says. Raw sockets, so
+// that what arrives is seen byte for byte.
+class Upstream {
+ public:
+  enum class Behaviour { answer, answer_then_close, never_answer, close_mid_answer };
+
+  explicit Upstream(Behaviour behaviour, std::string answer =
+                                             "HTTP/1.1 201 Created\r\nX-App: yes\r\n"
+                                             "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+      : m_behaviour(behaviour), m_answer(std::move(answer)) {
+    m_listener.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(m_listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(m_listener.get(), 16);
+    socklen_t size = sizeof address;
+    ::getsockname(m_listener.get(), reinterpret_cast<sockaddr*>(&address), &size);
+    port = ntohs(address.sin_port);
+    m_thread = std::thread([this] { serve(); });
+  }
+  ~Upstream() {
+    m_stop = true;
+    m_thread.join();
+  }
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+
+  std::vector<std::string> requests() {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+  }
+  int accepted() const { return m_accepted.load(); }
+
+  int port = 0;
+
+ private:
+  // Serve one connection at a time, until stopped.
+  void serve() {
+    while (!m_stop) {
+      pollfd p{m_listener.get(), POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      util::Fd connection(::accept(m_listener.get(), nullptr, nullptr));
+      ++m_accepted;
+      serve_connection(connection.get());
+    }
+  }
+
+  void serve_connection(int fd) {
+    std::string in;
+    while (!m_stop) {
+      const auto request = next_request(fd, in);
+      if (request.empty()) {
+        return;
+      }
+      {
+        std::lock_guard lock(m_mutex);
+        m_requests.push_back(request);
+      }
+      switch (m_behaviour) {
+        case Behaviour::answer:
+          ::send(fd, m_answer.data(), m_answer.size(), MSG_NOSIGNAL);
+          break;
+        case Behaviour::answer_then_close:
+          ::send(fd, m_answer.data(), m_answer.size(), MSG_NOSIGNAL);
+          return;
+        case Behaviour::never_answer:
+          while (!m_stop) {
+            std::this_thread::sleep_for(10ms);
+          }
+          return;
+        case Behaviour::close_mid_answer:
+          ::send(fd, m_answer.data(), m_answer.size() / 2, MSG_NOSIGNAL);
+          return;
+      }
+    }
+  }
+
+  // One whole request (head and Content-Length body) from `fd`; empty when
+  // the connection ends first.
+  std::string next_request(int fd, std::string& in) {
+    while (!m_stop) {
+      if (const auto end = in.find("\r\n\r\n"); end != std::string::npos) {
+        std::size_t length = 0;
+        if (const auto at = in.find("Content-Length: "); at != std::string::npos && at < end) {
+          length = std::stoul(in.substr(at + 16));
+        }
+        if (in.size() >= end + 4 + length) {
+          auto request = in.substr(0, end + 4 + length);
+          in.erase(0, request.size());
+          return request;
+        }
+      }
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) {
+        continue;
+      }
+      char buffer[4096];
+      const auto n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        return {};
+      }
+      in.append(buffer, static_cast<std::size_t>(n));
+    }
+    return {};
+  }
+
+  Behaviour m_behaviour;
+  std::string m_answer;
+  util::Fd m_listener;
+  std::atomic<bool> m_stop{false};
+  std::atomic<int> m_accepted{0};
+  std::mutex m_mutex;
+  std::vector<std::string> m_requests;
+  std::thread m_thread;
+};
+
+wire::Request signed_post() {
+  wire::Request r;
+  r.method = "POST";
+  r.target = "/hook?run=1";
+  r.headers = {{"Host", "abc.ngrok.example"}, {"webhook-id", "msg_1"},    {"Connection", "keep-alive, X-Tunnel-Hop"},
+               {"X-Tunnel-Hop", "1"},         {"Expect", "100-continue"}, {"content-type", "application/json"}};
+  r.body = "{\"a\": \"\xc3\xbc\"}";
+  return r;
+}
+
+std::unique_ptr<Forwarder> forwarder_to(const std::string& url, ForwardOptions options = {}) {
+  const auto target = parse_url(url);
+  EXPECT_TRUE(target.ok());
+  auto f = Forwarder::create(*target, options);
+  EXPECT_TRUE(f.ok()) << (f.ok() ? "" : f.error().message);
+  return f.ok() ? std::move(*f) : nullptr;
+}
+
+Forwarded forward_one(Forwarder& forwarder, const wire::Request& request) {
+  std::promise<Forwarded> result;
+  forwarder.forward(request, [&](Forwarded&& f) { result.set_value(std::move(f)); });
+  return result.get_future().get();
+}
+
+TEST(ForwardedRequest, KeepsEndToEndFieldsAndJoinsThePaths) {
+  const auto bytes = forwarded_request(signed_post(), "/app/");
+  EXPECT_EQ(bytes,
+            "POST /app/hook?run=1 HTTP/1.1\r\n"
+            "Host: abc.ngrok.example\r\n"
+            "webhook-id: msg_1\r\n"
+            "content-type: application/json\r\n"
+            "Content-Length: 11\r\n\r\n"
+            "{\"a\": \"\xc3\xbc\"}");
+  auto absolute = signed_post();
+  absolute.target = "http://abc.ngrok.example/hook";
+  EXPECT_EQ(forwarded_request(absolute, "/").substr(0, 25), "POST /hook HTTP/1.1\r\nHost");
+}
+
+TEST(Forwarder, SendsTheRequestAsItCameAndRelaysTheWholeAnswer) {
+  Upstream app(Upstream::Behaviour::answer);
+  // One connection: the second request must go on the same one (the app
+  // here serves one connection at a time).
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port) + "/app", {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  const auto first = forward_one(*forwarder, signed_post());
+  const auto second = forward_one(*forwarder, signed_post());
+  ASSERT_EQ(first.outcome, ForwardOutcome::answered) << first.error;
+  EXPECT_EQ(first.answer.status, 201);
+  EXPECT_EQ(first.answer.body, "hello");
+  ASSERT_EQ(app.requests().size(), 2U);
+  EXPECT_EQ(app.requests()[0], forwarded_request(signed_post(), "/app"));
+  EXPECT_EQ(second.outcome, ForwardOutcome::answered);
+  EXPECT_EQ(app.accepted(), 1);  // kept alive
+
+  const auto relayed = relayed_answer(first);
+  EXPECT_TRUE(relayed.relayed);
+  EXPECT_EQ(relayed.status, 201);
+  EXPECT_EQ(relayed.reason, "Created");
+  std::vector<std::string> names;
+  for (const auto& h : relayed.headers) {
+    names.push_back(h.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"X-App", "Content-Type"}));  // no Content-Length: the server frames
+}
+
+TEST(Forwarder, AConnectionTheAppClosedIsNotReused) {
+  Upstream app(Upstream::Behaviour::answer_then_close,
+               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");  // closes without saying so
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::answered);
+  std::this_thread::sleep_for(100ms);  // the close reaches this side
+  const auto again = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(again.outcome, ForwardOutcome::answered) << again.error;
+  EXPECT_EQ(app.accepted(), 2);
+}
+
+TEST(Forwarder, AnAppThatIsDownIsUnreachableAnd502) {
+  int port = 0;
+  {
+    Upstream gone(Upstream::Behaviour::answer);
+    port = gone.port;
+  }  // closed: nothing listens there now
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(forwarder);
+  const auto f = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(f.outcome, ForwardOutcome::unreachable);
+  EXPECT_NE(f.error.find("can't reach 127.0.0.1:" + std::to_string(port)), std::string::npos) << f.error;
+  const auto answer = relayed_answer(f);
+  EXPECT_EQ(answer.status, 502);
+  EXPECT_FALSE(answer.relayed);
+  EXPECT_NE(answer.body.find("\"bad gateway\""), std::string::npos);
+}
+
+TEST(Forwarder, AnAppThatDoesNotAnswerInTimeIs504) {
+  Upstream app(Upstream::Behaviour::never_answer);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.timeout = 300ms});
+  ASSERT_TRUE(forwarder);
+  const auto started = std::chrono::steady_clock::now();
+  const auto f = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(f.outcome, ForwardOutcome::timeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_EQ(relayed_answer(f).status, 504);
+}
+
+TEST(Forwarder, AnAnswerCutShortIsBroken) {
+  Upstream app(Upstream::Behaviour::close_mid_answer);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port));
+  ASSERT_TRUE(forwarder);
+  const auto f = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(f.outcome, ForwardOutcome::broken);
+  EXPECT_EQ(relayed_answer(f).status, 502);
+}
+
+TEST(Forwarder, AnHttpsTargetWithAnUnreadableCaFileIsRefusedAtTheStart) {
+  const auto target = parse_url("https://127.0.0.1:1/");
+  ASSERT_TRUE(target.ok());
+  const auto f = Forwarder::create(*target, {.ca_cert = "/nonexistent/ca.pem"});
+  EXPECT_FALSE(f.ok());
+}
+
+}  // namespace
+}  // namespace epilot::http
