@@ -53,11 +53,14 @@ struct ListenOptions {
   std::string out_dir;
   OutputFormat format = OutputFormat::text;
   std::size_t max_requests = 0;
-  std::chrono::milliseconds duration{0};      // 0: no limit
-  std::optional<std::string> old_timeout;     // the old spelling of --duration, refused
-  std::optional<std::string> old_skip;        // of --skip-reason, refused
-  const CLI::Option* delay_option = nullptr;  // for the text --delay was given as
-  std::optional<std::string> old_fail;        // of --fail-reason, refused
+  std::chrono::milliseconds duration{0};  // 0: no limit
+  std::string forward_to;                 // the app's URL; empty: listen answers itself
+  bool forward_unverified = false;        // forward requests that do not verify too (marked)
+  std::chrono::milliseconds forward_timeout{10'000};
+  const CLI::Option* timeout_option = nullptr;  // --timeout: only with --forward-to (it was --duration once)
+  std::optional<std::string> old_skip;          // of --skip-reason, refused
+  const CLI::Option* delay_option = nullptr;    // for the text --delay was given as
+  std::optional<std::string> old_fail;          // of --fail-reason, refused
   std::size_t max_body = 10 * 1024 * 1024;
   std::size_t max_connections = 1000;
   std::chrono::milliseconds read_timeout{10'000};
@@ -154,6 +157,20 @@ std::string text_prefix(int status, const char* tag, std::string_view line) {
   return status_and_tag(status, tag) + ("\"" + terminal_text(line) + "\"");
 }
 
+// What the app made of a forwarded request, for the text line: "  -> app
+// 201 in 3 ms", or why it gave no answer.
+std::string forward_text(const Received& r) {
+  if (!r.forwarded) {
+    return "";
+  }
+  const auto& f = *r.forwarded;
+  std::string text = f.unverified ? "  -> app (unverified) " : "  -> app ";
+  if (f.outcome == http::ForwardOutcome::answered) {
+    return text + std::to_string(f.status) + " in " + std::to_string(f.milliseconds) + " ms";
+  }
+  return text + std::string(http::to_code(f.outcome)) + ": " + terminal_text(f.error);
+}
+
 void print_event(const ListenOptions& opts, const Received& r, std::string_view path) {
   if (opts.quiet) {
     return;  // before any line is built: this runs for every request
@@ -175,6 +192,14 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
     for (const auto& reason : r.result.reasons) {
       reasons.push_back({{"code", to_code(reason.code)}, {"message", reason.message}});
     }
+    if (const auto& f = r.forwarded) {
+      const bool answered = f->outcome == http::ForwardOutcome::answered;
+      doc["forwarded"] = {{"outcome", http::to_code(f->outcome)},
+                          {"status", answered ? Json(f->status) : Json()},
+                          {"ms", f->milliseconds},
+                          {"error", answered ? Json() : Json(f->error)},
+                          {"unverified", f->unverified}};
+    }
     emit(opts, json_line(doc));
     return;
   }
@@ -191,7 +216,7 @@ void print_event(const ListenOptions& opts, const Received& r, std::string_view 
                 ? std::string(to_code(v.verdict))
                 : std::string(to_code(r.result.reasons[0].code)) + ": " + terminal_text(r.result.reasons[0].message));
   }
-  emit(opts, line + "\n");
+  emit(opts, line + forward_text(r) + "\n");
 }
 
 // A request answered without being verified: refused by the server (400,
@@ -294,7 +319,14 @@ class Session {
   Session(const ListenOptions& opts, Stopper& stopper)
       : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_stopper(stopper) {
     open_sink(m_sink, opts);
-    if (!opts.no_callback) {
+    if (!opts.forward_to.empty()) {
+      http::ForwardOptions forward;
+      forward.timeout = opts.forward_timeout;
+      forward.ca_cert = opts.keys.epilot.ca_cert;
+      m_forwarder = take(http::Forwarder::create(take(http::parse_url(opts.forward_to)), forward));
+    }
+    // Forwarding, the app answers, and its callback is its own to send.
+    if (!opts.no_callback && opts.forward_to.empty()) {
       http::HttpOptions http;
       http.ca_cert = opts.keys.epilot.ca_cert;
       http.timeout = k_callback_timeout;
@@ -304,8 +336,11 @@ class Session {
     }
   }
 
-  http::ServerResponse handle(http::wire::Request&& request);
+  void handle(http::wire::Request&& request, const http::Responder& reply);
   void refused(const http::Refusal& refusal, Admitted admitted);
+
+  // Wait for the requests the app still has, and answer them.
+  void finish_forwarding() { m_forwarder.reset(); }
 
   // Send the callbacks still due, each within its timeout.
   void finish_callbacks() {
@@ -327,6 +362,9 @@ class Session {
   }
   bool verifying() const { return !m_config.keys.public_keys.empty() || !m_config.keys.secrets.empty(); }
   void call_back(const Received& received);
+  bool record(Received& received, std::string_view path);
+  bool forwards(const Received& received) const;
+  void forward(const http::wire::Request& request, Received received, std::string path, const http::Responder& reply);
 
   const ListenOptions& m_opts;
   ReceiverConfig m_config;
@@ -339,18 +377,22 @@ class Session {
   std::atomic<std::size_t> m_done{0};
   std::atomic<std::size_t> m_failed{0};   // did not verify, or were refused
   std::atomic<std::size_t> m_unsaved{0};  // captures that could not be written
+  // Last, so that it goes first: its threads call back into the session.
+  std::unique_ptr<http::Forwarder> m_forwarder;
 };
 
-http::ServerResponse Session::handle(http::wire::Request&& request) {
+void Session::handle(http::wire::Request&& request, const http::Responder& reply) {
   if (!admit()) {
-    return {{503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})"}, {}, true};
+    reply({{503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})"}, {}, true});
+    return;
   }
   const auto path = std::string(target_path(request.target));
   if (!m_opts.path.empty() && path != m_opts.path) {
     refused(
         http::Refusal{404, "not found", "listen answers " + m_opts.path + " only", request.method, request.target, {}},
         Admitted::yes);
-    return {{404, "{\"error\":\"not found\",\"path\":" + util::json_quote(m_opts.path) + "}"}};
+    reply({{404, "{\"error\":\"not found\",\"path\":" + util::json_quote(m_opts.path) + "}"}});
+    return;
   }
   // epilot only ever POSTs; a GET that verifies is still not a webhook.
   if (request.method != k_default_method) {
@@ -358,16 +400,34 @@ http::ServerResponse Session::handle(http::wire::Request&& request) {
         http::Refusal{
             405, "method not allowed", "an epilot endpoint takes POST only", request.method, request.target, {}},
         Admitted::yes);
-    return {{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)};
+    reply({{405, R"({"error":"method not allowed","allow":"POST"})"}, {}, false, std::string(k_default_method)});
+    return;
+  }
+  std::optional<http::wire::Request> original;
+  if (m_forwarder) {
+    original = request;  // the capture takes this one
   }
   auto received = m_receiver.handle(webhook::capture_from_request(std::move(request)), current_time());
-  if (const auto stored =
-          m_sink.enabled() ? m_sink.store(received_record(received), received.result.verification.id) : ok_status();
-      !stored) {
-    // Never answer 2xx for a request that could not be kept.
-    print_warning(stored.error().message);
-    received.answer = {503, "{\"error\":\"capture failed\"}"};
-    ++m_unsaved;
+  if (original && forwards(received)) {
+    forward(*original, std::move(received), path, reply);
+    return;
+  }
+  record(received, path);
+  reply(http::ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false});
+}
+
+// Capture, count, log and call back: what happens to every request that got
+// past the server. False when the capture could not be kept; the answer is
+// then a 503, as a request that was not kept must never be answered 2xx.
+bool Session::record(Received& received, std::string_view path) {
+  bool kept = true;
+  if (m_sink.enabled()) {
+    if (const auto stored = m_sink.store(received_record(received), received.result.verification.id); !stored) {
+      print_warning(stored.error().message);
+      received.answer = {503, "{\"error\":\"capture failed\"}"};
+      ++m_unsaved;
+      kept = false;
+    }
   }
   if (verifying() && !received.result.verification.ok()) {
     ++m_failed;
@@ -375,7 +435,38 @@ http::ServerResponse Session::handle(http::wire::Request&& request) {
   print_event(m_opts, received, path);
   call_back(received);
   done();
-  return http::ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false};
+  return kept;
+}
+
+// Whether the app gets `received`: never a replay (listen answers 409), and
+// a request that does not verify only with --forward-unverified (or
+// --accept-unsigned, which answers everything as if it did).
+bool Session::forwards(const Received& received) const {
+  if (received.duplicate) {
+    return false;
+  }
+  return !verifying() || received.result.verification.ok() || m_config.accept_unsigned || m_opts.forward_unverified;
+}
+
+// Send `request` on to the app; the caller gets the app's answer once it
+// comes (or 502 / 504), after the capture, with the app's status, is kept.
+void Session::forward(const http::wire::Request& request, Received received, std::string path,
+                      const http::Responder& reply) {
+  const bool unverified = verifying() && !received.result.verification.ok();
+  auto state = std::make_shared<Received>(std::move(received));
+  m_forwarder->forward(request, [this, state, path = std::move(path), reply, unverified](http::Forwarded&& f) {
+    auto answer = http::relayed_answer(f);
+    state->forwarded =
+        ForwardNote{f.outcome, f.answer.status,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(f.latency).count(), f.error, unverified};
+    state->answer = {answer.status, answer.body};
+    if (!record(*state, path)) {
+      reply(http::ServerResponse{to_http_response(std::move(state->answer)), {}, false});
+      return;
+    }
+    answer.delay = m_opts.delay;
+    reply(std::move(answer));
+  });
 }
 
 void Session::refused(const http::Refusal& refusal, Admitted admitted) {
@@ -457,6 +548,10 @@ void print_ready(const ListenOptions& opts, int port) {
     std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
   } else {
     std::printf("listening on %s\n", url.c_str());
+    if (!opts.forward_to.empty()) {
+      std::printf("forwarding %s requests to %s\n", opts.forward_unverified ? "all" : "verified",
+                  http::shown_url(opts.forward_to).c_str());
+    }
   }
   std::fflush(stdout);
 }
@@ -482,10 +577,13 @@ Outcome run_listen(const ListenOptions& opts) {
              (opts.old_skip ? "--skip-reason" : "--fail-reason") + " for listen",
          {"--skip is check's list of cases to leave out: one name, one meaning"});
   }
-  if (opts.old_timeout) {
-    fail(ErrorCode::usage, "listen has no --timeout: --timeout is a per-request network timeout, and listen sends none",
+  if (opts.forward_to.empty() && opts.timeout_option->count() > 0) {
+    fail(ErrorCode::usage, "listen's --timeout is how long the app behind --forward-to may take to answer",
          {"to stop listening after a while, use --duration (e.g. --duration 60s)",
           "to limit how long a client may take to send a request, use --read-timeout"});
+  }
+  if (opts.forward_to.empty() && opts.forward_unverified) {
+    fail(ErrorCode::usage, "--forward-unverified needs --forward-to");
   }
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
@@ -517,9 +615,11 @@ Outcome run_listen(const ListenOptions& opts) {
   }
   // Returns once stopped, after the answers already made are sent. Ready is
   // said once every worker runs.
-  server.run([&](http::wire::Request&& request) { return session.handle(std::move(request)); },
-             [&](const http::Refusal& refusal) { session.refused(refusal, Admitted::no); },
-             [&] { print_ready(opts, *bound); });
+  server.run_deferred(
+      [&](http::wire::Request&& request, const http::Responder& reply) { session.handle(std::move(request), reply); },
+      [&](const http::Refusal& refusal) { session.refused(refusal, Admitted::no); },
+      [&] { print_ready(opts, *bound); });
+  session.finish_forwarding();
   session.finish_callbacks();
 
   stopper.stop("done");
@@ -543,6 +643,21 @@ Outcome run_listen(const ListenOptions& opts) {
     fail(ErrorCode::io, std::to_string(session.unsaved()) + " captures could not be written");
   }
   return failure.empty() ? Outcome::success : Outcome::check_failed;
+}
+
+// The verifying proxy's flags. --timeout is a per-request network timeout
+// in every command; here it once was the run-time limit (now --duration), so
+// without --forward-to it is refused rather than reinterpreted.
+void add_forward_flags(CLI::App& cmd, ListenOptions& opts) {
+  cmd.add_option("--forward-to", opts.forward_to,
+                 "send each verified request on to URL (the app), and answer with the app's answer")
+      ->type_name("URL");
+  cmd.add_flag("--forward-unverified", opts.forward_unverified,
+               "forward requests that do not verify too (marked in the log and capture)");
+  opts.timeout_option = add_duration(cmd, "--timeout", opts.forward_timeout,
+                                     "how long a request may take, connecting included: one forwarded to the app "
+                                     "(504 beyond)",
+                                     {std::chrono::milliseconds(1), std::chrono::hours(1)});
 }
 
 }  // namespace
@@ -584,10 +699,7 @@ Command register_listen(CLI::App& app) {
   add_duration(*cmd, "--duration", opts->duration,
                "exit after this long (0: no limit; CI: with --max-requests, a deadline)",
                {std::chrono::milliseconds(0), std::chrono::hours(24 * 365 * 3)});
-  // --timeout is a per-request network timeout in every command; here it
-  // once was the run-time limit, so it is refused rather than reinterpreted.
   // --skip and --fail were the answer's reasons: --skip is check's list of cases.
-  cmd->add_option("--timeout", opts->old_timeout)->group("");
   cmd->add_option("--skip", opts->old_skip)->group("");
   cmd->add_option("--fail", opts->old_fail)->group("");
   cmd->add_option("--max-body", opts->max_body, "largest body accepted, bytes (413 beyond)")
@@ -599,6 +711,7 @@ Command register_listen(CLI::App& app) {
   add_duration(*cmd, "--read-timeout", opts->read_timeout,
                "how long a client has to send one whole request, from its first byte (408 beyond)",
                {std::chrono::milliseconds(10), std::chrono::hours(1)});
+  add_forward_flags(*cmd, *opts);
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
   cmd->add_flag("--no-callback", opts->no_callback,
                 "do not POST the resume_token of a verified wait_for_callback request to its callback_post_url");

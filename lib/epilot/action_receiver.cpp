@@ -110,6 +110,17 @@ std::string received_record(const Received& received) {
   doc["reasons"] = reasons_json(received.result.reasons);
   doc["duplicate"] = received.duplicate;
   doc["status"] = received.answer.status;
+  if (const auto& f = received.forwarded) {
+    Json note;
+    note["outcome"] = http::to_code(f->outcome);
+    note["status"] = f->outcome == http::ForwardOutcome::answered ? Json(f->status) : Json();
+    note["ms"] = f->milliseconds;
+    if (!f->error.empty()) {
+      note["error"] = f->error;
+    }
+    note["unverified"] = f->unverified;
+    doc["forwarded"] = std::move(note);
+  }
   return dump(doc) + "\n";
 }
 

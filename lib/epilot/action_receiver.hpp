@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "lib/http/forwarder.hpp"
 #include "lib/http/response.hpp"
 #include "lib/webhook/capture.hpp"
 #include "lib/webhook/stream_verify.hpp"
@@ -47,12 +49,22 @@ struct Answer {
 
 http::HttpResponse to_http_response(Answer answer);
 
+// What the app behind a verifying proxy made of a request it was sent.
+struct ForwardNote {
+  http::ForwardOutcome outcome = http::ForwardOutcome::answered;
+  int status = 0;                 // the app's, when it answered
+  std::int64_t milliseconds = 0;  // from sending to the answer's last byte
+  std::string error;              // when it did not answer
+  bool unverified = false;        // sent on although it did not verify
+};
+
 struct Received {
   webhook::Capture request;
   webhook::RecordResult result;  // verification and reasons
   bool duplicate = false;
-  Answer answer;
+  Answer answer;  // what the caller was answered (the app's answer, when forwarded)
   std::int64_t received_at = 0;
+  std::optional<ForwardNote> forwarded;  // set when the request went on to an app
 };
 
 class Receiver {
@@ -75,7 +87,8 @@ class Receiver {
 
 // The capture of `received` with what happened to it: the native capture
 // fields plus `received_at`, `verdict`, `reasons`, `duplicate` and `status`
-// (readers of captures ignore the extra fields). One line, newline-terminated.
+// (readers of captures ignore the extra fields), and `forwarded` when the
+// request went on to an app. One line, newline-terminated.
 std::string received_record(const Received& received);
 
 }  // namespace epilot

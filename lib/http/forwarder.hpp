@@ -34,7 +34,7 @@ namespace epilot::http {
 struct ForwardOptions {
   std::chrono::milliseconds timeout{10000};  // connecting, sending and the whole answer, per request
   std::string ca_cert = {};  // extra trust anchors for an https target (= {}: designated initializers may leave it out)
-  unsigned connections = 16;                  // requests to the target at once; more wait their turn
+  unsigned connections = 8;  // requests to the target at once; more wait their turn
   std::size_t max_answer = 16 * 1024 * 1024;  // a larger body is a broken answer
 };
 

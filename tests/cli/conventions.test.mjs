@@ -115,10 +115,11 @@ test('one meaning per flag: -f is --force, --timeout a per-request network timeo
     }
   }
   assert.equal(run(['sign', '-f', 'custom-action']).status, 2);
-  // listen's run-time limit was --timeout: refused, with the new names.
+  // listen's run-time limit was --timeout; now it is the forwarding timeout,
+  // and without --forward-to the old use is refused, with the new names.
   const old = run(['listen', '--port', '0', '--timeout', '5']);
   assert.equal(old.status, 2);
-  assert.match(old.stderr, /listen has no --timeout/);
+  assert.match(old.stderr, /listen's --timeout is how long the app behind --forward-to may take/);
   assert.match(old.stderr, /hint: to stop listening after a while, use --duration/);
   assert.match(old.stderr, /hint: .*use --read-timeout/);
   checkStderrGrammar(assert, old.stderr);

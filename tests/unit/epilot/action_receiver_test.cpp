@@ -111,5 +111,24 @@ TEST(ReceivedRecord, IsACaptureWithTheOutcome) {
   EXPECT_EQ(*capture->find_header("webhook-signature"), *received.request.find_header("webhook-signature"));
 }
 
+TEST(ReceivedRecord, SaysWhatTheAppMadeOfAForwardedRequest) {
+  Receiver r(config());
+  auto received = r.handle(request("msg_1"), k_now);
+  EXPECT_EQ(nlohmann::json::parse(received_record(received)).count("forwarded"), 0U);  // not forwarded: no field
+
+  received.forwarded = ForwardNote{http::ForwardOutcome::answered, 201, 7, "", false};
+  auto doc = nlohmann::json::parse(received_record(received));
+  EXPECT_EQ(doc["forwarded"],
+            nlohmann::json::parse(R"({"outcome":"answered","status":201,"ms":7,"unverified":false})"));
+
+  received.forwarded =
+      ForwardNote{http::ForwardOutcome::timeout, 0, 300, "no complete answer within the timeout", true};
+  doc = nlohmann::json::parse(received_record(received));
+  EXPECT_EQ(doc["forwarded"]["outcome"], "timeout");
+  EXPECT_TRUE(doc["forwarded"]["status"].is_null());
+  EXPECT_EQ(doc["forwarded"]["error"], "no complete answer within the timeout");
+  EXPECT_EQ(doc["forwarded"]["unverified"], true);
+}
+
 }  // namespace
 }  // namespace epilot
