@@ -456,6 +456,9 @@ void Session::forward(const http::wire::Request& request, Received received, std
   auto state = std::make_shared<Received>(std::move(received));
   m_forwarder->forward(request, [this, state, path = std::move(path), reply, unverified](http::Forwarded&& f) {
     auto answer = http::relayed_answer(f);
+    if (answer.status < 200 || answer.status > 299) {
+      m_receiver.forget(state->result.verification.id);  // epilot sends it again: let the retry through
+    }
     state->forwarded =
         ForwardNote{f.outcome, f.answer.status,
                     std::chrono::duration_cast<std::chrono::milliseconds>(f.latency).count(), f.error, unverified};
@@ -549,7 +552,8 @@ void print_ready(const ListenOptions& opts, int port) {
   } else {
     std::printf("listening on %s\n", url.c_str());
     if (!opts.forward_to.empty()) {
-      std::printf("forwarding %s requests to %s\n", opts.forward_unverified ? "all" : "verified",
+      std::printf("forwarding %s requests to %s\n",
+                  opts.forward_unverified || opts.accept_unsigned ? "all" : "verified",
                   http::shown_url(opts.forward_to).c_str());
     }
   }
@@ -593,6 +597,10 @@ Outcome run_listen(const ListenOptions& opts) {
   limits.max_body = opts.max_body;
   limits.max_connections = opts.max_connections;
   limits.request_timeout = opts.read_timeout;
+  if (!opts.forward_to.empty()) {
+    // On stop, a request already with the app gets its whole timeout to be answered.
+    limits.shutdown_grace = std::max(limits.shutdown_grace, opts.forward_timeout + std::chrono::milliseconds(500));
+  }
   http::HttpServer server(limits);
   Stopper stopper(server);
   // A second signal is ignored: the stop under way already ends the

@@ -47,6 +47,11 @@ bool Receiver::seen_before(const std::string& id, std::int64_t now) {
   return false;
 }
 
+void Receiver::forget(const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  m_seen.erase(id);
+}
+
 Received Receiver::handle(webhook::Capture request, std::int64_t now) {
   Received out;
   out.received_at = now;

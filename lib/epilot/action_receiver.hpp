@@ -76,6 +76,11 @@ class Receiver {
   // request cannot make a genuine one look like a replay.
   Received handle(webhook::Capture request, std::int64_t now);
 
+  // Forget that `id` was received: a request the app behind a proxy did not
+  // take (no answer, or not 2xx) will be sent again by epilot, with the
+  // same id, and must not then be turned away as a replay.
+  void forget(const std::string& id);
+
  private:
   bool seen_before(const std::string& id, std::int64_t now);
 

@@ -263,7 +263,8 @@ Forwarder::~Forwarder() {
 }
 
 void Forwarder::forward(const wire::Request& request, Done done) {
-  Job job{forwarded_request(request, m_target.target), request.method == "HEAD", std::move(done)};
+  Job job{forwarded_request(request, m_target.target), request.method == "HEAD", std::move(done),
+          Clock::now() + m_options.timeout};
   {
     std::lock_guard lock(m_mutex);
     m_jobs.push(std::move(job));
@@ -275,6 +276,7 @@ void Forwarder::serve() {
   Link link;
   while (true) {
     Job job;
+    bool stopping = false;
     {
       std::unique_lock lock(m_mutex);
       m_ready.wait(lock, [this] { return m_stopping || !m_jobs.empty(); });
@@ -283,19 +285,30 @@ void Forwarder::serve() {
       }
       job = std::move(m_jobs.front());
       m_jobs.pop();
+      stopping = m_stopping;
     }
-    auto result = send(link, job);
+    // Once stopping, a request not yet sent is not sent: its client is being
+    // let go, and the app should not act on what nobody will hear about.
+    // One request never stops the pool: reporting is the caller's business.
     try {
+      auto result = stopping ? failed(ForwardOutcome::broken, "not sent: listen is stopping") : send(link, job);
       job.done(std::move(result));
-    } catch (const std::exception&) {
-      // Reporting is the caller's business; one request never stops the pool.
+    } catch (const std::exception& e) {
+      try {
+        job.done(failed(ForwardOutcome::broken, std::string("internal error: ") + e.what()));
+      } catch (const std::exception&) {
+        // Nothing more to tell anyone.
+      }
     }
   }
 }
 
 Forwarded Forwarder::send(Link& link, const Job& job) {
   const auto started = Clock::now();
-  const auto deadline = started + m_options.timeout;
+  const auto deadline = job.deadline;
+  if (started >= deadline) {
+    return failed(ForwardOutcome::timeout, "waited for a free connection past the timeout; not sent");
+  }
   if (!link.usable()) {
     auto stream = connect_stream(m_addresses, m_tls.get(), m_target, deadline);
     if (!stream) {

@@ -69,7 +69,8 @@ class Forwarder {
   // Fails when the target's host does not resolve or the CA file can't be
   // read; a target that is down is found per request.
   static Result<std::unique_ptr<Forwarder>> create(const ParsedUrl& target, const ForwardOptions& options);
-  // Sends the requests already queued (each within its timeout), then ends.
+  // Waits for the requests being sent; those still queued are not sent,
+  // and end as broken ("not sent: listen is stopping").
   ~Forwarder();
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
@@ -82,6 +83,7 @@ class Forwarder {
     std::string bytes;
     bool head = false;
     Done done;
+    std::chrono::steady_clock::time_point deadline;  // the timeout counts from queueing: waiting is waiting
   };
   struct Link;
 

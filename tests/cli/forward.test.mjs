@@ -16,9 +16,11 @@ fs.writeFileSync(pubFile, publicKey.export({ type: 'spki', format: 'pem' }));
 
 const APP_ANSWER = 'HTTP/1.1 201 Created\r\nX-App: yes\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}';
 
-// An app that answers every request with `answer` (or never, when null) and
-// keeps the raw bytes of each.
+// An app that answers every request with `answer` (or never, when null; an
+// array gives its answers in turn, the last one from then on) and keeps the
+// raw bytes of each.
 function startApp(answer = APP_ANSWER) {
+  const answers = Array.isArray(answer) ? answer : [answer];
   const requests = [];
   const sockets = new Set();
   const server = net.createServer((socket) => {
@@ -35,7 +37,8 @@ function startApp(answer = APP_ANSWER) {
         if (buffer.length < total) return;
         requests.push(buffer.subarray(0, total));
         buffer = buffer.subarray(total);
-        if (answer !== null) socket.write(answer);
+        const next = answers[Math.min(requests.length, answers.length) - 1];
+        if (next !== null) socket.write(next);
       }
     });
   });
@@ -156,6 +159,24 @@ test('an app that is down is 502 and one too slow is 504 within --timeout', asyn
   } finally {
     await stop(listen);
     await silent.close();
+  }
+});
+
+test('a request the app failed is let through again when epilot retries it; a replay of a taken one is not', async () => {
+  const failing = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}';
+  const app = await startApp([failing, APP_ANSWER]);
+  const listen = await startListenProcess(['--public-key', pubFile, '--forward-to', app.url]);
+  try {
+    const body = '{"n":2}';
+    const headers = signed(body);
+    assert.equal((await post(listen.url, headers, body)).status, 500);
+    assert.equal((await post(listen.url, headers, body)).status, 201, 'the retry, same webhook-id, reached the app');
+    const replay = await post(listen.url, headers, body);
+    assert.equal(replay.status, 409, 'once the app took it, the same id is a replay');
+    assert.equal(app.requests.length, 2);
+  } finally {
+    await stop(listen);
+    await app.close();
   }
 });
 

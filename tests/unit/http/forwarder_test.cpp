@@ -247,6 +247,54 @@ TEST(Forwarder, AnAppThatDoesNotAnswerInTimeIs504) {
   EXPECT_EQ(relayed_answer(f).status, 504);
 }
 
+TEST(Forwarder, TheTimeoutCountsFromQueueingAndAStopSendsNothingMore) {
+  Upstream app(Upstream::Behaviour::never_answer);
+  std::mutex mutex;
+  std::vector<Forwarded> results;
+  std::vector<std::chrono::steady_clock::time_point> ended;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.timeout = 400ms, .connections = 1});
+    ASSERT_TRUE(forwarder);
+    for (int i = 0; i < 2; ++i) {
+      forwarder->forward(signed_post(), [&](Forwarded&& f) {
+        std::lock_guard lock(mutex);
+        results.push_back(std::move(f));
+        ended.push_back(std::chrono::steady_clock::now());
+      });
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_EQ(results[0].outcome, ForwardOutcome::timeout);
+  EXPECT_EQ(results[1].outcome, ForwardOutcome::timeout);
+  // The second waited behind the first: its time was up when its turn came.
+  EXPECT_NE(results[1].error.find("not sent"), std::string::npos) << results[1].error;
+  EXPECT_LT(ended[1] - started, 800ms);
+  EXPECT_EQ(app.requests().size(), 1U);
+
+  // Stopping: the request under way is waited for, the queued ones are not sent.
+  Upstream slow(Upstream::Behaviour::never_answer);
+  results.clear();
+  {
+    auto forwarder =
+        forwarder_to("http://127.0.0.1:" + std::to_string(slow.port), {.timeout = 300ms, .connections = 1});
+    ASSERT_TRUE(forwarder);
+    for (int i = 0; i < 3; ++i) {
+      forwarder->forward(signed_post(), [&](Forwarded&& f) {
+        std::lock_guard lock(mutex);
+        results.push_back(std::move(f));
+      });
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(results.size(), 3U);
+  EXPECT_EQ(results[0].outcome, ForwardOutcome::timeout);
+  EXPECT_EQ(results[1].error, "not sent: listen is stopping");
+  EXPECT_EQ(results[2].error, "not sent: listen is stopping");
+  EXPECT_EQ(slow.requests().size(), 1U);
+}
+
 TEST(Forwarder, AnAnswerCutShortIsBroken) {
   Upstream app(Upstream::Behaviour::close_mid_answer);
   auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port));
