@@ -59,10 +59,6 @@ Forwarded failed(ForwardOutcome outcome, std::string error) {
   return f;
 }
 
-std::string error_body(std::string_view error, std::string_view message) {
-  return "{\"error\":" + util::json_quote(error) + ",\"message\":" + util::json_quote(message) + "}";
-}
-
 // Connect a stream to one of `addresses` (the next one while they refuse)
 // and set up its protocol, by `deadline`.
 Result<std::unique_ptr<Stream>> connect_stream(const std::vector<Address>& addresses, const TlsClient* tls,

@@ -91,6 +91,11 @@ struct ReplySlot {
 
 void Responder::operator()(ServerResponse response) const { m_slot->give(std::move(response)); }
 
+// The message may quote request bytes: json_quote never throws on them.
+std::string error_body(std::string_view error, std::string_view message) {
+  return "{\"error\":" + util::json_quote(error) + ",\"message\":" + util::json_quote(message) + "}";
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -188,7 +193,8 @@ std::string relayed_response(const ServerResponse& answer, bool close, Method me
     }
   }
   const bool bodiless = answer.status == 204 || answer.status == 304 || answer.status < 200;
-  if (!bodiless) {
+  // To HEAD, the upstream's length was that of a body not sent; none is said.
+  if (!bodiless && method != Method::head) {
     out += "Content-Length: " + std::to_string(answer.body.size()) + "\r\n";
   }
   if (close) {
@@ -199,11 +205,6 @@ std::string relayed_response(const ServerResponse& answer, bool close, Method me
     out += answer.body;
   }
   return out;
-}
-
-// The message may quote request bytes: json_quote never throws on them.
-std::string error_body(std::string_view error, std::string_view message) {
-  return "{\"error\":" + util::json_quote(error) + ",\"message\":" + util::json_quote(message) + "}";
 }
 
 struct Connection {
@@ -729,6 +730,9 @@ void Worker::run() {
         on_ready(*it->second, events[static_cast<std::size_t>(i)].events, now);
       }
       // m_stop_fd: m_stopping is checked below
+    }
+    if (!m_mailbox->wake.valid()) {
+      deliver_answers(now);  // no eventfd (out of descriptors): look at least every 250 ms
     }
     if (m_resume_accept && *m_resume_accept <= now) {
       m_resume_accept.reset();

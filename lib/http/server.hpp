@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "lib/http/request_reader.hpp"
 #include "lib/http/response.hpp"
@@ -47,6 +48,10 @@ struct ServerResponse : HttpResponse {
   // are, with no Content-Type of the server's; the framing is the server's.
   bool relayed = false;
 };
+
+// The JSON body of an answer the server, or a proxy on it, gives itself:
+// {"error": ERROR, "message": MESSAGE}.
+std::string error_body(std::string_view error, std::string_view message);
 
 // Called on the event-loop threads, concurrently: must be thread-safe.
 using RequestHandler = std::function<ServerResponse(wire::Request&& request)>;

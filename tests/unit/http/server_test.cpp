@@ -466,5 +466,19 @@ TEST_F(DeferredServerTest, ARelayedAnswerKeepsTheUpstreamFieldsAndGetsTheServers
             "Connection: close\r\n\r\nshort and stout");
 }
 
+TEST_F(DeferredServerTest, ARelayedAnswerToHeadSaysNoLength) {
+  start_deferred([](wire::Request&&, Responder reply) {
+    ServerResponse relayed;
+    relayed.status = 200;
+    relayed.body = "a body HEAD never gets";
+    relayed.headers = {{"X-App", "yes"}};
+    relayed.relayed = true;
+    reply(relayed);
+  });
+  Client c(m_port);
+  ASSERT_TRUE(c.send("HEAD / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(c.read_until_closed(), "HTTP/1.1 200 OK\r\nX-App: yes\r\nConnection: close\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace epilot::http
