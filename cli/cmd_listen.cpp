@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -18,8 +19,10 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/environment.hpp"
 #include "cli/flags.hpp"
 #include "cli/keysource.hpp"
+#include "cli/listen_inspector.hpp"
 #include "cli/signals.hpp"
 #include "cli/verify_keys.hpp"
 #include "cli/wall_clock.hpp"
@@ -66,6 +69,8 @@ struct ListenOptions {
   std::chrono::milliseconds read_timeout{10'000};
   bool quiet = false;
   bool no_callback = false;
+  std::optional<int> ui_port;  // --ui: the web inspector's port
+  std::string private_key;     // what the inspector re-signs v1a with
 };
 
 // A resume POST may take this long; while listen stops, the last ones get
@@ -126,6 +131,7 @@ std::string_view target_path(std::string_view target) {
 }
 
 using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
 
 std::string json_line(const Json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -316,8 +322,8 @@ enum class Admitted { no, yes };
 // --max-requests, and judged for the exit status.
 class Session {
  public:
-  Session(const ListenOptions& opts, Stopper& stopper)
-      : m_opts(opts), m_config(receiver_config(opts)), m_receiver(m_config), m_stopper(stopper) {
+  Session(const ListenOptions& opts, ReceiverConfig config, Stopper& stopper, ListenInspector* inspector)
+      : m_opts(opts), m_config(std::move(config)), m_receiver(m_config), m_stopper(stopper), m_inspector(inspector) {
     open_sink(m_sink, opts);
     if (!opts.forward_to.empty()) {
       http::ForwardOptions forward;
@@ -362,15 +368,18 @@ class Session {
   }
   bool verifying() const { return !m_config.keys.public_keys.empty() || !m_config.keys.secrets.empty(); }
   void call_back(const Received& received);
-  bool record(Received& received, std::string_view path);
+  bool record(Received& received, std::string_view path, Clock::time_point arrived);
+  void inspect(const Received& received, std::string_view path, Clock::time_point arrived, std::string record);
   bool forwards(const Received& received) const;
-  void forward(const http::wire::Request& request, Received received, std::string path, const http::Responder& reply);
+  void forward(const http::wire::Request& request, Received received, std::string path, Clock::time_point arrived,
+               const http::Responder& reply);
 
   const ListenOptions& m_opts;
   ReceiverConfig m_config;
   Receiver m_receiver;
   webhook::CaptureSink m_sink;
   Stopper& m_stopper;
+  ListenInspector* m_inspector;  // null without --ui
   std::unique_ptr<http::HttpClient> m_http;
   std::unique_ptr<ResumeQueue> m_callbacks;
   std::atomic<std::size_t> m_admitted{0};
@@ -382,6 +391,7 @@ class Session {
 };
 
 void Session::handle(http::wire::Request&& request, const http::Responder& reply) {
+  const auto arrived = Clock::now();
   if (!admit()) {
     reply({{503, R"({"error":"stopping","message":"listen has taken the requests it was asked for"})"}, {}, true});
     return;
@@ -409,25 +419,32 @@ void Session::handle(http::wire::Request&& request, const http::Responder& reply
   }
   auto received = m_receiver.handle(webhook::capture_from_request(std::move(request)), current_time());
   if (original && forwards(received)) {
-    forward(*original, std::move(received), path, reply);
+    forward(*original, std::move(received), path, arrived, reply);
     return;
   }
-  record(received, path);
+  record(received, path, arrived);
   reply(http::ServerResponse{to_http_response(std::move(received.answer)), m_opts.delay, false});
 }
 
 // Capture, count, log and call back: what happens to every request that got
 // past the server. False when the capture could not be kept; the answer is
 // then a 503, as a request that was not kept must never be answered 2xx.
-bool Session::record(Received& received, std::string_view path) {
+bool Session::record(Received& received, std::string_view path, Clock::time_point arrived) {
   bool kept = true;
+  std::string line;
+  if (m_sink.enabled() || m_inspector != nullptr) {
+    line = received_record(received);
+  }
   if (m_sink.enabled()) {
-    if (const auto stored = m_sink.store(received_record(received), received.result.verification.id); !stored) {
+    if (const auto stored = m_sink.store(line, received.result.verification.id); !stored) {
       print_warning(stored.error().message);
       received.answer = {503, "{\"error\":\"capture failed\"}"};
       ++m_unsaved;
       kept = false;
     }
+  }
+  if (m_inspector != nullptr) {
+    inspect(received, path, arrived, std::move(line));
   }
   if (verifying() && !received.result.verification.ok()) {
     ++m_failed;
@@ -436,6 +453,12 @@ bool Session::record(Received& received, std::string_view path) {
   call_back(received);
   done();
   return kept;
+}
+
+// Show `received` in the web inspector.
+void Session::inspect(const Received& received, std::string_view path, Clock::time_point arrived, std::string record) {
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - arrived);
+  m_inspector->add(logged_request(received, std::string(path), current_time_ms(), latency.count(), std::move(record)));
 }
 
 // Whether the app gets `received`: never a replay (listen answers 409), and
@@ -451,10 +474,10 @@ bool Session::forwards(const Received& received) const {
 // Send `request` on to the app; the caller gets the app's answer once it
 // comes (or 502 / 504), after the capture, with the app's status, is kept.
 void Session::forward(const http::wire::Request& request, Received received, std::string path,
-                      const http::Responder& reply) {
+                      Clock::time_point arrived, const http::Responder& reply) {
   const bool unverified = verifying() && !received.result.verification.ok();
   auto state = std::make_shared<Received>(std::move(received));
-  m_forwarder->forward(request, [this, state, path = std::move(path), reply, unverified](http::Forwarded&& f) {
+  m_forwarder->forward(request, [this, state, path = std::move(path), arrived, reply, unverified](http::Forwarded&& f) {
     auto answer = http::relayed_answer(f);
     if (answer.status < 200 || answer.status > 299) {
       m_receiver.forget(state->result.verification.id);  // epilot sends it again: let the retry through
@@ -463,7 +486,7 @@ void Session::forward(const http::wire::Request& request, Received received, std
         ForwardNote{f.outcome, f.answer.status,
                     std::chrono::duration_cast<std::chrono::milliseconds>(f.latency).count(), f.error, unverified};
     state->answer = {answer.status, answer.body};
-    if (!record(*state, path)) {
+    if (!record(*state, path, arrived)) {
       reply(http::ServerResponse{to_http_response(std::move(state->answer)), {}, false});
       return;
     }
@@ -478,6 +501,17 @@ void Session::refused(const http::Refusal& refusal, Admitted admitted) {
   }
   ++m_failed;
   print_refusal(m_opts, refusal, refusal_code(refusal));
+  if (m_inspector != nullptr) {
+    LoggedRequest logged;
+    logged.at_ms = current_time_ms();
+    logged.method = refusal.method;
+    logged.path = refusal.method.empty() ? refusal.line.substr(0, refusal.line.find('?'))
+                                         : std::string(target_path(refusal.target));
+    logged.verdict = "refused";
+    logged.status = refusal.status;
+    logged.reasons.emplace_back(refusal_code(refusal), refusal.message);
+    m_inspector->add(std::move(logged));
+  }
   done();
 }
 
@@ -545,12 +579,19 @@ std::string check_failure(const ListenOptions& opts, const Session& session, con
   return "";
 }
 
-void print_ready(const ListenOptions& opts, int port) {
+void print_ready(const ListenOptions& opts, int port, const ListenInspector* inspector) {
   const auto url = "http://" + http::url_host_port(opts.host, port) + (opts.path.empty() ? "/" : opts.path);
   if (opts.format == OutputFormat::json) {
-    std::printf("%s\n", Json{{"event", "ready"}, {"url", url}}.dump().c_str());
+    Json ready{{"event", "ready"}, {"url", url}};
+    if (inspector != nullptr) {
+      ready["ui"] = inspector->url();
+    }
+    std::printf("%s\n", ready.dump().c_str());
   } else {
     std::printf("listening on %s\n", url.c_str());
+    if (inspector != nullptr) {
+      std::printf("inspector on %s\n", inspector->url().c_str());
+    }
     if (!opts.forward_to.empty()) {
       std::printf("forwarding %s requests to %s\n",
                   opts.forward_unverified || opts.accept_unsigned ? "all" : "verified",
@@ -573,8 +614,27 @@ void warn_if_delay_meant_ms(const ListenOptions& opts) {
   }
 }
 
-Outcome run_listen(const ListenOptions& opts) {
-  warn_if_delay_meant_ms(opts);
+// The web inspector of --ui: listen's own address (on loopback, whatever
+// --host says) for replays, and what listen verifies and re-signs with.
+std::unique_ptr<ListenInspector> start_inspector(const ListenOptions& opts, const ReceiverConfig& config, int port) {
+  InspectorSettings settings;
+  settings.port = *opts.ui_port;
+  const bool v6 = opts.host.find(':') != std::string::npos;
+  settings.listen_url = "http://" + http::url_host_port(v6 ? "::1" : "127.0.0.1", port);
+  settings.app_url = opts.forward_to;
+  settings.keys = config.keys;
+  settings.tolerance = opts.tolerance;
+  if (!opts.private_key.empty()) {
+    settings.private_key = load_private_key(opts.private_key);
+  } else if (util::file_exists(default_private_key_path())) {
+    settings.private_key = load_private_key(default_private_key_path());
+  }
+  settings.ca_cert = opts.keys.epilot.ca_cert;
+  return ListenInspector::start(settings);
+}
+
+// The combinations of flags listen refuses, and the old flags it names.
+void check_flags(const ListenOptions& opts) {
   if (opts.old_skip || opts.old_fail) {
     fail(ErrorCode::usage,
          std::string(opts.old_skip ? "--skip" : "--fail") + " is now " +
@@ -592,6 +652,18 @@ Outcome run_listen(const ListenOptions& opts) {
   if (!opts.out.empty() && !opts.out_dir.empty()) {
     fail(ErrorCode::usage, "--out can't be combined with --out-dir");
   }
+  // The variable is for every command that signs: only the flag is refused.
+  const char* from_environment = std::getenv(k_env_private_key);
+  if (!opts.ui_port && !opts.private_key.empty() &&
+      (from_environment == nullptr || opts.private_key != from_environment)) {
+    fail(ErrorCode::usage, "listen's --private-key is what the web inspector (--ui) re-signs replays with",
+         {"to verify with a key, use --public-key"});
+  }
+}
+
+Outcome run_listen(const ListenOptions& opts) {
+  warn_if_delay_meant_ms(opts);
+  check_flags(opts);
   http::ServerLimits limits;
   limits.threads = std::max(1u, std::thread::hardware_concurrency());
   limits.max_body = opts.max_body;
@@ -608,11 +680,13 @@ Outcome run_listen(const ListenOptions& opts) {
   // thread leaves them to StopSignals.
   const StopSignals signals([&stopper](int signal) { stopper.stop(signal == SIGINT ? "SIGINT" : "SIGTERM"); },
                             StopSignals::Again::ignore);
-  Session session(opts, stopper);
   auto bound = server.bind(opts.host, opts.port);
   if (!bound) {
     throw Failure(bind_error(bound.error(), server.bind_failure(), opts));
   }
+  auto config = receiver_config(opts);
+  const auto inspector = opts.ui_port ? start_inspector(opts, config, *bound) : nullptr;
+  Session session(opts, std::move(config), stopper, inspector.get());
 
   std::thread clock_thread;
   if (opts.duration.count() > 0) {
@@ -626,8 +700,11 @@ Outcome run_listen(const ListenOptions& opts) {
   server.run_deferred(
       [&](http::wire::Request&& request, const http::Responder& reply) { session.handle(std::move(request), reply); },
       [&](const http::Refusal& refusal) { session.refused(refusal, Admitted::no); },
-      [&] { print_ready(opts, *bound); });
+      [&] { print_ready(opts, *bound, inspector.get()); });
   session.finish_forwarding();
+  if (inspector) {
+    inspector->stop();
+  }
   session.finish_callbacks();
 
   stopper.stop("done");
@@ -666,6 +743,15 @@ void add_forward_flags(CLI::App& cmd, ListenOptions& opts) {
                                      "how long a request may take, connecting included: one forwarded to the app "
                                      "(504 beyond)",
                                      {std::chrono::milliseconds(1), std::chrono::hours(1)});
+}
+
+// The web inspector's flags.
+void add_inspector_flags(CLI::App& cmd, ListenOptions& opts) {
+  cmd.add_option("--ui", opts.ui_port, "serve the web inspector on 127.0.0.1:PORT (0 picks a free one)")
+      ->check(whole_number(0, 65535))
+      ->type_name("PORT");
+  add_private_key_flag(cmd, opts.private_key,
+                       "with --ui: Ed25519 private key file (PEM or whsk_) the inspector re-signs v1a replays with");
 }
 
 }  // namespace
@@ -720,6 +806,7 @@ Command register_listen(CLI::App& app) {
                "how long a client has to send one whole request, from its first byte (408 beyond)",
                {std::chrono::milliseconds(10), std::chrono::hours(1)});
   add_forward_flags(*cmd, *opts);
+  add_inspector_flags(*cmd, *opts);
   cmd->add_flag("-q,--quiet", opts->quiet, "print only the ready line");
   cmd->add_flag("--no-callback", opts->no_callback,
                 "do not POST the resume_token of a verified wait_for_callback request to its callback_post_url");

@@ -25,6 +25,9 @@ add_custom_command(
 add_custom_target(completions ALL DEPENDS ${completion_bash} ${completion_zsh} ${completion_fish})
 
 install(TARGETS epilot-action RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# A module is data to dlopen, not a program: not executable (Debian policy 8.1).
+install(TARGETS epilot-action-ui LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/epilot-action
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 # The roff is committed (man/genman.mjs makes it): building needs no doc tools.
 install(FILES ${PROJECT_SOURCE_DIR}/man/epilot-action.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${completion_bash} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)

@@ -1,0 +1,276 @@
+// listen --ui: the web inspector, in a real browser (Debian's chromium,
+// driven by puppeteer-core), fed by the real binary's replay; and its API
+// and guards over plain HTTP.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import puppeteer from 'puppeteer-core';
+import { tmpdir, run, runAsync, startListenProcess, testKeys } from './helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const keys = testKeys();
+const otherKeys = testKeys();
+
+function startInspector(extra = []) {
+  return startListenProcess(['--ui', '0', '--public-key', keys.pubFile, '--private-key', keys.privFile, ...extra])
+    .then((l) => ({ ...l, ui: l.events[0].ui }));
+}
+
+function stop(l) {
+  l.proc.kill('SIGTERM');
+  return l.exited;
+}
+
+// One raw HTTP exchange, so that Host and Origin are what the test says.
+function request(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, setHost: !('Host' in headers) }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function replay(url, args = []) {
+  return runAsync(['replay', '--url', url, '-q', ...args]);
+}
+
+async function openPage(ui) {
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+  });
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(ui);
+  await page.waitForSelector('#live.on');
+  return { browser, page, errors };
+}
+
+const rowCount = (page) => page.$$eval('#rows tr', (rows) => rows.length);
+
+// Click the row `selector` and wait until the detail shows that request.
+async function openDetail(page, selector) {
+  const seq = await page.$eval(selector, (tr) => tr.dataset.seq);
+  await page.click(selector);
+  await page.waitForSelector(`#detail[data-seq="${seq}"]`);
+}
+
+test('rows appear live; a forged one shows its reason; script in a request stays text; replay from the page reaches listen', async () => {
+  const l = await startInspector();
+  const { browser, page, errors } = await openPage(l.ui);
+  try {
+    assert.equal(await rowCount(page), 0);
+
+    // A genuine request, sent after the page opened: its row comes by itself.
+    assert.equal((await replay(`${l.url}hook`, ['--private-key', keys.privFile])).status, 0);
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 1);
+    assert.equal(await page.$eval('#rows tr td.verdict', (td) => td.textContent), 'verified');
+
+    // A forged one: signed with a key listen does not have.
+    await replay(`${l.url}hook`, ['--private-key', otherKeys.privFile]);
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 2);
+    const forged = await page.$eval('#rows tr:first-child', (tr) => ({
+      verdict: tr.querySelector('td.verdict').textContent,
+      reason: tr.querySelector('td.reason').textContent,
+    }));
+    assert.equal(forged.verdict, 'signature_mismatch');
+    assert.match(forged.reason, /^signature_mismatch: no entry of webhook-signature verifies/);
+
+    // Hostile bytes in the body, a header and the path.
+    const dir = tmpdir();
+    const payload = path.join(dir, 'hostile.json');
+    fs.writeFileSync(payload, JSON.stringify({ note: '<script>window.__pwned = 1</script>' }));
+    const hostileHeader = '"><img src=x onerror="window.__pwned=2">';
+    await replay(`${l.url}a%3Cscript%3Ewindow.__pwned=3%3C/script%3E`,
+      ['--private-key', keys.privFile, '-H', `x-note: ${hostileHeader}`, payload]);
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
+    await openDetail(page, '#rows tr:first-child');
+    const shown = await page.evaluate(() => ({
+      body: document.querySelector('#detail pre.body').textContent,
+      detail: document.querySelector('#detail').textContent,
+      images: document.querySelectorAll('img').length,
+      scripts: document.querySelectorAll('script').length,
+      pwned: window.__pwned,
+    }));
+    assert.match(shown.body, /<script>window.__pwned = 1<\/script>/);
+    assert.ok(shown.detail.includes(hostileHeader), 'the header is shown as it came, as text');
+    assert.equal(shown.images, 0);
+    assert.equal(shown.scripts, 1);
+    assert.equal(shown.pwned, undefined);
+
+    // Re-signed from the page: a new request reaches listen and verifies.
+    await openDetail(page, '#rows tr:last-child');
+    const before = l.events.filter((e) => e.event === 'request').length;
+    await page.click('button[data-action="resign-listen"]');
+    await page.waitForFunction(() => /answered 200/.test(document.querySelector('pre.replay-result').textContent));
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 4);
+    const requests = l.events.filter((e) => e.event === 'request');
+    assert.equal(requests.length, before + 1);
+    assert.equal(requests.at(-1).verdict, 'valid');
+    assert.notEqual(requests.at(-1).webhook_id, requests[0].webhook_id, 're-signed with a fresh id');
+
+    // As captured, the same bytes again: listen calls it a replay.
+    await page.click('button[data-action="captured-listen"]');
+    await page.waitForFunction(() => /answered 409/.test(document.querySelector('pre.replay-result').textContent));
+
+    // Copy as cURL: the command that sends the same request.
+    await page.click('button[data-action="curl"]');
+    const curl = await page.$eval('pre.replay-result', (pre) => pre.textContent);
+    assert.match(curl, /^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/hook' -H 'host: 127\.0\.0\.1:\d+'/);
+    assert.match(curl, /-H 'webhook-id: msg_[0-9a-f]+'/);
+    assert.match(curl, /--data-binary '\{/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await stop(l);
+  }
+});
+
+test('the filter and the verdict pick rows on the server; older requests come in pages', async () => {
+  const l = await startInspector();
+  try {
+    assert.equal((await replay(`${l.url}paged`, ['--private-key', keys.privFile, '-n', '130', '-c', '4'])).status, 0);
+    await replay(`${l.url}forged`, ['--private-key', otherKeys.privFile, '-n', '3']);
+    const { browser, page, errors } = await openPage(l.ui);
+    try {
+      assert.equal(await rowCount(page), 100);
+      assert.match(await page.$eval('#count', (e) => e.textContent), /^133 kept/);
+      await page.click('#more');
+      await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 133);
+
+      await page.select('#verdict', 'failed');
+      await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
+      await page.select('#verdict', 'all');
+      await page.type('#q', '/FORGED');  // a capital letter: exact case, which no path has
+      await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 0);
+      await page.$eval('#q', (input) => { input.value = ''; });
+      await page.type('#q', '/forged');
+      await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await stop(l);
+  }
+});
+
+test('the API: list, one request, capture download, events; bad parameters are 400', async () => {
+  const l = await startInspector();
+  try {
+    const events = [];
+    const stream = http.get(`${l.ui}api/events`, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream');
+      res.on('data', (d) => events.push(String(d)));
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await replay(`${l.url}hook`, ['--private-key', keys.privFile]);
+    const list = JSON.parse((await request(`${l.ui}api/requests?limit=10`)).body);
+    assert.equal(list.total, 1);
+    assert.equal(list.requests[0].verdict, 'valid');
+    assert.equal(list.requests[0].seq, 1);
+    const one = JSON.parse((await request(`${l.ui}api/requests/1`)).body);
+    assert.deepEqual(one.signatures, [{ version: 'v1a', outcome: 'verified' }]);
+    assert.equal(one.matched.version, 'v1a');
+    assert.equal(JSON.parse(one.body.pretty).type, JSON.parse(one.body.text).type);
+    const file = await request(`${l.ui}api/requests/1/capture`);
+    assert.match(file.headers['content-disposition'], /attachment; filename="request-1.json"/);
+    assert.ok(file.body.includes(list.requests[0].webhook_id));
+    // The capture verifies with the tool, as a file of --out would.
+    const dir = tmpdir();
+    fs.writeFileSync(path.join(dir, 'c.json'), file.body);
+    assert.equal(run(['verify', path.join(dir, 'c.json'), '--public-key', keys.pubFile, '--no-timestamp-check']).status, 0);
+
+    for (let i = 0; i < 50 && !events.join('').includes('event: request'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(events.join(''), /id: 1\nevent: request\ndata: \{"seq":1,/);
+    stream.destroy();
+
+    for (const bad of ['limit=0', 'limit=501', 'before=x', 'verdict=nope', 'colour=red']) {
+      const answer = await request(`${l.ui}api/requests?${bad}`);
+      assert.equal(answer.status, 400, bad);
+      assert.equal(JSON.parse(answer.body).error, 'bad_request');
+    }
+    assert.equal((await request(`${l.ui}api/requests/99`)).status, 404);
+    assert.equal((await request(`${l.ui}nothing`)).status, 404);
+    assert.equal((await request(`${l.ui}api/requests`, { method: 'DELETE' })).status, 405);
+  } finally {
+    await stop(l);
+  }
+});
+
+test('guards: the Host must be the inspector, a replay needs the page token and origin', async () => {
+  const l = await startInspector();
+  try {
+    await replay(`${l.url}hook`, ['--private-key', keys.privFile]);
+    const port = new URL(l.ui).port;
+    // DNS rebinding: a name re-pointed at 127.0.0.1 arrives with its own Host.
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${Number(port) + 1}`]) {
+      const answer = await request(`${l.ui}`, { headers: { Host: host } });
+      assert.equal(answer.status, 403, host);
+      assert.equal(JSON.parse(answer.body).error, 'forbidden_host');
+    }
+    assert.equal((await request(`${l.ui}`, { headers: { Host: `localhost:${port}` } })).status, 200);
+
+    const page = await request(l.ui);
+    assert.match(page.headers['content-security-policy'], /default-src 'none'; script-src 'nonce-[0-9a-f]{32}'/);
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    const token = /name="inspector-token" content="([0-9a-f]{32})"/.exec(page.body)[1];
+    const replayUrl = `${l.ui}api/requests/1/replay`;
+    const body = JSON.stringify({ to: 'listen' });
+    for (const headers of [{}, { 'X-Inspector-Token': 'f'.repeat(32) },
+      { 'X-Inspector-Token': token, Origin: 'http://evil.example' }]) {
+      const answer = await request(replayUrl, { method: 'POST', headers, body });
+      assert.equal(answer.status, 403, JSON.stringify(headers));
+    }
+    const ok = await request(replayUrl, { method: 'POST', headers: { 'X-Inspector-Token': token, Origin: `http://127.0.0.1:${port}` }, body });
+    assert.equal(ok.status, 200);
+    assert.equal(JSON.parse(ok.body).status, 200);
+    const noApp = await request(replayUrl, { method: 'POST', headers: { 'X-Inspector-Token': token }, body: JSON.stringify({ to: 'app' }) });
+    assert.equal(noApp.status, 409);
+    // Each run has its own token.
+    const second = await startInspector();
+    try {
+      const other = /name="inspector-token" content="([0-9a-f]{32})"/.exec((await request(second.ui)).body)[1];
+      assert.notEqual(other, token);
+    } finally {
+      await stop(second);
+    }
+  } finally {
+    await stop(l);
+  }
+});
+
+test('--private-key without --ui is refused; a taken --ui port is an error', async () => {
+  const r = run(['listen', '--private-key', keys.privFile, '--port', '0']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /epilot-action: error: listen's --private-key is what the web inspector \(--ui\) re-signs/);
+  const l = await startInspector();
+  try {
+    const port = new URL(l.ui).port;
+    const taken = run(['listen', '--port', '0', '--ui', port, '--public-key', keys.pubFile, '--duration', '1s']);
+    assert.equal(taken.status, 2);
+    assert.match(taken.stderr, /epilot-action: error: the web inspector cannot listen on 127\.0\.0\.1:\d+/);
+  } finally {
+    await stop(l);
+  }
+});
+
+test('the tool does not load cpp-httplib: only the inspector module does', () => {
+  const bin = process.env.EPILOT_ACTION_BIN ?? 'build/epilot-action';
+  const needed = (file) => {
+    const r = spawnSync('readelf', ['-d', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.includes('libcpp-httplib.so');
+  };
+  assert.equal(needed(bin), false, 'the binary names libcpp-httplib');
+  assert.equal(needed(path.join(path.dirname(bin), 'epilot-action-ui.so')), true, 'the module links libcpp-httplib');
+});

@@ -1,0 +1,123 @@
+// The web inspector's HTTP server, on cpp-httplib. Built as a shared object
+// that `listen` loads only when the inspector is asked for: linking
+// cpp-httplib into the tool would add its loading time to every command.
+// It only carries bytes; what they mean is lib/epilot/inspector's.
+
+#include <httplib.h>
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "lib/epilot/inspector_service.hpp"
+
+namespace epilot::ui {
+
+namespace {
+
+// How long an event stream waits for a request before it writes a comment:
+// a connection that went away is found by the write.
+constexpr std::chrono::seconds k_event_wait{10};
+// One thread per connection: the event streams of a few tabs, and the rest.
+constexpr std::size_t k_threads = 16;
+// The API takes small JSON bodies only.
+constexpr std::size_t k_max_body = 64 * 1024;
+
+InspectorRequest to_request(const httplib::Request& request) {
+  InspectorRequest out;
+  out.method = request.method;
+  out.path = request.path;
+  out.query.assign(request.params.begin(), request.params.end());
+  out.headers.assign(request.headers.begin(), request.headers.end());
+  out.body = request.body;
+  return out;
+}
+
+void stream_events(InspectorService* service, std::uint64_t after, httplib::Response& response) {
+  response.set_chunked_content_provider("text/event-stream",
+                                        [service, after](std::size_t, httplib::DataSink& sink) mutable {
+                                          auto text = service->next_events(after, k_event_wait);
+                                          if (!text) {
+                                            sink.done();  // the inspector is closing
+                                            return true;
+                                          }
+                                          if (text->empty()) {
+                                            *text = ": idle\n\n";
+                                          }
+                                          return sink.write(text->data(), text->size());
+                                        });
+}
+
+void serve(InspectorService* service, const httplib::Request& request, httplib::Response& response) {
+  auto answer = service->handle(to_request(request));
+  response.status = answer.status;
+  for (const auto& [name, value] : answer.headers) {
+    response.set_header(name, value);
+  }
+  if (answer.event_stream) {
+    stream_events(service, answer.stream_after, response);
+  } else {
+    response.set_content(answer.body, answer.content_type);
+  }
+}
+
+class HttplibInspector final : public InspectorServer {
+ public:
+  explicit HttplibInspector(InspectorService* service) {
+    m_server.new_task_queue = [] { return new httplib::ThreadPool(k_threads); };
+    const auto handler = [service](const httplib::Request& request, httplib::Response& response) {
+      serve(service, request, response);
+    };
+    m_server.Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler);
+    m_server.Delete(".*", handler).Options(".*", handler);
+    m_server.set_payload_max_length(k_max_body);
+    m_server.set_read_timeout(std::chrono::seconds(5));
+    m_server.set_keep_alive_timeout(2);
+    // cpp-httplib's default adds SO_REUSEPORT, with which a second program
+    // could bind the same port and take a share of the page's connections.
+    m_server.set_socket_options([](socket_t sock) {
+      const int on = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    });
+  }
+
+  bool start(int port) {
+    m_port = port == 0 ? m_server.bind_to_any_port("127.0.0.1") : port;
+    if (m_port <= 0 || (port != 0 && !m_server.bind_to_port("127.0.0.1", port))) {
+      return false;
+    }
+    m_thread = std::thread([this] { m_server.listen_after_bind(); });
+    return true;
+  }
+
+  ~HttplibInspector() override { stop(); }
+
+  int port() const override { return m_port; }
+
+  void stop() override {
+    m_server.stop();
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+  }
+
+ private:
+  httplib::Server m_server;
+  std::thread m_thread;
+  int m_port = 0;
+};
+
+}  // namespace
+
+}  // namespace epilot::ui
+
+extern "C" __attribute__((visibility("default"))) epilot::InspectorServer* epilot_start_inspector_v1(
+    epilot::InspectorService* service, int port, std::string* error) {
+  auto server = std::make_unique<epilot::ui::HttplibInspector>(service);
+  if (!server->start(port)) {
+    *error = "cannot listen on 127.0.0.1:" + std::to_string(port) + " (another program may have it)";
+    return nullptr;
+  }
+  return server.release();
+}
