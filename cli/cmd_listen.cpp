@@ -369,7 +369,7 @@ class Session {
   bool verifying() const { return !m_config.keys.public_keys.empty() || !m_config.keys.secrets.empty(); }
   void call_back(const Received& received);
   bool record(Received& received, std::string_view path, Clock::time_point arrived);
-  void inspect(const Received& received, std::string_view path, Clock::time_point arrived, std::string record);
+  void inspect(const Received& received, std::string_view path, Clock::time_point arrived);
   bool forwards(const Received& received) const;
   void forward(const http::wire::Request& request, Received received, std::string path, Clock::time_point arrived,
                const http::Responder& reply);
@@ -431,12 +431,8 @@ void Session::handle(http::wire::Request&& request, const http::Responder& reply
 // then a 503, as a request that was not kept must never be answered 2xx.
 bool Session::record(Received& received, std::string_view path, Clock::time_point arrived) {
   bool kept = true;
-  std::string line;
-  if (m_sink.enabled() || m_inspector != nullptr) {
-    line = received_record(received);
-  }
   if (m_sink.enabled()) {
-    if (const auto stored = m_sink.store(line, received.result.verification.id); !stored) {
+    if (const auto stored = m_sink.store(received_record(received), received.result.verification.id); !stored) {
       print_warning(stored.error().message);
       received.answer = {503, "{\"error\":\"capture failed\"}"};
       ++m_unsaved;
@@ -444,7 +440,7 @@ bool Session::record(Received& received, std::string_view path, Clock::time_poin
     }
   }
   if (m_inspector != nullptr) {
-    inspect(received, path, arrived, std::move(line));
+    inspect(received, path, arrived);
   }
   if (verifying() && !received.result.verification.ok()) {
     ++m_failed;
@@ -456,9 +452,10 @@ bool Session::record(Received& received, std::string_view path, Clock::time_poin
 }
 
 // Show `received` in the web inspector.
-void Session::inspect(const Received& received, std::string_view path, Clock::time_point arrived, std::string record) {
-  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - arrived);
-  m_inspector->add(logged_request(received, std::string(path), current_time_ms(), latency.count(), std::move(record)));
+void Session::inspect(const Received& received, std::string_view path, Clock::time_point arrived) {
+  // The answer goes out after --delay.
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - arrived + m_opts.delay);
+  m_inspector->add(logged_request(received, std::string(path), current_time_ms(), latency.count()));
 }
 
 // Whether the app gets `received`: never a replay (listen answers 409), and
@@ -614,14 +611,19 @@ void warn_if_delay_meant_ms(const ListenOptions& opts) {
   }
 }
 
-// The web inspector of --ui: listen's own address (on loopback, whatever
-// --host says) for replays, and what listen verifies and re-signs with.
+// The web inspector of --ui: listen's own address for replays (loopback
+// when it listens on every address), and what listen verifies and re-signs
+// with.
 std::unique_ptr<ListenInspector> start_inspector(const ListenOptions& opts, const ReceiverConfig& config, int port) {
   InspectorSettings settings;
   settings.port = *opts.ui_port;
-  const bool v6 = opts.host.find(':') != std::string::npos;
-  settings.listen_url = "http://" + http::url_host_port(v6 ? "::1" : "127.0.0.1", port);
+  const auto host = opts.host == "0.0.0.0" ? "127.0.0.1" : opts.host == "::" ? "::1" : opts.host;
+  settings.listen_url = "http://" + http::url_host_port(host, port);
   settings.app_url = opts.forward_to;
+  // A replay to the app waits as long as listen would; one to listen also
+  // waits for its --delay and the app behind it.
+  settings.app_timeout = opts.forward_timeout;
+  settings.listen_timeout = opts.forward_timeout + opts.delay + std::chrono::seconds(1);
   settings.keys = config.keys;
   settings.tolerance = opts.tolerance;
   if (!opts.private_key.empty()) {

@@ -54,10 +54,12 @@ StartInspector load_module() {
        {"reinstall epilot-action (the module comes with it); listen works without --ui"});
 }
 
-std::unique_ptr<http::Forwarder> forwarder_to(const std::string& url, const std::string& ca_cert) {
+std::unique_ptr<http::Forwarder> forwarder_to(const std::string& url, const std::string& ca_cert,
+                                              std::chrono::milliseconds timeout) {
   http::ForwardOptions options;
   options.connections = 2;
   options.ca_cert = ca_cert;
+  options.timeout = timeout;
   return take(http::Forwarder::create(take(http::parse_url(url)), options));
 }
 
@@ -66,9 +68,9 @@ std::unique_ptr<http::Forwarder> forwarder_to(const std::string& url, const std:
 std::unique_ptr<ListenInspector> ListenInspector::start(const InspectorSettings& settings) {
   const auto start_module = load_module();
   std::unique_ptr<ListenInspector> self(new ListenInspector(settings));
-  self->m_to_listen = forwarder_to(settings.listen_url, settings.ca_cert);
+  self->m_to_listen = forwarder_to(settings.listen_url, settings.ca_cert, settings.listen_timeout);
   if (!settings.app_url.empty()) {
-    self->m_to_app = forwarder_to(settings.app_url, settings.ca_cert);
+    self->m_to_app = forwarder_to(settings.app_url, settings.ca_cert, settings.app_timeout);
   }
   InspectorConfig config;
   config.page = std::string(inspector_page());

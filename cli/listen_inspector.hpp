@@ -3,6 +3,7 @@
 // `listen --ui`: the web inspector of the requests listen receives, served
 // by the module in ui/ (on cpp-httplib), which is loaded only here.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,9 +15,11 @@
 namespace epilot::cli {
 
 struct InspectorSettings {
-  int port = 0;            // 0: a free one
-  std::string listen_url;  // where a replay to listen goes: listen's own address
-  std::string app_url;     // --forward-to; empty: none
+  int port = 0;                                      // 0: a free one
+  std::string listen_url;                            // where a replay to listen goes: listen's own address
+  std::string app_url;                               // --forward-to; empty: none
+  std::chrono::milliseconds listen_timeout{10'000};  // how long a replay to listen may take
+  std::chrono::milliseconds app_timeout{10'000};     // and one to the app
   webhook::VerifyKeys keys;
   std::int64_t tolerance = k_default_tolerance_seconds;
   std::optional<webhook::PrivateKey> private_key;  // re-signs v1a

@@ -4,7 +4,11 @@
 // It only carries bytes; what they mean is lib/epilot/inspector's.
 
 #include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
+
+#include <atomic>
 
 #include <memory>
 #include <string>
@@ -17,8 +21,8 @@ namespace epilot::ui {
 namespace {
 
 // How long an event stream waits for a request before it writes a comment:
-// a connection that went away is found by the write.
-constexpr std::chrono::seconds k_event_wait{10};
+// a client that went away is found then, and its thread freed.
+constexpr std::chrono::seconds k_event_wait{2};
 // One thread per connection: the event streams of a few tabs, and the rest.
 constexpr std::size_t k_threads = 16;
 // The API takes small JSON bodies only.
@@ -35,18 +39,19 @@ InspectorRequest to_request(const httplib::Request& request) {
 }
 
 void stream_events(InspectorService* service, std::uint64_t after, httplib::Response& response) {
-  response.set_chunked_content_provider("text/event-stream",
-                                        [service, after](std::size_t, httplib::DataSink& sink) mutable {
-                                          auto text = service->next_events(after, k_event_wait);
-                                          if (!text) {
-                                            sink.done();  // the inspector is closing
-                                            return true;
-                                          }
-                                          if (text->empty()) {
-                                            *text = ": idle\n\n";
-                                          }
-                                          return sink.write(text->data(), text->size());
-                                        });
+  const auto next = [service, after](std::size_t, httplib::DataSink& sink) mutable {
+    auto text = service->next_events(after, k_event_wait);
+    if (!text) {
+      sink.done();  // the inspector is closing
+      return true;
+    }
+    if (text->empty()) {
+      *text = ": idle\n\n";
+    }
+    return sink.write(text->data(), text->size());
+  };
+  const auto ended = [service](bool) { service->stream_ended(); };
+  response.set_chunked_content_provider("text/event-stream", next, ended);
 }
 
 void serve(InspectorService* service, const httplib::Request& request, httplib::Response& response) {
@@ -87,8 +92,23 @@ class HttplibInspector final : public InspectorServer {
     if (m_port <= 0 || (port != 0 && !m_server.bind_to_port("127.0.0.1", port))) {
       return false;
     }
-    m_thread = std::thread([this] { m_server.listen_after_bind(); });
-    return true;
+    m_thread = std::thread([this] {
+      // cpp-httplib writes without MSG_NOSIGNAL: a page closed mid-answer
+      // would raise SIGPIPE and end listen. Its pool threads, started from
+      // this one, inherit the mask.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+      m_server.listen_after_bind();
+      m_done = true;
+    });
+    // stop() does nothing to a server that is not yet running, and the
+    // thread would then serve for ever: wait until it runs.
+    while (!m_server.is_running() && !m_done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return !m_done;
   }
 
   ~HttplibInspector() override { stop(); }
@@ -105,6 +125,7 @@ class HttplibInspector final : public InspectorServer {
  private:
   httplib::Server m_server;
   std::thread m_thread;
+  std::atomic<bool> m_done{false};
   int m_port = 0;
 };
 
@@ -112,7 +133,7 @@ class HttplibInspector final : public InspectorServer {
 
 }  // namespace epilot::ui
 
-extern "C" __attribute__((visibility("default"))) epilot::InspectorServer* epilot_start_inspector_v1(
+extern "C" __attribute__((visibility("default"))) epilot::InspectorServer* epilot_start_inspector_v2(
     epilot::InspectorService* service, int port, std::string* error) {
   auto server = std::make_unique<epilot::ui::HttplibInspector>(service);
   if (!server->start(port)) {

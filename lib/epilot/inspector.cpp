@@ -8,7 +8,6 @@
 #include "lib/util/base64.hpp"
 #include "lib/util/bytes.hpp"
 #include "lib/util/json.hpp"
-#include "lib/webhook/capture_json.hpp"
 #include "lib/webhook/inspect.hpp"
 
 namespace epilot {
@@ -25,6 +24,11 @@ InspectorAnswer json_answer(int status, std::string body) {
   answer.body = std::move(body);
   return answer;
 }
+
+// The longest text filter: a scan of every request kept is long enough.
+constexpr std::size_t k_max_filter_text = 256;
+// Event streams open at once (the module serves on 16 threads).
+constexpr int k_max_streams = 8;
 
 std::string random_hex(const util::RandomSource& random, std::size_t size) {
   util::Bytes bytes(size);
@@ -70,12 +74,12 @@ Result<LogQuery> list_query(const InspectorRequest& request) {
       (name == "before" ? query.before : query.after) = *number;
     } else if (name == "verdict" && parse_verdict(value)) {
       query.verdict = *parse_verdict(value);
-    } else if (name == "q") {
+    } else if (name == "q" && value.size() <= k_max_filter_text) {
       query.text = value;
     } else {
       return make_error(ErrorCode::usage, "bad parameter " + name +
                                               ": limit is 1 to 500, before and after request numbers, "
-                                              "verdict all, ok, failed or duplicate");
+                                              "verdict all, ok, failed or duplicate, q at most 256 bytes");
     }
   }
   return query;
@@ -88,8 +92,9 @@ Json body_json(const std::string& body) {
   doc["bytes"] = body.size();
   const bool text = util::is_valid_utf8(body);
   doc["text"] = text ? Json(body) : Json();
-  auto parsed = Json::parse(body, nullptr, false);
-  doc["pretty"] = text && !parsed.is_discarded() ? Json(parsed.dump(2)) : Json();
+  // Bounded: a body of 100,000 '[' must not take the stack with it.
+  const auto parsed = text ? util::parse_json_or_discarded<Json>(body) : Json(Json::value_t::discarded);
+  doc["pretty"] = parsed.is_discarded() ? Json() : Json(parsed.dump(2, ' ', false, Json::error_handler_t::replace));
   doc["base64"] = util::base64_encode(util::Bytes(body.begin(), body.end()));
   return doc;
 }
@@ -178,8 +183,19 @@ bool Inspector::host_allowed(const InspectorRequest& request) const {
   if (host == nullptr) {
     return false;
   }
-  const auto port = ":" + std::to_string(m_port);
-  return *host == "127.0.0.1" + port || *host == "localhost" + port;
+  const auto port = ":" + std::to_string(m_port.load());
+  if (*host == "127.0.0.1" + port || *host == "localhost" + port) {
+    return true;
+  }
+  // Browsers leave out the scheme's own port.
+  return m_port.load() == 80 && (*host == "127.0.0.1" || *host == "localhost");
+}
+
+// Browsers say where a request comes from: only the inspector's own page
+// (same-origin) and the user (none: typed, bookmarked) may use it.
+bool cross_site(const InspectorRequest& request) {
+  const auto* site = request.header("sec-fetch-site");
+  return site != nullptr && *site != "same-origin" && *site != "none";
 }
 
 bool Inspector::origin_allowed(const InspectorRequest& request) const {
@@ -187,17 +203,20 @@ bool Inspector::origin_allowed(const InspectorRequest& request) const {
   if (origin == nullptr) {
     return true;  // not a browser's cross-site request: those say their origin
   }
-  const auto port = ":" + std::to_string(m_port);
+  const auto port = m_port.load() == 80 ? std::string() : ":" + std::to_string(m_port.load());
   return *origin == "http://127.0.0.1" + port || *origin == "http://localhost" + port;
 }
 
 InspectorAnswer Inspector::handle(const InspectorRequest& request) {
-  auto answer = host_allowed(request) ? route(request)
-                                      : inspector_error(403, "forbidden_host",
-                                                        "the inspector answers to 127.0.0.1:" + std::to_string(m_port) +
-                                                            " and localhost:" + std::to_string(m_port) + " only");
+  const auto port = std::to_string(m_port.load());
+  auto answer = !host_allowed(request)
+                    ? inspector_error(403, "forbidden_host",
+                                      "the inspector answers to 127.0.0.1:" + port + " and localhost:" + port + " only")
+                : cross_site(request) ? inspector_error(403, "cross_site", "the inspector answers its own page only")
+                                      : route(request);
   answer.headers.emplace_back("Cache-Control", "no-store");
   answer.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  answer.headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
   return answer;
 }
 
@@ -285,35 +304,28 @@ InspectorAnswer Inspector::one(std::uint64_t seq) const {
   }
   Json doc;
   doc["request"] = Json::parse(entry->summary);
-  if (entry->record.empty()) {
+  if (!entry->received) {
     doc["refused"] = true;  // the server turned it away before it could be read whole
     return json_answer(200, dump(doc));
   }
-  const auto capture = webhook::parse_capture_json(entry->record);
-  if (!capture) {
-    return inspector_error(500, "unreadable", capture.error().message);
-  }
-  const auto received_at = entry->at_ms / 1000;
-  webhook::VerifyPolicy policy;
-  policy.now = received_at;
-  policy.tolerance = m_config.tolerance;
-  const auto v = webhook::verify_request(*capture, m_config.keys, policy);
-  doc["url"] = capture->url;
-  doc["headers"] = headers_json(capture->headers);
+  const auto& capture = entry->received->request;
+  const auto& v = entry->received->result.verification;
+  doc["url"] = capture.url;
+  doc["headers"] = headers_json(capture.headers);
   doc["signatures"] = signatures_json(v, m_config.keys);
   doc["matched"] = v.match ? Json{{"version", v.match->version}, {"key", v.match->key_name}} : Json();
   doc["age_seconds"] = v.timestamp ? Json(v.age) : Json();
-  doc["inspect"] = webhook::inspect_request(*capture, received_at, m_config.tolerance);
-  doc["body"] = body_json(capture->body);
+  doc["inspect"] = webhook::inspect_request(capture, entry->received->received_at, m_config.tolerance);
+  doc["body"] = body_json(capture.body);
   return json_answer(200, dump(doc));
 }
 
 InspectorAnswer Inspector::capture_file(std::uint64_t seq) const {
   const auto entry = m_log.find(seq);
-  if (!entry || entry->record.empty()) {
+  if (!entry || !entry->received) {
     return inspector_error(404, "not_found", "no capture of request " + std::to_string(seq) + " is kept");
   }
-  auto answer = json_answer(200, entry->record);
+  auto answer = json_answer(200, received_record(*entry->received));
   answer.headers.emplace_back("Content-Disposition",
                               "attachment; filename=\"request-" + std::to_string(seq) + ".json\"");
   return answer;
@@ -366,11 +378,10 @@ InspectorAnswer Inspector::replay(std::uint64_t seq, const InspectorRequest& req
     return inspector_error(409, "no_app", "listen forwards to no app");
   }
   const auto entry = m_log.find(seq);
-  const auto capture = entry && !entry->record.empty() ? webhook::parse_capture_json(entry->record)
-                                                       : Result<webhook::Capture>(make_error(ErrorCode::usage, "gone"));
-  if (!capture) {
+  if (!entry || !entry->received) {
     return inspector_error(404, "not_found", "no capture of request " + std::to_string(seq) + " is kept");
   }
+  const auto* capture = &entry->received->request;
   const auto outgoing =
       ask->as_captured ? std::optional(http::wire::Request{capture->method, capture->url, http::wire::Version::http11,
                                                            capture->headers, capture->body})
@@ -391,14 +402,21 @@ InspectorAnswer Inspector::replay(std::uint64_t seq, const InspectorRequest& req
   return json_answer(200, dump(doc));
 }
 
-InspectorAnswer Inspector::events(const InspectorRequest& request) const {
+InspectorAnswer Inspector::events(const InspectorRequest& request) {
+  // Each stream holds one of the module's threads: the rest stay free for
+  // the page's other requests.
+  if (++m_streams > k_max_streams) {
+    --m_streams;
+    return inspector_error(503, "busy", "too many event streams are open");
+  }
   InspectorAnswer answer;
   answer.content_type = "text/event-stream";
   answer.event_stream = true;
+  // A reconnecting EventSource says where it was; that comes first.
   const auto* last = request.header("last-event-id");
   const auto* after = request.param("after");
-  const auto from = parse_number(after != nullptr ? *after : last != nullptr ? *last : "");
-  answer.stream_after = from ? *from : m_log.latest();
+  const auto from = parse_number(last != nullptr ? *last : after != nullptr ? *after : "");
+  answer.stream_after = std::min(from.value_or(m_log.latest()), m_log.latest());
   return answer;
 }
 

@@ -15,10 +15,13 @@
 //
 // Guards: the Host must name the inspector itself (127.0.0.1 or localhost
 // and its port), so that a web page whose name was re-pointed at 127.0.0.1
-// (DNS rebinding) is refused; a POST must carry the run's token, which only
+// (DNS rebinding) is refused; a browser's request from another site (its
+// Sec-Fetch-Site) is refused, so that no web page can make the inspector
+// work or hold its threads; a POST must carry the run's token, which only
 // the inspector's own page can read, and come from that page's origin if
 // it says one (CSRF).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -57,12 +60,13 @@ class Inspector final : public InspectorService {
 
   // The port it is served on, known once the module has bound it: the Host
   // check needs it.
-  void set_port(int port) { m_port = port; }
+  void set_port(int port) { m_port.store(port); }
   // Ends the event streams.
   void close() { m_log.close(); }
 
   InspectorAnswer handle(const InspectorRequest& request) override;
   std::optional<std::string> next_events(std::uint64_t& after, std::chrono::milliseconds wait) override;
+  void stream_ended() override { --m_streams; }
 
  private:
   bool host_allowed(const InspectorRequest& request) const;
@@ -74,13 +78,14 @@ class Inspector final : public InspectorService {
   InspectorAnswer one(std::uint64_t seq) const;
   InspectorAnswer capture_file(std::uint64_t seq) const;
   InspectorAnswer replay(std::uint64_t seq, const InspectorRequest& request);
-  InspectorAnswer events(const InspectorRequest& request) const;
+  InspectorAnswer events(const InspectorRequest& request);
   std::optional<http::wire::Request> resigned(const webhook::Capture& capture) const;
 
   InspectorConfig m_config;
   RequestLog& m_log;
   std::string m_token;
-  int m_port = 0;
+  std::atomic<int> m_port{0};  // set once the module bound it, read by its threads
+  std::atomic<int> m_streams{0};
 };
 
 // The body of a JSON error answer: {"error": code, "message": message}.

@@ -66,6 +66,9 @@ class InspectorService {
   // The events after `after` as Server-Sent Events text, moving `after` on;
   // waits up to `wait` for one. "" when none came, nullopt once closed.
   virtual std::optional<std::string> next_events(std::uint64_t& after, std::chrono::milliseconds wait) = 0;
+  // An event stream handle() opened has ended (the client left, or the
+  // inspector closed): each such answer is followed by exactly one call.
+  virtual void stream_ended() = 0;
 };
 
 // What the module returns: a server running on its own threads.
@@ -80,9 +83,10 @@ class InspectorServer {
 
 // The module's one entry point, with C linkage so that dlsym finds it by
 // this name: serve `service` on 127.0.0.1:`port` (0: a free one). Null,
-// with `error` set, when it cannot listen. The version is in the name: a
-// module of another build is not found rather than misused.
+// with `error` set, when it cannot listen. The version of this seam is in
+// the name, raised whenever it changes: a module of another version is not
+// found rather than misused.
 using StartInspector = InspectorServer* (*)(InspectorService* service, int port, std::string* error);
-inline constexpr const char* k_start_inspector_symbol = "epilot_start_inspector_v1";
+inline constexpr const char* k_start_inspector_symbol = "epilot_start_inspector_v2";
 
 }  // namespace epilot

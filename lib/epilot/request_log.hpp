@@ -31,7 +31,10 @@ struct LoggedRequest {
   std::int64_t latency_us = 0;                               // from its arrival to its answer, microseconds
   std::vector<std::pair<std::string, std::string>> reasons;  // code, message
   std::optional<ForwardNote> forwarded;
-  std::string record;   // the capture record (received_record); empty for a refused request
+  // The request as listen received and judged it (its capture, verdict and
+  // answer); none for a request refused before it was read whole. The
+  // capture record is made from it when asked for.
+  std::optional<Received> received;
   std::string summary;  // the list's JSON object for it, made by the log
 };
 
@@ -45,8 +48,9 @@ struct LogQuery {
   std::uint64_t after = 0;   // only requests numbered above this
   std::size_t limit = 50;
   VerdictFilter verdict = VerdictFilter::all;
-  // A part of the request's line, id, reasons, headers or body: exact case
-  // when it has a capital letter, any case otherwise.
+  // A part of the request's method, URL, webhook-id, reasons, a header's
+  // name or value, or its body, as bytes (not as JSON text): exact case when
+  // it has a capital letter, any ASCII case otherwise.
   std::string text;
 };
 
@@ -59,8 +63,6 @@ struct LogPage {
   std::uint64_t latest = 0;         // the newest request's number (0: none yet)
   std::uint64_t evicted = 0;        // dropped for the byte limit, so far
 };
-
-bool matches(const LoggedRequest& request, const LogQuery& query);
 
 class RequestLog {
  public:
@@ -81,6 +83,8 @@ class RequestLog {
 
  private:
   LoggedPtr at(std::uint64_t seq) const;  // under the lock
+  std::uint64_t take_range(std::uint64_t top, std::uint64_t bottom, std::size_t count,
+                           std::vector<LoggedPtr>& out) const;  // under the lock
 
   std::size_t m_max_bytes;
   mutable std::mutex m_mutex;
@@ -91,9 +95,8 @@ class RequestLog {
   bool m_closed = false;
 };
 
-// What the log keeps of `received`: `record` is its capture record.
-LoggedRequest logged_request(const Received& received, std::string path, std::int64_t at_ms, std::int64_t latency_us,
-                             std::string record);
+// What the log keeps of `received`.
+LoggedRequest logged_request(Received received, std::string path, std::int64_t at_ms, std::int64_t latency_us);
 
 // The list's JSON object for `request`: what a row shows.
 std::string summary_json(const LoggedRequest& request);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
+import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import puppeteer from 'puppeteer-core';
 import { tmpdir, run, runAsync, startListenProcess, testKeys } from './helpers.mjs';
@@ -90,8 +91,7 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     const payload = path.join(dir, 'hostile.json');
     fs.writeFileSync(payload, JSON.stringify({ note: '<script>window.__pwned = 1</script>' }));
     const hostileHeader = '"><img src=x onerror="window.__pwned=2">';
-    await replay(`${l.url}a%3Cscript%3Ewindow.__pwned=3%3C/script%3E`,
-      ['--private-key', keys.privFile, '-H', `x-note: ${hostileHeader}`, payload]);
+    await replay(`${l.url}hook`, ['--private-key', keys.privFile, '-H', `x-note: ${hostileHeader}`, payload]);
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
     await openDetail(page, '#rows tr:first-child');
     const shown = await page.evaluate(() => ({
@@ -107,16 +107,36 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     assert.equal(shown.scripts, 1);
     assert.equal(shown.pwned, undefined);
 
+    // A request line that is markup: refused by listen, and shown as text.
+    const line = 'POST /x"><img src=x onerror="window.__pwned=4"><script>window.__pwned=5</script> HTTP/1.1';
+    await new Promise((resolve) => {
+      const socket = net.connect(Number(new URL(l.url).port), '127.0.0.1', () => socket.end(`${line}\r\nHost: x\r\n\r\n`));
+      socket.on('close', resolve).on('error', resolve).resume();
+    });
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 4);
+    await openDetail(page, '#rows tr:first-child');
+    const refused = await page.evaluate(() => ({
+      row: document.querySelector('#rows tr:first-child').textContent,
+      images: document.querySelectorAll('img').length,
+      scripts: document.querySelectorAll('script').length,
+      pwned: window.__pwned,
+    }));
+    assert.match(refused.row, /<img src=x onerror=/);
+    assert.match(refused.row, /refused/);
+    assert.deepEqual([refused.images, refused.scripts, refused.pwned], [0, 1, undefined]);
+    await openDetail(page, '#rows tr:nth-child(2)');
+
     // Re-signed from the page: a new request reaches listen and verifies.
     await openDetail(page, '#rows tr:last-child');
-    const before = l.events.filter((e) => e.event === 'request').length;
+    const before = l.events.filter((e) => e.event === 'request' && e.verdict !== 'refused').length;
     await page.click('button[data-action="resign-listen"]');
     await page.waitForFunction(() => /answered 200/.test(document.querySelector('pre.replay-result').textContent));
-    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 4);
-    const requests = l.events.filter((e) => e.event === 'request');
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 5);
+    const requests = l.events.filter((e) => e.event === 'request' && e.verdict !== 'refused');
     assert.equal(requests.length, before + 1);
     assert.equal(requests.at(-1).verdict, 'valid');
     assert.notEqual(requests.at(-1).webhook_id, requests[0].webhook_id, 're-signed with a fresh id');
+    assert.equal(await page.$eval('#rows tr:first-child td.verdict', (td) => td.textContent), 'verified');
 
     // As captured, the same bytes again: listen calls it a replay.
     await page.click('button[data-action="captured-listen"]');
@@ -192,6 +212,22 @@ test('the API: list, one request, capture download, events; bad parameters are 4
 
     for (let i = 0; i < 50 && !events.join('').includes('event: request'); i++) await new Promise((r) => setTimeout(r, 50));
     assert.match(events.join(''), /id: 1\nevent: request\ndata: \{"seq":1,/);
+
+    // A page of another site may not use it (its browser says so).
+    const cross = await request(`${l.ui}api/requests`, { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    assert.equal(cross.status, 403);
+    assert.equal(JSON.parse(cross.body).error, 'cross_site');
+    // At most 8 streams at once; the page's other requests are still served.
+    const streams = [];
+    for (let i = 0; i < 8; i++) {
+      streams.push(await new Promise((resolve) => {
+        const req = http.get(`${l.ui}api/events`, (res) => resolve({ req, status: res.statusCode }));
+      }));
+    }
+    assert.deepEqual(streams.slice(0, 7).map((s) => s.status), Array(7).fill(200));
+    assert.equal(streams[7].status, 503);
+    assert.equal((await request(`${l.ui}api/requests`)).status, 200);
+    for (const s of streams) s.req.destroy();
     stream.destroy();
 
     for (const bad of ['limit=0', 'limit=501', 'before=x', 'verdict=nope', 'colour=red']) {
@@ -202,6 +238,16 @@ test('the API: list, one request, capture download, events; bad parameters are 4
     assert.equal((await request(`${l.ui}api/requests/99`)).status, 404);
     assert.equal((await request(`${l.ui}nothing`)).status, 404);
     assert.equal((await request(`${l.ui}api/requests`, { method: 'DELETE' })).status, 405);
+
+    // listen stops promptly, and cleanly, with an event stream open.
+    const open = http.get(`${l.ui}api/events`, (res) => res.resume());
+    open.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    l.proc.kill('SIGTERM');
+    const exit = await l.exited;
+    assert.equal(exit.status, 0, exit.stderr);
+    assert.ok(Date.now() - started < 5000, `stopped in ${Date.now() - started} ms`);
   } finally {
     await stop(l);
   }
@@ -247,6 +293,14 @@ test('guards: the Host must be the inspector, a replay needs the page token and 
   } finally {
     await stop(l);
   }
+});
+
+test('an error after the inspector started ends listen at once (exit 2)', () => {
+  const started = Date.now();
+  const r = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--out', '/nonexistent/dir/x.jsonl']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /epilot-action: error: .*\/nonexistent\/dir/);
+  assert.ok(Date.now() - started < 5000);
 });
 
 test('--private-key without --ui is refused; a taken --ui port is an error', async () => {

@@ -38,7 +38,7 @@ LoggedRequest received(bool genuine) {
   out.webhook_id = id;
   out.verdict = std::string(to_code(r.result.verification.verdict));
   out.status = r.answer.status;
-  out.record = received_record(r);
+  out.received = r;
   return out;
 }
 
@@ -183,9 +183,7 @@ TEST(Inspector, TheBodyOfABinaryRequestIsBase64Only) {
   c.method = "POST";
   c.url = "http://x/";
   c.body = std::string("\xff\x00\x01", 3);
-  Received raw;
-  raw.request = c;
-  r.record = received_record(raw);
+  r.received->request = c;
   f.log.add(r);
   const auto doc = json(f.get("/api/requests/3"));
   EXPECT_TRUE(doc["body"]["text"].is_null());
@@ -279,6 +277,77 @@ TEST(Inspector, StreamsEventsFromWhereTheClientIsAndSaysWhenItFellBehind) {
   EXPECT_EQ(after, 152u);
   f.inspector->close();
   EXPECT_FALSE(f.inspector->next_events(after, std::chrono::seconds(5)).has_value());
+}
+
+TEST(Inspector, ADeeplyNestedBodyIsShownRawNotIndented) {
+  Fixture f;
+  auto r = received(true);
+  r.received->request.body = std::string(200000, '[') + std::string(200000, ']');
+  f.log.add(r);
+  const auto answer = f.get("/api/requests/3");
+  ASSERT_EQ(answer.status, 200);
+  const auto doc = json(answer);
+  EXPECT_TRUE(doc["body"]["pretty"].is_null());
+  EXPECT_EQ(doc["body"]["bytes"], 400000);
+}
+
+TEST(Inspector, RefusesWhatAnotherSiteAsksFor) {
+  Fixture f;
+  for (const auto* site : {"cross-site", "same-site"}) {
+    const auto answer =
+        f.inspector->handle({"GET", "/api/requests", {}, {{"Host", "127.0.0.1:4040"}, {"Sec-Fetch-Site", site}}, ""});
+    EXPECT_EQ(answer.status, 403) << site;
+    EXPECT_EQ(json(answer)["error"], "cross_site");
+  }
+  for (const auto* site : {"same-origin", "none"}) {
+    EXPECT_EQ(
+        f.inspector->handle({"GET", "/api/requests", {}, {{"Host", "127.0.0.1:4040"}, {"Sec-Fetch-Site", site}}, ""})
+            .status,
+        200)
+        << site;
+  }
+  // Whatever the answer, no other origin may read it.
+  bool corp = false;
+  for (const auto& [name, value] : f.get("/api/requests/1").headers) {
+    corp = corp || (name == "Cross-Origin-Resource-Policy" && value == "same-origin");
+  }
+  EXPECT_TRUE(corp);
+}
+
+TEST(Inspector, AFilterTextIsAtMost256Bytes) {
+  Fixture f;
+  EXPECT_EQ(f.get("/api/requests", {{"q", std::string(256, 'x')}}).status, 200);
+  EXPECT_EQ(f.get("/api/requests", {{"q", std::string(257, 'x')}}).status, 400);
+}
+
+TEST(Inspector, HoldsEightEventStreamsAtMost) {
+  Fixture f;
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(f.get("/api/events").event_stream) << i;
+  }
+  EXPECT_EQ(f.get("/api/events").status, 503);
+  f.inspector->stream_ended();
+  EXPECT_TRUE(f.get("/api/events").event_stream);
+}
+
+TEST(Inspector, AStreamGoesOnFromTheLastEventItGotAndNeverFromBeyondTheNewest) {
+  Fixture f;
+  const auto from = [&](TextPairs query, TextPairs headers) {
+    headers.emplace_back("Host", "127.0.0.1:4040");
+    return f.inspector->handle({"GET", "/api/events", std::move(query), std::move(headers), ""}).stream_after;
+  };
+  EXPECT_EQ(from({{"after", "0"}}, {{"Last-Event-ID", "1"}}), 1u);
+  EXPECT_EQ(from({{"after", "0"}}, {}), 0u);
+  EXPECT_EQ(from({{"after", "18446744073709551615"}}, {}), 2u);
+  EXPECT_EQ(from({}, {{"Last-Event-ID", "99"}}), 2u);
+}
+
+TEST(Inspector, OnPort80TheHostNeedNotSayIt) {
+  Fixture f;
+  f.inspector->set_port(80);
+  EXPECT_EQ(f.inspector->handle({"GET", "/", {}, {{"Host", "127.0.0.1"}}, ""}).status, 200);
+  EXPECT_EQ(f.inspector->handle({"GET", "/", {}, {{"Host", "localhost:80"}}, ""}).status, 200);
+  EXPECT_EQ(f.inspector->handle({"GET", "/", {}, {{"Host", "127.0.0.1:8080"}}, ""}).status, 403);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+#include <limits>
 #include <thread>
 
 namespace epilot {
@@ -17,7 +19,11 @@ LoggedRequest logged(std::string path, std::string verdict = "valid", bool dupli
   r.verdict = std::move(verdict);
   r.duplicate = duplicate;
   r.status = r.verdict == "valid" ? 200 : 401;
-  r.record = R"({"method":"POST","body":"Order 42 for ACME"})";
+  r.received = Received{};
+  r.received->request.method = "POST";
+  r.received->request.url = "http://127.0.0.1/hook?token=SeCrEt";
+  r.received->request.headers = {{"x-customer", "Globex \"Inc\""}};
+  r.received->request.body = R"({"note":"Order 42 for ACME"})";
   return r;
 }
 
@@ -85,8 +91,39 @@ TEST(RequestLog, FiltersByVerdictAndText) {
   EXPECT_TRUE(log.page(query).requests.empty());
   query.text = "ACME";
   EXPECT_EQ(log.page(query).requests.size(), 4u);
-  query.text = "\"/b\"";
+  query.text = "/b";
   EXPECT_EQ(numbers(log.page(query)), (std::vector<std::uint64_t>{2}));
+  // Fields as they came, not as JSON: a quote is a quote; the URL's query
+  // and header values are searched; JSON's own words are not.
+  query.text = "\"note\":\"order";
+  EXPECT_EQ(log.page(query).requests.size(), 4u);
+  query.text = "globex \"inc\"";
+  EXPECT_EQ(log.page(query).requests.size(), 4u);
+  query.text = "token=SeCrEt";
+  EXPECT_EQ(log.page(query).requests.size(), 4u);
+  for (const auto* json_word : {"latency_us", "duplicate", "seq", "null"}) {
+    query.text = json_word;
+    EXPECT_TRUE(log.page(query).requests.empty()) << json_word;
+  }
+}
+
+TEST(RequestLog, FindsTextAtEitherEndAndNotPastIt) {
+  RequestLog log(1 << 20);
+  auto r = logged("/x");
+  r.received->request.body = "Zebra in the middle, yak";
+  r.received->request.headers.clear();
+  r.received->request.url.clear();
+  log.add(r);
+  LogQuery query;
+  for (const auto* found : {"z", "zebra", "yak", "k", "ebra in the middle, ya", "Zebra"}) {
+    query.text = found;
+    EXPECT_EQ(log.page(query).requests.size(), 1u) << found;
+  }
+  for (const auto* missing :
+       {"yaks", "Yak", "ZEBRA", "zebra  in", "xyak", "zebra in the middle, yak and more than the body"}) {
+    query.text = missing;
+    EXPECT_TRUE(log.page(query).requests.empty()) << missing;
+  }
 }
 
 TEST(RequestLog, DropsTheOldestBeyondItsBytesButKeepsTheNewest) {
@@ -125,6 +162,20 @@ TEST(RequestLog, TheSummaryIsTheRowAsJson) {
   EXPECT_TRUE(doc["forwarded"]["error"].is_null());
 }
 
+TEST(RequestLog, PagesAtTheEndsOfTheNumbers) {
+  RequestLog log(1 << 20);
+  log.add(logged("/a"));
+  LogQuery query;
+  query.after = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_TRUE(log.page(query).requests.empty());
+  query = {};
+  query.before = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(log.page(query).requests.size(), 1u);
+  query.before = 1;
+  EXPECT_TRUE(log.page(query).requests.empty());
+  EXPECT_TRUE(log.wait_after(std::numeric_limits<std::uint64_t>::max(), 10, std::chrono::milliseconds(1))->empty());
+}
+
 TEST(RequestLog, WaitersWakeForANewRequestAndForClose) {
   RequestLog log(1 << 20);
   log.add(logged("/old"));
@@ -160,7 +211,8 @@ TEST(RequestLog, KeepsWhatListenMadeOfARequest) {
   r.duplicate = false;
   r.answer = {401, "{}"};
   r.forwarded = ForwardNote{http::ForwardOutcome::timeout, 0, 10000, "no answer", true};
-  const auto logged = logged_request(r, "/hook", 1700000000123, 250, "{\"line\":1}");
+  r.request.body = "the body";
+  const auto logged = logged_request(r, "/hook", 1700000000123, 250);
   EXPECT_EQ(logged.method, "POST");
   EXPECT_EQ(logged.path, "/hook");
   EXPECT_EQ(logged.webhook_id, "msg_x");
@@ -171,7 +223,7 @@ TEST(RequestLog, KeepsWhatListenMadeOfARequest) {
   ASSERT_EQ(logged.reasons.size(), 1u);
   EXPECT_EQ(logged.reasons[0], (std::pair<std::string, std::string>{"timestamp_too_old", "12 minutes old"}));
   EXPECT_EQ(logged.forwarded->error, "no answer");
-  EXPECT_EQ(logged.record, "{\"line\":1}");
+  EXPECT_EQ(logged.received->request.body, "the body");
 }
 
 }  // namespace
