@@ -86,16 +86,22 @@ Result<LogQuery> list_query(const InspectorRequest& request) {
 }
 
 // The body as the page shows it: as text when it is UTF-8 (and indented
-// when it is JSON), always as base64 for the hex view.
+// when it is JSON, up to 1 MiB), and its first 64 KiB as base64 for the hex
+// view (the whole is in the capture). Bounded, as every page's request for
+// a 10 MiB body would otherwise make several copies of it.
 Json body_json(const std::string& body) {
+  constexpr std::size_t max_indented = 1024 * 1024;
+  constexpr std::size_t max_hex = 64 * 1024;
   Json doc;
   doc["bytes"] = body.size();
   const bool text = util::is_valid_utf8(body);
   doc["text"] = text ? Json(body) : Json();
   // Bounded: a body of 100,000 '[' must not take the stack with it.
-  const auto parsed = text ? util::parse_json_or_discarded<Json>(body) : Json(Json::value_t::discarded);
+  const auto parsed = text && body.size() <= max_indented ? util::parse_json_or_discarded<Json>(body)
+                                                          : Json(Json::value_t::discarded);
   doc["pretty"] = parsed.is_discarded() ? Json() : Json(parsed.dump(2, ' ', false, Json::error_handler_t::replace));
-  doc["base64"] = util::base64_encode(util::Bytes(body.begin(), body.end()));
+  const auto head = std::string_view(body).substr(0, max_hex);
+  doc["base64"] = util::base64_encode(util::Bytes(head.begin(), head.end()));
   return doc;
 }
 
@@ -148,7 +154,7 @@ struct ReplayAsk {
 
 // {"to": "listen" | "app", "as_captured": bool (false when left out)}.
 std::optional<ReplayAsk> replay_ask(std::string_view body) {
-  const auto doc = Json::parse(body, nullptr, false);
+  const auto doc = util::parse_json_or_discarded<Json>(body);
   if (!doc.is_object() || !doc.contains("to") || (doc["to"] != "listen" && doc["to"] != "app")) {
     return std::nullopt;
   }

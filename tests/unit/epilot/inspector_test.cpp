@@ -291,6 +291,17 @@ TEST(Inspector, ADeeplyNestedBodyIsShownRawNotIndented) {
   EXPECT_EQ(doc["body"]["bytes"], 400000);
 }
 
+TEST(Inspector, ALargeBodyIsNotIndentedAndItsHexViewIsItsStart) {
+  Fixture f;
+  auto r = received(true);
+  r.received->request.body = "[" + std::string(2 * 1024 * 1024, ' ') + "]";
+  f.log.add(r);
+  const auto doc = json(f.get("/api/requests/3"));
+  EXPECT_TRUE(doc["body"]["pretty"].is_null());
+  EXPECT_EQ(doc["body"]["bytes"], 2 * 1024 * 1024 + 2);
+  EXPECT_EQ(doc["body"]["base64"].get<std::string>().size(), 64u * 1024 / 3 * 4 + 4);
+}
+
 TEST(Inspector, RefusesWhatAnotherSiteAsksFor) {
   Fixture f;
   for (const auto* site : {"cross-site", "same-site"}) {
