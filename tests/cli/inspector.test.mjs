@@ -295,6 +295,12 @@ test('guards: the Host must be the inspector, a replay needs the page token and 
   }
 });
 
+test('the text ready lines say where the inspector is', () => {
+  const r = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--duration', '300ms']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^listening on http:\/\/127\.0\.0\.1:\d+\/\ninspector on http:\/\/127\.0\.0\.1:\d+\/\n/);
+});
+
 test('an error after the inspector started ends listen at once (exit 2)', () => {
   const started = Date.now();
   const r = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--out', '/nonexistent/dir/x.jsonl']);

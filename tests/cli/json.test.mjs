@@ -230,8 +230,9 @@ test('listen: ready, a request per request (verified, failed, refused), callback
   assert.deepEqual(events.at(-1), { event: 'summary', reason: 'SIGTERM', requests: 3, failed: 2 });
 });
 
-test('listen: a run that --max-requests ends, ends with its summary', async () => {
-  const l = await startListenProcess(['--secret-file', secretFile, '--max-requests', '1']);
+test('listen: a run that --max-requests ends, ends with its summary; --ui adds the inspector to ready', async () => {
+  const l = await startListenProcess(['--secret-file', secretFile, '--max-requests', '1', '--ui', '0']);
+  assert.match(l.events[0].ui, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const r = await runAsync(['replay', '--url', l.url, '--secret-file', secretFile]);
   assert.equal(r.status, 0, r.stderr);
   const end = await l.exited;
