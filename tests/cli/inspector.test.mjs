@@ -72,7 +72,7 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     assert.equal(await rowCount(page), 0);
 
     // A genuine request, sent after the page opened: its row comes by itself.
-    assert.equal((await replay(`${l.url}hook`, ['--private-key', keys.privFile])).status, 0);
+    assert.equal((await replay(`${l.url}hook`, ['--private-key', keys.privFile, '--mock-token'])).status, 0);
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 1);
     assert.equal(await page.$eval('#rows tr td.verdict', (td) => td.textContent), 'verified');
 
@@ -125,6 +125,12 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     assert.match(refused.row, /refused/);
     assert.deepEqual([refused.images, refused.scripts, refused.pwned], [0, 1, undefined]);
     await openDetail(page, '#rows tr:nth-child(2)');
+    // The genuine one's detail: its signature verified, its token's claims.
+    await openDetail(page, '#rows tr:last-child');
+    const genuine = await page.$eval('#detail', (d) => d.textContent);
+    assert.match(genuine, /entry 1 \(v1a\)verified/);
+    assert.match(genuine, /x-epilot-token \(decoded, not verified\)/);
+    assert.match(genuine, /org_id739224/);
 
     // Re-signed from the page: a new request reaches listen and verifies.
     await openDetail(page, '#rows tr:last-child');
