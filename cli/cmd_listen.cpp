@@ -629,7 +629,13 @@ std::unique_ptr<ListenInspector> start_inspector(const ListenOptions& opts, cons
   if (!opts.private_key.empty()) {
     settings.private_key = load_private_key(opts.private_key);
   } else if (util::file_exists(default_private_key_path())) {
-    settings.private_key = load_private_key(default_private_key_path());
+    // Not asked for: a default key that cannot be read costs the replays
+    // that re-sign v1a, not the inspector.
+    try {
+      settings.private_key = load_private_key(default_private_key_path());
+    } catch (const Failure& e) {
+      print_warning("the inspector re-signs no v1a replay: " + std::string(e.what()));
+    }
   }
   settings.ca_cert = opts.keys.epilot.ca_cert;
   return ListenInspector::start(settings);

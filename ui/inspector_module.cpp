@@ -3,12 +3,17 @@
 // cpp-httplib into the tool would add its loading time to every command.
 // It only carries bytes; what they mean is lib/epilot/inspector's.
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 
 #include <memory>
 #include <string>
@@ -67,6 +72,34 @@ void serve(InspectorService* service, const httplib::Request& request, httplib::
   }
 }
 
+// Shut every connection the server accepted on `port`: its stop() waits for
+// each to end, and one that sends a byte every few seconds never would (its
+// read timeout starts again with every byte). cpp-httplib tells no one of
+// its connections, so they are found among the process's descriptors: the
+// sockets whose local end is 127.0.0.1:`port` (once the listening socket is
+// closed, only those the server accepted).
+void shut_connections(int port) {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) {
+    return;
+  }
+  while (const dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) {
+      continue;
+    }
+    sockaddr_in local{};
+    socklen_t size = sizeof local;
+    if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &size) == 0 &&
+        local.sin_family == AF_INET && ntohs(local.sin_port) == port &&
+        local.sin_addr.s_addr == htonl(INADDR_LOOPBACK)) {
+      ::shutdown(static_cast<int>(fd), SHUT_RDWR);
+    }
+  }
+  ::closedir(dir);
+}
+
 class HttplibInspector final : public InspectorServer {
  public:
   explicit HttplibInspector(InspectorService* service) {
@@ -117,6 +150,7 @@ class HttplibInspector final : public InspectorServer {
 
   void stop() override {
     m_server.stop();
+    shut_connections(m_port);
     if (m_thread.joinable()) {
       m_thread.join();
     }

@@ -96,10 +96,11 @@ Json body_json(const std::string& body) {
   doc["bytes"] = body.size();
   const bool text = util::is_valid_utf8(body);
   doc["text"] = text ? Json(body) : Json();
-  // Bounded: a body of 100,000 '[' must not take the stack with it.
-  const auto parsed = text && body.size() <= max_indented ? util::parse_json_or_discarded<Json>(body)
-                                                          : Json(Json::value_t::discarded);
-  doc["pretty"] = parsed.is_discarded() ? Json() : Json(parsed.dump(2, ' ', false, Json::error_handler_t::replace));
+  // Checked without building a document (a body of 100,000 '[' must not
+  // take the stack with it), and laid out as it came, not re-encoded.
+  const bool json =
+      text && body.size() <= max_indented && util::check_json_nesting(body) && nlohmann::json::accept(body);
+  doc["pretty"] = json ? Json(util::indent_json(body)) : Json();
   const auto head = std::string_view(body).substr(0, max_hex);
   doc["base64"] = util::base64_encode(util::Bytes(head.begin(), head.end()));
   return doc;
@@ -169,6 +170,26 @@ std::optional<ReplayAsk> replay_ask(std::string_view body) {
   return ask;
 }
 
+// What `inspect` shows of `capture`, but that a body over 1 MiB is not read
+// as JSON for its payload summary: a page's request must not cost a parse
+// of a 10 MiB body.
+Json inspect_json(const webhook::Capture& capture, std::int64_t now, std::int64_t tolerance) {
+  constexpr std::size_t max_read = 1024 * 1024;
+  if (capture.body.size() <= max_read) {
+    return webhook::inspect_request(capture, now, tolerance);
+  }
+  webhook::Capture light;
+  light.method = capture.method;
+  light.url = capture.url;
+  light.headers = capture.headers;
+  light.body_parsed = capture.body_parsed;
+  auto doc = webhook::inspect_request(light, now, tolerance);
+  doc["body"]["bytes"] = capture.body.size();
+  doc["body"]["encoding"] = util::is_valid_utf8(capture.body) ? "utf-8" : "binary";
+  doc["body"]["json"] = nullptr;  // not read
+  return doc;
+}
+
 InspectorAnswer method_not_allowed(std::string_view allow) {
   auto answer = inspector_error(405, "method_not_allowed", "this resource takes " + std::string(allow));
   answer.headers.emplace_back("Allow", std::string(allow));
@@ -231,7 +252,7 @@ InspectorAnswer Inspector::route(const InspectorRequest& request) {
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (path == "/" || path == "/api/info" || path == "/api/requests" || path == "/api/events") {
     if (!get) {
-      return method_not_allowed("GET");
+      return method_not_allowed("GET, HEAD");
     }
     return path == "/"               ? page()
            : path == "/api/info"     ? info()
@@ -241,10 +262,10 @@ InspectorAnswer Inspector::route(const InspectorRequest& request) {
   if (path.starts_with("/api/requests/")) {
     const auto [seq, rest] = request_path(path);
     if (seq && rest.empty()) {
-      return get ? one(*seq) : method_not_allowed("GET");
+      return get ? one(*seq) : method_not_allowed("GET, HEAD");
     }
     if (seq && rest == "/capture") {
-      return get ? capture_file(*seq) : method_not_allowed("GET");
+      return get ? capture_file(*seq) : method_not_allowed("GET, HEAD");
     }
     if (seq && rest == "/replay") {
       return request.method == "POST" ? replay(*seq, request) : method_not_allowed("POST");
@@ -321,7 +342,7 @@ InspectorAnswer Inspector::one(std::uint64_t seq) const {
   doc["signatures"] = signatures_json(v, m_config.keys);
   doc["matched"] = v.match ? Json{{"version", v.match->version}, {"key", v.match->key_name}} : Json();
   doc["age_seconds"] = v.timestamp ? Json(v.age) : Json();
-  doc["inspect"] = webhook::inspect_request(capture, entry->received->received_at, m_config.tolerance);
+  doc["inspect"] = inspect_json(capture, entry->received->received_at, m_config.tolerance);
   doc["body"] = body_json(capture.body);
   return json_answer(200, dump(doc));
 }
@@ -409,6 +430,13 @@ InspectorAnswer Inspector::replay(std::uint64_t seq, const InspectorRequest& req
 }
 
 InspectorAnswer Inspector::events(const InspectorRequest& request) {
+  const auto* last = request.header("last-event-id");
+  const auto* after = request.param("after");
+  const bool known =
+      std::all_of(request.query.begin(), request.query.end(), [](const auto& param) { return param.first == "after"; });
+  if (!known || (after != nullptr && !parse_number(*after))) {
+    return inspector_error(400, "bad_request", "the one parameter is after, a request number");
+  }
   // Each stream holds one of the module's threads: the rest stay free for
   // the page's other requests.
   if (++m_streams > k_max_streams) {
@@ -419,8 +447,6 @@ InspectorAnswer Inspector::events(const InspectorRequest& request) {
   answer.content_type = "text/event-stream";
   answer.event_stream = true;
   // A reconnecting EventSource says where it was; that comes first.
-  const auto* last = request.header("last-event-id");
-  const auto* after = request.param("after");
   const auto from = parse_number(last != nullptr ? *last : after != nullptr ? *after : "");
   answer.stream_after = std::min(from.value_or(m_log.latest()), m_log.latest());
   return answer;

@@ -48,6 +48,11 @@ Json parse_json_or_discarded(std::string_view text) {
   return Json::parse(text, nullptr, false);
 }
 
+// `text`, valid JSON (the caller checked), laid out two spaces a level and
+// otherwise unchanged: numbers, strings and repeated keys stay as they came,
+// which a parse and a dump would not keep (1E2, 2^70, {"a":1,"a":2}).
+std::string indent_json(std::string_view text);
+
 // `text` as a JSON string literal; bytes that are not UTF-8 become U+FFFD,
 // so this never throws (nlohmann's default dump does, on such bytes).
 std::string json_quote(std::string_view text);

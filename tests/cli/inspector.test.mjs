@@ -61,6 +61,7 @@ const rowCount = (page) => page.$$eval('#rows tr', (rows) => rows.length);
 // Click the row `selector` and wait until the detail shows that request.
 async function openDetail(page, selector) {
   const seq = await page.$eval(selector, (tr) => tr.dataset.seq);
+  await page.$eval('#detail', (d) => d.removeAttribute('data-seq'));  // not the detail shown before
   await page.click(selector);
   await page.waitForSelector(`#detail[data-seq="${seq}"]`);
 }
@@ -133,7 +134,6 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     assert.match(genuine, /org_id739224/);
 
     // Re-signed from the page: a new request reaches listen and verifies.
-    await openDetail(page, '#rows tr:last-child');
     const before = l.events.filter((e) => e.event === 'request' && e.verdict !== 'refused').length;
     await page.click('button[data-action="resign-listen"]');
     await page.waitForFunction(() => /answered 200/.test(document.querySelector('pre.replay-result').textContent));
@@ -154,6 +154,9 @@ test('rows appear live; a forged one shows its reason; script in a request stays
     assert.match(curl, /^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/hook' -H 'host: 127\.0\.0\.1:\d+'/);
     assert.match(curl, /-H 'webhook-id: msg_[0-9a-f]+'/);
     assert.match(curl, /--data-binary '\{/);
+    // The command works: the same request reaches listen (a replay of the id).
+    const sent = spawnSync('bash', ['-c', curl + ' -s -o /dev/null -w "%{http_code}"'], { encoding: 'utf8' });
+    assert.equal(sent.stdout, '409', sent.stderr);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -169,9 +172,10 @@ test('the filter and the verdict pick rows on the server; older requests come in
     const { browser, page, errors } = await openPage(l.ui);
     try {
       assert.equal(await rowCount(page), 100);
-      assert.match(await page.$eval('#count', (e) => e.textContent), /^133 kept/);
+      assert.match(await page.$eval('#count', (e) => e.textContent), /^100 shown, 133 kept$/);
       await page.click('#more');
       await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 133);
+      assert.match(await page.$eval('#count', (e) => e.textContent), /^133 shown, 133 kept$/);
 
       await page.select('#verdict', 'failed');
       await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
@@ -299,6 +303,42 @@ test('guards: the Host must be the inspector, a replay needs the page token and 
   } finally {
     await stop(l);
   }
+});
+
+test('a client of the inspector that sends a byte at a time does not hold listen when it stops', { timeout: 20000 }, async () => {
+  const l = await startInspector();
+  const port = Number(new URL(l.ui).port);
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise((r) => socket.on('connect', r));
+  socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`);
+  const drip = setInterval(() => socket.write('X'), 300);  // a header that never ends, well within the read timeout
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const started = Date.now();
+    l.proc.kill('SIGTERM');
+    const exit = await l.exited;
+    assert.equal(exit.status, 0, exit.stderr);
+    assert.ok(Date.now() - started < 3000, `stopped in ${Date.now() - started} ms`);
+  } finally {
+    clearInterval(drip);
+    socket.destroy();
+  }
+});
+
+test('a default key that cannot be read costs the v1a re-signing, not the inspector', () => {
+  const config = tmpdir();
+  fs.mkdirSync(path.join(config, 'epilot-action'), { recursive: true });
+  fs.writeFileSync(path.join(config, 'epilot-action', 'private-key.pem'), 'not a key', { mode: 0o600 });
+  const r = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--duration', '300ms'], { config });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /epilot-action: warning: the inspector re-signs no v1a replay: /);
+  assert.match(r.stdout, /inspector on http/);
+  // Named on the command line, a bad key is an error.
+  const bad = path.join(config, 'bad.pem');
+  fs.writeFileSync(bad, 'not a key', { mode: 0o600 });
+  const named = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--private-key', bad, '--duration', '300ms']);
+  assert.equal(named.status, 2);
 });
 
 test('the text ready lines say where the inspector is', () => {

@@ -353,6 +353,30 @@ TEST(Inspector, AStreamGoesOnFromTheLastEventItGotAndNeverFromBeyondTheNewest) {
   EXPECT_EQ(from({}, {{"Last-Event-ID", "99"}}), 2u);
 }
 
+TEST(Inspector, TheStreamTakesOnlyAfterAndAWrongMethodIsToldWhatIsAllowed) {
+  Fixture f;
+  EXPECT_EQ(f.get("/api/events", {{"after", "x"}}).status, 400);
+  EXPECT_EQ(f.get("/api/events", {{"since", "1"}}).status, 400);
+  // A refused stream holds no place among the eight.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(f.get("/api/events").event_stream) << i;
+  }
+  const auto wrong = f.post("/api/info", "", {});
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_NE(
+      std::find(wrong.headers.begin(), wrong.headers.end(), std::pair<std::string, std::string>{"Allow", "GET, HEAD"}),
+      wrong.headers.end());
+}
+
+TEST(Inspector, ShowsJsonIndentedButOtherwiseAsItCame) {
+  Fixture f;
+  auto r = received(true);
+  r.received->request.body = R"({"n":12345678901234567890123,"role":"user","role":"admin","e":1E2})";
+  f.log.add(r);
+  EXPECT_EQ(json(f.get("/api/requests/3"))["body"]["pretty"],
+            "{\n  \"n\": 12345678901234567890123,\n  \"role\": \"user\",\n  \"role\": \"admin\",\n  \"e\": 1E2\n}");
+}
+
 TEST(Inspector, OnPort80TheHostNeedNotSayIt) {
   Fixture f;
   f.inspector->set_port(80);

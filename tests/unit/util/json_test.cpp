@@ -39,6 +39,14 @@ TEST(ParseJson, SaysWhyWithoutEchoingTheInput) {
   EXPECT_EQ(parse_json("{\"a\":[1]}")->at("a").size(), 1u);
 }
 
+TEST(IndentJson, ChangesOnlyTheLayout) {
+  EXPECT_EQ(indent_json(R"({"a":1E2,"b":[12345678901234567890123, {}],"a" : "x\"},[y"})"),
+            "{\n  \"a\": 1E2,\n  \"b\": [\n    12345678901234567890123,\n    {}\n  ],\n  \"a\": \"x\\\"},[y\"\n}");
+  EXPECT_EQ(indent_json(" [ ] "), "[]");
+  EXPECT_EQ(indent_json("\"a\\\\\" 1"), "\"a\\\\\"1");  // an escaped backslash ends no string early
+  EXPECT_EQ(indent_json("{\n\t\"k\" :\r\n null }"), "{\n  \"k\": null\n}");
+}
+
 TEST(JsonQuote, NeverThrowsOnBytesThatAreNotUtf8) {
   EXPECT_EQ(json_quote("G\xffT"), "\"G\xef\xbf\xbdT\"");
   EXPECT_EQ(json_quote("a\"\n"), "\"a\\\"\\n\"");
