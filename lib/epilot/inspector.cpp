@@ -190,6 +190,13 @@ Json inspect_json(const webhook::Capture& capture, std::int64_t now, std::int64_
   return doc;
 }
 
+// Browsers say where a request comes from: only the inspector's own page
+// (same-origin) and the user (none: typed, bookmarked) may use it.
+bool cross_site(const InspectorRequest& request) {
+  const auto* site = request.header("sec-fetch-site");
+  return site != nullptr && *site != "same-origin" && *site != "none";
+}
+
 InspectorAnswer method_not_allowed(std::string_view allow) {
   auto answer = inspector_error(405, "method_not_allowed", "this resource takes " + std::string(allow));
   answer.headers.emplace_back("Allow", std::string(allow));
@@ -216,13 +223,6 @@ bool Inspector::host_allowed(const InspectorRequest& request) const {
   }
   // Browsers leave out the scheme's own port.
   return m_port.load() == 80 && (*host == "127.0.0.1" || *host == "localhost");
-}
-
-// Browsers say where a request comes from: only the inspector's own page
-// (same-origin) and the user (none: typed, bookmarked) may use it.
-bool cross_site(const InspectorRequest& request) {
-  const auto* site = request.header("sec-fetch-site");
-  return site != nullptr && *site != "same-origin" && *site != "none";
 }
 
 bool Inspector::origin_allowed(const InspectorRequest& request) const {

@@ -341,6 +341,19 @@ test('a default key that cannot be read costs the v1a re-signing, not the inspec
   assert.equal(named.status, 2);
 });
 
+test('without its module, --ui is an error that says so; listen without --ui still runs', () => {
+  const dir = tmpdir();
+  const bin = path.join(dir, 'epilot-action');
+  fs.copyFileSync(process.env.EPILOT_ACTION_BIN ?? 'build/epilot-action', bin);
+  fs.chmodSync(bin, 0o755);
+  const r = spawnSync(bin, ['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /epilot-action: error: the web inspector's module cannot be loaded: no .*epilot-action-ui\.so/);
+  assert.match(r.stderr, /listen works without --ui/);
+  const plain = spawnSync(bin, ['listen', '--port', '0', '--public-key', keys.pubFile, '--duration', '200ms'], { encoding: 'utf8' });
+  assert.equal(plain.status, 0, plain.stderr);
+});
+
 test('the text ready lines say where the inspector is', () => {
   const r = run(['listen', '--port', '0', '--ui', '0', '--public-key', keys.pubFile, '--duration', '300ms']);
   assert.equal(r.status, 0, r.stderr);
