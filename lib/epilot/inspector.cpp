@@ -125,16 +125,6 @@ Json headers_json(const std::vector<http::Header>& headers) {
   return list;
 }
 
-bool is_signing_field(std::string_view name) {
-  for (const auto field : {k_header_id, k_header_timestamp, k_header_signature, k_svix_header_id,
-                           k_svix_header_timestamp, k_svix_header_signature}) {
-    if (util::iequals_ascii(name, field)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // The parts of a path under /api/requests/: the number and what follows it.
 struct RequestPath {
   std::optional<std::uint64_t> seq;
@@ -368,7 +358,7 @@ std::optional<http::wire::Request> Inspector::resigned(const webhook::Capture& c
   out.method = capture.method;
   out.target = capture.url;
   for (const auto& h : capture.headers) {
-    if (!is_signing_field(h.name)) {
+    if (!webhook::is_signing_header(h.name)) {
       out.headers.push_back(h);
     }
   }
