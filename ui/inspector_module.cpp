@@ -150,8 +150,10 @@ class HttplibInspector final : public InspectorServer {
 
   void stop() override {
     m_server.stop();
-    shut_connections(m_port);
+    // Only a server that ran has connections: after a failed bind the port
+    // is another's, perhaps listen's own.
     if (m_thread.joinable()) {
+      shut_connections(m_port);
       m_thread.join();
     }
   }
