@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -254,13 +255,21 @@ TEST(Forwarder, TheTimeoutCountsFromQueueingAndAStopSendsNothingMore) {
   std::vector<std::chrono::steady_clock::time_point> ended;
   const auto started = std::chrono::steady_clock::now();
   {
-    auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.timeout = 400ms, .connections = 1});
+    auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.timeout = 300ms, .connections = 1});
     ASSERT_TRUE(forwarder);
-    for (int i = 0; i < 2; ++i) {
-      forwarder->forward(signed_post(), [&](Forwarded&& f) {
-        std::lock_guard lock(mutex);
-        results.push_back(std::move(f));
-        ended.push_back(std::chrono::steady_clock::now());
+    // Both are queued at once. The first one's report holds the only worker
+    // 150 ms past the first deadline, so the second's (counted from its
+    // queueing, microseconds after the first's) has surely passed when its
+    // turn comes; counted from its sending, it would be sent.
+    std::array requests{signed_post(), signed_post()};
+    for (const auto& request : requests) {
+      forwarder->forward(request, [&](Forwarded&& f) {
+        {
+          std::lock_guard lock(mutex);
+          results.push_back(std::move(f));
+          ended.push_back(std::chrono::steady_clock::now());
+        }
+        std::this_thread::sleep_for(150ms);
       });
     }
     std::this_thread::sleep_for(1s);
@@ -268,7 +277,6 @@ TEST(Forwarder, TheTimeoutCountsFromQueueingAndAStopSendsNothingMore) {
   ASSERT_EQ(results.size(), 2U);
   EXPECT_EQ(results[0].outcome, ForwardOutcome::timeout);
   EXPECT_EQ(results[1].outcome, ForwardOutcome::timeout);
-  // The second waited behind the first: its time was up when its turn came.
   EXPECT_NE(results[1].error.find("not sent"), std::string::npos) << results[1].error;
   EXPECT_LT(ended[1] - started, 800ms);
   EXPECT_EQ(app.requests().size(), 1U);
