@@ -408,7 +408,14 @@ TEST_F(DeferredServerTest, AnAnswerForAClientThatLeftNeverReachesTheNextOne) {
   std::this_thread::sleep_for(100ms);
   Client next(m_port);  // most likely given the same descriptor on the server
   ASSERT_TRUE(next.send("GET /new HTTP/1.1\r\nConnection: close\r\n\r\n"));
-  std::this_thread::sleep_for(100ms);
+  // A loaded machine may take a while to hand the request over.
+  const auto owed_count = [&] {
+    std::lock_guard lock(mutex);
+    return owed.size();
+  };
+  for (int waited = 0; waited < 500 && owed_count() < 2; ++waited) {
+    std::this_thread::sleep_for(10ms);
+  }
   {
     // Both owe an answer now: only the connection's serial tells them apart.
     std::lock_guard lock(mutex);
