@@ -1,7 +1,8 @@
 # Shared by the HTTP benchmarks (sourced; expects $bin): installs wrk and
 # nginx when missing, makes a work directory cleaned up at exit, starts nginx
-# answering a fixed 204 on $nginx_port, creates a keypair and an HMAC secret
-# in $work, and defines free_port and lua_for.
+# answering a fixed 204 on $nginx_port (and proxying to it on $proxy_port),
+# creates a keypair and an HMAC secret in $work, and defines free_port and
+# lua_for.
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
@@ -18,8 +19,11 @@ trap cleanup EXIT
 export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# nginx answering a fixed 204, as many workers as cores.
+# nginx answering a fixed 204, as many workers as cores, and on $proxy_port
+# the same nginx as a reverse proxy in front of itself with keep-alive to the
+# upstream: the reference a forwarding proxy is measured against.
 nginx_port=$(free_port)
+proxy_port=$(free_port)
 mkdir -p "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes auto;
@@ -32,6 +36,11 @@ http {
   server {
     listen 127.0.0.1:$nginx_port;
     location / { return 204; }
+  }
+  upstream app { server 127.0.0.1:$nginx_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$proxy_port;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
 CONF

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -170,16 +171,38 @@ std::string_view to_code(ForwardOutcome outcome) {
   return "broken";
 }
 
-std::string forwarded_request(const wire::Request& request, std::string_view base_path) {
-  auto path = origin_form(request.target);
-  // "/app" + "/hook?x" -> "/app/hook?x"; a bare "/" base adds nothing.
-  auto base = base_path.substr(0, base_path.find('?'));
+std::string forwarded_target(std::string_view request_target, std::string_view base_target) {
+  const auto own = origin_form(request_target);
+  const auto own_query_at = std::min(own.find('?'), own.size());
+  const auto base_query_at = std::min(base_target.find('?'), base_target.size());
+  // "/app" + "/hook" -> "/app/hook"; a bare "/" base adds nothing.
+  auto base = base_target.substr(0, base_query_at);
   while (!base.empty() && base.back() == '/') {
     base.remove_suffix(1);
   }
+  std::string out(base);
+  out.append(own.substr(0, own_query_at));
+  if (out.empty()) {
+    out.push_back('/');  // "http://host?x" came: "/" is its path
+  }
+  // The base's query first (a key the app was given in the URL, say), then
+  // the request's, joined with '&' when both have one.
+  const auto base_query = base_target.substr(std::min(base_query_at + 1, base_target.size()));
+  const auto own_query = own.substr(std::min(own_query_at + 1, own.size()));
+  if (base_query_at < base_target.size() || own_query_at < own.size()) {
+    out.append("?").append(base_query);
+    if (!base_query.empty() && !own_query.empty()) {
+      out.append("&");
+    }
+    out.append(own_query);
+  }
+  return out;
+}
+
+std::string forwarded_request(const wire::Request& request, std::string_view base_target) {
   std::string out;
   out.reserve(256 + request.body.size());
-  out.append(request.method).append(" ").append(base).append(path).append(" HTTP/1.1\r\n");
+  out.append(request.method).append(" ").append(forwarded_target(request.target, base_target)).append(" HTTP/1.1\r\n");
   for (const auto& h : request.headers) {
     // Expect was the server's to answer (100-continue); the body is whole now.
     if (wire::is_hop_by_hop(h.name, request.headers) || util::iequals_ascii(h.name, "expect")) {

@@ -53,10 +53,16 @@ struct Forwarded {
   std::chrono::nanoseconds latency{0};  // from the first byte sent to the answer's last
 };
 
-// What the target is sent for `request`: its method; the target path
-// `base_path` joined with the request's path and query; its end-to-end
-// fields as they came (Host included); a Content-Length and its body.
-std::string forwarded_request(const wire::Request& request, std::string_view base_path);
+// Where a request for `request_target` goes on the target whose URL has the
+// path and query `base_target`: the paths joined ("/app" and "/hook" make
+// "/app/hook"), then the base's query and the request's, joined by '&'
+// ("/app?k=1" and "/hook?x=2" make "/app/hook?k=1&x=2").
+std::string forwarded_target(std::string_view request_target, std::string_view base_target);
+
+// What the target is sent for `request`: its method; forwarded_target();
+// its end-to-end fields as they came (Host included); a Content-Length and
+// its body.
+std::string forwarded_request(const wire::Request& request, std::string_view base_target);
 
 // The answer for the caller: the target's, relayed (its end-to-end fields
 // kept), or 502 / 504 with a JSON body that names the problem.

@@ -75,7 +75,8 @@ async function stop(listen) {
 test('a verified request reaches the app byte for byte, and the app answer comes back', async () => {
   const app = await startApp();
   const out = path.join(tmpdir(), 'forward.jsonl');
-  const listen = await startListenProcess(['--public-key', pubFile, '--forward-to', `${app.url}/app/`, '--out', out]);
+  // The URL's own query goes first, then the request's.
+  const listen = await startListenProcess(['--public-key', pubFile, '--forward-to', `${app.url}/app/?key=k1`, '--out', out]);
   try {
     const body = '{"type":"external_integration","data":{"name":"Wärmepumpe"}}';
     const headers = { ...signed(body), 'x-trace': 'a  b', connection: 'keep-alive, x-hop', 'x-hop': 'drop me' };
@@ -86,7 +87,7 @@ test('a verified request reaches the app byte for byte, and the app answer comes
     assert.equal(app.requests.length, 1);
     const got = app.requests[0];
     const head = got.subarray(0, got.indexOf('\r\n\r\n')).toString('latin1').split('\r\n');
-    assert.equal(head[0], 'POST /app/hook?run=7 HTTP/1.1');
+    assert.equal(head[0], 'POST /app/hook?key=k1&run=7 HTTP/1.1');
     const names = head.slice(1).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
     assert.ok(!names.includes('x-hop') && !names.includes('connection'), head.join('\n'));
     for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-trace', 'host', 'content-type']) {

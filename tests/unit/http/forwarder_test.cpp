@@ -181,6 +181,20 @@ TEST(ForwardedRequest, KeepsEndToEndFieldsAndJoinsThePaths) {
   EXPECT_EQ(forwarded_request(absolute, "/").substr(0, 25), "POST /hook HTTP/1.1\r\nHost");
 }
 
+TEST(Forwarder, JoinsTheTargetsPathsAndQueries) {
+  EXPECT_EQ(forwarded_target("/hook", "/"), "/hook");
+  EXPECT_EQ(forwarded_target("/hook?x=2", "/app/"), "/app/hook?x=2");
+  EXPECT_EQ(forwarded_target("/hook", "/app?k=1"), "/app/hook?k=1");
+  EXPECT_EQ(forwarded_target("/hook?x=2", "/app?k=1"), "/app/hook?k=1&x=2");
+  EXPECT_EQ(forwarded_target("/hook?x=2", "/?k=1"), "/hook?k=1&x=2");
+  // An empty query stays as it came: the app sees the bytes it would have.
+  EXPECT_EQ(forwarded_target("/hook?", "/app"), "/app/hook?");
+  EXPECT_EQ(forwarded_target("/hook", "/app?"), "/app/hook?");
+  EXPECT_EQ(forwarded_target("http://abc.example/hook?x=2", "/app?k=1"), "/app/hook?k=1&x=2");
+  EXPECT_EQ(forwarded_target("http://abc.example?x=2", "/app"), "/app?x=2");
+  EXPECT_EQ(forwarded_target("http://abc.example?x=2", "/"), "/?x=2");
+}
+
 TEST(Forwarder, SendsTheRequestAsItCameAndRelaysTheWholeAnswer) {
   Upstream app(Upstream::Behaviour::answer);
   // One connection: the second request must go on the same one (the app
