@@ -3,23 +3,18 @@
 // cpp-httplib into the tool would add its loading time to every command.
 // It only carries bytes; what they mean is lib/epilot/inspector's.
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
-
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "lib/epilot/inspector_service.hpp"
+#include "ui/bounded_server.hpp"
 
 namespace epilot::ui {
 
@@ -30,8 +25,18 @@ namespace {
 constexpr std::chrono::seconds k_event_wait{2};
 // One thread per connection: the event streams of a few tabs, and the rest.
 constexpr std::size_t k_threads = 16;
-// The API takes small JSON bodies only.
+// The API takes small JSON bodies only (a longer Content-Length is a 413).
 constexpr std::size_t k_max_body = 64 * 1024;
+// What one connection may cost: a request's head and body, with room for
+// the page's cookies and a chunked body's framing, in 10 s; 5 s without
+// progress; 2 s between requests.
+constexpr ConnectionLimits k_limits{
+    .max_request_bytes = 64 * 1024 + k_max_body + 16 * 1024,
+    .request_timeout = std::chrono::seconds(10),
+    .io_timeout = std::chrono::seconds(5),
+    .keep_alive = std::chrono::seconds(2),
+    .max_requests = 100,
+};
 
 InspectorRequest to_request(const httplib::Request& request) {
   InspectorRequest out;
@@ -72,37 +77,9 @@ void serve(InspectorService* service, const httplib::Request& request, httplib::
   }
 }
 
-// Shut every connection the server accepted on `port`: its stop() waits for
-// each to end, and one that sends a byte every few seconds never would (its
-// read timeout starts again with every byte). cpp-httplib tells no one of
-// its connections, so they are found among the process's descriptors: the
-// sockets whose local end is 127.0.0.1:`port` (once the listening socket is
-// closed, only those the server accepted).
-void shut_connections(int port) {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) {
-    return;
-  }
-  while (const dirent* entry = ::readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == ::dirfd(dir)) {
-      continue;
-    }
-    sockaddr_in local{};
-    socklen_t size = sizeof local;
-    if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &size) == 0 &&
-        local.sin_family == AF_INET && ntohs(local.sin_port) == port &&
-        local.sin_addr.s_addr == htonl(INADDR_LOOPBACK)) {
-      ::shutdown(static_cast<int>(fd), SHUT_RDWR);
-    }
-  }
-  ::closedir(dir);
-}
-
 class HttplibInspector final : public InspectorServer {
  public:
-  explicit HttplibInspector(InspectorService* service) {
+  explicit HttplibInspector(InspectorService* service) : m_server(k_limits) {
     m_server.new_task_queue = [] { return new httplib::ThreadPool(k_threads); };
     const auto handler = [service](const httplib::Request& request, httplib::Response& response) {
       serve(service, request, response);
@@ -110,8 +87,6 @@ class HttplibInspector final : public InspectorServer {
     m_server.Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler);
     m_server.Delete(".*", handler).Options(".*", handler);
     m_server.set_payload_max_length(k_max_body);
-    m_server.set_read_timeout(std::chrono::seconds(5));
-    m_server.set_keep_alive_timeout(2);
     // cpp-httplib's default adds SO_REUSEPORT, with which a second program
     // could bind the same port and take a share of the page's connections.
     m_server.set_socket_options([](socket_t sock) {
@@ -126,9 +101,10 @@ class HttplibInspector final : public InspectorServer {
       return false;
     }
     m_thread = std::thread([this] {
-      // cpp-httplib writes without MSG_NOSIGNAL: a page closed mid-answer
-      // would raise SIGPIPE and end listen. Its pool threads, started from
-      // this one, inherit the mask.
+      // A page closed mid-answer must not raise SIGPIPE and end listen.
+      // BoundedServer's writes say MSG_NOSIGNAL; the mask is for anything
+      // cpp-httplib might write by itself. Its pool threads, started from
+      // this one, inherit it.
       sigset_t pipe;
       sigemptyset(&pipe);
       sigaddset(&pipe, SIGPIPE);
@@ -150,16 +126,16 @@ class HttplibInspector final : public InspectorServer {
 
   void stop() override {
     m_server.stop();
-    // Only a server that ran has connections: after a failed bind the port
-    // is another's, perhaps listen's own.
+    // stop() waits for every connection to end, and one whose client sends
+    // nothing more would hold it up to its timeouts.
+    m_server.shut_connections();
     if (m_thread.joinable()) {
-      shut_connections(m_port);
       m_thread.join();
     }
   }
 
  private:
-  httplib::Server m_server;
+  BoundedServer m_server;
   std::thread m_thread;
   std::atomic<bool> m_done{false};
   int m_port = 0;

@@ -326,6 +326,67 @@ test('a client of the inspector that sends a byte at a time does not hold listen
   }
 });
 
+// Send `head`, then `next()`'s bytes for as long as the inspector reads them,
+// up to `limit` bytes in all; resolves with what was sent and whether the
+// inspector closed the connection first.
+function flood(port, head, next, limit) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let sent = 0;
+    let closed = false;
+    socket.on('error', () => {});
+    socket.on('close', () => { closed = true; });
+    socket.on('connect', async () => {
+      socket.write(head);
+      while (sent < limit && !closed) {
+        const chunk = next();
+        sent += chunk.length;
+        if (!socket.write(chunk)) {
+          await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      socket.destroy();
+      resolve({ sent, cutOff: closed });
+    });
+  });
+}
+
+test('what one client may send the inspector is bounded: an endless header, an endless chunked body, a dripped request', { timeout: 30000 }, async () => {
+  const l = await startInspector();
+  const port = Number(new URL(l.ui).port);
+  const host = `Host: 127.0.0.1:${port}\r\n`;
+  const mib = 1 << 20;
+  try {
+    const dripped = new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      const started = Date.now();
+      let drip;
+      socket.on('error', () => {});
+      socket.on('close', () => { clearInterval(drip); resolve(Date.now() - started); });
+      socket.on('connect', () => {
+        socket.write(`GET /api/info HTTP/1.1\r\n${host}X-Slow: `);
+        drip = setInterval(() => socket.write('x'), 250);  // each byte well within the read timeout
+      });
+    });
+    const header = await flood(port, `GET /api/info HTTP/1.1\r\n${host}X-Long: `, () => 'a'.repeat(mib), 256 * mib);
+    const chunked = await flood(port, `POST /api/requests/1/replay HTTP/1.1\r\n${host}Transfer-Encoding: chunked\r\n\r\n`,
+      () => `100000\r\n${'a'.repeat(mib)}\r\n`, 256 * mib);
+    // Cut off once the request's allowance is spent: what was sent past it is
+    // what the sockets' buffers took.
+    assert.ok(header.cutOff && header.sent < 32 * mib, `endless header: ${JSON.stringify(header)}`);
+    assert.ok(chunked.cutOff && chunked.sent < 32 * mib, `endless chunked body: ${JSON.stringify(chunked)}`);
+    const peak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${l.proc.pid}/status`, 'utf8'))[1]) * 1024;
+    assert.ok(peak < 128 * mib, `listen peaked at ${peak} bytes`);
+    // A request has 10 s from its first byte, however its bytes trickle.
+    const held = await dripped;
+    assert.ok(held >= 9000 && held < 20000, `a dripped request was held ${held} ms`);
+    assert.equal((await request(`${l.ui}api/info`)).status, 200, 'the inspector still answers');
+  } finally {
+    await stop(l);
+  }
+});
+
 test('a default key that cannot be read costs the v1a re-signing, not the inspector', () => {
   const config = tmpdir();
   fs.mkdirSync(path.join(config, 'epilot-action'), { recursive: true });
