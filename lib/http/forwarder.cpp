@@ -144,8 +144,10 @@ Forwarded read_answer(Stream& stream, bool head, std::size_t max_answer, Clock::
       return failed(ForwardOutcome::timeout, "no complete answer within the timeout");
     }
     if (state == ResponseParser::State::error) {
-      return failed(ForwardOutcome::broken, parser.error().empty() ? "the connection closed before an answer"
-                                                                   : "the answer is not HTTP: " + parser.error());
+      // The parser's words name what was wrong ("the answer's body is
+      // larger than ...", "the answer is not HTTP/1.x").
+      return failed(ForwardOutcome::broken,
+                    parser.error().empty() ? "the connection closed before an answer" : parser.error());
     }
     if (state == ResponseParser::State::complete) {
       Forwarded f;

@@ -326,6 +326,23 @@ TEST(Forwarder, AnAnswerCutShortIsBroken) {
   EXPECT_EQ(relayed_answer(f).status, 502);
 }
 
+TEST(Forwarder, AnAnswerThatIsNotHttpOrTooLargeIsBrokenAndSaysWhy) {
+  Upstream garbage(Upstream::Behaviour::answer_then_close, "NOT HTTP AT ALL\r\n\r\n");
+  auto to_garbage = forwarder_to("http://127.0.0.1:" + std::to_string(garbage.port));
+  ASSERT_TRUE(to_garbage);
+  const auto f = forward_one(*to_garbage, signed_post());
+  EXPECT_EQ(f.outcome, ForwardOutcome::broken);
+  EXPECT_EQ(f.error, "the answer is not HTTP/1.x");
+
+  Upstream large(Upstream::Behaviour::answer, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world");
+  auto to_large = forwarder_to("http://127.0.0.1:" + std::to_string(large.port), {.max_answer = 10});
+  ASSERT_TRUE(to_large);
+  const auto g = forward_one(*to_large, signed_post());
+  EXPECT_EQ(g.outcome, ForwardOutcome::broken);
+  EXPECT_EQ(g.error, "the answer's body is larger than 10 bytes");
+  EXPECT_EQ(relayed_answer(g).status, 502);
+}
+
 TEST(Forwarder, AnHttpsTargetWithAnUnreadableCaFileIsRefusedAtTheStart) {
   const auto target = parse_url("https://127.0.0.1:1/");
   ASSERT_TRUE(target.ok());
