@@ -30,6 +30,7 @@
 #include "lib/epilot/resume_call.hpp"
 #include "lib/http/server.hpp"
 #include "lib/http/url.hpp"
+#include "lib/http/wire.hpp"
 #include "lib/util/constants.hpp"
 #include "lib/util/file.hpp"
 #include "lib/util/json.hpp"
@@ -120,15 +121,8 @@ class Stopper {
   const char* m_why = nullptr;
 };
 
-// The path of a request target: origin form (/a?b) or absolute form
-// (http://host/a?b). The query is left out: it may carry a token.
-std::string_view target_path(std::string_view target) {
-  if (const auto scheme = target.find("://"); scheme != std::string_view::npos && target.front() != '/') {
-    const auto slash = target.find('/', scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-  }
-  return target.substr(0, target.find('?'));
-}
+// The path of a request target. The query is left out: it may carry a token.
+std::string_view target_path(std::string_view target) { return http::wire::split_target(target).path; }
 
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;

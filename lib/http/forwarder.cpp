@@ -21,18 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The path and query of a request target, in origin form: an absolute-form
-// target (http://host/a?b) loses its scheme and authority.
-std::string_view origin_form(std::string_view target) {
-  if (!target.empty() && target.front() != '/') {
-    if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
-      const auto rest = target.find_first_of("/?", scheme + 3);
-      return rest == std::string_view::npos ? std::string_view("/") : target.substr(rest);
-    }
-  }
-  return target;
-}
-
 // Wait until `fd` is ready for `events` or `deadline` passes; false then.
 bool wait_for(int fd, short events, Clock::time_point deadline) {
   while (true) {
@@ -174,29 +162,23 @@ std::string_view to_code(ForwardOutcome outcome) {
 }
 
 std::string forwarded_target(std::string_view request_target, std::string_view base_target) {
-  const auto own = origin_form(request_target);
-  const auto own_query_at = std::min(own.find('?'), own.size());
-  const auto base_query_at = std::min(base_target.find('?'), base_target.size());
+  const auto own = wire::split_target(request_target);
+  const auto base = wire::split_target(base_target);
   // "/app" + "/hook" -> "/app/hook"; a bare "/" base adds nothing.
-  auto base = base_target.substr(0, base_query_at);
-  while (!base.empty() && base.back() == '/') {
-    base.remove_suffix(1);
+  auto base_path = base.path;
+  while (!base_path.empty() && base_path.back() == '/') {
+    base_path.remove_suffix(1);
   }
-  std::string out(base);
-  out.append(own.substr(0, own_query_at));
-  if (out.empty()) {
-    out.push_back('/');  // "http://host?x" came: "/" is its path
-  }
+  std::string out(base_path);
+  out.append(own.path);
   // The base's query first (a key the app was given in the URL, say), then
   // the request's, joined with '&' when both have one.
-  const auto base_query = base_target.substr(std::min(base_query_at + 1, base_target.size()));
-  const auto own_query = own.substr(std::min(own_query_at + 1, own.size()));
-  if (base_query_at < base_target.size() || own_query_at < own.size()) {
-    out.append("?").append(base_query);
-    if (!base_query.empty() && !own_query.empty()) {
+  if (base.has_query || own.has_query) {
+    out.append("?").append(base.query);
+    if (!base.query.empty() && !own.query.empty()) {
       out.append("&");
     }
-    out.append(own_query);
+    out.append(own.query);
   }
   return out;
 }

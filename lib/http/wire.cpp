@@ -248,6 +248,26 @@ Result<RequestLine> parse_request_line(std::string_view line) {
   return out;
 }
 
+TargetParts split_target(std::string_view target) {
+  if (!target.empty() && target.front() != '/') {
+    if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
+      const auto rest = target.find_first_of("/?", scheme + 3);
+      target = rest == std::string_view::npos ? std::string_view() : target.substr(rest);
+    }
+  }
+  TargetParts out;
+  const auto mark = target.find('?');
+  out.path = target.substr(0, mark);
+  if (out.path.empty()) {
+    out.path = "/";
+  }
+  if (mark != std::string_view::npos) {
+    out.query = target.substr(mark + 1);
+    out.has_query = true;
+  }
+  return out;
+}
+
 Result<StatusLine> parse_status_line(std::string_view line) {
   const auto version = parse_version(line.substr(0, 8));
   if (!version || version->first != 1 || line.size() < 12 || line[8] != ' ') {

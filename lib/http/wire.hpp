@@ -105,6 +105,17 @@ Result<RequestLine> parse_request_line(std::string_view line);
 // `HTTP/1.x SP 3DIGIT [SP reason]`.
 Result<StatusLine> parse_status_line(std::string_view line);
 
+// A request target's path and query, from origin form (/a?b) or absolute
+// form (http://host/a?b, which loses its scheme and authority; with no path
+// of its own, its path is "/"). `query` is what follows the first '?', and
+// has_query tells "/a?" from "/a".
+struct TargetParts {
+  std::string_view path;
+  std::string_view query;
+  bool has_query = false;
+};
+TargetParts split_target(std::string_view target);
+
 // True when `text` is an HTTP token (a method, a header name): one or more
 // of the characters RFC 9110 section 5.6.2 allows.
 bool is_token(std::string_view text);

@@ -191,7 +191,7 @@ TEST(Forwarder, JoinsTheTargetsPathsAndQueries) {
   EXPECT_EQ(forwarded_target("/hook?", "/app"), "/app/hook?");
   EXPECT_EQ(forwarded_target("/hook", "/app?"), "/app/hook?");
   EXPECT_EQ(forwarded_target("http://abc.example/hook?x=2", "/app?k=1"), "/app/hook?k=1&x=2");
-  EXPECT_EQ(forwarded_target("http://abc.example?x=2", "/app"), "/app?x=2");
+  EXPECT_EQ(forwarded_target("http://abc.example?x=2", "/app"), "/app/?x=2");  // as "/?x=2" would
   EXPECT_EQ(forwarded_target("http://abc.example?x=2", "/"), "/?x=2");
 }
 

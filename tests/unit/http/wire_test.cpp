@@ -60,6 +60,21 @@ TEST(ParseHead, SplitsFieldsAndRefusesWhatHttpDoesNot) {
   EXPECT_FALSE(parse_head("GET / HTTP/1.1\r\na: 1\r\nb: 2\r\n", 1).ok()) << "more fields than allowed";
 }
 
+TEST(SplitTarget, TakesOriginAndAbsoluteForms) {
+  const auto parts = [](std::string_view target) {
+    const auto p = split_target(target);
+    return std::string(p.path) + (p.has_query ? "|?" + std::string(p.query) : "");
+  };
+  EXPECT_EQ(parts("/a/b?x=1&y"), "/a/b|?x=1&y");
+  EXPECT_EQ(parts("/a?"), "/a|?");
+  EXPECT_EQ(parts("/a"), "/a");
+  EXPECT_EQ(parts("/a?b?c"), "/a|?b?c");  // the first '?' starts the query
+  EXPECT_EQ(parts("http://host.example/a?b"), "/a|?b");
+  EXPECT_EQ(parts("https://host.example"), "/");
+  EXPECT_EQ(parts("http://host.example?b"), "/|?b");
+  EXPECT_EQ(parts("*"), "*");
+}
+
 TEST(ParseRequestLine, KnowsHttp1AndNothingElse) {
   const auto ok = parse_request_line("POST /hook?x=1 HTTP/1.1");
   ASSERT_TRUE(ok.ok());
