@@ -73,9 +73,10 @@ class BoundedStream final : public httplib::Stream {
     return serving();
   }
 
-  // A read failed: the request's allowance was spent, its time was up, or
-  // the client went. What cpp-httplib answered then is the connection's last.
+  // The request's allowance or time was spent, a read failed, or the
+  // request was refused unread: what was answered is the connection's last.
   bool cut() const { return m_cut; }
+  void cut_after_this_request() { m_cut = true; }
 
   void begin_request() {
     m_left = m_limits.max_request_bytes;
@@ -86,9 +87,12 @@ class BoundedStream final : public httplib::Stream {
   bool is_writable() const override { return ready(m_fd, POLLOUT, m_limits.io_timeout); }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (m_left == 0 || (m_begin == m_end && !fill())) {
+    if (m_left == 0) {
       m_cut = true;
-      return -1;
+      return -1;  // not 0: a body without a length would end here, cut short
+    }
+    if (m_begin == m_end && !fill()) {
+      return m_cut ? -1 : 0;
     }
     const auto n = std::min({size, m_end - m_begin, m_left});
     std::copy_n(m_buffer.data() + m_begin, n, ptr);
@@ -140,8 +144,8 @@ class BoundedStream final : public httplib::Stream {
     return std::clamp(left, std::chrono::milliseconds(0), m_limits.io_timeout);
   }
 
-  // Refill the empty buffer; false at the end of the stream, on an error,
-  // or when the request's time is up.
+  // Refill the empty buffer; false at the end of the stream, and also (cut)
+  // on an error or when the request's time is up.
   bool fill() {
     while (true) {
       const auto n = ::recv(m_fd, m_buffer.data(), m_buffer.size(), MSG_DONTWAIT);
@@ -150,11 +154,16 @@ class BoundedStream final : public httplib::Stream {
         m_end = static_cast<std::size_t>(n);
         return true;
       }
-      if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      if (n == 0) {
+        return false;
+      }
+      if (errno != EAGAIN && errno != EINTR) {
+        m_cut = true;
         return false;
       }
       const auto wait = read_wait();
       if (wait.count() == 0 || !ready(m_fd, POLLIN, wait)) {
+        m_cut = true;
         return false;
       }
     }
@@ -170,7 +179,29 @@ class BoundedStream final : public httplib::Stream {
   Clock::time_point m_deadline = Clock::now();
 };
 
+// The stream of the connection this thread serves, for the pre-routing
+// handler to end it.
+thread_local BoundedStream* t_stream = nullptr;
+
 }  // namespace
+
+BoundedServer::BoundedServer(const ConnectionLimits& limits) : m_limits(limits) {
+  // What cpp-httplib writes in each answer's Keep-Alive header.
+  set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(limits.keep_alive).count());
+  set_keep_alive_max_count(limits.max_requests);
+  set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+    const auto coding = request.get_header_value("Content-Encoding");
+    if (coding.empty() || coding == "identity") {
+      return HandlerResponse::Unhandled;
+    }
+    response.status = 415;
+    response.set_content("a request body must not be compressed\n", "text/plain");
+    if (t_stream != nullptr) {
+      t_stream->cut_after_this_request();  // its body is still unread
+    }
+    return HandlerResponse::Handled;
+  });
+}
 
 void BoundedServer::shut_connections() {
   std::lock_guard lock(m_mutex);
@@ -202,6 +233,7 @@ bool BoundedServer::process_and_close_socket(socket_t sock) {
     return false;
   }
   BoundedStream stream(sock, m_limits);
+  t_stream = &stream;
   const auto serving = [this] { return svr_sock_ != INVALID_SOCKET; };
   bool ok = false;
   for (auto left = m_limits.max_requests; left > 0 && stream.wait_for_request(serving); --left) {
@@ -212,6 +244,7 @@ bool BoundedServer::process_and_close_socket(socket_t sock) {
       break;
     }
   }
+  t_stream = nullptr;
   close_tracked(sock);
   return ok;
 }

@@ -1,9 +1,9 @@
 #pragma once
 
 // cpp-httplib's server with what one connection may cost bounded. Debian's
-// cpp-httplib (0.11) reads a header line, or a chunked body, for as long as
-// the client sends it, and keeps a connection as long as a byte comes every
-// few seconds: a local process could grow listen by gigabytes through the
+// cpp-httplib (0.11) reads a header line whole before it judges its length,
+// and a chunked body for as long as the client sends it, and keeps a
+// connection as long as a byte comes every few seconds: a local process could grow listen by gigabytes through the
 // inspector's port, or hold its stop for ever. Here every connection is read
 // through a stream of our own: each request may read a fixed number of
 // bytes, framing included, within a deadline from its first byte; and the
@@ -28,7 +28,9 @@ struct ConnectionLimits {
 
 class BoundedServer : public httplib::Server {
  public:
-  explicit BoundedServer(const ConnectionLimits& limits) : m_limits(limits) {}
+  // Also refuses a compressed request body (415): cpp-httplib would inflate
+  // it past every limit, a kilobyte of gzip into a megabyte of body.
+  explicit BoundedServer(const ConnectionLimits& limits);
 
   // Shut every connection being served, and any accepted later: after
   // stop(), cpp-httplib waits for every connection to end.

@@ -27,15 +27,15 @@ constexpr std::chrono::seconds k_event_wait{2};
 constexpr std::size_t k_threads = 16;
 // The API takes small JSON bodies only (a longer Content-Length is a 413).
 constexpr std::size_t k_max_body = 64 * 1024;
-// What one connection may cost: a request's head and body, with room for
-// the page's cookies and a chunked body's framing, in 10 s; 5 s without
-// progress; 2 s between requests.
+// What one connection may cost: a request's head (cpp-httplib refuses a line
+// over 8 KiB itself) and body, chunk sizes included, in 10 s; 5 s without
+// progress; 2 s between requests, and 20 requests.
 constexpr ConnectionLimits k_limits{
-    .max_request_bytes = 64 * 1024 + k_max_body + 16 * 1024,
+    .max_request_bytes = 32 * 1024 + k_max_body + 8 * 1024,
     .request_timeout = std::chrono::seconds(10),
     .io_timeout = std::chrono::seconds(5),
     .keep_alive = std::chrono::seconds(2),
-    .max_requests = 100,
+    .max_requests = 20,
 };
 
 InspectorRequest to_request(const httplib::Request& request) {

@@ -327,14 +327,16 @@ test('a client of the inspector that sends a byte at a time does not hold listen
 });
 
 // Send `head`, then `next()`'s bytes for as long as the inspector reads them,
-// up to `limit` bytes in all; resolves with what was sent and whether the
-// inspector closed the connection first.
+// up to `limit` bytes in all; resolves with what was sent, whether the
+// inspector closed the connection within 300 ms, and what it answered.
 function flood(port, head, next, limit) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let sent = 0;
     let closed = false;
+    let answer = '';
     socket.on('error', () => {});
+    socket.on('data', (d) => { answer += d.toString('latin1'); });
     socket.on('close', () => { closed = true; });
     socket.on('connect', async () => {
       socket.write(head);
@@ -345,9 +347,9 @@ function flood(port, head, next, limit) {
           await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
         }
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 300));
       socket.destroy();
-      resolve({ sent, cutOff: closed });
+      resolve({ sent, cutOff: closed, answer });
     });
   });
 }
@@ -374,8 +376,15 @@ test('what one client may send the inspector is bounded: an endless header, an e
       () => `100000\r\n${'a'.repeat(mib)}\r\n`, 256 * mib);
     // Cut off once the request's allowance is spent: what was sent past it is
     // what the sockets' buffers took.
-    assert.ok(header.cutOff && header.sent < 32 * mib, `endless header: ${JSON.stringify(header)}`);
-    assert.ok(chunked.cutOff && chunked.sent < 32 * mib, `endless chunked body: ${JSON.stringify(chunked)}`);
+    assert.ok(header.cutOff && header.sent < 32 * mib, `endless header: ${header.sent} sent, cut off: ${header.cutOff}`);
+    assert.ok(chunked.cutOff && chunked.sent < 32 * mib, `endless chunked body: ${chunked.sent} sent, cut off: ${chunked.cutOff}`);
+    // A compressed body would be inflated past every limit: refused unread,
+    // and the connection ends with the answer.
+    const gzipped = await flood(port, `POST /api/requests/1/replay HTTP/1.1\r\n${host}Content-Encoding: gzip\r\n` +
+      `Content-Length: 20\r\n\r\n${'z'.repeat(20)}GET /api/info HTTP/1.1\r\n${host}\r\n`, () => '', 0);
+    assert.match(gzipped.answer, /^HTTP\/1\.1 415 /);
+    assert.equal(gzipped.answer.match(/HTTP\/1\.1/g).length, 1, `nothing after the 415: ${gzipped.answer}`);
+    assert.ok(gzipped.cutOff, 'the connection ends with the 415');
     const peak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${l.proc.pid}/status`, 'utf8'))[1]) * 1024;
     assert.ok(peak < 128 * mib, `listen peaked at ${peak} bytes`);
     // A request has 10 s from its first byte, however its bytes trickle.
