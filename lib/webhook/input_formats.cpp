@@ -176,16 +176,25 @@ class FastReader {
     return out;
   }
 
+  static constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
+  static constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
+
+  // The high bit of each byte of `w` that ends plain string text: below
+  // 0x20 (exact for bytes without the high bit, which are tracked apart),
+  // '"' or '\\'. The lowest flagged byte is exact; false positives only
+  // follow a true one.
+  [[gnu::always_inline]] static constexpr std::uint64_t special_bytes(std::uint64_t w) {
+    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
+    return ((w - k_ones * 0x20) & ~w & k_highs) | has_zero_byte(w ^ (k_ones * '"')) |
+           has_zero_byte(w ^ (k_ones * '\\'));
+  }
+
   // The first byte at or after `src` that is '"', '\\' or a control character.
   static const char* plain_run_end(const char* src, const char* end) {
-    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
-    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
     while (end - src >= 8) {
       std::uint64_t w = 0;
       std::memcpy(&w, src, 8);
-      if ((((w - k_ones * 0x20) & ~w & k_highs) | has_zero_byte(w ^ (k_ones * '"')) |
-           has_zero_byte(w ^ (k_ones * '\\'))) != 0) {
+      if (special_bytes(w) != 0) {
         break;
       }
       src += 8;
@@ -247,21 +256,14 @@ class FastReader {
   // whole word before `end`; `high` collects the high bits of what was copied.
   [[gnu::always_inline]] static void copy_plain_words(const char*& src, const char* end, char*& dst,
                                                       std::uint64_t& high) {
-    constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
-    constexpr std::uint64_t k_highs = 0x8080808080808080ULL;
-    const auto has_zero_byte = [](std::uint64_t v) { return (v - k_ones) & ~v & k_highs; };
     while (end - src >= 8) {
       std::uint64_t w = 0;
       std::memcpy(&w, src, 8);
-      // Any byte below 0x20 (exact for bytes without the high bit, which are
-      // tracked apart), '"' or '\\' ends the fast copy.
-      const std::uint64_t special =
-          ((w - k_ones * 0x20) & ~w & k_highs) | has_zero_byte(w ^ (k_ones * '"')) | has_zero_byte(w ^ (k_ones * '\\'));
+      const std::uint64_t special = special_bytes(w);
       // Copy all eight; only the bytes before the first special one count.
       std::memcpy(dst, src, 8);
       if (special != 0) {
-        // The lowest flagged byte is exact (false positives only follow a
-        // true one), so it is the first special byte (little-endian words).
+        // The lowest flagged byte is the first special byte (little-endian words).
         const auto plain = static_cast<std::size_t>(__builtin_ctzll(special) / 8);
         high |= w & k_highs & ((std::uint64_t{1} << (plain * 8)) - 1);
         src += plain;
