@@ -58,7 +58,7 @@ Result<InputKind> classify_input(std::string_view data, std::string_view path) {
   if (!lines && request_name && doc->is_object() && !doc->contains("method") && !doc->contains("url")) {
     return InputKind::request_template;
   }
-  // An array of captures (jq -s over a log) is captures too.
+  // An array of captures (a log slurped by jq) is captures too.
   const bool captures = webhook::is_capture_object(*doc) ||
                         (doc->is_array() && !doc->empty() && webhook::is_capture_object(doc->front()));
   if (captures) {

@@ -40,7 +40,7 @@ struct ReplayRequestOptions {
   std::optional<webhook::PrivateKey> private_key;         // v1a
   std::vector<webhook::Secret> secrets;                   // v1, one entry each
   bool keep_id = false;                                   // reuse each request's webhook-id on every send
-  std::vector<http::Header> headers;                      // -H: added to, or replacing, every request's own
+  std::vector<http::Header> headers;                      // added to, or replacing, every request's own
   std::vector<std::pair<std::string, std::string>> sets;  // field overrides, applied to every body
   TokenMode token_mode = TokenMode::keep;
   std::string token;                             // TokenMode::given

@@ -25,7 +25,7 @@ enum class Overwrite { no, yes };
 // an existing file is never replaced, even by a racing writer). The file gets
 // permission bits `mode` (before the umask for new files, exactly for secrets
 // when `mode` is 0600). A symlink to a file is followed (the file is
-// replaced, the link stays); a FIFO or a device (`-o /dev/stdout`) is
+// replaced, the link stays); a FIFO or a device (/dev/stdout) is
 // written into, not replaced.
 Status write_file_atomic(const std::string& path, std::string_view content, mode_t mode, Overwrite overwrite);
 
