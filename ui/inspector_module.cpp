@@ -68,6 +68,7 @@ void serve(InspectorService* service, const httplib::Request& request, httplib::
   auto answer = service->handle(to_request(request));
   response.status = answer.status;
   for (const auto& [name, value] : answer.headers) {
+    response.headers.erase(name);  // the default of the same name (below)
     response.set_header(name, value);
   }
   if (answer.event_stream) {
@@ -87,6 +88,11 @@ class HttplibInspector final : public InspectorServer {
     m_server.Get(".*", handler).Post(".*", handler).Put(".*", handler).Patch(".*", handler);
     m_server.Delete(".*", handler).Options(".*", handler);
     m_server.set_payload_max_length(k_max_body);
+    // For the answers cpp-httplib gives itself (400, 413, 415): the service
+    // gives the same on all of its own.
+    m_server.set_default_headers({{"Cache-Control", "no-store"},
+                                  {"X-Content-Type-Options", "nosniff"},
+                                  {"Cross-Origin-Resource-Policy", "same-origin"}});
     // cpp-httplib's default adds SO_REUSEPORT, with which a second program
     // could bind the same port and take a share of the page's connections.
     m_server.set_socket_options([](socket_t sock) {

@@ -204,7 +204,12 @@ test('the API: list, one request, capture download, events; bad parameters are 4
     });
     await new Promise((r) => setTimeout(r, 200));
     await replay(`${l.url}hook`, ['--private-key', keys.privFile]);
-    const list = JSON.parse((await request(`${l.ui}api/requests?limit=10`)).body);
+    const listed = await request(`${l.ui}api/requests?limit=10`);
+    // Each guard once (a default header and the service's own are one).
+    assert.equal(listed.headers['x-content-type-options'], 'nosniff');
+    assert.equal(listed.headers['cross-origin-resource-policy'], 'same-origin');
+    assert.equal(listed.headers['cache-control'], 'no-store');
+    const list = JSON.parse(listed.body);
     assert.equal(list.total, 1);
     assert.equal(list.requests[0].verdict, 'valid');
     assert.equal(list.requests[0].seq, 1);
@@ -383,6 +388,8 @@ test('what one client may send the inspector is bounded: an endless header, an e
     const gzipped = await flood(port, `POST /api/requests/1/replay HTTP/1.1\r\n${host}Content-Encoding: gzip\r\n` +
       `Content-Length: 20\r\n\r\n${'z'.repeat(20)}GET /api/info HTTP/1.1\r\n${host}\r\n`, () => '', 0);
     assert.match(gzipped.answer, /^HTTP\/1\.1 415 /);
+    assert.match(gzipped.answer, /\r\nCross-Origin-Resource-Policy: same-origin\r\n/, 'the guards hold on cpp-httplib\'s own answers');
+    assert.match(gzipped.answer, /\r\nX-Content-Type-Options: nosniff\r\n/);
     assert.equal(gzipped.answer.match(/HTTP\/1\.1/g).length, 1, `nothing after the 415: ${gzipped.answer}`);
     assert.ok(gzipped.cutOff, 'the connection ends with the 415');
     const peak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${l.proc.pid}/status`, 'utf8'))[1]) * 1024;
