@@ -3,11 +3,12 @@
 // cpp-httplib's server with what one connection may cost bounded. Debian's
 // cpp-httplib (0.11) reads a header line whole before it judges its length,
 // and a chunked body for as long as the client sends it, and keeps a
-// connection as long as a byte comes every few seconds: a local process could grow listen by gigabytes through the
-// inspector's port, or hold its stop for ever. Here every connection is read
-// through a stream of our own: each request may read a fixed number of
-// bytes, framing included, within a deadline from its first byte; and the
-// server knows the connections it serves, so that stopping shuts them all.
+// connection as long as a byte comes every few seconds: a local process
+// could grow listen by gigabytes through the inspector's port, or hold its
+// stop for ever. Here every connection is read through a stream of our own:
+// each request may read a fixed number of bytes, framing included, within a
+// deadline from its first byte; and the server knows the connections it
+// serves, so that stopping shuts them all.
 
 #include <httplib.h>
 
