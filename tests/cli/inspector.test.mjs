@@ -338,7 +338,7 @@ function peakBytes(pid) {
 
 // Send `head`, then `next()`'s bytes for as long as the inspector reads them,
 // up to `limit` bytes in all; resolves with what was sent, whether the
-// inspector closed the connection within 300 ms, and what it answered.
+// inspector closed the connection within a second, and what it answered.
 function flood(port, head, next, limit) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -357,7 +357,7 @@ function flood(port, head, next, limit) {
           await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
         }
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));  // room for a loaded machine (the dripped request takes 10 s anyway)
       socket.destroy();
       resolve({ sent, cutOff: closed, answer });
     });
