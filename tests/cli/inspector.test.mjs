@@ -209,6 +209,8 @@ test('the API: list, one request, capture download, events; bad parameters are 4
     assert.equal(listed.headers['x-content-type-options'], 'nosniff');
     assert.equal(listed.headers['cross-origin-resource-policy'], 'same-origin');
     assert.equal(listed.headers['cache-control'], 'no-store');
+    // What the server does between requests, not cpp-httplib's defaults (5 s, 5).
+    assert.equal(listed.headers['keep-alive'], 'timeout=2, max=20');
     const list = JSON.parse(listed.body);
     assert.equal(list.total, 1);
     assert.equal(list.requests[0].verdict, 'valid');
