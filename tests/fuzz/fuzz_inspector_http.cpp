@@ -5,6 +5,7 @@
 // input, a plain request on a new connection must get its answer.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +77,27 @@ Front& front() {
   return *front;
 }
 
+// A connect() interrupted by libFuzzer's timer goes on by itself: wait
+// for it to end, and take its outcome.
+bool connected(int fd, int result) {
+  if (result == 0) {
+    return true;
+  }
+  if (errno != EINTR) {
+    return false;
+  }
+  pollfd writable{fd, POLLOUT, 0};
+  while (::poll(&writable, 1, 10'000) < 0 && errno == EINTR) {
+  }
+  int error = ETIMEDOUT;
+  socklen_t length = sizeof error;
+  if ((writable.revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+  }
+  errno = error;
+  return error == 0;
+}
+
 // Send `bytes` on a new connection, end the sending side, and read what
 // comes back until the server closes; abort if it never does.
 std::string exchange(int port, std::string_view bytes) {
@@ -84,7 +106,8 @@ std::string exchange(int port, std::string_view bytes) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  if (fd < 0 || !connected(fd, ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address))) {
+    std::fprintf(stderr, "cannot connect (has the server stopped listening?): %s\n", std::strerror(errno));
     std::abort();
   }
   const timeval wait{10, 0};
@@ -92,6 +115,9 @@ std::string exchange(int port, std::string_view bytes) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait);
   for (std::size_t sent = 0; sent < bytes.size();) {
     const auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
     if (n <= 0) {
       break;  // the server closed early: it may
     }
