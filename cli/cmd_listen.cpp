@@ -447,9 +447,12 @@ bool Session::record(Received& received, std::string_view path, Clock::time_poin
 
 // Show `received` in the web inspector.
 void Session::inspect(const Received& received, std::string_view path, Clock::time_point arrived) {
-  // The answer goes out after --delay.
-  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - arrived + m_opts.delay);
-  m_inspector->add(logged_request(received, std::string(path), current_time_ms(), latency.count()));
+  // The answer goes out after --delay. The time shown is the arrival's: a
+  // request the app was slow to answer is logged after later ones.
+  const auto taken = Clock::now() - arrived;
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(taken + m_opts.delay);
+  const auto arrived_ms = current_time_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(taken).count();
+  m_inspector->add(logged_request(received, std::string(path), arrived_ms, latency.count()));
 }
 
 // Whether the app gets `received`: never a replay (listen answers 409), and
@@ -470,8 +473,11 @@ void Session::forward(const http::wire::Request& request, Received received, std
   auto state = std::make_shared<Received>(std::move(received));
   m_forwarder->forward(request, [this, state, path = std::move(path), arrived, reply, unverified](http::Forwarded&& f) {
     auto answer = http::relayed_answer(f);
-    if (answer.status < 200 || answer.status > 299) {
-      m_receiver.forget(state->result.verification.id);  // epilot sends it again: let the retry through
+    // epilot sends a request the app did not take again: let the retry
+    // through. Only a verified one: a forgery (--forward-unverified) the
+    // app refuses must not unmark the genuine request of the same id.
+    if ((answer.status < 200 || answer.status > 299) && state->result.verification.ok()) {
+      m_receiver.forget(state->result.verification.id);
     }
     state->forwarded =
         ForwardNote{f.outcome, f.answer.status,

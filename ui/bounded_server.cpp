@@ -190,6 +190,12 @@ BoundedServer::BoundedServer(const ConnectionLimits& limits) : m_limits(limits) 
   set_keep_alive_timeout(std::chrono::ceil<std::chrono::seconds>(limits.keep_alive).count());
   set_keep_alive_max_count(limits.max_requests);
   set_pre_routing_handler([](const httplib::Request& request, httplib::Response& response) {
+    // cpp-httplib answers a Range header's every range, each a copy of the
+    // answer: a few kilobytes of "0-,0-,..." would make one answer tens of
+    // megabytes. Nothing here needs part of an answer: the header is
+    // ignored, as a server may. (The request is cpp-httplib's own,
+    // non-const object; the handler is only given a const view of it.)
+    const_cast<httplib::Request&>(request).ranges.clear();
     const auto coding = request.get_header_value("Content-Encoding");
     if (coding.empty() || coding == "identity") {
       return HandlerResponse::Unhandled;

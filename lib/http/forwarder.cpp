@@ -111,14 +111,17 @@ std::optional<Forwarded> write_all(Stream& stream, std::string_view bytes, Clock
   }
 }
 
-// Read one whole answer by `deadline`.
-Forwarded read_answer(Stream& stream, bool head, std::size_t max_answer, Clock::time_point deadline) {
+// Read one whole answer by `deadline`; `silent` says whether it failed
+// before a byte of it came.
+Forwarded read_answer(Stream& stream, bool head, std::size_t max_answer, Clock::time_point deadline, bool& silent) {
   ResponseParser parser(head, max_answer, true);
   std::vector<char> buffer(64 * 1024);
+  silent = true;
   while (true) {
     const auto r = stream.read(buffer.data(), buffer.size());
     auto state = ResponseParser::State::need_more;
     if (r.status == IoStatus::done) {
+      silent = silent && r.bytes == 0;
       state = parser.feed(std::string_view(buffer.data(), r.bytes));
       if (state == ResponseParser::State::complete && parser.consumed() < r.bytes) {
         stream.close();  // bytes nobody asked for: the connection is not reused
@@ -308,29 +311,48 @@ void Forwarder::serve() {
 
 Forwarded Forwarder::send(Link& link, const Job& job) {
   const auto started = Clock::now();
-  const auto deadline = job.deadline;
-  if (started >= deadline) {
+  if (started >= job.deadline) {
     return failed(ForwardOutcome::timeout, "waited for a free connection past the timeout; not sent");
   }
-  if (!link.usable()) {
-    auto stream = connect_stream(m_addresses, m_tls.get(), m_target, deadline);
-    if (!stream) {
-      const auto outcome =
-          stream.error().code == ErrorCode::timeout ? ForwardOutcome::timeout : ForwardOutcome::unreachable;
-      return failed(outcome,
-                    "can't reach " + url_host_port(m_target.host, m_target.port) + ": " + stream.error().message);
-    }
-    link.stream = std::move(*stream);
+  const bool reused = link.usable();
+  bool silent = false;
+  auto result = reused ? exchange(link, job, silent) : connect_and_exchange(link, job, silent);
+  // A kept-alive connection the app closed just as this request went out
+  // (its idle timeout ran out) breaks before any byte of an answer: the
+  // request is sent once more, on a new connection. It may be a second
+  // delivery, if the app took it and then failed: webhook-id is the
+  // request's idempotency key (Standard Webhooks), and epilot would retry
+  // an unanswered request too.
+  if (reused && silent && result.outcome == ForwardOutcome::broken) {
+    result = connect_and_exchange(link, job, silent);
   }
-  if (auto broke = write_all(*link.stream, job.bytes, deadline)) {
+  result.latency = Clock::now() - started;
+  return result;
+}
+
+Forwarded Forwarder::connect_and_exchange(Link& link, const Job& job, bool& silent) {
+  auto stream = connect_stream(m_addresses, m_tls.get(), m_target, job.deadline);
+  if (!stream) {
+    const auto outcome =
+        stream.error().code == ErrorCode::timeout ? ForwardOutcome::timeout : ForwardOutcome::unreachable;
+    return failed(outcome,
+                  "can't reach " + url_host_port(m_target.host, m_target.port) + ": " + stream.error().message);
+  }
+  link.stream = std::move(*stream);
+  return exchange(link, job, silent);
+}
+
+// The request, and its answer, on the link's connection.
+Forwarded Forwarder::exchange(Link& link, const Job& job, bool& silent) {
+  silent = true;
+  if (auto broke = write_all(*link.stream, job.bytes, job.deadline)) {
     link.stream->close();
     return std::move(*broke);
   }
-  auto result = read_answer(*link.stream, job.head, m_options.max_answer, deadline);
+  auto result = read_answer(*link.stream, job.head, m_options.max_answer, job.deadline, silent);
   if (result.outcome != ForwardOutcome::answered || !result.answer.keep_alive) {
     link.stream->close();
   }
-  result.latency = Clock::now() - started;
   return result;
 }
 

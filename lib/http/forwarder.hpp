@@ -96,6 +96,8 @@ class Forwarder {
   Forwarder(const ParsedUrl& target, const ForwardOptions& options);
   void serve();
   Forwarded send(Link& link, const Job& job);
+  Forwarded connect_and_exchange(Link& link, const Job& job, bool& silent);
+  Forwarded exchange(Link& link, const Job& job, bool& silent);
 
   ParsedUrl m_target;
   ForwardOptions m_options;

@@ -181,6 +181,25 @@ test('a request the app failed is let through again when epilot retries it; a re
   }
 });
 
+test('a forgery the app refuses (--forward-unverified) does not let a replay of a taken request through', async () => {
+  const refusing = 'HTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\n{}';
+  const app = await startApp([APP_ANSWER, refusing, APP_ANSWER]);
+  const { privateKey: otherKey } = crypto.generateKeyPairSync('ed25519');
+  const listen = await startListenProcess(['--public-key', pubFile, '--forward-to', app.url, '--forward-unverified']);
+  try {
+    const body = '{"n":3}';
+    const id = 'msg_' + crypto.randomBytes(8).toString('hex');
+    const genuine = signed(body, { id });
+    assert.equal((await post(listen.url, genuine, body)).status, 201);
+    assert.equal((await post(listen.url, signed(body, { id, key: otherKey }), body)).status, 401, "the app's refusal");
+    assert.equal((await post(listen.url, genuine, body)).status, 409, 'still a replay');
+    assert.equal(app.requests.length, 2, 'the genuine request reached the app once');
+  } finally {
+    await stop(listen);
+    await app.close();
+  }
+});
+
 test('--timeout and --forward-unverified need --forward-to', () => {
   const t = run(['listen', '--public-key', pubFile, '--timeout', '5s']);
   assert.equal(t.status, 2);

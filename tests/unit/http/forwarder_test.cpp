@@ -28,7 +28,17 @@ using namespace std::chrono_literals;
 // that what arrives is seen byte for byte.
 class Upstream {
  public:
-  enum class Behaviour { answer, answer_then_close, never_answer, close_mid_answer };
+  // close_unanswered: reads a request and closes; close_after_first: answers
+  // a connection's first request, and closes on the next unanswered (an
+  // idle timeout that ran out as the request came).
+  enum class Behaviour {
+    answer,
+    answer_then_close,
+    never_answer,
+    close_mid_answer,
+    close_unanswered,
+    close_after_first
+  };
 
   explicit Upstream(Behaviour behaviour, std::string answer =
                                              "HTTP/1.1 201 Created\r\nX-App: yes\r\n"
@@ -76,7 +86,7 @@ class Upstream {
 
   void serve_connection(int fd) {
     std::string in;
-    while (!m_stop) {
+    for (int n = 0; !m_stop; ++n) {
       const auto request = next_request(fd, in);
       if (request.empty()) {
         return;
@@ -100,6 +110,14 @@ class Upstream {
         case Behaviour::close_mid_answer:
           ::send(fd, m_answer.data(), m_answer.size() / 2, MSG_NOSIGNAL);
           return;
+        case Behaviour::close_unanswered:
+          return;
+        case Behaviour::close_after_first:
+          if (n > 0) {
+            return;
+          }
+          ::send(fd, m_answer.data(), m_answer.size(), MSG_NOSIGNAL);
+          break;
       }
     }
   }
@@ -232,6 +250,27 @@ TEST(Forwarder, AConnectionTheAppClosedIsNotReused) {
   const auto again = forward_one(*forwarder, signed_post());
   EXPECT_EQ(again.outcome, ForwardOutcome::answered) << again.error;
   EXPECT_EQ(app.accepted(), 2);
+}
+
+TEST(Forwarder, AKeptAliveConnectionTheAppClosesAsTheRequestGoesOutIsRetriedOnANewOne) {
+  Upstream app(Upstream::Behaviour::close_after_first);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::answered);
+  const auto again = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(again.outcome, ForwardOutcome::answered) << again.error;
+  EXPECT_EQ(app.accepted(), 2);
+  EXPECT_EQ(app.requests().size(), 3U);  // the second went out twice
+}
+
+TEST(Forwarder, ANewConnectionClosedUnansweredIsBrokenAndNotRetried) {
+  Upstream app(Upstream::Behaviour::close_unanswered);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  const auto f = forward_one(*forwarder, signed_post());
+  EXPECT_EQ(f.outcome, ForwardOutcome::broken);
+  EXPECT_EQ(relayed_answer(f).status, 502);
+  EXPECT_EQ(app.requests().size(), 1U);
 }
 
 TEST(Forwarder, AnAppThatIsDownIsUnreachableAnd502) {

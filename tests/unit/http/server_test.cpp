@@ -473,6 +473,18 @@ TEST_F(DeferredServerTest, ARelayedAnswerKeepsTheUpstreamFieldsAndGetsTheServers
             "Connection: close\r\n\r\nshort and stout");
 }
 
+TEST_F(DeferredServerTest, AStatusHasItsReasonPhraseOrNone) {
+  start_deferred([](wire::Request&& request, Responder reply) {
+    reply(ServerResponse{{request.target == "/504" ? 504 : 418, ""}});
+  });
+  Client timeout(m_port);
+  ASSERT_TRUE(timeout.send("POST /504 HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(timeout.read_until_closed().rfind("HTTP/1.1 504 Gateway Timeout\r\n", 0), 0U);
+  Client teapot(m_port);
+  ASSERT_TRUE(teapot.send("POST /418 HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(teapot.read_until_closed().rfind("HTTP/1.1 418 \r\n", 0), 0U);  // none made up
+}
+
 TEST_F(DeferredServerTest, ARelayedAnswerToHeadSaysNoLength) {
   start_deferred([](wire::Request&&, Responder reply) {
     ServerResponse relayed;

@@ -95,6 +95,28 @@ TEST(ParseRequestLine, KnowsHttp1AndNothingElse) {
   EXPECT_NE(error.find("\\xff"), std::string::npos) << error;
 }
 
+TEST(ParseRequestLine, TakesAPathAnAbsoluteUrlOrAnAsteriskForOptions) {
+  EXPECT_TRUE(parse_request_line("POST /hook HTTP/1.1").ok());
+  EXPECT_TRUE(parse_request_line("POST http://example.com/hook?x=1 HTTP/1.1").ok());
+  EXPECT_TRUE(parse_request_line("POST HTTPS://example.com HTTP/1.1").ok());
+  EXPECT_TRUE(parse_request_line("OPTIONS * HTTP/1.1").ok());
+  EXPECT_FALSE(parse_request_line("POST * HTTP/1.1").ok());
+  EXPECT_FALSE(parse_request_line("POST hook HTTP/1.1").ok());
+  EXPECT_FALSE(parse_request_line("CONNECT example.com:443 HTTP/1.1").ok());
+  EXPECT_FALSE(parse_request_line("POST ftp://example.com/x HTTP/1.1").ok());
+  EXPECT_NE(parse_request_line("POST hook HTTP/1.1").error().message.find("must start with '/'"), std::string::npos);
+}
+
+TEST(ParseRequestLine, AnErrorLeavesTheQueryOut) {
+  for (const auto* line : {"POST /p\xff?token=secret1 HTTP/1.1", "POST hook?token=secret1 HTTP/1.1",
+                           "POST /p?token=secret1 HTTP/7", "POST /p?token=secret1"}) {
+    const auto parsed = parse_request_line(line);
+    ASSERT_FALSE(parsed.ok()) << line;
+    EXPECT_EQ(parsed.error().message.find("secret1"), std::string::npos) << parsed.error().message;
+    EXPECT_NE(parsed.error().message.find("?..."), std::string::npos) << parsed.error().message;
+  }
+}
+
 TEST(ParseStatusLine, ReadsStatusAndReason) {
   const auto line = parse_status_line("HTTP/1.1 422 Unprocessable Entity");
   ASSERT_TRUE(line.ok());
