@@ -611,6 +611,23 @@ void warn_if_delay_meant_ms(const ListenOptions& opts) {
   }
 }
 
+// A v1a replay re-signed with a key listen does not trust fails here, and
+// at an app that trusts the same keys (epilot's): said at the start rather
+// than found on the first replay.
+void warn_if_resigning_untrusted(const InspectorSettings& settings, const std::string& key_path) {
+  const auto& trusted = settings.keys.public_keys;
+  if (!settings.private_key || trusted.empty()) {
+    return;
+  }
+  const auto& mine = settings.private_key->public_key.bytes;
+  if (std::any_of(trusted.begin(), trusted.end(), [&](const auto& named) { return named.key.bytes == mine; })) {
+    return;
+  }
+  print_warning("the inspector re-signs v1a replays with " + key_path +
+                ", whose public key listen does not trust: they will not verify (to trust it too, add its public "
+                "key with --public-key)");
+}
+
 // The web inspector of --ui: listen's own address for replays (loopback
 // when it listens on every address), and what listen verifies and re-signs
 // with.
@@ -637,6 +654,7 @@ std::unique_ptr<ListenInspector> start_inspector(const ListenOptions& opts, cons
       print_warning("the inspector re-signs no v1a replay: " + std::string(e.what()));
     }
   }
+  warn_if_resigning_untrusted(settings, opts.private_key.empty() ? default_private_key_path() : opts.private_key);
   settings.ca_cert = opts.keys.epilot.ca_cert;
   return ListenInspector::start(settings);
 }
@@ -653,6 +671,18 @@ void check_flags(const ListenOptions& opts) {
     fail(ErrorCode::usage, "listen's --timeout is how long the app behind --forward-to may take to answer",
          {"to stop listening after a while, use --duration (e.g. --duration 60s)",
           "to limit how long a client may take to send a request, use --read-timeout"});
+  }
+  if (!opts.forward_to.empty()) {
+    if (const auto url = http::parse_url(opts.forward_to); !url) {
+      std::vector<std::string> hints;
+      if (opts.forward_to.find("://") == std::string::npos) {
+        hints.push_back("for an app on this machine, that is --forward-to http://" + opts.forward_to);
+      }
+      fail(ErrorCode::usage, "--forward-to: " + url.error().message, hints);
+    }
+  }
+  if (opts.ui_port && *opts.ui_port != 0 && *opts.ui_port == opts.port) {
+    fail(ErrorCode::usage, "--ui and --port are the same port: the inspector and listen need one each");
   }
   if (opts.forward_to.empty() && opts.forward_unverified) {
     fail(ErrorCode::usage, "--forward-unverified needs --forward-to");

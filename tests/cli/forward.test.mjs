@@ -200,7 +200,7 @@ test('a forgery the app refuses (--forward-unverified) does not let a replay of 
   }
 });
 
-test('--timeout and --forward-unverified need --forward-to', () => {
+test('--timeout and --forward-unverified need --forward-to; a --forward-to without a scheme is refused with the URL it meant', () => {
   const t = run(['listen', '--public-key', pubFile, '--timeout', '5s']);
   assert.equal(t.status, 2);
   assert.match(t.stderr, /--timeout is how long the app behind --forward-to may take/);
@@ -208,4 +208,8 @@ test('--timeout and --forward-unverified need --forward-to', () => {
   const u = run(['listen', '--public-key', pubFile, '--forward-unverified']);
   assert.equal(u.status, 2);
   assert.match(u.stderr, /--forward-unverified needs --forward-to/);
+  const bare = run(['listen', '--public-key', pubFile, '--forward-to', '127.0.0.1:3000']);
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr, /epilot-action: error: --forward-to: '127\.0\.0\.1:3000' is not an absolute URL/);
+  assert.match(bare.stderr, /hint: for an app on this machine, that is --forward-to http:\/\/127\.0\.0\.1:3000/);
 });

@@ -504,6 +504,17 @@ test('--private-key without --ui is refused; a taken --ui port is an error', asy
   } finally {
     await stop(l);
   }
+  const same = run(['listen', '--port', '4777', '--ui', '4777', '--public-key', keys.pubFile, '--duration', '1s']);
+  assert.equal(same.status, 2);
+  assert.match(same.stderr, /epilot-action: error: --ui and --port are the same port/);
+});
+
+test('a re-signing key whose public key listen does not trust is warned of at the start', async () => {
+  const untrusted = await startListenProcess(['--ui', '0', '--public-key', keys.pubFile, '--private-key', otherKeys.privFile]);
+  const trusted = await startListenProcess(['--ui', '0', '--public-key', keys.pubFile, '--private-key', keys.privFile]);
+  const [u, t] = await Promise.all([stop(untrusted), stop(trusted)]);
+  assert.match(u.stderr, /epilot-action: warning: the inspector re-signs v1a replays with .*key\.pem, whose public key listen does not trust/);
+  assert.doesNotMatch(t.stderr, /does not trust/);
 });
 
 test('the tool does not load cpp-httplib: only the inspector module does', () => {
