@@ -197,7 +197,7 @@ test('the filter and the verdict pick rows on the server; older requests come in
   const l = await startInspector();
   try {
     assert.equal((await replay(`${l.url}paged`, ['--private-key', keys.privFile, '-n', '130', '-c', '4'])).status, 0);
-    await replay(`${l.url}forged`, ['--private-key', otherKeys.privFile, '-n', '3']);
+    await replay(`${l.url}forged/on/a/path/long/enough/to/be/cut/short`, ['--private-key', otherKeys.privFile, '-n', '3']);
     const { browser, page, errors } = await openPage(l.ui);
     try {
       assert.equal(await rowCount(page), 100);
@@ -214,6 +214,10 @@ test('the filter and the verdict pick rows on the server; older requests come in
       await page.$eval('#q', (input) => { input.value = ''; });
       await page.type('#q', '/forged');
       await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 3);
+      // A laptop's window: every column, the app's last, fits the list's pane.
+      await page.setViewport({ width: 1400, height: 900 });
+      const widths = await page.$eval('#list', (list) => [list.scrollWidth, list.clientWidth]);
+      assert.ok(widths[0] <= widths[1], `the list is ${widths[0]} px wide in a ${widths[1]} px pane`);
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();
