@@ -470,8 +470,12 @@ bool Session::forwards(const Received& received) const {
 void Session::forward(const http::wire::Request& request, Received received, std::string path,
                       Clock::time_point arrived, const http::Responder& reply) {
   const bool unverified = verifying() && !received.result.verification.ok();
+  // A verified webhook-id is the request's idempotency key: it may reach
+  // the app twice (Standard Webhooks' receivers dedupe on it).
+  const auto replayable =
+      received.result.verification.ok() ? http::Forwarder::Replayable::yes : http::Forwarder::Replayable::no;
   auto state = std::make_shared<Received>(std::move(received));
-  m_forwarder->forward(request, [this, state, path = std::move(path), arrived, reply, unverified](http::Forwarded&& f) {
+  const auto done = [this, state, path = std::move(path), arrived, reply, unverified](http::Forwarded&& f) {
     auto answer = http::relayed_answer(f);
     // epilot sends a request the app did not take again: let the retry
     // through. Only a verified one: a forgery (--forward-unverified) the
@@ -489,7 +493,8 @@ void Session::forward(const http::wire::Request& request, Received received, std
     }
     answer.delay = m_opts.delay;
     reply(std::move(answer));
-  });
+  };
+  m_forwarder->forward(request, done, replayable);
 }
 
 void Session::refused(const http::Refusal& refusal, Admitted admitted) {

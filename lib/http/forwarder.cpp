@@ -94,9 +94,10 @@ Result<std::unique_ptr<Stream>> connect_stream(const std::vector<Address>& addre
   return make_error(ErrorCode::network, "can't connect: " + last_error);
 }
 
-// Write all of `bytes` by `deadline`; the failure as a Forwarded otherwise.
-std::optional<Forwarded> write_all(Stream& stream, std::string_view bytes, Clock::time_point deadline) {
-  std::size_t written = 0;
+// Write all of `bytes` by `deadline`, counting them in `written`; the
+// failure as a Forwarded otherwise.
+std::optional<Forwarded> write_all(Stream& stream, std::string_view bytes, Clock::time_point deadline,
+                                   std::size_t& written) {
   while (true) {
     const auto r = stream.write(bytes, {}, written);
     if (r.status == IoStatus::done) {
@@ -268,8 +269,8 @@ Forwarder::~Forwarder() {
   }
 }
 
-void Forwarder::forward(const wire::Request& request, Done done) {
-  Job job{forwarded_request(request, m_target.target), request.method == "HEAD", std::move(done),
+void Forwarder::forward(const wire::Request& request, Done done, Replayable replayable) {
+  Job job{forwarded_request(request, m_target.target), request.method == "HEAD", replayable, std::move(done),
           Clock::now() + m_options.timeout};
   {
     std::lock_guard lock(m_mutex);
@@ -317,17 +318,21 @@ Forwarded Forwarder::send(Link& link, const Job& job) {
   const bool reused = link.usable();
   bool silent = false;
   auto result = reused ? exchange(link, job, silent) : connect_and_exchange(link, job, silent);
-  // A kept-alive connection the app closed just as this request went out
-  // (its idle timeout ran out) breaks before any byte of an answer: the
-  // request is sent once more, on a new connection. It may be a second
-  // delivery, if the app took it and then failed: webhook-id is the
-  // request's idempotency key (Standard Webhooks), and epilot would retry
-  // an unanswered request too.
-  if (reused && silent && result.outcome == ForwardOutcome::broken) {
+  if (worth_retrying(job, result, reused, silent)) {
     result = connect_and_exchange(link, job, silent);
   }
   result.latency = Clock::now() - started;
   return result;
+}
+
+// A kept-alive connection the target closed just as the request went out
+// (its idle timeout ran out) breaks at once, before any byte of an answer.
+// Only a request that may arrive twice is sent again, on a new connection,
+// and only with time left for it: else the first failure is the answer.
+bool Forwarder::worth_retrying(const Job& job, const Forwarded& first, bool reused, bool silent) const {
+  const auto needed = std::min<Clock::duration>(std::chrono::seconds(1), m_options.timeout / 4);
+  return job.replayable == Replayable::yes && reused && silent && first.outcome == ForwardOutcome::broken &&
+         job.deadline - Clock::now() >= needed;
 }
 
 Forwarded Forwarder::connect_and_exchange(Link& link, const Job& job, bool& silent) {
@@ -342,14 +347,21 @@ Forwarded Forwarder::connect_and_exchange(Link& link, const Job& job, bool& sile
   return exchange(link, job, silent);
 }
 
-// The request, and its answer, on the link's connection.
+// The request, and its answer, on the link's connection. `silent`: it broke
+// at once, unanswered; the request not taken (no byte of it written), or
+// taken and the connection closed within moments, before any answer byte.
 Forwarded Forwarder::exchange(Link& link, const Job& job, bool& silent) {
-  silent = true;
-  if (auto broke = write_all(*link.stream, job.bytes, job.deadline)) {
+  constexpr auto k_at_once = std::chrono::milliseconds(100);
+  std::size_t written = 0;
+  if (auto broke = write_all(*link.stream, job.bytes, job.deadline, written)) {
     link.stream->close();
+    silent = written == 0;
     return std::move(*broke);
   }
-  auto result = read_answer(*link.stream, job.head, m_options.max_answer, job.deadline, silent);
+  const auto sent = Clock::now();
+  bool unanswered = false;
+  auto result = read_answer(*link.stream, job.head, m_options.max_answer, job.deadline, unanswered);
+  silent = unanswered && Clock::now() - sent < k_at_once;
   if (result.outcome != ForwardOutcome::answered || !result.answer.keep_alive) {
     link.stream->close();
   }

@@ -71,6 +71,10 @@ ServerResponse relayed_answer(const Forwarded& forwarded);
 class Forwarder {
  public:
   using Done = std::function<void(Forwarded&& forwarded)>;
+  // yes: the request may reach the target twice (it carries an idempotency
+  // key, a webhook-id that verified), so one that meets a kept-alive
+  // connection the target closed just then is sent again on a new one.
+  enum class Replayable { no, yes };
 
   // Fails when the target's host does not resolve or the CA file can't be
   // read; a target that is down is found per request.
@@ -82,12 +86,13 @@ class Forwarder {
   Forwarder& operator=(const Forwarder&) = delete;
 
   // Queue `request`; `done` is called once, on one of the forwarder's threads.
-  void forward(const wire::Request& request, Done done);
+  void forward(const wire::Request& request, Done done, Replayable replayable = Replayable::no);
 
  private:
   struct Job {
     std::string bytes;
     bool head = false;
+    Replayable replayable = Replayable::no;
     Done done;
     std::chrono::steady_clock::time_point deadline;  // the timeout counts from queueing: waiting is waiting
   };
@@ -96,6 +101,7 @@ class Forwarder {
   Forwarder(const ParsedUrl& target, const ForwardOptions& options);
   void serve();
   Forwarded send(Link& link, const Job& job);
+  bool worth_retrying(const Job& job, const Forwarded& first, bool reused, bool silent) const;
   Forwarded connect_and_exchange(Link& link, const Job& job, bool& silent);
   Forwarded exchange(Link& link, const Job& job, bool& silent);
 

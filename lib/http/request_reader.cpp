@@ -54,6 +54,9 @@ RequestReader::Step RequestReader::read_head(std::string& in) {
   if (!line->version) {
     return refuse(505, "http version not supported", "this server speaks HTTP/1.0 and HTTP/1.1 only", in);
   }
+  if (const auto form = wire::check_target_form(*line); !form) {
+    return refuse(400, "bad request", form.error().message, in);
+  }
   const auto framing = wire::request_framing(*line->version, head->fields);
   if (!framing) {
     return refuse(400, "bad request", framing.error().message, in);

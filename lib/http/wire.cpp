@@ -226,38 +226,21 @@ Result<HeadView> parse_head(std::string_view head, std::size_t max_fields) {
 
 namespace {
 
-// `text` (a request line or target) with its query shown as "?...": an
-// error message is logged, and a query may carry a token.
-std::string without_query(std::string_view text) {
-  const auto mark = text.find('?');
-  if (mark == std::string_view::npos) {
-    return printable(text);
-  }
-  const auto end = text.find(' ', mark);
-  std::string out = printable(text.substr(0, mark));
-  out += "?...";
-  if (end != std::string_view::npos) {
-    out += printable(text.substr(end));
-  }
-  return out;
+// A request target, or a whole request line, with its query shown as
+// "?...": an error message is logged, and a query may carry a token.
+std::string target_without_query(std::string_view target) {
+  const auto mark = target.find('?');
+  return mark == std::string_view::npos ? printable(target) : printable(target.substr(0, mark)) + "?...";
 }
 
-// RFC 9112 section 3.2: a path (origin-form), an absolute URL
-// (absolute-form, which a server must accept), or "*" for OPTIONS. The
-// authority-form is CONNECT's, which no one asks of a webhook endpoint.
-bool is_target_form(std::string_view method, std::string_view target) {
-  if (target.front() == '/') {
-    return true;
+std::string line_without_query(std::string_view line) {
+  const auto mark = line.find('?');
+  if (mark == std::string_view::npos) {
+    return printable(line);
   }
-  if (target == "*") {
-    return method == "OPTIONS";
-  }
-  const auto scheme = target.find("://");
-  if (scheme == std::string_view::npos) {
-    return false;
-  }
-  const auto name = util::to_lower_ascii(target.substr(0, scheme));
-  return name == "http" || name == "https";
+  const auto last = line.rfind(' ');  // before the version, if there is one
+  const bool version_after = last != std::string_view::npos && last > mark;
+  return printable(line.substr(0, mark)) + "?..." + (version_after ? printable(line.substr(last)) : std::string());
 }
 
 }  // namespace
@@ -266,29 +249,42 @@ Result<RequestLine> parse_request_line(std::string_view line) {
   const auto sp1 = line.find(' ');
   const auto sp2 = line.rfind(' ');
   if (sp1 == std::string_view::npos || sp1 == sp2) {
-    return wire_error("request line '" + without_query(line) + "' is not 'METHOD TARGET HTTP/1.1'");
+    return wire_error("request line '" + line_without_query(line) + "' is not 'METHOD TARGET HTTP/1.1'");
   }
   RequestLine out;
   out.method = line.substr(0, sp1);
   out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const auto version = parse_version(line.substr(sp2 + 1));
   if (!version) {
-    return wire_error("request line '" + without_query(line) + "' is not 'METHOD TARGET HTTP/1.1'");
+    return wire_error("request line '" + line_without_query(line) + "' is not 'METHOD TARGET HTTP/1.1'");
   }
   if (!is_token(out.method)) {
     return wire_error("the method '" + printable(out.method) + "' is not an HTTP token");
   }
   if (!is_visible_ascii(out.target)) {
-    return wire_error("the request target '" + without_query(out.target) +
+    return wire_error("the request target '" + target_without_query(out.target) +
                       "' is empty or holds a byte outside visible ASCII (percent-encode it)");
   }
   out.version = known_version(*version);
-  // Another version's request line is that version's to judge.
-  if (out.version && !is_target_form(out.method, out.target)) {
-    return wire_error("the request target '" + without_query(out.target) +
-                      "' is not a path: it must start with '/' (or be an http(s) URL; '*' is for OPTIONS)");
-  }
   return out;
+}
+
+// RFC 9112 section 3.2: a path (origin-form), an absolute URL
+// (absolute-form, which a server must accept), or "*" for OPTIONS. The
+// authority-form is CONNECT's, which no one asks of a webhook endpoint.
+Status check_target_form(const RequestLine& line) {
+  const auto target = line.target;
+  if ((!target.empty() && target.front() == '/') || (target == "*" && line.method == "OPTIONS")) {
+    return ok_status();
+  }
+  if (const auto scheme = target.find("://"); scheme != std::string_view::npos) {
+    const auto name = util::to_lower_ascii(target.substr(0, scheme));
+    if (name == "http" || name == "https") {
+      return ok_status();
+    }
+  }
+  return wire_error("the request target '" + target_without_query(target) +
+                    "' is not a path: it must start with '/' (or be an http(s) URL; '*' is for OPTIONS)");
 }
 
 TargetParts split_target(std::string_view target) {

@@ -102,6 +102,10 @@ struct StatusLine {
 // ASCII. A version other than 1.0 and 1.1 (HTTP/2's preface, HTTP/7.7)
 // parses with no `version`, so a server can answer 505.
 Result<RequestLine> parse_request_line(std::string_view line);
+// What a server takes as a target: a path, an http(s) URL, or "*" for
+// OPTIONS. Apart from parse_request_line, so that a request line's shape is
+// recognised (a raw capture file) before its target is judged.
+Status check_target_form(const RequestLine& line);
 // `HTTP/1.x SP 3DIGIT [SP reason]`.
 Result<StatusLine> parse_status_line(std::string_view line);
 

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,7 +67,15 @@ struct Front {
     if (port <= 0) {
       std::abort();
     }
+    // libFuzzer's SIGALRM is for this thread, the one that runs inputs:
+    // the server's threads (which inherit the mask) are left alone.
+    sigset_t alarm;
+    sigset_t previous;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, &previous);
     thread = std::thread([this] { server.listen_after_bind(); });
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     while (!server.is_running()) {
       std::this_thread::sleep_for(1ms);
     }
@@ -126,7 +136,14 @@ std::string exchange(int port, std::string_view bytes) {
   ::shutdown(fd, SHUT_WR);
   std::string out;
   char buffer[4096];
+  // Each read waits 10 s at most, and all of them 20 s: an answer that
+  // trickles on for ever is a hang too.
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
   while (true) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::fprintf(stderr, "the answer has not ended in 20 s\n");
+      std::abort();
+    }
     const auto n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n == 0 || (n < 0 && errno == ECONNRESET)) {
       break;

@@ -30,14 +30,16 @@ class Upstream {
  public:
   // close_unanswered: reads a request and closes; close_after_first: answers
   // a connection's first request, and closes on the next unanswered (an
-  // idle timeout that ran out as the request came).
+  // idle timeout that ran out as the request came); cut_after_first: the
+  // second answer is cut short.
   enum class Behaviour {
     answer,
     answer_then_close,
     never_answer,
     close_mid_answer,
     close_unanswered,
-    close_after_first
+    close_after_first,
+    cut_after_first,
   };
 
   explicit Upstream(Behaviour behaviour, std::string answer =
@@ -113,7 +115,10 @@ class Upstream {
         case Behaviour::close_unanswered:
           return;
         case Behaviour::close_after_first:
+        case Behaviour::cut_after_first:
           if (n > 0) {
+            const auto cut = m_behaviour == Behaviour::close_after_first ? 0 : m_answer.size() / 2;
+            ::send(fd, m_answer.data(), cut, MSG_NOSIGNAL);
             return;
           }
           ::send(fd, m_answer.data(), m_answer.size(), MSG_NOSIGNAL);
@@ -179,9 +184,11 @@ std::unique_ptr<Forwarder> forwarder_to(const std::string& url, ForwardOptions o
   return f.ok() ? std::move(*f) : nullptr;
 }
 
-Forwarded forward_one(Forwarder& forwarder, const wire::Request& request) {
+Forwarded forward_one(Forwarder& forwarder, const wire::Request& request,
+                      Forwarder::Replayable replayable = Forwarder::Replayable::no) {
   std::promise<Forwarded> result;
-  forwarder.forward(request, [&](Forwarded&& f) { result.set_value(std::move(f)); });
+  forwarder.forward(
+      request, [&](Forwarded&& f) { result.set_value(std::move(f)); }, replayable);
   return result.get_future().get();
 }
 
@@ -256,18 +263,38 @@ TEST(Forwarder, AKeptAliveConnectionTheAppClosesAsTheRequestGoesOutIsRetriedOnAN
   Upstream app(Upstream::Behaviour::close_after_first);
   auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
   ASSERT_TRUE(forwarder);
-  EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::answered);
-  const auto again = forward_one(*forwarder, signed_post());
+  const auto replayable = Forwarder::Replayable::yes;
+  EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::answered);
+  const auto again = forward_one(*forwarder, signed_post(), replayable);
   EXPECT_EQ(again.outcome, ForwardOutcome::answered) << again.error;
   EXPECT_EQ(app.accepted(), 2);
   EXPECT_EQ(app.requests().size(), 3U);  // the second went out twice
+}
+
+TEST(Forwarder, ARequestThatMayNotArriveTwiceIsNotRetried) {
+  Upstream app(Upstream::Behaviour::close_after_first);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::answered);
+  EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::broken);
+  EXPECT_EQ(app.requests().size(), 2U);
+}
+
+TEST(Forwarder, AnAnswerCutShortOnAKeptAliveConnectionIsNotRetried) {
+  Upstream app(Upstream::Behaviour::cut_after_first);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  ASSERT_TRUE(forwarder);
+  const auto replayable = Forwarder::Replayable::yes;
+  EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::answered);
+  EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::broken);
+  EXPECT_EQ(app.requests().size(), 2U);  // the app began an answer: it took the request
 }
 
 TEST(Forwarder, ANewConnectionClosedUnansweredIsBrokenAndNotRetried) {
   Upstream app(Upstream::Behaviour::close_unanswered);
   auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
   ASSERT_TRUE(forwarder);
-  const auto f = forward_one(*forwarder, signed_post());
+  const auto f = forward_one(*forwarder, signed_post(), Forwarder::Replayable::yes);
   EXPECT_EQ(f.outcome, ForwardOutcome::broken);
   EXPECT_EQ(relayed_answer(f).status, 502);
   EXPECT_EQ(app.requests().size(), 1U);

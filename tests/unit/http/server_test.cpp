@@ -137,6 +137,17 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   EXPECT_LT(b, d);
 }
 
+TEST_F(ServerTest, ATargetThatIsNotAPathIs400) {
+  start();
+  for (const auto* line : {"POST hook HTTP/1.1", "POST * HTTP/1.1"}) {
+    Client bad(m_port);
+    bad.send(std::string(line) + "\r\nContent-Length: 0\r\n\r\n");
+    const auto out = bad.read_until_closed();
+    EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << out;
+    EXPECT_NE(out.find("must start with '/'"), std::string::npos) << out;
+  }
+}
+
 TEST_F(ServerTest, ABadMethodIs400AndTheServerGoesOn) {
   start();
   {

@@ -57,10 +57,15 @@ TEST(BoundedServer, ASignalTakenOnItsAcceptingThreadDoesNotEndIt) {
   while (!server.is_running()) {
     std::this_thread::sleep_for(1ms);
   }
-  // The thread waits in accept(), which each signal interrupts.
-  for (int i = 0; i < 5; ++i) {
+  // The thread waits in accept(), which each signal interrupts. One at a
+  // time: a signal sent while another is pending would merge with it.
+  g_handled = 0;
+  for (int i = 1; i <= 5; ++i) {
     pthread_kill(thread.native_handle(), SIGUSR1);
-    std::this_thread::sleep_for(10ms);
+    for (int wait = 0; wait < 500 && g_handled.load() < i; ++wait) {
+      std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(10ms);  // back in accept()
   }
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(2s);
