@@ -351,7 +351,6 @@ Forwarded Forwarder::connect_and_exchange(Link& link, const Job& job, bool& sile
 // at once, unanswered; the request not taken (no byte of it written), or
 // taken and the connection closed within moments, before any answer byte.
 Forwarded Forwarder::exchange(Link& link, const Job& job, bool& silent) {
-  constexpr auto k_at_once = std::chrono::milliseconds(100);
   std::size_t written = 0;
   if (auto broke = write_all(*link.stream, job.bytes, job.deadline, written)) {
     link.stream->close();
@@ -361,7 +360,7 @@ Forwarded Forwarder::exchange(Link& link, const Job& job, bool& silent) {
   const auto sent = Clock::now();
   bool unanswered = false;
   auto result = read_answer(*link.stream, job.head, m_options.max_answer, job.deadline, unanswered);
-  silent = unanswered && Clock::now() - sent < k_at_once;
+  silent = unanswered && Clock::now() - sent < m_options.at_once;
   if (result.outcome != ForwardOutcome::answered || !result.answer.keep_alive) {
     link.stream->close();
   }

@@ -36,6 +36,9 @@ struct ForwardOptions {
   std::string ca_cert = {};  // extra trust anchors for an https target (= {}: designated initializers may leave it out)
   unsigned connections = 8;  // requests to the target at once; more wait their turn
   std::size_t max_answer = 16 * 1024 * 1024;  // a larger body is a broken answer
+  // A kept-alive connection that breaks within this long of the request's
+  // sending, unanswered, was closed by the target as the request went out.
+  std::chrono::milliseconds at_once{100};
 };
 
 enum class ForwardOutcome {

@@ -40,6 +40,7 @@ class Upstream {
     close_unanswered,
     close_after_first,
     cut_after_first,
+    close_late_after_first,  // as close_after_first, 300 ms after the request came
   };
 
   explicit Upstream(Behaviour behaviour, std::string answer =
@@ -116,6 +117,11 @@ class Upstream {
           return;
         case Behaviour::close_after_first:
         case Behaviour::cut_after_first:
+        case Behaviour::close_late_after_first:
+          if (n > 0 && m_behaviour == Behaviour::close_late_after_first) {
+            std::this_thread::sleep_for(300ms);
+            return;
+          }
           if (n > 0) {
             const auto cut = m_behaviour == Behaviour::close_after_first ? 0 : m_answer.size() / 2;
             ::send(fd, m_answer.data(), cut, MSG_NOSIGNAL);
@@ -261,7 +267,9 @@ TEST(Forwarder, AConnectionTheAppClosedIsNotReused) {
 
 TEST(Forwarder, AKeptAliveConnectionTheAppClosesAsTheRequestGoesOutIsRetriedOnANewOne) {
   Upstream app(Upstream::Behaviour::close_after_first);
-  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1});
+  // "At once" is wide here: the stand-in app reads the request before it
+  // closes, and a loaded machine may be slow to run it.
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1, .at_once = 5000ms});
   ASSERT_TRUE(forwarder);
   const auto replayable = Forwarder::Replayable::yes;
   EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::answered);
@@ -278,6 +286,16 @@ TEST(Forwarder, ARequestThatMayNotArriveTwiceIsNotRetried) {
   EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::answered);
   EXPECT_EQ(forward_one(*forwarder, signed_post()).outcome, ForwardOutcome::broken);
   EXPECT_EQ(app.requests().size(), 2U);
+}
+
+TEST(Forwarder, AKeptAliveConnectionThatBreaksLaterIsNotRetried) {
+  Upstream app(Upstream::Behaviour::close_late_after_first);
+  auto forwarder = forwarder_to("http://127.0.0.1:" + std::to_string(app.port), {.connections = 1, .at_once = 100ms});
+  ASSERT_TRUE(forwarder);
+  const auto replayable = Forwarder::Replayable::yes;
+  EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::answered);
+  EXPECT_EQ(forward_one(*forwarder, signed_post(), replayable).outcome, ForwardOutcome::broken);
+  EXPECT_EQ(app.requests().size(), 2U);  // the app had it a while: it may have acted on it
 }
 
 TEST(Forwarder, AnAnswerCutShortOnAKeptAliveConnectionIsNotRetried) {
