@@ -687,7 +687,8 @@ void check_flags(const ListenOptions& opts) {
     }
   }
   if (opts.ui_port && *opts.ui_port != 0 && *opts.ui_port == opts.port) {
-    fail(ErrorCode::usage, "--ui and --port are the same port: the inspector and listen need one each");
+    fail(ErrorCode::usage, "--ui and --port are the same port: the inspector and listen need one each",
+         {"give --ui another port, or --ui 0 for a free one"});
   }
   if (opts.forward_to.empty() && opts.forward_unverified) {
     fail(ErrorCode::usage, "--forward-unverified needs --forward-to");
